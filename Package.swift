@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Module graph (dependencies point one way):
+/// C libraries and shims -> MLinkSystem -> MLinkNetlink / MLinkConfig / MLinkProtocol -> MLinkDaemon -> MLinkCLI -> mlink.
+/// MLinkTypes holds the pure value types (addresses, networks, keys) that every layer shares.
+let package = Package(
+    name: "mlink",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mlink", targets: ["mlink"]),
+        .executable(name: "mlink-lab", targets: ["mlink-lab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .target(name: "CMLinkShims"),
+        .target(name: "MLinkTypes"),
+        .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"]),
+        .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkTypes"]),
+        .target(name: "MLinkConfig", dependencies: ["CYAML", "MLinkTypes"]),
+        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes"]),
+        .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes", "CSodium"]),
+        .target(name: "MLinkCLI", dependencies: [
+            "MLinkDaemon", "MLinkConfig", "MLinkNetlink", "MLinkSystem", "MLinkTypes", "CSodium",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "mlink", dependencies: ["MLinkCLI"]),
+        .target(name: "MLinkLab", dependencies: ["MLinkSystem", "MLinkTypes", "MLinkConfig", "CSodium", "CYAML"]),
+        .executableTarget(name: "mlink-lab", dependencies: [
+            "MLinkLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "MLinkTypesTests", dependencies: ["MLinkTypes"]),
+        .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
+        .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTypes"]),
+        .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,31 @@
+#ifndef MLINK_SHIMS_H
+#define MLINK_SHIMS_H
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+/// Opens /dev/net/tun and attaches a TUN device named `name` (IFF_TUN | IFF_NO_PI, plus IFF_VNET_HDR when
+/// `vnet_hdr` is set). Returns the descriptor or -errno. On success the kernel's chosen name is copied back.
+int mlink_tun_open(char name[16], int vnet_hdr);
+
+/// ioctl(fd, FIONREAD) wrapper; returns bytes pending or -errno.
+int mlink_fionread(int fd);
+
+/// Receives one datagram with IP_PKTINFO / IPV6_PKTINFO ancillary data. Fills `local` with the destination
+/// address the packet was sent to and `ifindex` with the arriving interface. Returns bytes or -errno.
+ssize_t mlink_recv_pktinfo(int fd, void *buf, size_t len, struct sockaddr_storage *from,
+                           struct sockaddr_storage *local, int *ifindex);
+
+/// Batch receive: up to `count` datagrams into `bufs[i]` of `cap` bytes each; `lens[i]` and `froms[i]` filled.
+/// Uses recvmmsg with MSG_DONTWAIT. Returns the number of datagrams or -errno. Scratch arrays are the caller's.
+int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
+                     struct sockaddr_storage *froms, int count, struct mmsghdr *msgs, struct iovec *iovs);
+
+/// Batch send of `count` datagrams (each `bufs[i]`/`lens[i]` to `tos[i]`) with sendmmsg and MSG_DONTWAIT.
+/// Returns the number sent (possibly fewer) or -errno.
+int mlink_send_batch(int fd, unsigned char **bufs, size_t *lens, struct sockaddr_storage *tos, int count,
+                     struct mmsghdr *msgs, struct iovec *iovs);
+
+#endif

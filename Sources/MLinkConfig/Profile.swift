@@ -1,0 +1,97 @@
+import MLinkTypes
+
+/// A validated profile: everything `mlink up` needs, immutable once loaded.
+///
+/// The YAML keys are a public contract (see man/mlink.yaml.5 and DESIGN.md section 5); this model is the one
+/// data model shared by the loader, `check`, `up` and the forwarding core.
+public struct Profile: Sendable, Equatable {
+    /// Where the profile was read from (absolute or as given); used in messages.
+    public var path: String
+    /// Unique host name inside the virtual network (`name`).
+    public var name: String
+    /// `role`: host (default) or router.
+    public var role: Role
+    /// The X25519 private key (`private-key`, or the contents of `private-key-file`).
+    public var privateKey: Key32
+    /// The TUN interface (`interface`).
+    public var interface: InterfaceSettings
+    /// Local interfaces this host may use (`links`; glob patterns such as `wwan*`). Empty means every
+    /// interface with an address, except loopback and mlink's own TUN devices.
+    public var links: [String]
+    /// Forwarding mode (`mode`).
+    public var mode: Mode
+    /// Seconds between keepalives on an idle connection (`keepalive`, default 25; 0 disables).
+    public var keepaliveSeconds: Int
+    /// Host only: the router this host connects to (`router`).
+    public var router: RouterReference?
+    /// Router only: UDP port the router listens on, on each of its links (`listen-port`).
+    public var listenPort: UInt16?
+    /// Router only: the hosts that may connect (`peers`).
+    public var peers: [PeerSettings]
+    /// Optional Prometheus endpoint (`metrics-listen`, e.g. 127.0.0.1:9477).
+    public var metricsListen: Endpoint?
+    /// True when the file (or the key file) is readable by group or others while holding a private key.
+    public var privateKeyExposed: Bool
+
+    public init(path: String, name: String, role: Role, privateKey: Key32, interface: InterfaceSettings,
+                links: [String], mode: Mode, keepaliveSeconds: Int, router: RouterReference?,
+                listenPort: UInt16?, peers: [PeerSettings], metricsListen: Endpoint?, privateKeyExposed: Bool) {
+        self.path = path; self.name = name; self.role = role; self.privateKey = privateKey
+        self.interface = interface; self.links = links; self.mode = mode
+        self.keepaliveSeconds = keepaliveSeconds; self.router = router; self.listenPort = listenPort
+        self.peers = peers; self.metricsListen = metricsListen; self.privateKeyExposed = privateKeyExposed
+    }
+
+    /// `role`.
+    public enum Role: String, Sendable, Equatable { case host, router }
+
+    /// `mode`: how packets are spread over a bundle's connections.
+    public enum Mode: String, Sendable, Equatable, CaseIterable {
+        /// Every packet on every working link (the default and the mission).
+        case redundant
+    }
+
+    /// The `interface` block.
+    public struct InterfaceSettings: Sendable, Equatable {
+        /// TUN name (`interface.name`; default: the profile file's base name), at most 15 characters.
+        public var name: String
+        /// This host's virtual address with the virtual network's prefix (`interface.address`).
+        public var address: IPNetwork
+        /// `interface.mtu`, or nil to compute it from the links.
+        public var mtu: Int?
+
+        public init(name: String, address: IPNetwork, mtu: Int?) {
+            self.name = name; self.address = address; self.mtu = mtu
+        }
+    }
+
+    /// A host's `router` block.
+    public struct RouterReference: Sendable, Equatable {
+        /// `router.public-key`.
+        public var publicKey: Key32
+        /// `router.endpoints`: the router's public address(es) and port.
+        public var endpoints: [Endpoint]
+        /// `router.virtual-ip`: the router's address inside the virtual network.
+        public var virtualIP: IPAddress
+        /// `router.routes`: extra prefixes reached through the router (beyond the virtual network).
+        public var routes: [IPNetwork]
+
+        public init(publicKey: Key32, endpoints: [Endpoint], virtualIP: IPAddress, routes: [IPNetwork]) {
+            self.publicKey = publicKey; self.endpoints = endpoints; self.virtualIP = virtualIP; self.routes = routes
+        }
+    }
+
+    /// One entry of a router's `peers` list.
+    public struct PeerSettings: Sendable, Equatable {
+        /// `peers[].name`.
+        public var name: String
+        /// `peers[].public-key`.
+        public var publicKey: Key32
+        /// `peers[].allowed-ips`: inner source addresses this peer may use and destinations routed to it.
+        public var allowedIPs: [IPNetwork]
+
+        public init(name: String, publicKey: Key32, allowedIPs: [IPNetwork]) {
+            self.name = name; self.publicKey = publicKey; self.allowedIPs = allowedIPs
+        }
+    }
+}

@@ -1,0 +1,2 @@
+import MLinkLab
+LabCommand.main()

@@ -1,0 +1,2 @@
+import MLinkCLI
+MLinkCommand.main()
