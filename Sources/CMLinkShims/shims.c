@@ -7,6 +7,31 @@
 #include <sys/ioctl.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <stdlib.h>
+#include <spawn.h>
+
+struct mlink_batch_headers {
+    int count;
+    struct mmsghdr *msgs;
+    struct iovec *iovs;
+};
+
+struct mlink_batch_headers *mlink_batch_headers_new(int count) {
+    struct mlink_batch_headers *h = calloc(1, sizeof *h);
+    if (!h) return NULL;
+    h->count = count;
+    h->msgs = calloc((size_t)count, sizeof *h->msgs);
+    h->iovs = calloc((size_t)count, sizeof *h->iovs);
+    if (!h->msgs || !h->iovs) { mlink_batch_headers_free(h); return NULL; }
+    return h;
+}
+
+void mlink_batch_headers_free(struct mlink_batch_headers *h) {
+    if (!h) return;
+    free(h->msgs);
+    free(h->iovs);
+    free(h);
+}
 
 int mlink_tun_open(char name[16], int vnet_hdr) {
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
@@ -65,7 +90,10 @@ ssize_t mlink_recv_pktinfo(int fd, void *buf, size_t len, struct sockaddr_storag
 }
 
 int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
-                     struct sockaddr_storage *froms, int count, struct mmsghdr *msgs, struct iovec *iovs) {
+                     struct sockaddr_storage *froms, int count, struct mlink_batch_headers *h) {
+    struct mmsghdr *msgs = h->msgs;
+    struct iovec *iovs = h->iovs;
+    if (count > h->count) count = h->count;
     for (int i = 0; i < count; i++) {
         iovs[i].iov_base = bufs[i];
         iovs[i].iov_len = cap;
@@ -87,7 +115,10 @@ int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
 }
 
 int mlink_send_batch(int fd, unsigned char **bufs, size_t *lens, struct sockaddr_storage *tos, int count,
-                     struct mmsghdr *msgs, struct iovec *iovs) {
+                     struct mlink_batch_headers *h) {
+    struct mmsghdr *msgs = h->msgs;
+    struct iovec *iovs = h->iovs;
+    if (count > h->count) count = h->count;
     for (int i = 0; i < count; i++) {
         iovs[i].iov_base = bufs[i];
         iovs[i].iov_len = lens[i];
@@ -102,4 +133,12 @@ int mlink_send_batch(int fd, unsigned char **bufs, size_t *lens, struct sockaddr
     do { n = sendmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT); } while (n < 0 && errno == EINTR);
     if (n < 0) return -errno;
     return n;
+}
+
+int mlink_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno;
+}
+
+int mlink_spawn_setsid_flag(void) {
+    return POSIX_SPAWN_SETSID;
 }

@@ -5,6 +5,18 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <spawn.h>
+
+/// Kernel headers for batched socket calls, owned by C so Swift needs no GNU-only types.
+struct mlink_batch_headers;
+
+/// Allocates headers for batches of up to `count` datagrams; NULL when out of memory.
+struct mlink_batch_headers *mlink_batch_headers_new(int count);
+
+/// Frees what mlink_batch_headers_new allocated.
+void mlink_batch_headers_free(struct mlink_batch_headers *h);
 
 /// Opens /dev/net/tun and attaches a TUN device named `name` (IFF_TUN | IFF_NO_PI, plus IFF_VNET_HDR when
 /// `vnet_hdr` is set). Returns the descriptor or -errno. On success the kernel's chosen name is copied back.
@@ -21,11 +33,17 @@ ssize_t mlink_recv_pktinfo(int fd, void *buf, size_t len, struct sockaddr_storag
 /// Batch receive: up to `count` datagrams into `bufs[i]` of `cap` bytes each; `lens[i]` and `froms[i]` filled.
 /// Uses recvmmsg with MSG_DONTWAIT. Returns the number of datagrams or -errno. Scratch arrays are the caller's.
 int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
-                     struct sockaddr_storage *froms, int count, struct mmsghdr *msgs, struct iovec *iovs);
+                     struct sockaddr_storage *froms, int count, struct mlink_batch_headers *h);
 
 /// Batch send of `count` datagrams (each `bufs[i]`/`lens[i]` to `tos[i]`) with sendmmsg and MSG_DONTWAIT.
 /// Returns the number sent (possibly fewer) or -errno.
 int mlink_send_batch(int fd, unsigned char **bufs, size_t *lens, struct sockaddr_storage *tos, int count,
-                     struct mmsghdr *msgs, struct iovec *iovs);
+                     struct mlink_batch_headers *h);
+
+/// pipe2(O_CLOEXEC): both ends close on exec. Returns 0 or -errno.
+int mlink_pipe_cloexec(int fds[2]);
+
+/// posix_spawnattr flag that starts the child in a new session (glibc's POSIX_SPAWN_SETSID).
+int mlink_spawn_setsid_flag(void);
 
 #endif

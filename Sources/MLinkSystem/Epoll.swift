@@ -1,0 +1,49 @@
+import CMLinkShims
+import Glibc
+
+/// An epoll instance: the daemon's one place to wait for descriptors.
+public final class Epoll {
+    public let descriptor: FileDescriptor
+    private let events: UnsafeMutablePointer<epoll_event>
+    private let capacity: Int
+
+    /// The corresponding C function is `epoll_create1`.
+    public init(capacity: Int = 64) throws {
+        let fd = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard fd >= 0 else { throw SystemError("epoll_create1", errno: errno) }
+        descriptor = FileDescriptor(owning: fd)
+        self.capacity = capacity
+        events = .allocate(capacity: capacity)
+        events.initialize(repeating: epoll_event(), count: capacity)
+    }
+
+    deinit { events.deallocate() }
+
+    /// Watches `fd` for readability; `token` comes back with each event. The corresponding C call is
+    /// `epoll_ctl(EPOLL_CTL_ADD)`.
+    public func add(_ fd: Int32, token: UInt64) throws {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.u64 = token
+        guard epoll_ctl(descriptor.rawValue, EPOLL_CTL_ADD, fd, &event) == 0 else {
+            throw SystemError("epoll_ctl ADD", errno: errno)
+        }
+    }
+
+    /// Stops watching `fd`.
+    public func remove(_ fd: Int32) {
+        _ = epoll_ctl(descriptor.rawValue, EPOLL_CTL_DEL, fd, nil)
+    }
+
+    /// Waits up to `timeoutMilliseconds` (-1: forever) and calls `body` with each ready token.
+    /// The corresponding C function is `epoll_wait`.
+    @inline(__always)
+    public func wait(timeoutMilliseconds: Int32, _ body: (UInt64) throws -> Void) throws {
+        let n = epoll_wait(descriptor.rawValue, events, Int32(capacity), timeoutMilliseconds)
+        if n < 0 {
+            if errno == EINTR { return }
+            throw SystemError("epoll_wait", errno: errno)
+        }
+        for i in 0..<Int(n) { try body(events[i].data.u64) }
+    }
+}

@@ -1,0 +1,29 @@
+import CMLinkShims
+import Glibc
+
+/// Termination signals delivered as a readable descriptor, so the event loop handles them like any input.
+public final class SignalDescriptor {
+    public let descriptor: FileDescriptor
+
+    /// Blocks SIGTERM, SIGINT and SIGHUP for the process and opens a signalfd for them; ignores SIGPIPE.
+    /// The corresponding C functions are `sigprocmask` and `signalfd`.
+    public init() throws {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
+        guard pthread_sigmask(SIG_BLOCK, &set, nil) == 0 else { throw SystemError("sigprocmask", errno: errno) }
+        let fd = signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
+        guard fd >= 0 else { throw SystemError("signalfd", errno: errno) }
+        descriptor = FileDescriptor(owning: fd)
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// Returns the next pending signal number, or nil.
+    public func next() -> Int32? {
+        var info = signalfd_siginfo()
+        let n = read(descriptor.rawValue, &info, MemoryLayout<signalfd_siginfo>.size)
+        return n == MemoryLayout<signalfd_siginfo>.size ? Int32(info.ssi_signo) : nil
+    }
+}
