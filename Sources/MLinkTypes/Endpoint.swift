@@ -21,12 +21,14 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         case missingPort
         case badPort(String)
         case badHost(String)
+        case unbracketedIPv6(String)
 
         public var description: String {
             switch self {
             case .missingPort: return "missing :port"
             case .badPort(let p): return "port '\(p)' is not in 1...65535"
             case .badHost(let h): return "'\(h)' is neither an IP address nor a DNS name"
+            case .unbracketedIPv6(let h): return "write IPv6 '\(h)' in brackets, as [ADDRESS]:PORT"
             }
         }
     }
@@ -46,7 +48,7 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
             guard let colon = text.lastIndex(of: ":") else { return .failure(.missingPort) }
             hostText = text[..<colon]
             portText = text[text.index(after: colon)...]
-            if hostText.contains(":") { return .failure(.badHost(String(hostText) + " (write IPv6 as [ADDRESS]:PORT)")) }
+            if hostText.contains(":") { return .failure(.unbracketedIPv6(String(hostText))) }
         }
         guard portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
               let port = Int(portText), port >= 1, port <= 65535 else {

@@ -101,7 +101,8 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
                     out.append(UInt16(v4 >> 16)); out.append(UInt16(v4 & 0xffff))
                     continue
                 }
-                guard (1...4).contains(field.count), let g = UInt16(field, radix: 16) else { return nil }
+                guard (1...4).contains(field.count), field.allSatisfy({ $0.isASCII && $0.isHexDigit }),
+                      let g = UInt16(field, radix: 16) else { return nil }
                 out.append(g)
             }
             return out
