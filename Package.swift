@@ -23,14 +23,16 @@ let package = Package(
         .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"]),
         .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkTypes"]),
         .target(name: "MLinkConfig", dependencies: ["CYAML", "MLinkTypes"]),
-        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes"]),
+        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "CSodium"]),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes", "CSodium"]),
         .target(name: "MLinkCLI", dependencies: [
             "MLinkDaemon", "MLinkConfig", "MLinkNetlink", "MLinkSystem", "MLinkTypes", "CSodium",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mlink", dependencies: ["MLinkCLI"]),
-        .target(name: "MLinkLab", dependencies: ["MLinkSystem", "MLinkTypes", "MLinkConfig", "CSodium", "CYAML"]),
+        .target(name: "MLinkLab", dependencies: [
+            "MLinkTypes", "CSodium", "CYAML", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "mlink-lab", dependencies: [
             "MLinkLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -1,0 +1,39 @@
+import ArgumentParser
+import MLinkConfig
+import MLinkDaemon
+import MLinkNetlink
+
+extension MLinkCommand {
+    /// `mlink check PROFILE`.
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a profile and print what `up` would do, touching nothing.")
+
+        @Argument(help: "Profile name (/etc/mlink/NAME.yaml) or path to a .yaml file.")
+        var profile: String
+
+        func run() throws {
+            do {
+                let loaded = try loadProfile(profile)
+                let plan = InterfaceSetup.plan(for: loaded, netlink: try? RouteNetlink())
+                print("\(loaded.path): ok (\(loaded.role.rawValue) \(loaded.name), mode \(loaded.mode.rawValue))")
+                print("[#] ip tuntap add mode tun name \(plan.interface)")
+                print("[#] ip link set mtu \(plan.mtu) dev \(plan.interface)    # \(plan.mtuSource)")
+                print("[#] ip address add \(plan.address) dev \(plan.interface)")
+                print("[#] ip link set up dev \(plan.interface)")
+                for route in plan.routes {
+                    print("[#] ip route add \(route) dev \(plan.interface) proto \(RouteProtocol.mlink)")
+                }
+                let links = loaded.links.isEmpty ? "every interface with an address" : loaded.links.joined(separator: ", ")
+                print("links: \(links)\(plan.links.isEmpty ? "" : " (present now: \(plan.links.joined(separator: ", ")))")")
+                if let router = loaded.router {
+                    print("router: \(router.endpoints.map(\.description).joined(separator: ", ")) (virtual \(router.virtualIP))")
+                } else {
+                    print("listening on UDP port \(loaded.listenPort ?? 7000) on each link; peers: \(loaded.peers.map(\.name).joined(separator: ", "))")
+                }
+            } catch {
+                throw reportFailure(error)
+            }
+        }
+    }
+}

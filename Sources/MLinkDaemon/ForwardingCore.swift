@@ -1,0 +1,292 @@
+import Glibc
+import MLinkConfig
+import MLinkNetlink
+import MLinkProtocol
+import MLinkSystem
+import MLinkTypes
+
+/// The forwarding core: one event loop that moves packets between the TUN device and the links.
+///
+/// One thread on purpose: with two cores, one loop doing batched reads keeps per-packet work free of locks and
+/// leaves the other core to the kernel's network stack. Every descriptor is non-blocking, so a stalled link
+/// (full queue, dead carrier) costs a dropped copy on that link only, never a delay on the others.
+public final class ForwardingCore {
+    /// Epoll tokens: fixed ones, then one per link slot from `slotTokenBase`.
+    enum Token: UInt64 {
+        case tun = 1, control = 2, signals = 3, netlink = 4
+    }
+    static let slotTokenBase: UInt64 = 1000
+    static let maximumSlots = 255
+    static let copyCapacity = 16
+
+    let profile: Profile
+    let tun: TunDevice
+    let engine: TunnelEngine
+    let epoll: Epoll
+    let signals: SignalDescriptor
+    let control: FileDescriptor
+    let controlPath: String
+    var monitor: NetlinkMonitor?
+    let netlink: RouteNetlink
+    /// Link slots: index = slot number in the engine; nil = free.
+    var slots: [LinkSlot?] = []
+    let log: Logger
+    var running = true
+    let startedAt: Double
+    var statistics = CoreStatistics()
+
+    // Preallocated hot-path memory.
+    let packetBuffer: UnsafeMutableRawPointer
+    let copyBuffers: UnsafeMutableRawPointer
+    let batch: DatagramBatch
+    var destination = sockaddr_storage()
+    static let bufferSize = 65536 + WireFormat.transportOverhead
+
+    /// One usable local address with its pinned socket.
+    struct LinkSlot {
+        var link: UsableLink
+        var socket: UDPSocket
+    }
+
+    /// Counters of the core itself (not of a peer).
+    struct CoreStatistics {
+        var tunReadPackets: UInt64 = 0
+        var tunWritePackets: UInt64 = 0
+        var tunWriteDrops: UInt64 = 0
+        var oversized: UInt64 = 0
+        var sendFailures: UInt64 = 0
+    }
+
+    /// Builds the core for `profile` around an already configured TUN device.
+    public init(profile: Profile, tun: TunDevice, controlPath: String, log: Logger) throws {
+        self.profile = profile
+        self.tun = tun
+        self.controlPath = controlPath
+        self.log = log
+        startedAt = WallClock.now()
+        engine = TunnelEngine(configuration: try ForwardingCore.engineConfiguration(for: profile))
+        epoll = try Epoll()
+        signals = try SignalDescriptor()
+        netlink = try RouteNetlink()
+        control = try UnixSocket.listen(path: controlPath)
+        packetBuffer = .allocate(byteCount: ForwardingCore.bufferSize, alignment: 64)
+        copyBuffers = .allocate(byteCount: ForwardingCore.bufferSize * ForwardingCore.copyCapacity, alignment: 64)
+        batch = DatagramBatch(capacity: 32, bufferSize: ForwardingCore.bufferSize)
+        try epoll.add(tun.descriptor.rawValue, token: Token.tun.rawValue)
+        try epoll.add(control.rawValue, token: Token.control.rawValue)
+        try epoll.add(signals.descriptor.rawValue, token: Token.signals.rawValue)
+        do {
+            let monitor = try NetlinkMonitor()
+            try epoll.add(monitor.fileDescriptor, token: Token.netlink.rawValue)
+            self.monitor = monitor
+        } catch {
+            log.warning("link change notifications unavailable, links are fixed at start: \(error)")
+        }
+        if let router = profile.router {
+            engine.setRouterEndpoints(ForwardingCore.resolve(router.endpoints, log: log))
+        }
+        try refreshLinks()
+    }
+
+    deinit {
+        packetBuffer.deallocate()
+        copyBuffers.deallocate()
+        Files.remove(controlPath)
+    }
+
+    static func engineConfiguration(for profile: Profile) throws -> EngineConfiguration {
+        let publicKey = try KeyDerivation.publicKey(for: profile.privateKey)
+        var peers: [PeerConfiguration]
+        if let router = profile.router {
+            peers = [PeerConfiguration(name: "router", publicKey: router.publicKey, allowedIPs: [])]
+        } else {
+            peers = profile.peers.map { PeerConfiguration(name: $0.name, publicKey: $0.publicKey, allowedIPs: $0.allowedIPs) }
+        }
+        var configuration = EngineConfiguration(isRouter: profile.role == .router, publicKey: publicKey,
+                                                virtualAddress: profile.interface.address.address, peers: peers)
+        if profile.keepaliveSeconds > 0 {
+            configuration.probeInterval = min(configuration.probeInterval, UInt64(profile.keepaliveSeconds) * 1_000_000_000)
+        }
+        return configuration
+    }
+
+    /// Resolves endpoints (names once at start; a name that fails is logged and skipped).
+    static func resolve(_ endpoints: [Endpoint], log: Logger) -> [SocketAddress] {
+        var result: [SocketAddress] = []
+        for endpoint in endpoints {
+            switch endpoint.host {
+            case .address(let address):
+                result.append(SocketAddress(address: address, port: endpoint.port))
+            case .name(let name):
+                do {
+                    for address in try Resolver.resolve(name) { result.append(SocketAddress(address: address, port: endpoint.port)) }
+                } catch {
+                    log.warning("cannot resolve router endpoint \(endpoint): \(error)")
+                }
+            }
+        }
+        return result
+    }
+
+    // MARK: Links
+
+    /// Opens sockets for links that appeared and closes those of links that went away.
+    func refreshLinks() throws {
+        let current = try LinkInventory.usableLinks(patterns: profile.links, excluding: tun.name, netlink: netlink)
+        for (slot, entry) in slots.enumerated() {
+            guard let entry else { continue }
+            if !current.contains(entry.link) {
+                log.info("link \(entry.link.name) \(entry.link.address) left the bundle")
+                epoll.remove(entry.socket.descriptor.rawValue)
+                engine.linkRemoved(slot: slot)
+                slots[slot] = nil
+            }
+        }
+        for link in current where !slots.contains(where: { $0?.link == link }) {
+            let port = profile.role == .router ? (profile.listenPort ?? 7000) : 0
+            do {
+                let socket = try UDPSocket(interfaceName: link.name, address: SocketAddress(address: link.address, port: port))
+                let slot = slots.firstIndex(where: { $0 == nil }) ?? slots.count
+                guard slot < ForwardingCore.maximumSlots else {
+                    log.warning("more than \(ForwardingCore.maximumSlots) link addresses; ignoring \(link.name) \(link.address)")
+                    continue
+                }
+                if slot == slots.count { slots.append(nil) }
+                slots[slot] = LinkSlot(link: link, socket: socket)
+                try epoll.add(socket.descriptor.rawValue, token: ForwardingCore.slotTokenBase + UInt64(slot))
+                engine.linkAdded(slot: slot, name: link.name, local: socket.localAddress)
+                log.info("link \(link.name) \(socket.localAddress) joined the bundle")
+            } catch {
+                log.warning("cannot use link \(link.name) \(link.address): \(error)")
+            }
+        }
+    }
+
+    // MARK: The loop
+
+    /// Runs until a stop request or a termination signal. `ready` is called once everything is listening.
+    public func runEventLoop(ready: () -> Void) throws {
+        log.info("forwarding core for \(tun.name) started (\(profile.role.rawValue), \(slots.compactMap { $0 }.count) link addresses)")
+        ready()
+        var nextTick: UInt64 = 0
+        while running {
+            let now = MonotonicClock.now()
+            if now >= nextTick {
+                runTimers(now: now)
+                nextTick = now + 50_000_000
+            }
+            let timeout = Int32(max(1, (nextTick - min(now, nextTick)) / 1_000_000))
+            try epoll.wait(timeoutMilliseconds: timeout) { token in
+                switch token {
+                case Token.tun.rawValue: try drainTun()
+                case Token.control.rawValue: serveControl()
+                case Token.signals.rawValue: handleSignals()
+                case Token.netlink.rawValue: handleLinkChanges()
+                default: try drainSocket(slot: Int(token - ForwardingCore.slotTokenBase))
+                }
+            }
+        }
+        log.info("forwarding core for \(tun.name) stopped")
+    }
+
+    func runTimers(now: UInt64) {
+        for datagram in engine.tick(now: now) {
+            guard datagram.slot < slots.count, let entry = slots[datagram.slot] else { continue }
+            datagram.bytes.withUnsafeBytes { raw in
+                let length = datagram.destination.write(to: &destination)
+                _ = entry.socket.send(raw.baseAddress!, count: raw.count, to: &destination, destinationLength: length)
+            }
+        }
+    }
+
+    /// Reads packets from the TUN device (bounded per wake-up so the links get their turn) and sends them.
+    @inline(__always)
+    func drainTun() throws {
+        let headroom = WireFormat.transportHeaderSize
+        for _ in 0..<64 {
+            guard let length = try tun.readPacket(into: packetBuffer + headroom,
+                                                  capacity: ForwardingCore.bufferSize - WireFormat.transportOverhead) else { return }
+            statistics.tunReadPackets += 1
+            guard let peer = engine.peer(forOutbound: packetBuffer + headroom, length: length) else { continue }
+            transmit(packetBuffer + headroom, length: length, to: peer, now: MonotonicClock.now())
+        }
+    }
+
+    /// Sends one inner packet to `peer`: one sealed copy per planned connection.
+    @inline(__always)
+    func transmit(_ packet: UnsafeRawPointer, length: Int, to peer: Int, now: UInt64) {
+        let copies = min(engine.planTransmission(to: peer, now: now), ForwardingCore.copyCapacity)
+        for copy in 0..<copies {
+            let message = copyBuffers + copy * ForwardingCore.bufferSize
+            (message + WireFormat.transportHeaderSize).copyMemory(from: packet, byteCount: length)
+            let total = engine.sealCopy(to: peer, copy: copy, message: message, payloadLength: length, now: now)
+            let (slot, remote) = engine.destination(ofCopy: copy, peer: peer)
+            guard slot < slots.count, let entry = slots[slot] else {
+                engine.countSendDrop(ofCopy: copy, peer: peer)
+                continue
+            }
+            let addressLength = remote.write(to: &destination)
+            if entry.socket.send(message, count: total, to: &destination, destinationLength: addressLength) != .sent {
+                engine.countSendDrop(ofCopy: copy, peer: peer)
+            }
+        }
+    }
+
+    /// Reads a batch of datagrams from one link and acts on each.
+    @inline(__always)
+    func drainSocket(slot: Int) throws {
+        guard slot >= 0, slot < slots.count, let entry = slots[slot] else { return }
+        for _ in 0..<4 {
+            let count = try batch.receive(from: entry.socket)
+            if count == 0 { return }
+            let now = MonotonicClock.now()
+            for i in 0..<count {
+                let length = batch.lengths[i]
+                guard length <= ForwardingCore.bufferSize, let message = batch.buffers[i],
+                      let source = SocketAddress(storage: batch.sources + i) else {
+                    statistics.oversized += 1
+                    continue
+                }
+                let raw = UnsafeMutableRawPointer(message)
+                switch engine.receive(raw, length: length, slot: slot, source: source, now: now) {
+                case .deliver(let offset, let payloadLength):
+                    if (try? tun.writePacket(raw + offset, count: payloadLength)) == true {
+                        statistics.tunWritePackets += 1
+                    } else {
+                        statistics.tunWriteDrops += 1
+                    }
+                case .forward(let peer, let offset, let payloadLength):
+                    transmit(raw + offset, length: payloadLength, to: peer, now: now)
+                case .reply(let replyLength):
+                    let addressLength = source.write(to: &destination)
+                    _ = entry.socket.send(engine.replyBuffer, count: replyLength, to: &destination, destinationLength: addressLength)
+                case .none:
+                    break
+                }
+            }
+            if count < batch.capacity { return }
+        }
+    }
+
+    func handleSignals() {
+        while let signal = signals.next() {
+            log.info("signal \(signal): stopping")
+            running = false
+        }
+    }
+
+    func handleLinkChanges() {
+        guard let monitor else { return }
+        do {
+            let events = try monitor.readEvents()
+            if !events.isEmpty { try refreshLinks() }
+        } catch {
+            log.warning("link change handling failed: \(error)")
+        }
+    }
+
+    /// Stops the loop at its next turn (used by the control socket's `stop`).
+    func requestStop() {
+        running = false
+    }
+}

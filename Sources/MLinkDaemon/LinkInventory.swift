@@ -1,0 +1,54 @@
+import MLinkConfig
+import MLinkNetlink
+import MLinkSystem
+import MLinkTypes
+
+/// A local interface address mlink may send from: one socket each.
+public struct UsableLink: Equatable {
+    public var name: String
+    public var index: Int32
+    public var address: IPAddress
+    public var mtu: Int
+}
+
+/// Which local interfaces and addresses a profile allows, as the kernel reports them now.
+///
+/// Loopback, TUN devices (ours included) and link-local IPv6 addresses are never used: a tunnel inside a tunnel
+/// would loop, and link-local addresses need a scope the profile cannot give.
+public enum LinkInventory {
+    /// The usable (link, address) pairs: at most one IPv4 and one IPv6 address per link.
+    public static func usableLinks(patterns: [String], excluding ownInterface: String,
+                                   netlink: RouteNetlink) throws -> [UsableLink] {
+        let links = try netlink.links()
+        let addresses = try netlink.addresses()
+        var result: [UsableLink] = []
+        for link in links where link.isUp && !link.isLoopback && link.kind != "tun" && link.name != ownInterface {
+            guard patterns.isEmpty || patterns.contains(where: { Glob.matches($0, link.name) }) else { continue }
+            var haveV4 = false, haveV6 = false
+            for entry in addresses where entry.linkIndex == link.index {
+                let address = entry.network.address
+                if address.isIPv6 {
+                    if haveV6 || isLinkLocal(address) { continue }
+                    haveV6 = true
+                } else {
+                    if haveV4 { continue }
+                    haveV4 = true
+                }
+                result.append(UsableLink(name: link.name, index: link.index, address: address, mtu: link.mtu))
+            }
+        }
+        return result
+    }
+
+    /// The smallest MTU among the links the profile names, or nil when none exists yet.
+    public static func smallestMTU(patterns: [String], netlink: RouteNetlink) throws -> Int? {
+        let links = try netlink.links().filter { link in
+            !link.isLoopback && link.kind != "tun" && (patterns.isEmpty || patterns.contains { Glob.matches($0, link.name) })
+        }
+        return links.map(\.mtu).min()
+    }
+
+    static func isLinkLocal(_ address: IPAddress) -> Bool {
+        address.isIPv6 && (address.high >> 54) == 0x3fa  // fe80::/10
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+extension Lab {
+    /// A human-readable report of one lab: hosts with their namespace and mlink state, nets with their impairment.
+    func status(_ lab: String) throws(LabError) -> String {
+        let state = try paths.load(lab)
+        var lines = ["lab \(lab) (topology \(state.topologyFile), files in \(paths.directory(of: lab)))", "hosts:"]
+        let nameWidth = state.hosts.map(\.name.count).max() ?? 0
+        for host in state.hosts {
+            let namespace = system.namespaceExists(host.namespace) ? host.namespace : "\(host.namespace) (MISSING)"
+            lines.append("  \(host.name.padded(nameWidth))  \(host.role.rawValue.padded(6))  \(namespace)  "
+                         + "\(host.interface) \(host.virtualAddress)  mlink: \(mlinkState(host))")
+        }
+        lines.append("nets:")
+        let netWidth = state.wires.map(\.net.count).max() ?? 0
+        for wire in state.wires {
+            let ends = wire.ends.map { "\($0.host) \($0.interface) \($0.address)" }.joined(separator: " <-> ")
+            lines.append("  \(wire.net.padded(netWidth))  \(ends)  \(wire.impairment.summary)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `not started`, `running (pid N)`, `stopped`, or `started` when the run dir holds no pid file.
+    private func mlinkState(_ host: LabState.Host) -> String {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: host.runDirectory)) ?? []
+        if entries.isEmpty { return "not started" }
+        for entry in entries.sorted() where entry.hasSuffix(".pid") {
+            let path = "\(host.runDirectory)/\(entry)"
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = Int32(text.trimmingWhitespace()) {
+                return FileManager.default.fileExists(atPath: "/proc/\(pid)") ? "running (pid \(pid))" : "stopped"
+            }
+        }
+        return "started"
+    }
+}
+
+extension String {
+    func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}

@@ -1,0 +1,105 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the lab changes the machine: commands (`ip`, `nft`, `mlink`) and a few probes.
+///
+/// Every side effect goes through here and is echoed on stderr as `[lab] COMMAND`, wg-quick style.
+/// Tests substitute `RecordingSystem`, which records the commands instead of running them.
+protocol LabSystem: AnyObject {
+    /// Echoes and runs `arguments`; throws `LabError.command` when it cannot start or exits non-zero.
+    ///
+    /// With `inheritOutput` the child writes to our own stdout and stderr instead of a pipe: needed for
+    /// `mlink up`, whose daemon may keep them open long after `mlink up` itself returned.
+    func run(_ arguments: [String], inheritOutput: Bool) throws(LabError)
+    /// True when `/run/netns/NAME` exists.
+    func namespaceExists(_ name: String) -> Bool
+    /// Echoes `[lab] TEXT` for a side effect that is not a command (files written, processes signalled).
+    func note(_ text: String)
+    /// Stops a process: SIGTERM, up to 2 s of grace, then SIGKILL. False when it was not running.
+    func terminate(pid: Int32) -> Bool
+}
+
+extension LabSystem {
+    func run(_ arguments: [String]) throws(LabError) { try run(arguments, inheritOutput: false) }
+}
+
+/// Renders a command line so that it can be pasted into a shell.
+func shellQuoted(_ arguments: [String]) -> String {
+    arguments.map { argument in
+        let plain = !argument.isEmpty && argument.allSatisfy { c in
+            c.isASCII && (c.isLetter || c.isNumber || "_@%+=:,./-".contains(c))
+        }
+        return plain ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }.joined(separator: " ")
+}
+
+/// Finds an executable by name on PATH, with /usr/sbin and /sbin appended (where `ip` and `nft` live).
+func findExecutable(_ name: String) -> String? {
+    if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    for directory in path.split(separator: ":") + ["/usr/sbin", "/sbin"] {
+        let candidate = "\(directory)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return nil
+}
+
+/// The real machine: runs commands with Foundation's `Process`.
+final class HostSystem: LabSystem {
+    func run(_ arguments: [String], inheritOutput: Bool) throws(LabError) {
+        let rendered = shellQuoted(arguments)
+        echo(rendered)
+        guard let executable = findExecutable(arguments[0]) else {
+            throw .command(rendered, status: 127, output: "\(arguments[0]): command not found")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = Array(arguments.dropFirst())
+        process.standardInput = FileHandle.nullDevice
+        let pipe = Pipe()
+        if !inheritOutput {
+            process.standardOutput = pipe
+            process.standardError = pipe
+        }
+        do {
+            try process.run()
+        } catch {
+            throw .command(rendered, status: 127, output: "\(error)")
+        }
+        var output = Data()
+        if !inheritOutput {
+            output = pipe.fileHandleForReading.readDataToEndOfFile()
+        }
+        process.waitUntilExit()
+        let status = process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
+        guard status == 0 else {
+            throw .command(rendered, status: status, output: String(decoding: output, as: UTF8.self))
+        }
+    }
+
+    func namespaceExists(_ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: "/run/netns/\(name)")
+    }
+
+    func note(_ text: String) { echo(text) }
+
+    func terminate(pid: Int32) -> Bool {
+        guard pid > 1, kill(pid, 0) == 0 else { return false }
+        echo("kill -TERM \(pid)")
+        kill(pid, SIGTERM)
+        for _ in 0..<20 {
+            usleep(100_000)
+            if kill(pid, 0) != 0 { return true }
+        }
+        echo("kill -KILL \(pid)")
+        kill(pid, SIGKILL)
+        return true
+    }
+
+    private func echo(_ text: String) {
+        FileHandle.standardError.write(Data("[lab] \(text)\n".utf8))
+    }
+}

@@ -1,0 +1,29 @@
+import CMnl
+
+/// Link and address change notifications, read without blocking from a socket an event loop can poll.
+///
+/// Subscribed to RTMGRP_LINK, RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR: enough to notice a modem that appears,
+/// a cable pulled (carrier lost) and an address obtained by DHCP. Route changes are not watched, since mlink
+/// installs its own routes and reacts to links, not to other people's routes.
+public final class NetlinkMonitor {
+    private let socket: NetlinkSocket
+
+    /// Opens the non-blocking socket and subscribes. Changes that happen before this returns are not reported:
+    /// take a snapshot with `RouteNetlink.links()`/`addresses()` after creating the monitor, not before.
+    public init() throws {
+        let groups = UInt32(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR)
+        socket = try NetlinkSocket(groups: groups, nonBlocking: true)
+    }
+
+    /// The socket's descriptor, for epoll (readable when events are pending). Owned by the monitor: do not
+    /// close it.
+    public var fileDescriptor: Int32 { socket.fileDescriptor }
+
+    /// Every event queued now, oldest first; [] when none are.
+    ///
+    /// Throws ENOBUFS when the kernel dropped events because they were not read fast enough; the caller must
+    /// then take a fresh snapshot with `RouteNetlink`, since it cannot know what it missed.
+    public func readEvents() throws -> [NetlinkEvent] {
+        try socket.receivePending(operation: "read netlink events").compactMap(NetlinkMessages.parseEvent)
+    }
+}

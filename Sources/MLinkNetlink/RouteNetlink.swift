@@ -1,0 +1,25 @@
+import CMnl
+import Glibc
+
+/// The configuration side of rtnetlink: links, addresses, routes and rules, read and changed through one
+/// NETLINK_ROUTE socket.
+///
+/// Every change is acknowledged before the call returns, so a caller can roll back step by step, and a refusal
+/// arrives as a `NetlinkError` naming the change in words plus the kernel's own explanation. Calls block until
+/// the kernel answers (it answers at once). Not thread-safe: give each thread its own instance. The socket
+/// belongs to the network namespace of the thread that created the instance.
+public final class RouteNetlink {
+    let socket: NetlinkSocket
+
+    /// Opens the socket. The corresponding C calls are `socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)` and `bind`.
+    public init() throws {
+        socket = try NetlinkSocket(groups: 0, nonBlocking: false)
+    }
+
+    /// A link's name for messages, "#index" when it has none (any more).
+    func describeLink(_ index: Int32) -> String {
+        var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE))
+        guard index > 0, if_indextoname(UInt32(index), &name) != nil else { return "link #\(index)" }
+        return String(cString: name)
+    }
+}

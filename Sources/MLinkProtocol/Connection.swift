@@ -1,0 +1,56 @@
+import MLinkTypes
+
+/// One path between a local link and a remote endpoint (the seed's "connection").
+///
+/// A host knows its connections in advance (every local link x every router endpoint); a router learns them from
+/// authenticated packets and follows a remote endpoint that changes (NAT rebinding, roaming).
+public struct Connection {
+    /// Liveness, from what this end has received on the path.
+    public enum State: String {
+        /// Nothing received yet.
+        case probing
+        /// Something authenticated arrived within the liveness timeout.
+        case up
+        /// Once up, now silent for longer than the liveness timeout.
+        case down
+    }
+
+    /// The local socket (link) the path uses: an index into the daemon's link table.
+    public var slot: Int
+    /// The local link's name, for reports.
+    public var linkName: String
+    /// The local address the socket is bound to.
+    public var local: SocketAddress
+    /// The remote endpoint; updated when an authenticated packet arrives from elsewhere on the same path.
+    public var remote: SocketAddress
+    /// Our id for this path, sent in every header (high byte: our link number).
+    public var pathID: UInt16
+    /// The other end's path id, as last seen (high byte: its link number). Router groups copies by it.
+    public var remotePathID: UInt16 = 0
+    /// Next path sequence number to send.
+    public var nextSequence: UInt32 = 0
+    /// Monotonic time of the last authenticated packet received (0: never).
+    public var lastReceived: UInt64 = 0
+    /// Monotonic time of the last packet sent.
+    public var lastSent: UInt64 = 0
+    /// Monotonic time of the last probe sent.
+    public var lastProbe: UInt64 = 0
+    /// When the state last changed.
+    public var stateChanged: UInt64 = 0
+    public var state: State = .probing
+    public var statistics = PathStatistics()
+
+    public init(slot: Int, linkName: String, local: SocketAddress, remote: SocketAddress, pathID: UInt16) {
+        self.slot = slot
+        self.linkName = linkName
+        self.local = local
+        self.remote = remote
+        self.pathID = pathID
+    }
+
+    /// The group a copy is planned per: the host-side link of the path (ours on a host, the peer's on a router).
+    @inline(__always)
+    func group(isRouter: Bool) -> UInt16 {
+        isRouter ? remotePathID >> 8 : pathID >> 8
+    }
+}

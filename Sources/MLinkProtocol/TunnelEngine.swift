@@ -1,0 +1,499 @@
+import MLinkTypes
+
+/// The sans-I/O protocol core: given datagrams, inner packets and the time, it decides what to send and deliver.
+///
+/// It never touches a socket or a clock; the daemon passes `now` (monotonic nanoseconds) and performs the I/O the
+/// engine asks for. That is what lets two engines talk to each other in unit tests with a fake clock.
+///
+/// Outbound pipeline (daemon + engine):
+///   1. TUN read into a buffer with 24 bytes of headroom.
+///   2. `peer(forOutbound:)` picks the peer by destination (host: the router; router: longest prefix).
+///   3. `planTransmission(to:now:)` assigns the packet's counter and chooses one connection per host-side link.
+///   4. For each planned copy the daemon copies the packet behind a fresh header and calls `sealCopy`, then sends
+///      it on that connection's socket. A link whose queue is full drops its copy alone.
+/// Inbound pipeline:
+///   1. Batched UDP read; 2. `receive(...)`: parse, find the session, authenticate, check the window, update the
+///   connection, then deliver to TUN, forward to another peer (router), or answer (hello reply, probe reply).
+public final class TunnelEngine {
+    public let configuration: EngineConfiguration
+    /// The peers; index 0 is the router on a host.
+    public let peers: [Peer]
+    private let routes: RoutingTable
+    private var sessionOwners: [UInt32: Int] = [:]
+    private var peerByKey: [Key32: Int] = [:]
+    private var randomSource: () -> UInt32
+    /// Host side: the router's endpoints and our links, from which connections are made.
+    private var routerEndpoints: [SocketAddress] = []
+    private var localLinks: [Int: (name: String, local: SocketAddress)] = [:]
+
+    /// Copies planned by the last `planTransmission`: indices into the peer's connections.
+    public private(set) var plan: [Int]
+    /// The counter `planTransmission` assigned: every copy of the packet carries it.
+    private var plannedCounter: UInt64 = 0
+    /// Where `receive` writes an answer (hello reply or probe reply) when it returns `.reply`.
+    public let replyBuffer: UnsafeMutableRawPointer
+    public static let replyCapacity = 128
+    /// Datagrams dropped before any peer could be blamed: malformed, unknown session, bad tag, unknown key.
+    public private(set) var globalDrops = GlobalDrops()
+
+    /// Drops not attributable to a peer.
+    public struct GlobalDrops: Equatable {
+        public var malformed: UInt64 = 0
+        public var unknownSession: UInt64 = 0
+        public var unauthenticated: UInt64 = 0
+        public var unknownKey: UInt64 = 0
+        public var noRoute: UInt64 = 0
+        public init() {}
+    }
+
+    /// What to do with a received datagram.
+    public enum Verdict: Equatable {
+        /// Write the inner packet at `offset`, `length` bytes, to the TUN device.
+        case deliver(offset: Int, length: Int)
+        /// Send the inner packet at `offset` to peer `peer` (router forwarding).
+        case forward(peer: Int, offset: Int, length: Int)
+        /// Send `replyBuffer[0..<length]` back on the same socket to the datagram's source.
+        case reply(length: Int)
+        /// Nothing to do (consumed, or dropped and counted).
+        case none
+    }
+
+    /// A control datagram produced by `tick` (hellos, probes): not on the data path.
+    public struct OutgoingDatagram: Equatable {
+        public var slot: Int
+        public var destination: SocketAddress
+        public var bytes: [UInt8]
+    }
+
+    public init(configuration: EngineConfiguration, random: @escaping () -> UInt32 = { UInt32.random(in: 1...UInt32.max) }) {
+        self.configuration = configuration
+        peers = configuration.peers.map(Peer.init)
+        routes = RoutingTable(peers: peers)
+        randomSource = random
+        plan = []
+        plan.reserveCapacity(64)
+        replyBuffer = UnsafeMutableRawPointer.allocate(byteCount: TunnelEngine.replyCapacity, alignment: 16)
+        for (index, peer) in peers.enumerated() { peerByKey[peer.publicKey] = index }
+    }
+
+    deinit { replyBuffer.deallocate() }
+
+    // MARK: Links (host side makes connections from them)
+
+    /// The router's resolved endpoints (host only). Connections are rebuilt for every link.
+    public func setRouterEndpoints(_ endpoints: [SocketAddress]) {
+        routerEndpoints = endpoints
+        for (slot, link) in localLinks { rebuildConnections(slot: slot, name: link.name, local: link.local) }
+    }
+
+    /// A local link is usable at `slot` with a socket bound to `local`.
+    public func linkAdded(slot: Int, name: String, local: SocketAddress) {
+        localLinks[slot] = (name, local)
+        if !configuration.isRouter { rebuildConnections(slot: slot, name: name, local: local) }
+    }
+
+    /// The link at `slot` is gone: its connections leave every bundle.
+    public func linkRemoved(slot: Int) {
+        localLinks[slot] = nil
+        for peer in peers { peer.connections.removeAll { $0.slot == slot } }
+    }
+
+    private func rebuildConnections(slot: Int, name: String, local: SocketAddress) {
+        guard let router = peers.first else { return }
+        router.connections.removeAll { $0.slot == slot }
+        for (i, endpoint) in routerEndpoints.enumerated() where endpoint.address.isIPv6 == local.address.isIPv6 {
+            let pathID = UInt16(truncatingIfNeeded: slot) << 8 | UInt16(truncatingIfNeeded: i)
+            router.connections.append(Connection(slot: slot, linkName: name, local: local, remote: endpoint, pathID: pathID))
+        }
+    }
+
+    // MARK: Outbound
+
+    /// The peer an inner packet goes to, or nil (dropped and counted as no route).
+    @inline(__always)
+    public func peer(forOutbound packet: UnsafeRawPointer, length: Int) -> Int? {
+        if !configuration.isRouter { return peers.isEmpty ? nil : 0 }
+        guard let destination = InnerPacket.destination(packet, length: length),
+              let index = routes.lookup(destination) else {
+            globalDrops.noRoute += 1
+            return nil
+        }
+        return index
+    }
+
+    /// Assigns the next counter and fills `plan` with one connection per host-side link: the best working one.
+    /// Returns the number of copies (0: no session or no usable connection, counted).
+    @inline(__always)
+    public func planTransmission(to peerIndex: Int, now: UInt64) -> Int {
+        let peer = peers[peerIndex]
+        plan.removeAll(keepingCapacity: true)
+        guard peer.session != nil else {
+            peer.counters.noPath += 1
+            return 0
+        }
+        let isRouter = configuration.isRouter
+        let connections = peer.connections
+        for i in connections.indices where connections[i].lastReceived != 0 {
+            let group = connections[i].group(isRouter: isRouter)
+            var placed = false
+            for p in plan.indices where connections[plan[p]].group(isRouter: isRouter) == group {
+                if better(connections[i], than: connections[plan[p]]) { plan[p] = i }
+                placed = true
+                break
+            }
+            if !placed { plan.append(i) }
+        }
+        if plan.isEmpty {
+            peer.counters.noPath += 1
+            return 0
+        }
+        peer.counters.sent += 1
+        peer.session!.sendCounter += 1
+        plannedCounter = peer.session!.sendCounter
+        return plan.count
+    }
+
+    /// Up beats down; then the lower smoothed RTT; then the more recently heard.
+    @inline(__always)
+    private func better(_ a: Connection, than b: Connection) -> Bool {
+        if (a.state == .up) != (b.state == .up) { return a.state == .up }
+        let ra = a.statistics.smoothedRTT, rb = b.statistics.smoothedRTT
+        if ra != 0 && rb != 0 && ra != rb { return ra < rb }
+        return a.lastReceived > b.lastReceived
+    }
+
+    /// Writes the header (and tag) for copy `copy` of the packet planned last, whose payload the caller already
+    /// placed at `message + 24`. Returns the datagram length. Every copy of one packet carries the same counter.
+    @inline(__always)
+    public func sealCopy(to peerIndex: Int, copy: Int, message: UnsafeMutableRawPointer, payloadLength: Int, now: UInt64) -> Int {
+        let peer = peers[peerIndex]
+        let c = plan[copy]
+        let counter = plannedCounter
+        let header = TransportHeader(type: .data, pathID: peer.connections[c].pathID,
+                                     receiverIndex: peer.session!.remoteIndex, counter: counter,
+                                     pathSequence: peer.connections[c].nextSequence)
+        header.write(to: message)
+        peer.session!.seal(header: message, payloadLength: payloadLength)
+        peer.connections[c].nextSequence &+= 1
+        peer.connections[c].lastSent = now
+        peer.connections[c].statistics.txPackets += 1
+        let length = payloadLength + WireFormat.transportOverhead
+        peer.connections[c].statistics.txBytes += UInt64(length)
+        return length
+    }
+
+    /// The socket slot and destination of planned copy `copy`.
+    @inline(__always)
+    public func destination(ofCopy copy: Int, peer peerIndex: Int) -> (slot: Int, remote: SocketAddress) {
+        let c = peers[peerIndex].connections[plan[copy]]
+        return (c.slot, c.remote)
+    }
+
+    /// Counts a copy the link could not take (queue full or refused).
+    public func countSendDrop(ofCopy copy: Int, peer peerIndex: Int) {
+        peers[peerIndex].connections[plan[copy]].statistics.sendDrops += 1
+    }
+
+    // MARK: Inbound
+
+    /// Handles one datagram received on socket `slot` from `source`. May rewrite the buffer in place.
+    public func receive(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress, now: UInt64) -> Verdict {
+        guard length >= 4, length <= WireFormat.maximumDatagramSize,
+              let type = WireFormat.MessageType(rawValue: message.load(as: UInt8.self)) else {
+            globalDrops.malformed += 1
+            return .none
+        }
+        switch type {
+        case .hello: return receiveHello(message, length: length, slot: slot, source: source, now: now)
+        case .helloReply: return receiveHelloReply(message, length: length, slot: slot, source: source, now: now)
+        case .data, .probe, .control: return receiveTransport(message, length: length, slot: slot, source: source, now: now)
+        }
+    }
+
+    private func receiveTransport(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress, now: UInt64) -> Verdict {
+        guard let header = TransportHeader.read(from: message, length: length) else {
+            globalDrops.malformed += 1
+            return .none
+        }
+        guard let peerIndex = owner(ofSession: header.receiverIndex) else {
+            globalDrops.unknownSession += 1
+            return .none
+        }
+        let peer = peers[peerIndex]
+        let useCurrent = peer.session?.localIndex == header.receiverIndex
+        let session = useCurrent ? peer.session! : peer.previousSession!
+        guard session.open(message, length: length) else {
+            globalDrops.unauthenticated += 1
+            return .none
+        }
+        let verdict = session.window.check(header.counter, now: now)
+        // Authenticated from here on: the packet may update the connection and the window.
+        let c = connectionIndex(peer: peer, slot: slot, source: source, remotePathID: header.pathID, now: now)
+        peer.connections[c].lastReceived = now
+        if peer.connections[c].state != .up {
+            peer.connections[c].state = .up
+            peer.connections[c].stateChanged = now
+        }
+        peer.connections[c].statistics.rxPackets += 1
+        peer.connections[c].statistics.rxBytes += UInt64(length)
+        peer.connections[c].statistics.observeSequence(header.pathSequence)
+        switch verdict {
+        case .duplicate:
+            peer.connections[c].statistics.duplicates += 1
+            peer.counters.duplicates += 1
+            return .none
+        case .tooOld:
+            peer.connections[c].statistics.tooOld += 1
+            peer.counters.tooOld += 1
+            return .none
+        case .new:
+            if useCurrent { peer.session!.window.record(header.counter, now: now) } else { peer.previousSession!.window.record(header.counter, now: now) }
+        }
+        let payload = WireFormat.transportHeaderSize
+        let payloadLength = length - WireFormat.transportOverhead
+        switch header.type {
+        case .data:
+            peer.connections[c].statistics.deliveredFirst += 1
+            peer.counters.delivered += 1
+            return route(inbound: message + payload, length: payloadLength, from: peerIndex)
+        case .probe:
+            return receiveProbe(message + payload, length: payloadLength, peer: peer, connection: c, now: now)
+        default:
+            return .none
+        }
+    }
+
+    @inline(__always)
+    private func route(inbound packet: UnsafeMutableRawPointer, length: Int, from peerIndex: Int) -> Verdict {
+        let offset = WireFormat.transportHeaderSize
+        guard configuration.isRouter else { return .deliver(offset: offset, length: length) }
+        guard let source = InnerPacket.source(packet, length: length), peers[peerIndex].allows(source) else {
+            peers[peerIndex].counters.sourceRejected += 1
+            return .none
+        }
+        guard let destination = InnerPacket.destination(packet, length: length) else { return .none }
+        if destination == configuration.virtualAddress { return .deliver(offset: offset, length: length) }
+        guard let target = routes.lookup(destination) else {
+            globalDrops.noRoute += 1
+            return .none
+        }
+        if target == peerIndex { return .none }  // never reflect a packet back to its sender
+        peers[peerIndex].counters.forwarded += 1
+        return .forward(peer: target, offset: offset, length: length)
+    }
+
+    /// Finds the connection a packet arrived on, creating it on a router (learned) and following a new source.
+    private func connectionIndex(peer: Peer, slot: Int, source: SocketAddress, remotePathID: UInt16, now: UInt64) -> Int {
+        if configuration.isRouter {
+            if let i = peer.connections.firstIndex(where: { $0.slot == slot && $0.remotePathID == remotePathID }) {
+                if peer.connections[i].remote != source { peer.connections[i].remote = source }  // NAT rebinding, roaming
+                return i
+            }
+            let link = localLinks[slot] ?? (name: "slot\(slot)", local: source)
+            var pathID = UInt16(truncatingIfNeeded: slot) << 8
+            while peer.connections.contains(where: { $0.pathID == pathID }) { pathID &+= 1 }
+            var connection = Connection(slot: slot, linkName: link.name, local: link.local, remote: source, pathID: pathID)
+            connection.remotePathID = remotePathID
+            connection.stateChanged = now
+            peer.connections.append(connection)
+            return peer.connections.count - 1
+        }
+        if let i = peer.connections.firstIndex(where: { $0.slot == slot && $0.remote == source }) {
+            peer.connections[i].remotePathID = remotePathID
+            return i
+        }
+        // A reply from an address we did not send to (the router answered from another address of the same
+        // link): follow it on this link's path to the router.
+        let link = localLinks[slot] ?? (name: "slot\(slot)", local: source)
+        var connection = Connection(slot: slot, linkName: link.name, local: link.local, remote: source,
+                                    pathID: UInt16(truncatingIfNeeded: slot) << 8 | 0xff)
+        connection.remotePathID = remotePathID
+        peer.connections.append(connection)
+        return peer.connections.count - 1
+    }
+
+    @inline(__always)
+    private func owner(ofSession index: UInt32) -> Int? {
+        if configuration.isRouter { return sessionOwners[index] }
+        guard let router = peers.first else { return nil }
+        if router.session?.localIndex == index || router.previousSession?.localIndex == index { return 0 }
+        return nil
+    }
+
+    // MARK: Probes
+
+    private enum ProbeKind: UInt8 { case request = 1, reply = 2 }
+
+    private func receiveProbe(_ payload: UnsafeMutableRawPointer, length: Int, peer: Peer, connection c: Int, now: UInt64) -> Verdict {
+        guard length == WireFormat.probePayloadSize, let kind = ProbeKind(rawValue: payload.load(as: UInt8.self)) else {
+            globalDrops.malformed += 1
+            return .none
+        }
+        let echoed = LE.u64(payload, 8)
+        switch kind {
+        case .reply:
+            peer.connections[c].statistics.probeRepliesReceived += 1
+            if echoed <= now && now - echoed < 60_000_000_000 { peer.connections[c].statistics.addRTTSample(now - echoed) }
+            return .none
+        case .request:
+            guard peer.session != nil else { return .none }
+            let length = writeProbe(kind: .reply, echo: echoed, peer: peer, connection: c, into: replyBuffer, now: now)
+            return .reply(length: length)
+        }
+    }
+
+    /// Writes a probe (request or reply) for connection `c` of `peer` into `out`; returns its length.
+    private func writeProbe(kind: ProbeKind, echo: UInt64, peer: Peer, connection c: Int, into out: UnsafeMutableRawPointer, now: UInt64) -> Int {
+        peer.session!.sendCounter += 1
+        let header = TransportHeader(type: .probe, pathID: peer.connections[c].pathID,
+                                     receiverIndex: peer.session!.remoteIndex, counter: peer.session!.sendCounter,
+                                     pathSequence: peer.connections[c].nextSequence)
+        header.write(to: out)
+        let payload = out + WireFormat.transportHeaderSize
+        payload.initializeMemory(as: UInt8.self, repeating: 0, count: WireFormat.probePayloadSize)
+        payload.storeBytes(of: kind.rawValue, as: UInt8.self)
+        LE.put(payload, 8, echo)
+        peer.session!.seal(header: out, payloadLength: WireFormat.probePayloadSize)
+        peer.connections[c].nextSequence &+= 1
+        peer.connections[c].lastSent = now
+        let length = WireFormat.transportOverhead + WireFormat.probePayloadSize
+        peer.connections[c].statistics.txPackets += 1
+        peer.connections[c].statistics.txBytes += UInt64(length)
+        return length
+    }
+
+    // MARK: Hello exchange (wire format v1 session set-up; the Noise handshake replaces its contents)
+
+    private func receiveHello(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress, now: UInt64) -> Verdict {
+        guard configuration.isRouter, length == WireFormat.helloSize else {
+            globalDrops.malformed += 1
+            return .none
+        }
+        guard let key = Key32(bytes: UnsafeRawBufferPointer(start: message + 8, count: 32)),
+              let peerIndex = peerByKey[key] else {
+            globalDrops.unknownKey += 1
+            return .none
+        }
+        let peer = peers[peerIndex]
+        let senderIndex = LE.u32(message, 4)
+        let timestamp = LE.u64(message, 40)
+        let pathID = LE.u16(message, 2)
+        if peer.session?.remoteIndex != senderIndex {
+            var localIndex = randomSource()
+            while sessionOwners[localIndex] != nil || localIndex == 0 { localIndex = randomSource() }
+            if let old = peer.previousSession { sessionOwners[old.localIndex] = nil }
+            peer.previousSession = peer.session
+            peer.session = Session(localIndex: localIndex, remoteIndex: senderIndex, established: now,
+                                   maximumAge: configuration.maximumCopyAge)
+            sessionOwners[localIndex] = peerIndex
+            peer.lastHandshake = now
+            peer.counters.handshakes += 1
+        }
+        let c = connectionIndex(peer: peer, slot: slot, source: source, remotePathID: pathID, now: now)
+        peer.connections[c].lastReceived = now
+        if peer.connections[c].state != .up { peer.connections[c].state = .up; peer.connections[c].stateChanged = now }
+        peer.connections[c].statistics.rxPackets += 1
+        peer.connections[c].statistics.rxBytes += UInt64(length)
+        let out = replyBuffer
+        out.initializeMemory(as: UInt8.self, repeating: 0, count: WireFormat.helloReplySize)
+        out.storeBytes(of: WireFormat.MessageType.helloReply.rawValue, as: UInt8.self)
+        LE.put(out, 2, peer.connections[c].pathID)
+        LE.put(out, 4, peer.session!.localIndex)
+        LE.put(out, 8, senderIndex)
+        LE.put(out, 12, timestamp)
+        peer.connections[c].statistics.txPackets += 1
+        peer.connections[c].statistics.txBytes += UInt64(WireFormat.helloReplySize)
+        return .reply(length: WireFormat.helloReplySize)
+    }
+
+    private func receiveHelloReply(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress, now: UInt64) -> Verdict {
+        guard !configuration.isRouter, length == WireFormat.helloReplySize, let router = peers.first else {
+            globalDrops.malformed += 1
+            return .none
+        }
+        let senderIndex = LE.u32(message, 4)
+        let receiverIndex = LE.u32(message, 8)
+        let echoed = LE.u64(message, 12)
+        let isPending = router.pendingIndex == receiverIndex && echoed == router.pendingTimestamp
+        let isCurrent = router.session?.localIndex == receiverIndex && router.session?.remoteIndex == senderIndex
+        guard isPending || isCurrent else {
+            globalDrops.unknownSession += 1
+            return .none
+        }
+        if isPending {
+            router.previousSession = router.session
+            router.session = Session(localIndex: receiverIndex, remoteIndex: senderIndex, established: now,
+                                     maximumAge: configuration.maximumCopyAge)
+            router.pendingIndex = nil
+            router.lastHandshake = now
+            router.counters.handshakes += 1
+        }
+        let c = connectionIndex(peer: router, slot: slot, source: source, remotePathID: LE.u16(message, 2), now: now)
+        router.connections[c].lastReceived = now
+        if router.connections[c].state != .up { router.connections[c].state = .up; router.connections[c].stateChanged = now }
+        router.connections[c].statistics.rxPackets += 1
+        router.connections[c].statistics.rxBytes += UInt64(length)
+        if echoed <= now { router.connections[c].statistics.addRTTSample(now - echoed) }
+        return .none
+    }
+
+    // MARK: Timers
+
+    /// Advances timers: connection states, hellos and probes. Returns the control datagrams to send now.
+    /// `wallClockNanoseconds` stamps hellos (the responder echoes it; it also lets a future handshake reject
+    /// replays).
+    public func tick(now: UInt64) -> [OutgoingDatagram] {
+        var out: [OutgoingDatagram] = []
+        for peer in peers {
+            updateStates(peer, now: now)
+            if configuration.isRouter {
+                peer.connections.removeAll { now &- $0.lastReceived > configuration.forgetAfter }
+                continue
+            }
+            let silentTooLong = peer.session == nil || now &- max(peer.lastReceivedAnywhere, peer.lastHandshake) > configuration.sessionTimeout
+            if silentTooLong && peer.pendingIndex == nil {
+                var index = randomSource()
+                while index == 0 { index = randomSource() }
+                peer.pendingIndex = index
+                peer.pendingTimestamp = now
+            }
+            for c in peer.connections.indices where now &- peer.connections[c].lastProbe >= configuration.probeInterval {
+                peer.connections[c].lastProbe = now
+                var bytes: [UInt8]
+                if let pending = peer.pendingIndex {
+                    bytes = helloBytes(senderIndex: pending, pathID: peer.connections[c].pathID, timestamp: peer.pendingTimestamp)
+                } else {
+                    bytes = [UInt8](repeating: 0, count: WireFormat.transportOverhead + WireFormat.probePayloadSize)
+                    _ = bytes.withUnsafeMutableBytes { raw in
+                        writeProbe(kind: .request, echo: now, peer: peer, connection: c, into: raw.baseAddress!, now: now)
+                    }
+                }
+                peer.connections[c].statistics.probesSent += 1
+                out.append(OutgoingDatagram(slot: peer.connections[c].slot, destination: peer.connections[c].remote, bytes: bytes))
+            }
+        }
+        return out
+    }
+
+    private func helloBytes(senderIndex: UInt32, pathID: UInt16, timestamp: UInt64) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: WireFormat.helloSize)
+        bytes.withUnsafeMutableBytes { raw in
+            let p = raw.baseAddress!
+            p.storeBytes(of: WireFormat.MessageType.hello.rawValue, as: UInt8.self)
+            LE.put(p, 2, pathID)
+            LE.put(p, 4, senderIndex)
+            configuration.publicKey.withBytes { key in (p + 8).copyMemory(from: key.baseAddress!, byteCount: 32) }
+            LE.put(p, 40, timestamp)
+        }
+        return bytes
+    }
+
+    private func updateStates(_ peer: Peer, now: UInt64) {
+        for c in peer.connections.indices where peer.connections[c].state == .up {
+            if now &- peer.connections[c].lastReceived > configuration.livenessTimeout {
+                peer.connections[c].state = .down
+                peer.connections[c].stateChanged = now
+            }
+        }
+    }
+}
