@@ -278,7 +278,7 @@ public final class ForwardingCore {
     func handleLinkChanges() {
         guard let monitor else { return }
         do {
-            let events = try monitor.readEvents()
+            let events = (try? monitor.readEvents()) ?? [.linkRemoved(index: 0, name: "")]  // lost events: rescan
             if !events.isEmpty { try refreshLinks() }
         } catch {
             log.warning("link change handling failed: \(error)")

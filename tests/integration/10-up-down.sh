@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `mlink up` on the router example in a namespace, checked against `ip -j`, then `mlink down` leaves nothing.
+source "$(dirname "$0")/lib.sh"
+need_root
+NS=mlt-updown-$$
+new_ns "$NS"
+export MLINK_RUN_DIR=$TMP/run
+ip -n "$NS" link add enp0s3 type veth peer name enp0s3p && ip -n "$NS" link set enp0s3p up && ip -n "$NS" addr add 192.168.0.3/24 dev enp0s3 && ip -n "$NS" link set enp0s3 up
+sed -e 's/links: .*/links: [enp0s3]/' -e 's#allowed-ips: \[10.77.0.20/32\]#allowed-ips: [10.77.0.20/32, 192.168.50.0/24]#' \
+    "$ROOT/examples/vm1.yaml" > "$TMP/vm1.yaml"
+chmod 600 "$TMP/vm1.yaml"
+grep -q 192.168.50.0/24 "$TMP/vm1.yaml" || fail "test profile lacks the extra allowed-ips route"
+rules_before=$(ip -n "$NS" -j rule)
+
+ip netns exec "$NS" "$MLINK" up "$TMP/vm1.yaml" 2>"$TMP/up.err" || { cat "$TMP/up.err"; fail "mlink up exited $?"; }
+grep -q '^\[#\] ip address add 10.77.0.1/24 dev ml-vm1' "$TMP/up.err" || fail "up did not echo its side effects"
+
+addr=$(ip -n "$NS" -j address show dev ml-vm1)
+echo "$addr" | json_query "d[0]['addr_info'][0]['local']+'/'+str(d[0]['addr_info'][0]['prefixlen'])" | grep -qx 10.77.0.1/24 \
+    || fail "address: $addr"
+echo "$addr" | json_query "d[0]['mtu']" | grep -qx 1432 || fail "mtu is not 1500-68: $addr"
+echo "$addr" | json_query "'UP' in d[0]['flags']" | grep -qx True || fail "link not up"
+routes=$(ip -n "$NS" -j route show proto 109)
+for dst in 10.77.0.10 10.77.0.20 192.168.50.0/24; do
+    echo "$routes" | json_query "[r['dst'] for r in d if r.get('dev')=='ml-vm1']" | grep -q "'$dst'" || fail "route $dst missing: $routes"
+done
+[ "$(ip -n "$NS" -j rule)" = "$rules_before" ] || fail "rules changed"
+pid=$(json_query "d['pid']" < "$MLINK_RUN_DIR/ml-vm1.state")
+kill -0 "$pid" || fail "core pid $pid not running"
+ip netns exec "$NS" "$MLINK" show ml-vm1 --json | json_query "d['interface']" | grep -qx ml-vm1 || fail "show --json"
+ip netns exec "$NS" "$MLINK" up "$TMP/vm1.yaml" 2>/dev/null && fail "second up succeeded"
+
+ip netns exec "$NS" "$MLINK" down ml-vm1 2>"$TMP/down.err" || { cat "$TMP/down.err"; fail "down exited $?"; }
+ip -n "$NS" link show ml-vm1 >/dev/null 2>&1 && fail "interface left behind"
+[ -z "$(ip -n "$NS" route show proto 109)" ] || fail "routes left behind"
+[ -z "$(ip -n "$NS" -6 route show proto 109)" ] || fail "IPv6 routes left behind"
+[ "$(ip -n "$NS" -j rule)" = "$rules_before" ] || fail "rules left behind"
+[ -z "$(ls -A "$MLINK_RUN_DIR")" ] || fail "files left in run dir: $(ls "$MLINK_RUN_DIR")"
+sleep 0.2
+kill -0 "$pid" 2>/dev/null && fail "core process $pid left behind"
+ip netns exec "$NS" "$MLINK" down ml-vm1 2>/dev/null; [ $? = 69 ] || fail "down of a stopped interface should exit 69"
+pass "up matches ip -j (address, mtu 1432, 3 routes, rules untouched); down leaves nothing"
