@@ -18,7 +18,8 @@ extension Lab {
             let lock = try LabLock(path: paths.lockFile(of: lab))
             defer { withExtendedLifetime(lock) {} }
             let state = try paths.load(lab)
-            let mlink = try? locateMlink()
+            // The binary that started the hosts stops them, unless MLINK_BIN names another.
+            let mlink = mlinkOverride != nil ? try? locateMlink() : state.mlink ?? (try? locateMlink())
             for host in state.stopOrder { stopMlink(host, mlink: mlink) }
             for wire in state.wires { wire.remove(using: system) }
             for host in state.hosts where system.namespaceExists(host.namespace) {
@@ -43,11 +44,28 @@ extension Lab {
                         mlink, "down", host.interface]
             if (try? system.run(stop, inheritOutput: true)) != nil { return }
         }
-        for entry in entries.sorted() where entry.hasSuffix(".pid") {
-            let path = "\(host.runDirectory)/\(entry)"
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-                  let pid = Int32(text.trimmingWhitespace()) else { continue }
-            if !system.terminate(pid: pid) { system.note("\(host.name): pid \(pid) from \(path) was not running") }
+        for (path, pid) in Lab.mlinkPids(in: host.runDirectory) where !system.terminate(pid: pid) {
+            system.note("\(host.name): pid \(pid) from \(path) was not running")
         }
+    }
+
+    /// The daemon pids recorded in a run directory: `*.pid` files (a bare number) and mlink's `IFNAME.state`
+    /// files (JSON with a `pid` field), as (file, pid), sorted by file.
+    static func mlinkPids(in runDirectory: String) -> [(String, Int32)] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: runDirectory)) ?? []
+        var found: [(String, Int32)] = []
+        for entry in entries.sorted() {
+            let path = "\(runDirectory)/\(entry)"
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            var pid: Int32?
+            if entry.hasSuffix(".pid") {
+                pid = Int32(String(decoding: data, as: UTF8.self).trimmingWhitespace())
+            } else if entry.hasSuffix(".state"),
+                      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                pid = (object["pid"] as? NSNumber)?.int32Value
+            }
+            if let pid, pid > 1 { found.append((path, pid)) }
+        }
+        return found
     }
 }

@@ -20,17 +20,12 @@ extension Lab {
         return lines.joined(separator: "\n")
     }
 
-    /// `not started`, `running (pid N)`, `stopped`, or `started` when the run dir holds no pid file.
+    /// `not started`, `running (pid N)`, `stopped`, or `started` when the run dir records no pid.
     private func mlinkState(_ host: LabState.Host) -> String {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: host.runDirectory)) ?? []
         if entries.isEmpty { return "not started" }
-        for entry in entries.sorted() where entry.hasSuffix(".pid") {
-            let path = "\(host.runDirectory)/\(entry)"
-            if let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = Int32(text.trimmingWhitespace()) {
-                return FileManager.default.fileExists(atPath: "/proc/\(pid)") ? "running (pid \(pid))" : "stopped"
-            }
-        }
-        return "started"
+        guard let (_, pid) = Lab.mlinkPids(in: host.runDirectory).first else { return "started" }
+        return FileManager.default.fileExists(atPath: "/proc/\(pid)") ? "running (pid \(pid))" : "stopped"
     }
 }
 

@@ -25,7 +25,8 @@ extension Lab {
         do throws(LabError) {
             let lock = try LabLock(path: paths.lockFile(of: lab))
             defer { withExtendedLifetime(lock) {} }
-            let state = plannedState(for: topology, topologyFile: topologyFile, lab: lab)
+            var state = plannedState(for: topology, topologyFile: topologyFile, lab: lab)
+            state.mlink = mlink
             for host in state.hosts where system.namespaceExists(host.namespace) {
                 throw .namespaceExists(host.namespace)
             }

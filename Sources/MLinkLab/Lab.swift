@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The lab's operations (`up`, `down`, impairments, status) over a `LabSystem`, with its files under `paths`.
 ///
@@ -66,7 +69,7 @@ struct Lab {
                          interface: end.interface, address: end.address.description)
             })
         }
-        return LabState(name: lab, topologyFile: topologyFile, hosts: hosts, wires: wires)
+        return LabState(name: lab, topologyFile: topologyFile, hosts: hosts, wires: wires, mlink: nil)
     }
 
     /// Removes a directory tree, echoing it.
@@ -80,15 +83,15 @@ struct Lab {
         }
     }
 
-    /// Creates a directory with `mode`; `exclusive` makes an existing one an error (EEXIST stays visible).
+    /// Creates a directory with exactly `mode` (chmod, because umask narrows what mkdir sets).
+    ///
+    /// With `exclusive` an existing directory is an error (EEXIST): that is how `up` claims a lab name atomically.
+    /// The corresponding C calls are `mkdir` and `chmod`.
     func makeDirectory(_ path: String, mode: Int, exclusive: Bool) throws(LabError) {
         if !exclusive && FileManager.default.fileExists(atPath: path) { return }
         system.note("mkdir -m \(String(mode, radix: 8)) \(path)")
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false,
-                                                    attributes: [.posixPermissions: mode])
-        } catch {
-            throw .file(operation: "creating", path: path, reason: (error as NSError).localizedDescription)
+        guard mkdir(path, mode_t(mode)) == 0, chmod(path, mode_t(mode)) == 0 else {
+            throw .file(operation: "creating", path: path, reason: String(cString: strerror(errno)))
         }
     }
 }

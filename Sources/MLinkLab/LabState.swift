@@ -27,6 +27,8 @@ struct LabState: Codable, Equatable {
     var topologyFile: String
     var hosts: [Host]
     var wires: [Wire]
+    /// The mlink binary `up` started, so that `down` stops hosts with the same one; nil with `--no-start`.
+    var mlink: String?
 
     /// Hosts in stop order: clients first, the router last.
     var stopOrder: [Host] { hosts.filter { $0.role != .router } + hosts.filter { $0.role == .router } }

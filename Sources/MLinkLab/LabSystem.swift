@@ -46,7 +46,7 @@ func findExecutable(_ name: String) -> String? {
     return nil
 }
 
-/// The real machine: runs commands with Foundation's `Process`.
+/// The real machine: runs commands with `posix_spawn` (see `Subprocess`).
 final class HostSystem: LabSystem {
     func run(_ arguments: [String], inheritOutput: Bool) throws(LabError) {
         let rendered = shellQuoted(arguments)
@@ -54,30 +54,13 @@ final class HostSystem: LabSystem {
         guard let executable = findExecutable(arguments[0]) else {
             throw .command(rendered, status: 127, output: "\(arguments[0]): command not found")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Array(arguments.dropFirst())
-        process.standardInput = FileHandle.nullDevice
-        let pipe = Pipe()
-        if !inheritOutput {
-            process.standardOutput = pipe
-            process.standardError = pipe
-        }
+        let result: Subprocess.Result
         do {
-            try process.run()
+            result = try Subprocess.run(executable, arguments, captureOutput: !inheritOutput)
         } catch {
             throw .command(rendered, status: 127, output: "\(error)")
         }
-        var output = Data()
-        if !inheritOutput {
-            output = pipe.fileHandleForReading.readDataToEndOfFile()
-        }
-        process.waitUntilExit()
-        let status = process.terminationReason == .uncaughtSignal
-            ? 128 + process.terminationStatus : process.terminationStatus
-        guard status == 0 else {
-            throw .command(rendered, status: status, output: String(decoding: output, as: UTF8.self))
-        }
+        guard result.status == 0 else { throw .command(rendered, status: result.status, output: result.output) }
     }
 
     func namespaceExists(_ name: String) -> Bool {

@@ -19,12 +19,11 @@ struct UpCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors(needsRoot: true) { () throws(LabError) in
-            let text: String
-            do {
-                text = try String(contentsOfFile: topology, encoding: .utf8)
-            } catch {
-                throw .file(operation: "reading", path: topology, reason: (error as NSError).localizedDescription)
+            guard let data = FileManager.default.contents(atPath: topology) else {
+                let exists = FileManager.default.fileExists(atPath: topology)
+                throw .file(operation: "reading", path: topology, reason: exists ? "not readable" : "no such file")
             }
+            let text = String(decoding: data, as: UTF8.self)
             let parsed = try Topology.parse(text, file: topology)
             let absolute = URL(fileURLWithPath: topology).standardizedFileURL.path
             Interruption.catchSignals()

@@ -70,15 +70,9 @@ struct Wire: Codable, Equatable {
         if !impairment.isNone { try applyImpairment(using: system) }
     }
 
-    /// Tears the wire down. A veth pair goes with its namespaces, so this only clears the impairment tables
-    /// of namespaces that still exist.
-    func remove(using system: LabSystem) {
-        var cleared = self
-        cleared.impairment = Impairment()
-        for end in ends where system.namespaceExists(end.namespace) && !impairment.isNone {
-            try? system.run(cleared.impairmentCommand(for: end))
-        }
-    }
+    /// Tears the wire down before its namespaces are deleted. A veth pair and its nftables tables go with the
+    /// namespaces, so there is nothing to do; a relay wire will stop its process here.
+    func remove(using system: LabSystem) {}
 
     /// Makes both ends drop what `impairment` says, replacing whatever was there (one nft transaction per end).
     func applyImpairment(using system: LabSystem) throws(LabError) {

@@ -23,6 +23,8 @@ public struct PathStatistics: Equatable {
     /// Probes sent and probe replies received, for the loss ratio of the probe stream.
     public var probesSent: UInt64 = 0
     public var probeRepliesReceived: UInt64 = 0
+    /// True once a path sequence number was observed (`rxPackets` also counts hellos, which carry none).
+    public private(set) var sequenceObserved = false
 
     public init() {}
 
@@ -40,8 +42,9 @@ public struct PathStatistics: Equatable {
 
     /// Records an arriving path sequence number and counts the gap before it as lost.
     public mutating func observeSequence(_ sequence: UInt32) {
-        if rxPackets == 0 || sequence &- highestSequence < 0x8000_0000 {
-            let gap = rxPackets == 0 ? 0 : sequence &- highestSequence
+        if !sequenceObserved || sequence &- highestSequence < 0x8000_0000 {
+            let gap = sequenceObserved ? sequence &- highestSequence : 0
+            sequenceObserved = true
             if gap > 1 { lostEstimate += UInt64(gap - 1) }
             highestSequence = sequence
         } else if lostEstimate > 0 {

@@ -47,9 +47,13 @@ public struct ReplayWindow {
         if !started {
             started = true
             highest = counter
-            blockTimes[Int(block & UInt64(ReplayWindow.blockCount - 1))] = now
+            // Counters behind the first one were never seen: their blocks start now, not at time zero.
+            for i in blockTimes.indices { blockTimes[i] = now }
         } else if counter > highest {
             let currentBlock = highest >> 6
+            // A block ages from the last time the newest counter moved within or past it, not from when it
+            // entered: at 10 packets/s a block spans 6.4 s, and a copy 5 ms behind the newest is not stale.
+            blockTimes[Int(currentBlock & UInt64(ReplayWindow.blockCount - 1))] = now
             let advance = min(block - currentBlock, UInt64(ReplayWindow.blockCount))
             var i: UInt64 = 1
             while i <= advance {

@@ -227,8 +227,13 @@ public final class TunnelEngine {
             return .none
         }
         let verdict = session.window.check(header.counter, now: now)
-        // Authenticated from here on: the packet may update the connection and the window.
-        let c = connectionIndex(peer: peer, slot: slot, source: source, remotePathID: header.pathID, now: now)
+        // Authenticated from here on. Only a new counter proves where the peer is now: a replayed copy from
+        // another address must neither move a connection (roaming) nor create one.
+        guard let c = connectionIndex(peer: peer, slot: slot, source: source, remotePathID: header.pathID, now: now,
+                                      mayLearn: verdict == .new) else {
+            if verdict == .duplicate { peer.counters.duplicates += 1 } else { peer.counters.tooOld += 1 }
+            return .none
+        }
         peer.connections[c].lastReceived = now
         if peer.connections[c].state != .up {
             peer.connections[c].state = .up
@@ -283,12 +288,17 @@ public final class TunnelEngine {
     }
 
     /// Finds the connection a packet arrived on, creating it on a router (learned) and following a new source.
-    private func connectionIndex(peer: Peer, slot: Int, source: SocketAddress, remotePathID: UInt16, now: UInt64) -> Int {
+    private func connectionIndex(peer: Peer, slot: Int, source: SocketAddress, remotePathID: UInt16, now: UInt64,
+                                 mayLearn: Bool = true) -> Int? {
         if configuration.isRouter {
             if let i = peer.connections.firstIndex(where: { $0.slot == slot && $0.remotePathID == remotePathID }) {
-                if peer.connections[i].remote != source { peer.connections[i].remote = source }  // NAT rebinding, roaming
+                if peer.connections[i].remote != source {
+                    guard mayLearn else { return nil }
+                    peer.connections[i].remote = source  // NAT rebinding, roaming
+                }
                 return i
             }
+            guard mayLearn else { return nil }
             let link = localLinks[slot] ?? (name: "slot\(slot)", local: source)
             var pathID = UInt16(truncatingIfNeeded: slot) << 8
             while peer.connections.contains(where: { $0.pathID == pathID }) { pathID &+= 1 }
@@ -302,6 +312,7 @@ public final class TunnelEngine {
             peer.connections[i].remotePathID = remotePathID
             return i
         }
+        guard mayLearn else { return nil }
         // A reply from an address we did not send to (the router answered from another address of the same
         // link): follow it on this link's path to the router.
         let link = localLinks[slot] ?? (name: "slot\(slot)", local: source)
@@ -389,7 +400,7 @@ public final class TunnelEngine {
             peer.lastHandshake = now
             peer.counters.handshakes += 1
         }
-        let c = connectionIndex(peer: peer, slot: slot, source: source, remotePathID: pathID, now: now)
+        let c = connectionIndex(peer: peer, slot: slot, source: source, remotePathID: pathID, now: now)!
         peer.connections[c].lastReceived = now
         if peer.connections[c].state != .up { peer.connections[c].state = .up; peer.connections[c].stateChanged = now }
         peer.connections[c].statistics.rxPackets += 1
@@ -414,7 +425,8 @@ public final class TunnelEngine {
         let senderIndex = LE.u32(message, 4)
         let receiverIndex = LE.u32(message, 8)
         let echoed = LE.u64(message, 12)
-        let isPending = router.pendingIndex == receiverIndex && echoed == router.pendingTimestamp
+        // Each hello of the exchange carries its own send time (see `tick`), so the reply measures its round trip.
+        let isPending = router.pendingIndex == receiverIndex && echoed >= router.pendingTimestamp && echoed <= now
         let isCurrent = router.session?.localIndex == receiverIndex && router.session?.remoteIndex == senderIndex
         guard isPending || isCurrent else {
             globalDrops.unknownSession += 1
@@ -428,7 +440,7 @@ public final class TunnelEngine {
             router.lastHandshake = now
             router.counters.handshakes += 1
         }
-        let c = connectionIndex(peer: router, slot: slot, source: source, remotePathID: LE.u16(message, 2), now: now)
+        let c = connectionIndex(peer: router, slot: slot, source: source, remotePathID: LE.u16(message, 2), now: now)!
         router.connections[c].lastReceived = now
         if router.connections[c].state != .up { router.connections[c].state = .up; router.connections[c].stateChanged = now }
         router.connections[c].statistics.rxPackets += 1
@@ -461,7 +473,7 @@ public final class TunnelEngine {
                 peer.connections[c].lastProbe = now
                 var bytes: [UInt8]
                 if let pending = peer.pendingIndex {
-                    bytes = helloBytes(senderIndex: pending, pathID: peer.connections[c].pathID, timestamp: peer.pendingTimestamp)
+                    bytes = helloBytes(senderIndex: pending, pathID: peer.connections[c].pathID, timestamp: now)
                 } else {
                     bytes = [UInt8](repeating: 0, count: WireFormat.transportOverhead + WireFormat.probePayloadSize)
                     _ = bytes.withUnsafeMutableBytes { raw in

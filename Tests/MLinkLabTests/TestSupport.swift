@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+@testable import MLinkLab
+import MLinkTypes
+
+/// Files shipped in the repository, found from this file's path.
+enum Repository {
+    static func url(_ relative: String) -> URL {
+        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent(relative)
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        fatalError("\(relative) not found above \(#filePath)")
+    }
+
+    static func text(_ relative: String) throws -> String {
+        try String(contentsOf: url(relative), encoding: .utf8)
+    }
+}
+
+/// Fixed, distinct key pairs per host name, so profiles are golden text.
+func fixedKeyPair(_ host: String) -> KeyPair {
+    let seed = UInt8(truncatingIfNeeded: host.utf8.reduce(0) { $0 &* 31 &+ Int($1) })
+    return KeyPair(privateKey: Key32(bytes: (0..<32).map { UInt8(truncatingIfNeeded: Int(seed) &+ $0) })!)
+}
+
+/// Records commands instead of running them; tracks namespaces so existence checks stay truthful.
+final class RecordingSystem: LabSystem {
+    /// Rendered commands, and notes as `# TEXT`, with `root` shown as `ROOT`.
+    var trace: [String] = []
+    var namespaces: Set<String> = []
+    /// A rendered command that fails as if the kernel refused it.
+    var failing: String?
+    let root: String
+
+    init(root: String) { self.root = root }
+
+    func run(_ arguments: [String], inheritOutput: Bool) throws(LabError) {
+        let rendered = shellQuoted(arguments).replacingOccurrences(of: root, with: "ROOT")
+        trace.append(rendered)
+        if rendered == failing { throw .command(rendered, status: 2, output: "RTNETLINK answers: File exists\n") }
+        if arguments.starts(with: ["ip", "netns", "add"]) { namespaces.insert(arguments[3]) }
+        if arguments.starts(with: ["ip", "netns", "del"]) { namespaces.remove(arguments[3]) }
+        // A started mlink leaves its control socket in MLINK_RUN_DIR.
+        if let env = arguments.first(where: { $0.hasPrefix("MLINK_RUN_DIR=") }), arguments.last?.hasSuffix(".yaml") == true {
+            let directory = String(env.dropFirst("MLINK_RUN_DIR=".count))
+            _ = FileManager.default.createFile(atPath: directory + "/mlink.sock", contents: Data())
+        }
+    }
+
+    func namespaceExists(_ name: String) -> Bool { namespaces.contains(name) }
+
+    func note(_ text: String) { trace.append("# " + text.replacingOccurrences(of: root, with: "ROOT")) }
+
+    func terminate(pid: Int32) -> Bool {
+        trace.append("kill \(pid)")
+        return true
+    }
+}
+
+/// A fresh directory under /tmp, removed by the caller.
+func makeTemporaryDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "mlink-lab-tests-\(getpid())-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}

@@ -1,0 +1,338 @@
+import MLinkTypes
+@testable import MLinkProtocol
+
+/// An in-memory network of protocol engines with a fake clock: the daemon's job, without sockets or time.
+///
+/// Each "wire" is one LAN of the seed topology: `192.168.N.0/24` is netN. A datagram sent from a node's slot is
+/// carried only when its local address and the destination sit on the same wire, the wire is not cut and its
+/// loss function keeps it; it then reaches the node owning the destination after the wire's fixed latency.
+/// Events run in time order; every node's `tick(now:)` runs every `tickInterval`.
+final class FakeNetwork {
+    /// One engine and what the daemon around it would own.
+    final class Node {
+        let name: String
+        var engine: TunnelEngine
+        /// Slot -> the local address its socket is bound to.
+        let addresses: [Int: SocketAddress]
+        /// Inner packets written to this node's TUN device, in order.
+        var tun: [[UInt8]] = []
+
+        init(name: String, engine: TunnelEngine, addresses: [Int: SocketAddress]) {
+            self.name = name
+            self.engine = engine
+            self.addresses = addresses
+        }
+
+        /// Sequence numbers of the delivered inner packets (see `Fixture.ipv4Packet`).
+        var deliveredSequences: [UInt64] { tun.compactMap(Fixture.sequence(ofInner:)) }
+    }
+
+    /// A datagram on its way.
+    struct Datagram {
+        var fromNode: Int
+        var slot: Int
+        var source: SocketAddress
+        var destination: SocketAddress
+        var bytes: [UInt8]
+    }
+
+    /// One LAN: cut, lossy or slow on demand.
+    final class Wire {
+        var isCut = false
+        /// One-way delay in nanoseconds.
+        var latency: UInt64 = 0
+        /// Per-datagram delay, overriding `latency` when set.
+        var latencyOf: ((Datagram) -> UInt64)?
+        /// Called with the 1-based ordinal of each datagram offered to the wire; true drops it.
+        var drop: ((Int, Datagram) -> Bool)?
+        private(set) var offered = 0
+        /// Datagrams the wire carried (not cut, not dropped), in order.
+        private(set) var carried: [Datagram] = []
+        private(set) var dropped = 0
+
+        /// Decides the fate of one datagram; true when it is carried.
+        fileprivate func offer(_ datagram: Datagram) -> Bool {
+            offered += 1
+            if isCut || drop?(offered, datagram) == true {
+                dropped += 1
+                return false
+            }
+            carried.append(datagram)
+            return true
+        }
+    }
+
+    private struct Event {
+        var time: UInt64
+        var order: Int
+        var datagram: Datagram
+        var toNode: Int
+        var toSlot: Int
+    }
+
+    /// The fake monotonic clock (ns). Starts at 1 s: a connection's first probe is due once `now` passes
+    /// the probe interval.
+    private(set) var now: UInt64 = Time.second
+    var tickInterval: UInt64 = 10 * Time.millisecond
+    private var lastTick: UInt64 = Time.second
+    private(set) var nodes: [Node] = []
+    private(set) var wires: [UInt8: Wire] = [:]
+    private var events: [Event] = []
+    private var eventOrder = 0
+    /// Every datagram any node sent, carried or not (what a capture on the sender would see).
+    private(set) var sent: [Datagram] = []
+    /// Datagrams with no wire between source and destination, or no node at the destination.
+    private(set) var unroutable = 0
+    /// Every verdict a node's engine returned for a delivered datagram.
+    private(set) var verdicts: [(node: Int, verdict: TunnelEngine.Verdict)] = []
+
+    // MARK: Topology
+
+    @discardableResult
+    func addNode(_ name: String, engine: TunnelEngine, addresses: [Int: SocketAddress]) -> Int {
+        nodes.append(Node(name: name, engine: engine, addresses: addresses))
+        return nodes.count - 1
+    }
+
+    /// The wire of `192.168.N.0/24`, made on first use.
+    func wire(_ net: UInt8) -> Wire {
+        if let wire = wires[net] { return wire }
+        let wire = Wire()
+        wires[net] = wire
+        return wire
+    }
+
+    /// Everything every wire carried, wire by wire in net order (deterministic, unlike dictionary order).
+    var allCarried: [Datagram] {
+        wires.keys.sorted().flatMap { wires[$0]!.carried }
+    }
+
+    /// The LAN number of a `192.168.N.x` address, or nil.
+    private func lan(of address: SocketAddress) -> UInt8? {
+        let bytes = address.address.bytes
+        guard !address.address.isIPv6, bytes[0] == 192, bytes[1] == 168 else { return nil }
+        return bytes[2]
+    }
+
+    /// The node and slot bound to `destination`, or nil.
+    func owner(of destination: SocketAddress) -> (node: Int, slot: Int)? {
+        for (n, node) in nodes.enumerated() {
+            for (slot, address) in node.addresses where address == destination { return (n, slot) }
+        }
+        return nil
+    }
+
+    // MARK: Sending
+
+    /// Sends `bytes` from `node`'s socket at `slot` to `destination`, through the wire between them.
+    func send(from node: Int, slot: Int, to destination: SocketAddress, bytes: [UInt8]) {
+        guard let source = nodes[node].addresses[slot] else {
+            unroutable += 1
+            return
+        }
+        let datagram = Datagram(fromNode: node, slot: slot, source: source, destination: destination, bytes: bytes)
+        sent.append(datagram)
+        guard let net = lan(of: source), lan(of: destination) == net, let target = owner(of: destination) else {
+            unroutable += 1
+            return
+        }
+        let wire = wire(net)
+        guard wire.offer(datagram) else { return }
+        schedule(datagram, at: now + (wire.latencyOf?(datagram) ?? wire.latency), to: target.node, slot: target.slot)
+    }
+
+    /// Puts a datagram on the air as if `source` had sent it, bypassing wires (an attacker or a replay).
+    func inject(_ bytes: [UInt8], to node: Int, slot: Int, from source: SocketAddress) {
+        let datagram = Datagram(fromNode: -1, slot: -1, source: source,
+                                destination: nodes[node].addresses[slot]!, bytes: bytes)
+        schedule(datagram, at: now, to: node, slot: slot)
+    }
+
+    private func schedule(_ datagram: Datagram, at time: UInt64, to node: Int, slot: Int) {
+        eventOrder += 1
+        let event = Event(time: time, order: eventOrder, datagram: datagram, toNode: node, toSlot: slot)
+        let position = events.firstIndex { ($0.time, $0.order) > (time, eventOrder) } ?? events.count
+        events.insert(event, at: position)
+    }
+
+    /// The daemon's outbound path for one inner packet: route, plan, seal each copy, send it.
+    /// Returns the number of copies sent.
+    @discardableResult
+    func transmit(from node: Int, packet: [UInt8], peer: Int? = nil) -> Int {
+        let engine = nodes[node].engine
+        let peerIndex: Int
+        if let peer {
+            peerIndex = peer
+        } else {
+            guard !packet.isEmpty, let p = packet.withUnsafeBytes({
+                engine.peer(forOutbound: $0.baseAddress!, length: $0.count)
+            }) else { return 0 }
+            peerIndex = p
+        }
+        let copies = engine.planTransmission(to: peerIndex, now: now)
+        for copy in 0..<copies {
+            var buffer = [UInt8](repeating: 0xee, count: WireFormat.transportHeaderSize + packet.count + WireFormat.tagSize)
+            buffer.replaceSubrange(WireFormat.transportHeaderSize..<(WireFormat.transportHeaderSize + packet.count), with: packet)
+            let length = buffer.withUnsafeMutableBytes {
+                engine.sealCopy(to: peerIndex, copy: copy, message: $0.baseAddress!, payloadLength: packet.count, now: now)
+            }
+            let (slot, remote) = engine.destination(ofCopy: copy, peer: peerIndex)
+            send(from: node, slot: slot, to: remote, bytes: Array(buffer[0..<length]))
+        }
+        return copies
+    }
+
+    // MARK: Receiving
+
+    private func deliver(_ event: Event) {
+        let node = nodes[event.toNode]
+        var buffer = event.datagram.bytes
+        if buffer.isEmpty { buffer.append(0) }  // a valid pointer; the length passed stays 0
+        let length = event.datagram.bytes.count
+        let verdict = buffer.withUnsafeMutableBytes {
+            node.engine.receive($0.baseAddress!, length: length, slot: event.toSlot, source: event.datagram.source, now: now)
+        }
+        verdicts.append((event.toNode, verdict))
+        switch verdict {
+        case .reply(let replyLength):
+            let reply = Array(UnsafeRawBufferPointer(start: node.engine.replyBuffer, count: replyLength))
+            send(from: event.toNode, slot: event.toSlot, to: event.datagram.source, bytes: reply)
+        case .forward(let peer, let offset, let packetLength):
+            transmit(from: event.toNode, packet: Array(buffer[offset..<(offset + packetLength)]), peer: peer)
+        case .deliver(let offset, let packetLength):
+            node.tun.append(Array(buffer[offset..<(offset + packetLength)]))
+        case .none:
+            break
+        }
+    }
+
+    // MARK: Time
+
+    /// Runs the network for `duration` of fake time: deliveries in time order, ticks every `tickInterval`.
+    func advance(by duration: UInt64) {
+        let end = now + duration
+        while true {
+            let nextTick = lastTick + tickInterval
+            if let first = events.first, first.time <= nextTick, first.time <= end {
+                events.removeFirst()
+                now = max(now, first.time)
+                deliver(first)
+            } else if nextTick <= end {
+                now = nextTick
+                lastTick = nextTick
+                for n in nodes.indices {
+                    for datagram in nodes[n].engine.tick(now: now) {
+                        send(from: n, slot: datagram.slot, to: datagram.destination, bytes: datagram.bytes)
+                    }
+                }
+            } else {
+                break
+            }
+        }
+        now = end
+    }
+
+    /// Sends inner packets from `node`, one every `interval`, running the network in between.
+    func stream(from node: Int, source: String, destination: String, sequences: Range<UInt64>,
+                interval: UInt64 = 10 * Time.millisecond, before: ((UInt64) -> Void)? = nil) {
+        for sequence in sequences {
+            before?(sequence)
+            transmit(from: node, packet: Fixture.ipv4Packet(source: source, destination: destination, sequence: sequence))
+            advance(by: interval)
+        }
+    }
+}
+
+/// The seed topology: vm0 and vm2, each on two LANs to the router vm1.
+///
+///     vm0 slot 0 192.168.0.2:40000 -- net0 -- 192.168.0.3:7000 slot 0
+///     vm0 slot 1 192.168.1.2:40001 -- net1 -- 192.168.1.3:7000 slot 1   vm1 (router)
+///     vm2 slot 0 192.168.2.2:40000 -- net2 -- 192.168.2.3:7000 slot 2
+///     vm2 slot 1 192.168.3.2:40001 -- net3 -- 192.168.3.3:7000 slot 3
+enum Seed {
+    static let vm0 = 0, router = 1, vm2 = 2
+    /// Peer indices on the router.
+    static let routerPeerVM0 = 0, routerPeerVM2 = 1
+    static let vm0Address = "10.77.0.10", vm2Address = "10.77.0.20", routerAddress = "10.77.0.1"
+    static let routerKey = Fixture.key(1), vm0Key = Fixture.key(10), vm2Key = Fixture.key(20)
+
+    static let routerSlots: [Int: SocketAddress] = [
+        0: Fixture.socket("192.168.0.3:7000"), 1: Fixture.socket("192.168.1.3:7000"),
+        2: Fixture.socket("192.168.2.3:7000"), 3: Fixture.socket("192.168.3.3:7000"),
+    ]
+
+    static func hostEngine(key: Key32, address: String, links: [Int: SocketAddress], routerEndpoints: [SocketAddress],
+                           indexBase: UInt32) -> TunnelEngine {
+        let router = PeerConfiguration(name: "vm1", publicKey: routerKey, allowedIPs: [Fixture.network("10.77.0.0/24")])
+        let configuration = EngineConfiguration(isRouter: false, publicKey: key, virtualAddress: Fixture.address(address),
+                                                peers: [router])
+        let engine = TunnelEngine(configuration: configuration, random: Fixture.indexSource(base: indexBase))
+        for (slot, local) in links.sorted(by: { $0.key < $1.key }) {
+            engine.linkAdded(slot: slot, name: "enp\(slot)", local: local)
+        }
+        engine.setRouterEndpoints(routerEndpoints)
+        return engine
+    }
+
+    static func routerEngine(indexBase: UInt32 = 0x3000_0000) -> TunnelEngine {
+        let peers = [
+            PeerConfiguration(name: "vm0", publicKey: vm0Key, allowedIPs: [Fixture.network("10.77.0.10/32")]),
+            PeerConfiguration(name: "vm2", publicKey: vm2Key, allowedIPs: [Fixture.network("10.77.0.20/32")]),
+        ]
+        let configuration = EngineConfiguration(isRouter: true, publicKey: routerKey,
+                                                virtualAddress: Fixture.address(routerAddress), peers: peers)
+        let engine = TunnelEngine(configuration: configuration, random: Fixture.indexSource(base: indexBase))
+        for (slot, local) in routerSlots.sorted(by: { $0.key < $1.key }) {
+            engine.linkAdded(slot: slot, name: "enp\(slot)", local: local)
+        }
+        return engine
+    }
+
+    /// The three engines wired as the seed describes; nothing sent yet.
+    static func network() -> FakeNetwork {
+        let network = FakeNetwork()
+        let vm0Links = [0: Fixture.socket("192.168.0.2:40000"), 1: Fixture.socket("192.168.1.2:40001")]
+        let vm2Links = [0: Fixture.socket("192.168.2.2:40000"), 1: Fixture.socket("192.168.3.2:40001")]
+        network.addNode("vm0", engine: hostEngine(key: vm0Key, address: vm0Address, links: vm0Links,
+                                                  routerEndpoints: [routerSlots[0]!, routerSlots[1]!],
+                                                  indexBase: 0x1000_0000),
+                        addresses: vm0Links)
+        network.addNode("vm1", engine: routerEngine(), addresses: routerSlots)
+        network.addNode("vm2", engine: hostEngine(key: vm2Key, address: vm2Address, links: vm2Links,
+                                                  routerEndpoints: [routerSlots[2]!, routerSlots[3]!],
+                                                  indexBase: 0x2000_0000),
+                        addresses: vm2Links)
+        return network
+    }
+
+    /// The seed network with every session up (a few probe intervals run).
+    static func establishedNetwork() -> FakeNetwork {
+        let network = network()
+        network.advance(by: 600 * Time.millisecond)
+        return network
+    }
+}
+
+extension FakeNetwork {
+    var vm0: TunnelEngine { nodes[Seed.vm0].engine }
+    var router: TunnelEngine { nodes[Seed.router].engine }
+    var vm2: TunnelEngine { nodes[Seed.vm2].engine }
+
+    /// The router as a peer of host `node` (index 0 on a host).
+    func routerPeer(of node: Int) -> Peer { nodes[node].engine.peers[0] }
+
+    /// Host `node`'s connection with path id `pathID`.
+    func connection(of node: Int, pathID: UInt16) -> Connection? {
+        routerPeer(of: node).connections.first { $0.pathID == pathID }
+    }
+
+    /// The router's connection to peer `peer` learned from the host's path `remotePathID`.
+    func routerConnection(peer: Int, remotePathID: UInt16) -> Connection? {
+        router.peers[peer].connections.first { $0.remotePathID == remotePathID }
+    }
+
+    /// Transport datagrams of `type` that `node` sent, in order.
+    func sentTransport(by node: Int, type: WireFormat.MessageType) -> [Datagram] {
+        sent.filter { $0.fromNode == node && $0.bytes.first == type.rawValue }
+    }
+}

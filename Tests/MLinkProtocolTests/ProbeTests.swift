@@ -1,0 +1,91 @@
+import MLinkTypes
+import XCTest
+@testable import MLinkProtocol
+
+/// Round-trip measurement by probes, and the choice of connection within a host-side link.
+final class ProbeTests: XCTestCase {
+    func testProbeRepliesMeasureTheInjectedDelay() throws {
+        let net = Seed.network()
+        net.wire(0).latency = 7 * Time.millisecond
+        net.wire(1).latency = 20 * Time.millisecond
+        net.wire(2).latency = 3 * Time.millisecond
+        net.wire(3).latency = 3 * Time.millisecond
+        net.advance(by: 3 * Time.second)
+        let fast = try XCTUnwrap(net.connection(of: Seed.vm0, pathID: 0x0000)).statistics
+        let slow = try XCTUnwrap(net.connection(of: Seed.vm0, pathID: 0x0101)).statistics
+        XCTAssertEqual(fast.smoothedRTT, 14 * Time.millisecond, "twice the one-way delay, exactly")
+        XCTAssertEqual(slow.smoothedRTT, 40 * Time.millisecond)
+        XCTAssertGreaterThanOrEqual(fast.probeRepliesReceived, 10)
+        XCTAssertLessThan(fast.rttVariation, Time.millisecond, "constant samples: the variation decays from 7 ms")
+        for path in [0x0000, 0x0101] as [UInt16] {
+            XCTAssertEqual(net.connection(of: Seed.vm2, pathID: path)?.statistics.smoothedRTT, 6 * Time.millisecond)
+        }
+        XCTAssertEqual(net.router.peers[Seed.routerPeerVM0].connections.map(\.statistics.smoothedRTT), [0, 0],
+                       "the router answers probes; it does not measure")
+    }
+
+    /// A probe's echoed timestamp is the sender's own clock: the receiver answers with it unchanged.
+    func testProbeReplyEchoesTheRequestTimestamp() throws {
+        let net = Seed.establishedNetwork()
+        let requests = net.sentTransport(by: Seed.vm0, type: .probe)
+        let replies = net.sentTransport(by: Seed.router, type: .probe)
+        XCTAssertFalse(replies.isEmpty)
+        for reply in replies {
+            XCTAssertEqual(reply.bytes[24], 2)
+            XCTAssertTrue(requests.contains { $0.bytes[24] == 1 && $0.bytes.le64(32) == reply.bytes.le64(32) })
+        }
+    }
+
+    /// The first RTT sample comes from the hello reply; hellos repeated while a link was dead carry the
+    /// timestamp of the first, so the sample must not include the time the link was dead.
+    func testFirstRoundTripIsNotInflatedByRepeatedHellos() throws {
+        let net = Seed.network()
+        for n in 0...3 as ClosedRange<UInt8> { net.wire(n).latency = 5 * Time.millisecond }
+        net.wire(0).isCut = true
+        net.wire(1).isCut = true
+        net.advance(by: 2 * Time.second)
+        XCTAssertNil(net.routerPeer(of: Seed.vm0).session)
+        net.wire(0).isCut = false
+        net.wire(1).isCut = false
+        net.advance(by: 300 * Time.millisecond)
+        XCTAssertNotNil(net.routerPeer(of: Seed.vm0).session)
+        let rtt = try XCTUnwrap(net.connection(of: Seed.vm0, pathID: 0x0000)).statistics.smoothedRTT
+        XCTAssertLessThan(rtt, 50 * Time.millisecond, "a 10 ms path measured as \(rtt / Time.millisecond) ms")
+    }
+
+    /// Two connections on one host link (the router has two addresses on net0): one copy per link, on the
+    /// better connection: up beats down, then the lower RTT.
+    func testOneCopyPerLinkOnItsBestConnection() throws {
+        let net = FakeNetwork()
+        let links = [0: Fixture.socket("192.168.0.2:40000"), 1: Fixture.socket("192.168.1.2:40001")]
+        let routerSlots = [0: Fixture.socket("192.168.0.3:7000"), 1: Fixture.socket("192.168.0.4:7000"),
+                           2: Fixture.socket("192.168.1.3:7000")]
+        let host = Seed.hostEngine(key: Seed.vm0Key, address: Seed.vm0Address, links: links,
+                                   routerEndpoints: [routerSlots[0]!, routerSlots[1]!, routerSlots[2]!],
+                                   indexBase: 0x1000_0000)
+        let router = Seed.routerEngine()
+        for (slot, local) in routerSlots { router.linkAdded(slot: slot, name: "r\(slot)", local: local) }
+        net.addNode("vm0", engine: host, addresses: links)
+        net.addNode("vm1", engine: router, addresses: routerSlots)
+        net.wire(0).latencyOf = { $0.source.address == routerSlots[1]!.address || $0.destination == routerSlots[1]! ? 2 * Time.millisecond : 9 * Time.millisecond }
+        net.advance(by: 2 * Time.second)
+        let peer = host.peers[0]
+        XCTAssertEqual(peer.connections.filter { $0.state == .up }.count, 3, "0->.3, 0->.4, 1->1.3")
+
+        func plannedPaths() -> Set<UInt16> {
+            let packet = Fixture.ipv4Packet(source: Seed.vm0Address, destination: "10.77.0.1", sequence: 1)
+            let copies = net.transmit(from: 0, packet: packet)
+            return Set((0..<copies).map { peer.connections[host.plan[$0]].pathID })
+        }
+        XCTAssertEqual(plannedPaths(), [0x0001, 0x0102], "link 0 via the 4 ms path to .4, link 1 via its only path")
+
+        net.wire(0).drop = { _, datagram in
+            datagram.source.address == routerSlots[1]!.address || datagram.destination == routerSlots[1]!
+        }
+        net.advance(by: 1500 * Time.millisecond)
+        XCTAssertEqual(peer.connections.first { $0.pathID == 0x0001 }?.state, .down)
+        XCTAssertEqual(plannedPaths(), [0x0000, 0x0102], "up beats a lower RTT")
+        net.advance(by: 20 * Time.millisecond)
+        XCTAssertEqual(net.nodes[1].tun.count, 2)
+    }
+}
