@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh || exit 1
 swift build --product mlink && swift build --product mlink-lab || { echo "0 passed, 1 failed"; exit 1; }
 
+export MLINK_BIN=$PWD/.build/debug/mlink MLINK_LAB_BIN=$PWD/.build/debug/mlink-lab
 passed=0; failed=0; skipped=0
 swift test 2>&1 | tee /tmp/mlink-swift-test.log | grep -E "error:|failed|Executed|skipped|SKIP" | grep -v "^Test Case.*passed" | tail -40
 summary=$(grep -E "Executed [0-9]+ tests?" /tmp/mlink-swift-test.log | tail -1)
