@@ -12,18 +12,21 @@ swift build -c release --product mlink >/dev/null && swift build --product mlink
 export MLINK_BIN=$PWD/.build/release/mlink
 LAB=.build/debug/mlink-lab; L=bench
 $LAB down $L >/dev/null 2>&1 || true
-cleanup() { ip netns exec $L-a ip link del wg0 2>/dev/null || true; ip netns exec $L-b ip link del wg0 2>/dev/null || true
-            pkill -f "wireguard-go wg0" 2>/dev/null || true; $LAB down $L >/dev/null 2>&1 || true; }
+cleanup() { ip netns exec $L-a ip link del wgba 2>/dev/null || true; ip netns exec $L-b ip link del wgbb 2>/dev/null || true
+            pkill -f "wireguard-go wgb" 2>/dev/null || true; $LAB down $L >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 $LAB up examples/lab/pair.yaml --name $L >/dev/null 2>&1
 x() { ip netns exec "$L-$1" "${@:2}"; }
 # wireguard-go on the same wire
 ka=$(wg genkey); kb=$(wg genkey)
-for h in a b; do x $h env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go wg0 >/dev/null 2>&1; done
-x a wg set wg0 private-key <(echo "$ka") peer "$(echo "$kb" | wg pubkey)" allowed-ips 10.99.0.2/32 endpoint 192.168.100.2:51820
-x b wg set wg0 private-key <(echo "$kb") listen-port 51820 peer "$(echo "$ka" | wg pubkey)" allowed-ips 10.99.0.1/32
-x a ip addr add 10.99.0.1/24 dev wg0; x b ip addr add 10.99.0.2/24 dev wg0
-x a ip link set wg0 mtu 1420 up; x b ip link set wg0 mtu 1420 up
+# Distinct names: wireguard-go's control sockets live in /var/run/wireguard, shared by every namespace.
+for h in a b; do x $h env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go wgb$h >/dev/null 2>&1; done
+echo "$ka" > /tmp/mlink-bench-ka; echo "$kb" > /tmp/mlink-bench-kb
+x a wg set wgba private-key /tmp/mlink-bench-ka peer "$(echo "$kb" | wg pubkey)" allowed-ips 10.99.0.2/32 endpoint 192.168.100.2:51820
+x b wg set wgbb private-key /tmp/mlink-bench-kb listen-port 51820 peer "$(echo "$ka" | wg pubkey)" allowed-ips 10.99.0.1/32
+rm -f /tmp/mlink-bench-ka /tmp/mlink-bench-kb
+x a ip addr add 10.99.0.1/24 dev wgba; x b ip addr add 10.99.0.2/24 dev wgbb
+x a ip link set wgba mtu 1420 up; x b ip link set wgbb mtu 1420 up
 x a ping -c 5 -i 0.1 -w 5 10.99.0.2 >/dev/null; x a ping -c 5 -i 0.1 -w 5 10.77.0.1 >/dev/null
 measure() {  # measure NAME ADDRESS
     x b iperf3 -s -1 -D -B "$2" >/dev/null 2>&1; sleep 0.3

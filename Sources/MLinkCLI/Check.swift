@@ -9,7 +9,8 @@ extension MLinkCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a profile and print what `up` would do, touching nothing.")
 
-        @Argument(help: "Profile name (/etc/mlink/NAME.yaml) or path to a .yaml file.")
+        @Argument(help: "Profile name (/etc/mlink/NAME.yaml) or path to a .yaml file.",
+                  completion: .shellCommand(MLinkCommand.profileNamesCommand))
         var profile: String
 
         func run() throws {

@@ -12,7 +12,8 @@ extension MLinkCommand {
                 profile's name or path.
                 """)
 
-        @Argument(help: "Interface name, profile name or profile path.")
+        @Argument(help: "Interface name, profile name or profile path.",
+                  completion: .shellCommand(MLinkCommand.runningInterfacesCommand))
         var name: String
 
         func run() throws {

@@ -20,6 +20,13 @@ public struct MLinkCommand: ParsableCommand {
     )
 
     public init() {}
+
+    /// Shell completion for profile arguments: the profile names in the config folder.
+    static let profileNamesCommand =
+        #"for f in "${MLINK_CONFIG_DIR:-/etc/mlink}"/*.yaml; do [ -e "$f" ] && basename "$f" .yaml; done 2>/dev/null"#
+    /// Shell completion for `down` and `show`: the interfaces with state in the run folder.
+    static let runningInterfacesCommand =
+        #"for f in "${MLINK_RUN_DIR:-/run/mlink}"/*.state; do [ -e "$f" ] && basename "$f" .state; done 2>/dev/null"#
 }
 
 /// Documented exit codes (sysexits.h values).

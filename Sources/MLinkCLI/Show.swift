@@ -10,7 +10,8 @@ extension MLinkCommand {
             abstract: "Show interfaces, peers and connections.",
             discussion: "Without NAME, every interface mlink runs. --json prints the same as JSON.")
 
-        @Argument(help: "Interface name, profile name or path; omit for all.")
+        @Argument(help: "Interface name, profile name or path; omit for all.",
+                  completion: .shellCommand(MLinkCommand.runningInterfacesCommand))
         var name: String?
 
         @Flag(help: "Print JSON.")

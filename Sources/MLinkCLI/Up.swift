@@ -12,7 +12,8 @@ extension MLinkCommand {
                 is ready. On any failure everything created so far is removed again.
                 """)
 
-        @Argument(help: "Profile name (/etc/mlink/NAME.yaml) or path to a .yaml file.")
+        @Argument(help: "Profile name (/etc/mlink/NAME.yaml) or path to a .yaml file.",
+                  completion: .shellCommand(MLinkCommand.profileNamesCommand))
         var profile: String
 
         @Flag(help: "Run the forwarding core in this process (for systemd); stop with SIGTERM.")
