@@ -49,46 +49,6 @@ int mlink_tun_open(char name[16], int vnet_hdr) {
     return fd;
 }
 
-int mlink_fionread(int fd) {
-    int n = 0;
-    if (ioctl(fd, FIONREAD, &n) < 0) return -errno;
-    return n;
-}
-
-ssize_t mlink_recv_pktinfo(int fd, void *buf, size_t len, struct sockaddr_storage *from,
-                           struct sockaddr_storage *local, int *ifindex) {
-    struct iovec iov = { buf, len };
-    char control[256];
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_name = from;
-    msg.msg_namelen = sizeof *from;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
-    if (n < 0) return -errno;
-    *ifindex = 0;
-    memset(local, 0, sizeof *local);
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-            struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
-            struct sockaddr_in *sin = (struct sockaddr_in *)local;
-            sin->sin_family = AF_INET;
-            sin->sin_addr = pi->ipi_addr;
-            *ifindex = pi->ipi_ifindex;
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-            struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(c);
-            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)local;
-            sin6->sin6_family = AF_INET6;
-            sin6->sin6_addr = pi->ipi6_addr;
-            *ifindex = (int)pi->ipi6_ifindex;
-        }
-    }
-    return n;
-}
-
 int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
                      struct sockaddr_storage *froms, int count, struct mlink_batch_headers *h) {
     struct mmsghdr *msgs = h->msgs;
@@ -111,27 +71,6 @@ int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
         lens[i] = msgs[i].msg_len;
         if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) lens[i] = cap + 1; /* caller drops oversized */
     }
-    return n;
-}
-
-int mlink_send_batch(int fd, unsigned char **bufs, size_t *lens, struct sockaddr_storage *tos, int count,
-                     struct mlink_batch_headers *h) {
-    struct mmsghdr *msgs = h->msgs;
-    struct iovec *iovs = h->iovs;
-    if (count > h->count) count = h->count;
-    for (int i = 0; i < count; i++) {
-        iovs[i].iov_base = bufs[i];
-        iovs[i].iov_len = lens[i];
-        memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-        msgs[i].msg_hdr.msg_name = &tos[i];
-        msgs[i].msg_hdr.msg_namelen = tos[i].ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                                   : sizeof(struct sockaddr_in);
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-    }
-    int n;
-    do { n = sendmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT); } while (n < 0 && errno == EINTR);
-    if (n < 0) return -errno;
     return n;
 }
 

@@ -54,7 +54,6 @@ public final class ForwardingCore {
         var tunWritePackets: UInt64 = 0
         var tunWriteDrops: UInt64 = 0
         var oversized: UInt64 = 0
-        var sendFailures: UInt64 = 0
     }
 
     /// Builds the core for `profile` around an already configured TUN device.

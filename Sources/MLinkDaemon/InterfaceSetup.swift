@@ -35,19 +35,15 @@ public final class InterfaceSetup {
             if case .address(let a) = endpoint.host { return a.isIPv6 }
             return false
         } ?? false
+        // One dump serves both the link list and the MTU.
+        let allowed = (netlink.flatMap { try? $0.links() } ?? []).filter { LinkInventory.isAllowed($0, patterns: profile.links) }
         var mtu = profile.interface.mtu ?? 0
         var source = "from the profile"
-        var linkNames: [String] = []
-        if let netlink, let links = try? netlink.links() {
-            linkNames = links.filter { link in
-                !link.isLoopback && link.kind != "tun" &&
-                    (profile.links.isEmpty || profile.links.contains { Glob.matches($0, link.name) })
-            }.map(\.name)
-        }
         if profile.interface.mtu == nil {
-            let smallest = (netlink.flatMap { try? LinkInventory.smallestMTU(patterns: profile.links, netlink: $0) }) ?? 1500
-            mtu = smallest - WireFormat.outerOverhead(ipv6: ipv6Outer || profile.interface.address.address.isIPv6)
-            source = "smallest link MTU \(smallest) minus \(WireFormat.outerOverhead(ipv6: ipv6Outer || profile.interface.address.address.isIPv6)) bytes of tunnel overhead"
+            let smallest = allowed.map(\.mtu).min() ?? 1500
+            let overhead = WireFormat.outerOverhead(ipv6: ipv6Outer || profile.interface.address.address.isIPv6)
+            mtu = smallest - overhead
+            source = "smallest link MTU \(smallest) minus \(overhead) bytes of tunnel overhead"
         }
         let connected = profile.interface.address.masked
         var routes: [IPNetwork] = []
@@ -61,7 +57,7 @@ public final class InterfaceSetup {
             }
         }
         return Plan(interface: profile.interface.name, mtu: mtu, mtuSource: source, address: profile.interface.address,
-                    routes: routes, links: linkNames)
+                    routes: routes, links: allowed.map(\.name))
     }
 
     /// Creates and configures the interface. On any error everything done so far is undone and the error thrown.

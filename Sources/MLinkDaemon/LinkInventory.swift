@@ -22,8 +22,7 @@ public enum LinkInventory {
         let links = try netlink.links()
         let addresses = try netlink.addresses()
         var result: [UsableLink] = []
-        for link in links where link.isUp && !link.isLoopback && link.kind != "tun" && link.name != ownInterface {
-            guard patterns.isEmpty || patterns.contains(where: { Glob.matches($0, link.name) }) else { continue }
+        for link in links where link.isUp && link.name != ownInterface && isAllowed(link, patterns: patterns) {
             var haveV4 = false, haveV6 = false
             for entry in addresses where entry.linkIndex == link.index {
                 let address = entry.network.address
@@ -40,12 +39,9 @@ public enum LinkInventory {
         return result
     }
 
-    /// The smallest MTU among the links the profile names, or nil when none exists yet.
-    public static func smallestMTU(patterns: [String], netlink: RouteNetlink) throws -> Int? {
-        let links = try netlink.links().filter { link in
-            !link.isLoopback && link.kind != "tun" && (patterns.isEmpty || patterns.contains { Glob.matches($0, link.name) })
-        }
-        return links.map(\.mtu).min()
+    /// True when the profile's `links` patterns (empty: all) allow `link`; loopback and TUN devices never.
+    public static func isAllowed(_ link: Link, patterns: [String]) -> Bool {
+        !link.isLoopback && link.kind != "tun" && (patterns.isEmpty || patterns.contains { Glob.matches($0, link.name) })
     }
 
     static func isLinkLocal(_ address: IPAddress) -> Bool {

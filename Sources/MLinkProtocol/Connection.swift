@@ -48,6 +48,18 @@ public struct Connection {
         self.pathID = pathID
     }
 
+    /// Records an authenticated datagram of `bytes` bytes: the path is alive now.
+    @inline(__always)
+    mutating func markReceived(bytes: Int, now: UInt64) {
+        lastReceived = now
+        if state != .up {
+            state = .up
+            stateChanged = now
+        }
+        statistics.rxPackets += 1
+        statistics.rxBytes += UInt64(bytes)
+    }
+
     /// The group a copy is planned per: the host-side link of the path (ours on a host, the peer's on a router).
     @inline(__always)
     func group(isRouter: Bool) -> UInt16 {

@@ -234,13 +234,7 @@ public final class TunnelEngine {
             if verdict == .duplicate { peer.counters.duplicates += 1 } else { peer.counters.tooOld += 1 }
             return .none
         }
-        peer.connections[c].lastReceived = now
-        if peer.connections[c].state != .up {
-            peer.connections[c].state = .up
-            peer.connections[c].stateChanged = now
-        }
-        peer.connections[c].statistics.rxPackets += 1
-        peer.connections[c].statistics.rxBytes += UInt64(length)
+        peer.connections[c].markReceived(bytes: length, now: now)
         peer.connections[c].statistics.observeSequence(header.pathSequence)
         switch verdict {
         case .duplicate:
@@ -401,10 +395,7 @@ public final class TunnelEngine {
             peer.counters.handshakes += 1
         }
         let c = connectionIndex(peer: peer, slot: slot, source: source, remotePathID: pathID, now: now)!
-        peer.connections[c].lastReceived = now
-        if peer.connections[c].state != .up { peer.connections[c].state = .up; peer.connections[c].stateChanged = now }
-        peer.connections[c].statistics.rxPackets += 1
-        peer.connections[c].statistics.rxBytes += UInt64(length)
+        peer.connections[c].markReceived(bytes: length, now: now)
         let out = replyBuffer
         out.initializeMemory(as: UInt8.self, repeating: 0, count: WireFormat.helloReplySize)
         out.storeBytes(of: WireFormat.MessageType.helloReply.rawValue, as: UInt8.self)
@@ -441,10 +432,7 @@ public final class TunnelEngine {
             router.counters.handshakes += 1
         }
         let c = connectionIndex(peer: router, slot: slot, source: source, remotePathID: LE.u16(message, 2), now: now)!
-        router.connections[c].lastReceived = now
-        if router.connections[c].state != .up { router.connections[c].state = .up; router.connections[c].stateChanged = now }
-        router.connections[c].statistics.rxPackets += 1
-        router.connections[c].statistics.rxBytes += UInt64(length)
+        router.connections[c].markReceived(bytes: length, now: now)
         if echoed <= now { router.connections[c].statistics.addRTTSample(now - echoed) }
         return .none
     }
@@ -452,8 +440,6 @@ public final class TunnelEngine {
     // MARK: Timers
 
     /// Advances timers: connection states, hellos and probes. Returns the control datagrams to send now.
-    /// `wallClockNanoseconds` stamps hellos (the responder echoes it; it also lets a future handshake reject
-    /// replays).
     public func tick(now: UInt64) -> [OutgoingDatagram] {
         var out: [OutgoingDatagram] = []
         for peer in peers {

@@ -53,11 +53,6 @@ public enum Files {
         return names.sorted()
     }
 
-    /// True when a path exists.
-    public static func exists(_ path: String) -> Bool {
-        access(path, F_OK) == 0
-    }
-
     /// The value of an environment variable.
     public static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }

@@ -42,11 +42,3 @@ public final class TunDevice {
         try descriptor.write(buffer, count: count) != nil
     }
 }
-
-/// Whether /dev/net/tun can be opened here (for tests that skip without it).
-public func tunDeviceAvailable() -> Bool {
-    let fd = open("/dev/net/tun", O_RDWR)
-    if fd < 0 { return false }
-    close(fd)
-    return true
-}

@@ -26,9 +26,6 @@ public final class UDPSocket {
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         if address.address.isIPv6 {
             _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
-            _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_RECVPKTINFO, &on, socklen_t(MemoryLayout<Int32>.size))
-        } else {
-            _ = setsockopt(fd, Int32(IPPROTO_IP), IP_PKTINFO, &on, socklen_t(MemoryLayout<Int32>.size))
         }
         var size = bufferBytes
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))

@@ -22,23 +22,10 @@ void mlink_batch_headers_free(struct mlink_batch_headers *h);
 /// `vnet_hdr` is set). Returns the descriptor or -errno. On success the kernel's chosen name is copied back.
 int mlink_tun_open(char name[16], int vnet_hdr);
 
-/// ioctl(fd, FIONREAD) wrapper; returns bytes pending or -errno.
-int mlink_fionread(int fd);
-
-/// Receives one datagram with IP_PKTINFO / IPV6_PKTINFO ancillary data. Fills `local` with the destination
-/// address the packet was sent to and `ifindex` with the arriving interface. Returns bytes or -errno.
-ssize_t mlink_recv_pktinfo(int fd, void *buf, size_t len, struct sockaddr_storage *from,
-                           struct sockaddr_storage *local, int *ifindex);
-
 /// Batch receive: up to `count` datagrams into `bufs[i]` of `cap` bytes each; `lens[i]` and `froms[i]` filled.
-/// Uses recvmmsg with MSG_DONTWAIT. Returns the number of datagrams or -errno. Scratch arrays are the caller's.
+/// Uses recvmmsg with MSG_DONTWAIT. Returns the number of datagrams or -errno; `h` holds the kernel headers.
 int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
                      struct sockaddr_storage *froms, int count, struct mlink_batch_headers *h);
-
-/// Batch send of `count` datagrams (each `bufs[i]`/`lens[i]` to `tos[i]`) with sendmmsg and MSG_DONTWAIT.
-/// Returns the number sent (possibly fewer) or -errno.
-int mlink_send_batch(int fd, unsigned char **bufs, size_t *lens, struct sockaddr_storage *tos, int count,
-                     struct mlink_batch_headers *h);
 
 /// pipe2(O_CLOEXEC): both ends close on exec. Returns 0 or -errno.
 int mlink_pipe_cloexec(int fds[2]);
