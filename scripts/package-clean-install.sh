@@ -13,51 +13,15 @@ set -euo pipefail
 suite=bookworm
 root_dir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root_dir"
+. "$root_dir/scripts/package-lib.sh"
 
-deb=""
-while [ $# -gt 0 ]; do
-    case $1 in
-        --deb) deb=$(realpath "$2"); shift 2 ;;
-        *) echo "usage: $0 [--deb PATH]" >&2; exit 64 ;;
-    esac
-done
-
-say() { printf '==> %s\n' "$*"; }
-fail() { printf 'FAIL: %s\n' "$*"; exit 1; }
+parse_deb_option "$@"
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: $0 needs root (debootstrap, chroot)"; exit 77; }
 command -v debootstrap >/dev/null || { echo "$0: debootstrap missing: apt-get install debootstrap" >&2; exit 69; }
 
-. "$root_dir/scripts/package-lib.sh"
-mirror=$(mirror_from_apt | head -1)
-[ -n "$mirror" ] || fail "no '$suite' source in /etc/apt/sources.list or /etc/apt/sources.list.d/"
-
-if [ -z "$deb" ]; then
-    say "building the package (scripts/package-deb.sh)"
-    scripts/package-deb.sh
-    deb=$(ls -t out/mlink_*_"$(dpkg --print-architecture)".deb | head -1)
-fi
-[ -f "$deb" ] || fail "no package at '$deb'"
-
-target=$(mktemp -d /tmp/mlink-clean-install.XXXXXX)
-cleanup() {
-    local mount
-    for mount in dev/pts proc; do
-        if mountpoint -q "$target/$mount"; then umount "$target/$mount"; fi
-    done
-    rm -rf "$target"
-}
-trap cleanup EXIT
-in_root() { chroot "$target" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
-
-say "debootstrap --variant=minbase $suite $target $mirror"
-debootstrap --variant=minbase "$suite" "$target" "$mirror" > "$target.debootstrap.log" 2>&1 \
-    || { tail -20 "$target.debootstrap.log"; rm -f "$target.debootstrap.log"; fail "debootstrap failed"; }
-rm -f "$target.debootstrap.log"
-chmod 755 "$target"  # apt downloads as _apt, who must reach the root's cache
-mount -t proc proc "$target/proc"
-mount --bind /dev/pts "$target/dev/pts"
-cp /etc/resolv.conf "$target/etc/resolv.conf"
+locate_package
+bootstrap_root mlink-clean-install
 in_root apt-get update -qq
 
 # Everything but the kernel's file systems and what is meant to change (dpkg's and apt's records, logs, caches).

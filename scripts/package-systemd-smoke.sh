@@ -15,52 +15,15 @@ root_dir=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root_dir"
 . "$root_dir/scripts/package-lib.sh"
 
-deb=""
-while [ $# -gt 0 ]; do
-    case $1 in
-        --deb) deb=$(realpath "$2"); shift 2 ;;
-        *) echo "usage: $0 [--deb PATH]" >&2; exit 64 ;;
-    esac
-done
-
-say() { printf '==> %s\n' "$*"; }
-fail() { printf 'FAIL: %s\n' "$*"; exit 1; }
+parse_deb_option "$@"
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: $0 needs root (debootstrap, systemd-nspawn)"; exit 77; }
 for tool in debootstrap systemd-nspawn; do
     command -v $tool >/dev/null || { echo "$0: $tool missing: apt-get install debootstrap systemd-container" >&2; exit 69; }
 done
 [ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun on this machine"; exit 77; }
-mirror=$(mirror_from_apt | head -1)
-[ -n "$mirror" ] || fail "no '$suite' source in /etc/apt/sources.list or /etc/apt/sources.list.d/"
-
-if [ -z "$deb" ]; then
-    say "building the package (scripts/package-deb.sh)"
-    scripts/package-deb.sh
-    deb=$(ls -t out/mlink_*_"$(dpkg --print-architecture)".deb | head -1)
-fi
-[ -f "$deb" ] || fail "no package at '$deb'"
-
-target=$(mktemp -d /tmp/mlink-systemd-smoke.XXXXXX)
-cleanup() {
-    local mount
-    for mount in dev/pts proc; do
-        if mountpoint -q "$target/$mount"; then umount "$target/$mount"; fi
-    done
-    rm -rf "$target"
-}
-trap cleanup EXIT
-in_root() { chroot "$target" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
-
-say "debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,iproute2 $suite $target $mirror"
-debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,iproute2 "$suite" "$target" "$mirror" \
-    > "$target.debootstrap.log" 2>&1 \
-    || { tail -20 "$target.debootstrap.log"; rm -f "$target.debootstrap.log"; fail "debootstrap failed"; }
-rm -f "$target.debootstrap.log"
-chmod 755 "$target"
-mount -t proc proc "$target/proc"
-mount --bind /dev/pts "$target/dev/pts"
-cp /etc/resolv.conf "$target/etc/resolv.conf"
+locate_package
+bootstrap_root mlink-systemd-smoke --include=systemd,systemd-sysv,dbus,iproute2
 cp "$deb" "$target/tmp/"
 say "apt-get install ./$(basename "$deb")"
 in_root apt-get update -qq
