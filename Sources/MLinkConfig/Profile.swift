@@ -32,6 +32,8 @@ public struct Profile: Sendable, Equatable {
     public var metricsListen: Endpoint?
     /// True when the file (or the key file) is readable by group or others while holding a private key.
     public var privateKeyExposed: Bool
+    /// Per-link source routing (`routing`): mlink's table range and rule priority.
+    public var routing = RoutingSettings()
 
     public init(path: String, name: String, role: Role, privateKey: Key32, interface: InterfaceSettings,
                 links: [String], mode: Mode, keepaliveSeconds: Int, router: RouterReference?,

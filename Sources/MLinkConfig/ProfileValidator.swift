@@ -14,7 +14,7 @@ struct ProfileValidator {
     let defaultInterfaceName: String
 
     static let profileKeys = ["name", "role", "private-key", "private-key-file", "interface", "links", "mode",
-                              "keepalive", "router", "listen-port", "peers", "metrics-listen"]
+                              "keepalive", "router", "listen-port", "peers", "metrics-listen", "routing"]
     static let interfaceKeys = ["name", "address", "mtu"]
     static let routerKeys = ["public-key", "endpoints", "virtual-ip", "routes"]
     static let peerKeys = ["name", "public-key", "allowed-ips"]
@@ -57,9 +57,12 @@ struct ProfileValidator {
         }
         let metricsListen = try profile["metrics-listen"].map(self.metricsListen)
 
-        return Profile(path: file, name: name, role: role, privateKey: privateKey, interface: interface,
-                       links: links, mode: mode, keepaliveSeconds: keepalive, router: router,
-                       listenPort: listenPort, peers: peers, metricsListen: metricsListen, privateKeyExposed: exposed)
+        var result = Profile(path: file, name: name, role: role, privateKey: privateKey, interface: interface,
+                             links: links, mode: mode, keepaliveSeconds: keepalive, router: router,
+                             listenPort: listenPort, peers: peers, metricsListen: metricsListen,
+                             privateKeyExposed: exposed)
+        result.routing = try profile["routing"].map(routingSettings) ?? Profile.RoutingSettings()
+        return result
     }
 
     // MARK: - Fields every profile has

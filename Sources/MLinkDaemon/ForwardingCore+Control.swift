@@ -35,22 +35,21 @@ extension ForwardingCore {
         func ago(_ t: UInt64) -> Double? { t == 0 ? nil : Double(now &- t) / 1e9 }
         var peers: [[String: Any]] = []
         for peer in engine.peers {
-            let delivered = max(peer.counters.delivered, 1)
             var connections: [[String: Any]] = []
             for c in peer.connections {
                 let s = c.statistics
-                let probeLoss = s.probesSent > 4 ? max(0, 1 - Double(s.probeRepliesReceived) / Double(s.probesSent - 1)) : 0  // the newest probe may still be in flight
-                let pathLoss = s.rxPackets + s.lostEstimate > 0 ? Double(s.lostEstimate) / Double(s.rxPackets + s.lostEstimate) : 0
+                let report = ConnectionReport(c, peerDelivered: peer.counters.delivered,
+                                              isRouter: engine.configuration.isRouter)
                 var entry: [String: Any] = [
                     "link": c.linkName, "local": c.local.description, "remote": c.remote.description,
                     "state": c.state.rawValue, "path_id": Int(c.pathID),
-                    "rtt_ms": Double(s.smoothedRTT) / 1e6, "jitter_ms": Double(s.rttVariation) / 1e6,
-                    "loss": engine.configuration.isRouter ? pathLoss : max(probeLoss, pathLoss),
+                    "rtt_ms": report.rttSeconds * 1e3, "jitter_ms": report.jitterSeconds * 1e3, "loss": report.loss,
                     "tx_bytes": s.txBytes, "rx_bytes": s.rxBytes, "tx_packets": s.txPackets, "rx_packets": s.rxPackets,
                     "delivered_first": s.deliveredFirst, "duplicates": s.duplicates, "too_old": s.tooOld,
-                    "send_drops": s.sendDrops, "first_share": Double(s.deliveredFirst) / Double(delivered),
+                    "send_drops": s.sendDrops, "first_share": report.firstShare, "lost": s.lostEstimate,
                 ]
                 if let a = ago(c.lastReceived) { entry["last_received_s"] = a }
+                if let a = ago(c.stateChanged) { entry["state_since_s"] = a }
                 connections.append(entry)
             }
             var entry: [String: Any] = [
@@ -76,6 +75,11 @@ extension ForwardingCore {
             "started": startedAt,
             "listen_port": profile.role == .router ? Int(profile.listenPort ?? 7000) : 0,
             "links": slots.compactMap { $0 }.map { ["link": $0.link.name, "local": $0.socket.localAddress.description] },
+            "source_routing": sourceRouting.installed.map {
+                ["link": $0.linkName, "from": $0.address.address.description, "table": Int($0.table),
+                 "gateway": $0.gateway.description]
+            },
+            "router_endpoints": routerAddresses.map(\.description),
             "drops": ["malformed": drops.malformed, "unknown_session": drops.unknownSession,
                       "unauthenticated": drops.unauthenticated, "unknown_key": drops.unknownKey,
                       "no_route": drops.noRoute, "oversized": statistics.oversized,

@@ -13,7 +13,7 @@ import MLinkTypes
 public final class ForwardingCore {
     /// Epoll tokens: fixed ones, then one per link slot from `slotTokenBase`.
     enum Token: UInt64 {
-        case tun = 1, control = 2, signals = 3, netlink = 4
+        case tun = 1, control = 2, signals = 3, netlink = 4, metrics = 5
     }
     static let slotTokenBase: UInt64 = 1000
     static let maximumSlots = 255
@@ -34,6 +34,15 @@ public final class ForwardingCore {
     var running = true
     let startedAt: Double
     var statistics = CoreStatistics()
+
+    // Per-link source routing and router endpoint names (ForwardingCore+Routing.swift).
+    let sourceRouting: SourceRouting
+    let resolver: EndpointResolver
+    var routerAddresses: [SocketAddress] = []
+    var nextRoutingCheck: UInt64 = 0
+    var lastResolve: UInt64 = 0
+    /// The Prometheus endpoint (`metrics-listen`), if any (ForwardingCore+Metrics.swift).
+    var metrics: MetricsServer?
 
     // Preallocated hot-path memory.
     let packetBuffer: UnsafeMutableRawPointer
@@ -67,6 +76,8 @@ public final class ForwardingCore {
         epoll = try Epoll()
         signals = try SignalDescriptor()
         netlink = try RouteNetlink()
+        sourceRouting = SourceRouting(settings: profile.routing, netlink: netlink, log: log)
+        resolver = EndpointResolver(endpoints: profile.router?.endpoints ?? [])
         control = try UnixSocket.listen(path: controlPath)
         packetBuffer = .allocate(byteCount: ForwardingCore.bufferSize, alignment: 64)
         copyBuffers = .allocate(byteCount: ForwardingCore.bufferSize * ForwardingCore.copyCapacity, alignment: 64)
@@ -75,16 +86,21 @@ public final class ForwardingCore {
         try epoll.add(control.rawValue, token: Token.control.rawValue)
         try epoll.add(signals.descriptor.rawValue, token: Token.signals.rawValue)
         do {
-            let monitor = try NetlinkMonitor()
+            let monitor = try NetlinkMonitor(includeRoutes: true)
             try epoll.add(monitor.fileDescriptor, token: Token.netlink.rawValue)
             self.monitor = monitor
         } catch {
             log.warning("link change notifications unavailable, links are fixed at start: \(error)")
         }
         if let router = profile.router {
-            engine.setRouterEndpoints(ForwardingCore.resolve(router.endpoints, log: log))
+            let (addresses, problems) = EndpointResolver.resolve(router.endpoints)
+            for problem in problems { log.warning(problem) }
+            routerAddresses = addresses
+            lastResolve = MonotonicClock.now()
+            engine.setRouterEndpoints(addresses)
         }
         try refreshLinks()
+        startMetrics()
     }
 
     deinit {
@@ -107,24 +123,6 @@ public final class ForwardingCore {
             configuration.probeInterval = min(configuration.probeInterval, UInt64(profile.keepaliveSeconds) * 1_000_000_000)
         }
         return configuration
-    }
-
-    /// Resolves endpoints (names once at start; a name that fails is logged and skipped).
-    static func resolve(_ endpoints: [Endpoint], log: Logger) -> [SocketAddress] {
-        var result: [SocketAddress] = []
-        for endpoint in endpoints {
-            switch endpoint.host {
-            case .address(let address):
-                result.append(SocketAddress(address: address, port: endpoint.port))
-            case .name(let name):
-                do {
-                    for address in try Resolver.resolve(name) { result.append(SocketAddress(address: address, port: endpoint.port)) }
-                } catch {
-                    log.warning("cannot resolve router endpoint \(endpoint): \(error)")
-                }
-            }
-        }
-        return result
     }
 
     // MARK: Links
@@ -159,6 +157,7 @@ public final class ForwardingCore {
                 log.warning("cannot use link \(link.name) \(link.address): \(error)")
             }
         }
+        updateSourceRouting()
     }
 
     // MARK: The loop
@@ -181,14 +180,18 @@ public final class ForwardingCore {
                 case Token.control.rawValue: serveControl()
                 case Token.signals.rawValue: handleSignals()
                 case Token.netlink.rawValue: handleLinkChanges()
+                case ..<ForwardingCore.slotTokenBase: handleMetrics(token: token)
                 default: try drainSocket(slot: Int(token - ForwardingCore.slotTokenBase))
                 }
             }
         }
+        sourceRouting.removeAll()
         log.info("forwarding core for \(tun.name) stopped")
     }
 
     func runTimers(now: UInt64) {
+        runRoutingTimers(now: now)
+        metrics?.expire(now: now, epoll: epoll)
         for datagram in engine.tick(now: now) {
             guard datagram.slot < slots.count, let entry = slots[datagram.slot] else { continue }
             datagram.bytes.withUnsafeBytes { raw in
@@ -278,7 +281,11 @@ public final class ForwardingCore {
         guard let monitor else { return }
         do {
             let events = (try? monitor.readEvents()) ?? [.linkRemoved(index: 0, name: "")]  // lost events: rescan
-            if !events.isEmpty { try refreshLinks() }
+            if events.contains(where: \.changesLinks) {
+                try refreshLinks()  // also updates source routing
+            } else if events.contains(where: \.changesOthersRoutes) {
+                updateSourceRouting()
+            }
         } catch {
             log.warning("link change handling failed: \(error)")
         }

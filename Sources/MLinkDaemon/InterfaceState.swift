@@ -27,6 +27,10 @@ public struct InterfaceState: Codable, Equatable {
     public var pid: Int32
     public var routes: [RouteRecord]
     public var rules: [RuleRecord]
+    /// The core's per-link source routing range (tables from `routingTableBase`, rules at `routingRulePriority`),
+    /// swept by `down` whatever the core left; nil in states written before source routing.
+    public var routingTableBase: UInt32?
+    public var routingRulePriority: UInt32?
 
     public init(interface: String, profileName: String, profilePath: String, pid: Int32 = 0,
                 routes: [RouteRecord] = [], rules: [RuleRecord] = []) {

@@ -16,12 +16,17 @@ public enum Lifecycle {
     /// Brings `profile` up. Returns when the core is ready (background) or after it stopped (foreground).
     public static func up(_ profile: Profile, foreground: Bool, runDirectory: RunDirectory, echo: @escaping (String) -> Void) throws {
         let name = profile.interface.name
-        if let existing = runDirectory.load(name), existing.pid > 0, ProcessControl.isAlive(existing.pid) {
-            throw SetupError.alreadyRunning(name)
+        if let existing = runDirectory.load(name) {
+            if existing.pid > 0, ProcessControl.isAlive(existing.pid) { throw SetupError.alreadyRunning(name) }
+            sweepSourceRouting(existing, echo: echo)  // left by a core that crashed
         }
         try Files.makeDirectory(runDirectory.path)
         let setup = try InterfaceSetup(echo: echo)
         var (tun, state) = try setup.bringUp(profile)
+        if profile.routing.enabled {
+            state.routingTableBase = profile.routing.tableBase
+            state.routingRulePriority = profile.routing.rulePriority
+        }
         do {
             if foreground {
                 state.pid = ProcessControl.currentPID
@@ -55,9 +60,17 @@ public enum Lifecycle {
             echo("[#] mlink core running as pid \(pid) (log: \(runDirectory.logPath(name)))")
         } catch {
             setup.rollBack()
+            sweepSourceRouting(state, echo: echo)
             runDirectory.remove(name)
             throw error
         }
+    }
+
+    /// Removes the per-link tables and rules a core of `state` may have left (none when it stopped cleanly).
+    static func sweepSourceRouting(_ state: InterfaceState, echo: (String) -> Void) {
+        guard let base = state.routingTableBase, let priority = state.routingRulePriority,
+              let netlink = try? RouteNetlink() else { return }
+        SourceRouting.sweep(Profile.RoutingSettings(tableBase: base, rulePriority: priority), netlink: netlink, echo: echo)
     }
 
     /// The detached core's entry: adopts the TUN descriptor, reports readiness on `readyFD`, runs until stopped.
@@ -102,6 +115,7 @@ public enum Lifecycle {
                 }
             }
         }
+        sweepSourceRouting(state, echo: echo)
         let netlink = try RouteNetlink()
         for rule in state.rules {
             if let source = IPNetwork(rule.source) {

@@ -9,6 +9,13 @@ public struct UsableLink: Equatable {
     public var index: Int32
     public var address: IPAddress
     public var mtu: Int
+    /// The address's prefix length (its on-link network).
+    public var prefixLength: Int
+
+    /// The address with its prefix, as `ip address` shows it.
+    public var network: IPNetwork {
+        IPNetwork(address: address, prefixLength: prefixLength) ?? IPNetwork(address: address, prefixLength: address.bitWidth)!
+    }
 }
 
 /// Which local interfaces and addresses a profile allows, as the kernel reports them now.
@@ -33,7 +40,8 @@ public enum LinkInventory {
                     if haveV4 { continue }
                     haveV4 = true
                 }
-                result.append(UsableLink(name: link.name, index: link.index, address: address, mtu: link.mtu))
+                result.append(UsableLink(name: link.name, index: link.index, address: address, mtu: link.mtu,
+                                          prefixLength: entry.network.prefixLength))
             }
         }
         return result

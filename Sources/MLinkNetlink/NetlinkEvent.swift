@@ -11,4 +11,9 @@ public enum NetlinkEvent: Equatable, Sendable {
     case addressAdded(InterfaceAddress)
     /// An address was removed. The corresponding kernel message is RTM_DELADDR.
     case addressRemoved(InterfaceAddress)
+    /// A unicast route was added or replaced (only with `NetlinkMonitor(includeRoutes: true)`). The
+    /// corresponding kernel message is RTM_NEWROUTE.
+    case routeAdded(Route)
+    /// A unicast route was removed. The corresponding kernel message is RTM_DELROUTE.
+    case routeRemoved(Route)
 }

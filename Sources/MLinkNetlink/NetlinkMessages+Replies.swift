@@ -130,13 +130,15 @@ extension NetlinkMessages {
 
     // MARK: Notifications
 
-    /// Decodes a link or address notification; nil for any other message.
+    /// Decodes a link, address or route notification; nil for any other message.
     static func parseEvent(_ bytes: [UInt8]) -> NetlinkEvent? {
         switch messageType(bytes) {
         case Int(RTM_NEWLINK): return parseLink(bytes).map { .linkAdded($0) }
         case Int(RTM_DELLINK): return parseLink(bytes).map { .linkRemoved(index: $0.index, name: $0.name) }
         case Int(RTM_NEWADDR): return parseAddress(bytes).map { .addressAdded($0) }
         case Int(RTM_DELADDR): return parseAddress(bytes).map { .addressRemoved($0) }
+        case Int(RTM_NEWROUTE): return parseRoute(bytes).map { .routeAdded($0) }
+        case Int(RTM_DELROUTE): return parseRoute(bytes).map { .routeRemoved($0) }
         default: return nil
         }
     }

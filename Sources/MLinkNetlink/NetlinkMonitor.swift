@@ -3,15 +3,17 @@ import CMnl
 /// Link and address change notifications, read without blocking from a socket an event loop can poll.
 ///
 /// Subscribed to RTMGRP_LINK, RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR: enough to notice a modem that appears,
-/// a cable pulled (carrier lost) and an address obtained by DHCP. Route changes are not watched, since mlink
-/// installs its own routes and reacts to links, not to other people's routes.
+/// a cable pulled (carrier lost) and an address obtained by DHCP. Route changes (RTMGRP_IPV4_ROUTE,
+/// RTMGRP_IPV6_ROUTE) are watched on request: per-link source routing follows the gateways other software
+/// (a DHCP client, a modem manager) installs.
 public final class NetlinkMonitor {
     private let socket: NetlinkSocket
 
     /// Opens the non-blocking socket and subscribes. Changes that happen before this returns are not reported:
     /// take a snapshot with `RouteNetlink.links()`/`addresses()` after creating the monitor, not before.
-    public init() throws {
-        let groups = UInt32(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR)
+    public init(includeRoutes: Bool = false) throws {
+        var groups = UInt32(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR)
+        if includeRoutes { groups |= UInt32(RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE) }
         socket = try NetlinkSocket(groups: groups, nonBlocking: true)
     }
 

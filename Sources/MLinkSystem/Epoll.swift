@@ -30,6 +30,17 @@ public final class Epoll {
         }
     }
 
+    /// Changes what `fd` is watched for: readability, plus writability when `writable` (a client whose answer
+    /// did not fit the socket buffer). The corresponding C call is `epoll_ctl(EPOLL_CTL_MOD)`.
+    public func modify(_ fd: Int32, token: UInt64, writable: Bool) throws {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | (writable ? EPOLLOUT.rawValue : 0)
+        event.data.u64 = token
+        guard epoll_ctl(descriptor.rawValue, EPOLL_CTL_MOD, fd, &event) == 0 else {
+            throw SystemError("epoll_ctl MOD", errno: errno)
+        }
+    }
+
     /// Stops watching `fd`.
     public func remove(_ fd: Int32) {
         _ = epoll_ctl(descriptor.rawValue, EPOLL_CTL_DEL, fd, nil)

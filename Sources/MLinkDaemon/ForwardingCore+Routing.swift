@@ -1,0 +1,62 @@
+import MLinkNetlink
+import MLinkProtocol
+import MLinkTypes
+
+/// Per-link source routing and the router endpoints' names, kept current from the event loop.
+///
+/// Source routing is recomputed after every link/address/route notification and every `routingCheckInterval`
+/// as a safety net (a diff: nothing changes when nothing moved). Names are resolved again every
+/// `resolveInterval`, and sooner (at most every `failedResolveInterval`) while no connection to the router is up.
+extension ForwardingCore {
+    static let routingCheckInterval: UInt64 = 10_000_000_000
+    static let resolveInterval: UInt64 = 60_000_000_000
+    static let failedResolveInterval: UInt64 = 5_000_000_000
+
+    /// Recomputes the per-link tables and rules (hosts only: a router has no endpoints to reach).
+    func updateSourceRouting() {
+        guard profile.router != nil else { return }
+        let links = slots.compactMap { $0?.link }
+        sourceRouting.update(links: links, endpoints: routerAddresses.map(\.address))
+    }
+
+    /// Timer work for routing and names; called from `runTimers`, cheap when nothing is due.
+    func runRoutingTimers(now: UInt64) {
+        guard profile.router != nil else { return }
+        if now >= nextRoutingCheck {
+            nextRoutingCheck = now + ForwardingCore.routingCheckInterval
+            updateSourceRouting()
+        }
+        if let (addresses, problems) = resolver.take() {
+            for problem in problems { log.warning(problem) }
+            if !addresses.isEmpty && addresses != routerAddresses {
+                log.info("router endpoints now \(addresses.map(\.description).joined(separator: ", "))")
+                routerAddresses = addresses
+                engine.setRouterEndpoints(addresses)
+                updateSourceRouting()
+            }
+        }
+        let allFailing = !(engine.peers.first?.connections.contains { $0.state.rawValue == "up" || $0.state.rawValue == "degraded" } ?? false)
+        let due = lastResolve + (allFailing ? ForwardingCore.failedResolveInterval : ForwardingCore.resolveInterval)
+        if now >= due && resolver.start() {
+            lastResolve = now
+        }
+    }
+}
+
+extension NetlinkEvent {
+    /// A link or address event: the set of usable links may have changed.
+    var changesLinks: Bool {
+        switch self {
+        case .linkAdded, .linkRemoved, .addressAdded, .addressRemoved: return true
+        case .routeAdded, .routeRemoved: return false
+        }
+    }
+
+    /// A route event about someone else's route (mlink's own, protocol 109, come back as echoes of its changes).
+    var changesOthersRoutes: Bool {
+        switch self {
+        case .routeAdded(let route), .routeRemoved(let route): return route.protocolNumber != RouteProtocol.mlink
+        default: return false
+        }
+    }
+}

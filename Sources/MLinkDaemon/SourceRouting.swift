@@ -1,0 +1,167 @@
+import MLinkConfig
+import MLinkNetlink
+import MLinkTypes
+
+/// Per-link source routing (DESIGN.md section 2): for each link whose way to the router goes through a gateway,
+/// a table holding that gateway and a rule "from LINK-ADDRESS lookup TABLE", so a socket bound to the link's
+/// address and pinned to the link really leaves through it, whatever the main table prefers.
+///
+/// The gateway is the one the system already uses on that link: the best route out of the link towards a router
+/// endpoint (longest prefix, then lowest metric, main table first), in any table but mlink's own range and
+/// `local`. A link whose endpoint is on-link, or that has no route towards the router, gets nothing.
+///
+/// Every route and rule carries route protocol 109 and lives in `settings.tables` at `settings.rulePriority`, so
+/// `sweep` (used by `down` and by a failed `up`) removes exactly these, even after a crash. The core calls
+/// `update` whenever links, addresses, routes or endpoints change; it is a diff, so calling it often is cheap.
+final class SourceRouting {
+    /// One link's table and rule.
+    struct Entry: Equatable {
+        var linkName: String
+        var linkIndex: Int32
+        /// The link's address with its prefix (the prefix gives the on-link route of the table).
+        var address: IPNetwork
+        var gateway: IPAddress
+        var table: UInt32
+    }
+
+    let settings: Profile.RoutingSettings
+    let netlink: RouteNetlink
+    let log: Logger
+    /// What is installed now.
+    private(set) var installed: [Entry] = []
+    /// Table per link name, kept while the link has an entry so a link keeps its table across updates.
+    private var tableOfLink: [String: UInt32] = [:]
+
+    init(settings: Profile.RoutingSettings, netlink: RouteNetlink, log: Logger) {
+        self.settings = settings
+        self.netlink = netlink
+        self.log = log
+    }
+
+    /// Brings the installed tables and rules in line with `links` and `endpoints`.
+    func update(links: [UsableLink], endpoints: [IPAddress]) {
+        guard settings.enabled else { return }
+        let routes: [Route]
+        do {
+            routes = try netlink.routes(table: nil)
+        } catch {
+            log.warning("source routing: cannot list routes: \(error)")
+            return
+        }
+        let gateways = SourceRouting.gateways(links: links, endpoints: endpoints, routes: routes, settings: settings)
+        var wanted: [Entry] = []
+        for (link, gateway) in gateways {
+            let table = tableOfLink[link.name] ?? nextFreeTable(wanted: wanted)
+            guard let table else {
+                log.warning("source routing: no free table in \(settings.tables) for \(link.name)")
+                continue
+            }
+            tableOfLink[link.name] = table
+            wanted.append(Entry(linkName: link.name, linkIndex: link.index, address: link.network,
+                                gateway: gateway, table: table))
+        }
+        for entry in installed where !wanted.contains(entry) { remove(entry) }
+        installed.removeAll { !wanted.contains($0) }
+        for entry in wanted where !installed.contains(entry) {
+            if install(entry) { installed.append(entry) }
+        }
+        let used = Set(installed.map(\.linkName))
+        tableOfLink = tableOfLink.filter { used.contains($0.key) }
+    }
+
+    /// Removes everything installed (the core stopping).
+    func removeAll() {
+        for entry in installed.reversed() { remove(entry) }
+        installed.removeAll()
+        tableOfLink.removeAll()
+    }
+
+    /// The gateway of every link that reaches a router endpoint through one (see the type's comment).
+    static func gateways(links: [UsableLink], endpoints: [IPAddress], routes: [Route],
+                         settings: Profile.RoutingSettings) -> [(UsableLink, IPAddress)] {
+        var result: [(UsableLink, IPAddress)] = []
+        for link in links {
+            let candidates = routes.filter {
+                $0.outputLinkIndex == link.index && $0.table != 255 && !settings.tables.contains($0.table)
+                    && $0.destination.address.isIPv6 == link.address.isIPv6
+            }
+            for endpoint in endpoints where endpoint.isIPv6 == link.address.isIPv6 {
+                let best = candidates.filter { $0.destination.contains(endpoint) }.min { a, b in
+                    if a.destination.prefixLength != b.destination.prefixLength {
+                        return a.destination.prefixLength > b.destination.prefixLength
+                    }
+                    if (a.metric ?? 0) != (b.metric ?? 0) { return (a.metric ?? 0) < (b.metric ?? 0) }
+                    return a.table == 254 && b.table != 254
+                }
+                guard let best else { continue }
+                if let gateway = best.gateway { result.append((link, gateway)) }
+                break  // the first endpoint the link reaches decides: on-link or through this gateway
+            }
+        }
+        return result
+    }
+
+    private func nextFreeTable(wanted: [Entry]) -> UInt32? {
+        let taken = Set(tableOfLink.values).union(wanted.map(\.table)).union(installed.map(\.table))
+        return settings.tables.first { !taken.contains($0) }
+    }
+
+    private func routes(of entry: Entry) -> [Route] {
+        let any = IPNetwork(address: entry.address.address.isIPv6 ? IPAddress(ipv6High: 0, low: 0) : IPAddress(ipv4: 0),
+                            prefixLength: 0)!
+        return [
+            Route(destination: entry.address.masked, outputLinkIndex: entry.linkIndex, table: entry.table,
+                  source: entry.address.address),
+            Route(destination: any, gateway: entry.gateway, outputLinkIndex: entry.linkIndex, table: entry.table),
+        ]
+    }
+
+    private func rule(of entry: Entry) -> Rule {
+        let host = IPNetwork(address: entry.address.address, prefixLength: entry.address.address.bitWidth)!
+        return Rule(source: host, table: entry.table, priority: settings.rulePriority)
+    }
+
+    /// Installs one entry: routes first, then the rule that makes them matter. Already-present pieces (left by a
+    /// core that crashed) are adopted.
+    private func install(_ entry: Entry) -> Bool {
+        do {
+            for route in routes(of: entry) { try tolerateExisting { try netlink.addRoute(route) } }
+            try tolerateExisting { try netlink.addRule(rule(of: entry)) }
+            log.info("source routing: \(entry.linkName): from \(entry.address.address) lookup \(entry.table) "
+                     + "(default via \(entry.gateway))")
+            return true
+        } catch {
+            log.warning("source routing: \(entry.linkName): \(error)")
+            for route in routes(of: entry) { try? netlink.deleteRoute(route) }
+            return false
+        }
+    }
+
+    /// Removes one entry: the rule first, so no lookup lands in a half-empty table.
+    private func remove(_ entry: Entry) {
+        try? netlink.deleteRule(rule(of: entry))
+        for route in routes(of: entry).reversed() { try? netlink.deleteRoute(route) }
+        log.info("source routing: \(entry.linkName): removed table \(entry.table)")
+    }
+
+    private func tolerateExisting(_ body: () throws -> Void) throws {
+        do { try body() } catch let error as NetlinkError where error.errno == 17 /* EEXIST */ {}
+    }
+
+    /// Removes every rule and route of `settings` (protocol 109, mlink's tables and priority), echoing each as
+    /// an `ip` command: what `down` and a failed `up` do, whether the core ended cleanly or not.
+    static func sweep(_ settings: Profile.RoutingSettings, netlink: RouteNetlink, echo: (String) -> Void) {
+        for rule in (try? netlink.rules()) ?? [] where rule.protocolNumber == RouteProtocol.mlink
+            && rule.priority == settings.rulePriority && settings.tables.contains(rule.table) {
+            let family = rule.isIPv6 ? "-6 " : ""
+            echo("[#] ip \(family)rule del from \(rule.source.map { "\($0)" } ?? "all") table \(rule.table) "
+                 + "priority \(rule.priority)")
+            try? netlink.deleteRule(rule)
+        }
+        for route in (try? netlink.routes(table: nil)) ?? [] where route.protocolNumber == RouteProtocol.mlink
+            && settings.tables.contains(route.table) {
+            echo("[#] ip route del \(route.destination) table \(route.table)")
+            try? netlink.deleteRoute(route)
+        }
+    }
+}

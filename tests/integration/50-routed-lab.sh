@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Routed lab: the host reaches the router only through two gateways that NAT (nftables masquerade), each on its
+# own link, across an "internet" namespace:
+#
+#   rth (h1 10.1.0.2) -- (10.1.0.1) rtg1 [masquerade] (198.51.100.2) --+
+#                                                                      rti -- (203.0.113.10) rtr, the router
+#   rth (h2 10.2.0.2) -- (10.2.0.1) rtg2 [masquerade] (198.51.100.6) --+
+#
+# The host's main table prefers h1 (metric 100 over 200), so without source routing everything bound to h2's
+# address would leave through h1. mlink must install one table and one rule per link (protocol 109), carry
+# traffic over both gateways, follow a link that leaves and comes back, and leave nothing behind on `down`.
+source "$(dirname "$0")/lib.sh"
+need_root
+command -v nft >/dev/null || skip "needs nft"
+H=rth$$ G1=rtg1$$ G2=rtg2$$ I=rti$$ R=rtr$$
+for ns in $H $G1 $G2 $I $R; do new_ns "$ns"; done
+veth() { ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" || fail "veth $2-$4"; }
+addr() { ip -n "$1" address add "$3" dev "$2" && ip -n "$1" link set "$2" up || fail "address $3 on $1 $2"; }
+veth $H h1 $G1 g1in;  addr $H h1 10.1.0.2/24;  addr $G1 g1in 10.1.0.1/24
+veth $H h2 $G2 g2in;  addr $H h2 10.2.0.2/24;  addr $G2 g2in 10.2.0.1/24
+veth $G1 g1out $I i1; addr $G1 g1out 198.51.100.2/30; addr $I i1 198.51.100.1/30
+veth $G2 g2out $I i2; addr $G2 g2out 198.51.100.6/30; addr $I i2 198.51.100.5/30
+veth $R r0 $I i3;     addr $R r0 203.0.113.10/24; addr $I i3 203.0.113.1/24
+ip -n $H route add default via 10.1.0.1 dev h1 metric 100
+ip -n $H route add default via 10.2.0.1 dev h2 metric 200
+ip -n $G1 route add default via 198.51.100.1
+ip -n $G2 route add default via 198.51.100.5
+ip -n $R route add default via 203.0.113.1
+for ns in $G1 $G2 $I; do ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1; done
+masquerade() {
+    printf 'table ip rtnat {\n chain post {\n  type nat hook postrouting priority 100\n  oifname "%s" masquerade\n }\n}\n' "$2" \
+        | ip netns exec "$1" nft -f - || fail "nft masquerade on $1"
+}
+masquerade $G1 g1out
+masquerade $G2 g2out
+
+hkey=$("$MLINK" genkey); rkey=$("$MLINK" genkey)
+hpub=$(echo "$hkey" | "$MLINK" pubkey); rpub=$(echo "$rkey" | "$MLINK" pubkey)
+umask 077
+cat >"$TMP/rth.yaml" <<EOF
+name: rth
+private-key: $hkey
+interface: {name: ml-rth, address: 10.77.0.10/24}
+links: [h1, h2]
+router:
+  public-key: $rpub
+  endpoints: [203.0.113.10:7000]
+  virtual-ip: 10.77.0.1
+EOF
+cat >"$TMP/rtr.yaml" <<EOF
+name: rtr
+role: router
+private-key: $rkey
+listen-port: 7000
+interface: {name: ml-rtr, address: 10.77.0.1/24}
+links: [r0]
+peers:
+  - {name: rth, public-key: $hpub, allowed-ips: [10.77.0.10/32]}
+EOF
+host() { ip netns exec $H env MLINK_RUN_DIR="$TMP/run-h" "$@"; }
+router() { ip netns exec $R env MLINK_RUN_DIR="$TMP/run-r" "$@"; }
+rules_before=$(ip -n $H -j rule)
+router "$MLINK" up "$TMP/rtr.yaml" 2>"$TMP/up-r.err" || { cat "$TMP/up-r.err"; fail "router up"; }
+host "$MLINK" up "$TMP/rth.yaml" 2>"$TMP/up-h.err" || { cat "$TMP/up-h.err"; fail "host up"; }
+
+host ping -c 5 -i 0.2 -w 10 10.77.0.1 >"$TMP/ping0.txt" || { cat "$TMP/ping0.txt"; fail "no ping through the tunnel"; }
+
+# One rule per link, protocol 109, each to its own table holding that link's gateway.
+rules=$(ip -n $H -j rule show)
+for pair in "h1 10.1.0.2 10.1.0.1" "h2 10.2.0.2 10.2.0.1"; do
+    read -r link src gw <<<"$pair"
+    table=$(echo "$rules" | json_query "[r['table'] for r in d if r.get('src')=='$src' and r.get('protocol') in ('mlink','109',109)]" | tr -dc '0-9')
+    [ -n "$table" ] || fail "no rule from $src (proto 109): $rules"
+    ip -n $H route show table "$table" | grep -q "default via $gw dev $link proto 109" \
+        || fail "table $table lacks default via $gw dev $link: $(ip -n $H route show table "$table")"
+    note "$link: from $src lookup $table -> default via $gw"
+done
+ip -n $H route get 203.0.113.10 from 10.2.0.2 | grep -q "via 10.2.0.1 dev h2" \
+    || fail "traffic from h2's address does not leave through h2: $(ip -n $H route get 203.0.113.10 from 10.2.0.2)"
+
+# Both gateways carry copies: 50 echoes add at least 50 packets out of each gateway's uplink.
+tx() { ip -n "$1" -j -s link show "$2" | json_query "d[0]['stats64']['tx']['packets']"; }
+a1=$(tx $G1 g1out); a2=$(tx $G2 g2out)
+host ping -c 50 -i 0.02 -w 10 10.77.0.1 >"$TMP/ping1.txt" || fail "ping over both links"
+b1=$(tx $G1 g1out); b2=$(tx $G2 g2out)
+note "copies out of gateway 1: $((b1 - a1)), gateway 2: $((b2 - a2)) for 50 echoes"
+[ $((b1 - a1)) -ge 50 ] && [ $((b2 - a2)) -ge 50 ] || fail "a gateway carried too little: $((b1 - a1)), $((b2 - a2))"
+show=$(host "$MLINK" show ml-rth --json)
+echo "$show" | json_query "sorted((c['link'], c['state']) for c in d['peers'][0]['connections'])" \
+    | grep -qx "\[('h1', 'up'), ('h2', 'up')\]" || fail "connections not both up: $show"
+
+# A link that leaves takes its table and rule along; back, it gets them again.
+ip -n $H link set h2 down
+sleep 1
+ip -n $H rule show | grep -q "from 10.2.0.2" && fail "rule of h2 stayed after h2 went down"
+ip -n $H link set h2 up
+ip -n $H route add default via 10.2.0.1 dev h2 metric 200 2>/dev/null  # the kernel dropped it with the link
+for _ in $(seq 1 20); do ip -n $H rule show | grep -q "from 10.2.0.2" && break; sleep 0.1; done
+ip -n $H rule show | grep -q "from 10.2.0.2" || fail "rule of h2 did not come back"
+note "h2 down: its rule and table left; h2 up: they came back"
+
+host "$MLINK" down ml-rth 2>"$TMP/down-h.err" || { cat "$TMP/down-h.err"; fail "host down"; }
+[ "$(ip -n $H -j rule)" = "$rules_before" ] || fail "rules left behind: $(ip -n $H rule)"
+left=$(ip -n $H route show table all proto 109; ip -n $H -6 route show table all proto 109)
+[ -z "$left" ] || fail "routes left behind: $left"
+router "$MLINK" down ml-rtr 2>/dev/null || fail "router down"
+pass "routed lab: two NAT gateways, one table and rule per link (proto 109), copies over both, down leaves nothing"
