@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
-        .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTypes"]),
+        .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTypes", "CSodium"]),
         .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkTypes"]),
         .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig"]),
     ],

@@ -71,6 +71,8 @@ public struct Profile: Sendable, Equatable {
     public struct RouterReference: Sendable, Equatable {
         /// `router.public-key`.
         public var publicKey: Key32
+        /// `router.preshared-key`: an extra symmetric secret mixed into the handshake (Noise psk2), or nil.
+        public var presharedKey: Key32?
         /// `router.endpoints`: the router's public address(es) and port.
         public var endpoints: [Endpoint]
         /// `router.virtual-ip`: the router's address inside the virtual network.
@@ -78,8 +80,10 @@ public struct Profile: Sendable, Equatable {
         /// `router.routes`: extra prefixes reached through the router (beyond the virtual network).
         public var routes: [IPNetwork]
 
-        public init(publicKey: Key32, endpoints: [Endpoint], virtualIP: IPAddress, routes: [IPNetwork]) {
-            self.publicKey = publicKey; self.endpoints = endpoints; self.virtualIP = virtualIP; self.routes = routes
+        public init(publicKey: Key32, presharedKey: Key32? = nil, endpoints: [Endpoint], virtualIP: IPAddress,
+                    routes: [IPNetwork]) {
+            self.publicKey = publicKey; self.presharedKey = presharedKey; self.endpoints = endpoints
+            self.virtualIP = virtualIP; self.routes = routes
         }
     }
 
@@ -89,11 +93,13 @@ public struct Profile: Sendable, Equatable {
         public var name: String
         /// `peers[].public-key`.
         public var publicKey: Key32
+        /// `peers[].preshared-key`: the same secret as that host's `router.preshared-key`, or nil.
+        public var presharedKey: Key32?
         /// `peers[].allowed-ips`: inner source addresses this peer may use and destinations routed to it.
         public var allowedIPs: [IPNetwork]
 
-        public init(name: String, publicKey: Key32, allowedIPs: [IPNetwork]) {
-            self.name = name; self.publicKey = publicKey; self.allowedIPs = allowedIPs
+        public init(name: String, publicKey: Key32, presharedKey: Key32? = nil, allowedIPs: [IPNetwork]) {
+            self.name = name; self.publicKey = publicKey; self.presharedKey = presharedKey; self.allowedIPs = allowedIPs
         }
     }
 }

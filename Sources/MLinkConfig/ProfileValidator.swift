@@ -16,8 +16,8 @@ struct ProfileValidator {
     static let profileKeys = ["name", "role", "private-key", "private-key-file", "interface", "links", "mode",
                               "keepalive", "router", "listen-port", "peers", "metrics-listen", "routing"]
     static let interfaceKeys = ["name", "address", "mtu"]
-    static let routerKeys = ["public-key", "endpoints", "virtual-ip", "routes"]
-    static let peerKeys = ["name", "public-key", "allowed-ips"]
+    static let routerKeys = ["public-key", "preshared-key", "endpoints", "virtual-ip", "routes"]
+    static let peerKeys = ["name", "public-key", "preshared-key", "allowed-ips"]
 
     static let defaultKeepaliveSeconds = 25
     static let defaultListenPort: UInt16 = 7000
@@ -210,7 +210,9 @@ struct ProfileValidator {
         }
 
         let routes = try router["routes"].map { try $0.list().map(network) } ?? []
-        return Profile.RouterReference(publicKey: publicKey, endpoints: endpoints, virtualIP: virtualIP, routes: routes)
+        let presharedKey = try router["preshared-key"]?.key()
+        return Profile.RouterReference(publicKey: publicKey, presharedKey: presharedKey, endpoints: endpoints,
+                                       virtualIP: virtualIP, routes: routes)
     }
 
     // MARK: - A router's peers
@@ -232,6 +234,7 @@ struct ProfileValidator {
                 throw keyField.error(
                     "peer '\(name)' has the same public key as peer '\(peers[other].name)' (\(field.path)[\(other)])")
             }
+            let presharedKey = try peer["preshared-key"]?.key()
             let allowedField = try peer.required(
                 "allowed-ips", "a peer needs the addresses it may use, e.g. [10.77.0.10/32]")
             let allowedFields = try allowedField.list()
@@ -247,7 +250,8 @@ struct ProfileValidator {
                 }
                 allowedIPs.append(network)
             }
-            peers.append(Profile.PeerSettings(name: name, publicKey: publicKey, allowedIPs: allowedIPs))
+            peers.append(Profile.PeerSettings(name: name, publicKey: publicKey, presharedKey: presharedKey,
+                                              allowedIPs: allowedIPs))
         }
         return peers
     }

@@ -72,7 +72,8 @@ public final class ForwardingCore {
         self.controlPath = controlPath
         self.log = log
         startedAt = WallClock.now()
-        engine = TunnelEngine(configuration: try ForwardingCore.engineConfiguration(for: profile))
+        engine = TunnelEngine(configuration: try ForwardingCore.engineConfiguration(for: profile),
+                              wallClock: { UInt64(WallClock.now() * 1e9) })
         epoll = try Epoll()
         signals = try SignalDescriptor()
         netlink = try RouteNetlink()
@@ -110,17 +111,21 @@ public final class ForwardingCore {
     }
 
     static func engineConfiguration(for profile: Profile) throws -> EngineConfiguration {
-        let publicKey = try KeyDerivation.publicKey(for: profile.privateKey)
         var peers: [PeerConfiguration]
         if let router = profile.router {
-            peers = [PeerConfiguration(name: "router", publicKey: router.publicKey, allowedIPs: [])]
+            peers = [PeerConfiguration(name: "router", publicKey: router.publicKey, allowedIPs: [],
+                                       presharedKey: router.presharedKey)]
         } else {
-            peers = profile.peers.map { PeerConfiguration(name: $0.name, publicKey: $0.publicKey, allowedIPs: $0.allowedIPs) }
+            peers = profile.peers.map {
+                PeerConfiguration(name: $0.name, publicKey: $0.publicKey, allowedIPs: $0.allowedIPs,
+                                  presharedKey: $0.presharedKey)
+            }
         }
-        var configuration = EngineConfiguration(isRouter: profile.role == .router, publicKey: publicKey,
+        var configuration = EngineConfiguration(isRouter: profile.role == .router, privateKey: profile.privateKey,
                                                 virtualAddress: profile.interface.address.address, peers: peers)
         if profile.keepaliveSeconds > 0 {
-            configuration.probeInterval = min(configuration.probeInterval, UInt64(profile.keepaliveSeconds) * 1_000_000_000)
+            let keepalive = UInt64(profile.keepaliveSeconds) * 1_000_000_000
+            configuration.maximumProbeInterval = min(configuration.maximumProbeInterval, keepalive)
         }
         return configuration
     }

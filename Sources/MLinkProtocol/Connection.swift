@@ -9,9 +9,11 @@ public struct Connection {
     public enum State: String {
         /// Nothing received yet.
         case probing
-        /// Something authenticated arrived within the liveness timeout.
+        /// Answers on time, little recent loss.
         case up
-        /// Once up, now silent for longer than the liveness timeout.
+        /// Still answers, but an expected reply is missing or recent loss is high.
+        case degraded
+        /// Several expected replies are missing (see `TunnelEngine.updateStates` for the thresholds).
         case down
     }
 
@@ -52,7 +54,7 @@ public struct Connection {
     @inline(__always)
     mutating func markReceived(bytes: Int, now: UInt64) {
         lastReceived = now
-        if state != .up {
+        if state == .down || state == .probing {
             state = .up
             stateChanged = now
         }

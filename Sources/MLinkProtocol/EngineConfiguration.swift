@@ -4,26 +4,49 @@ import MLinkTypes
 public struct EngineConfiguration {
     /// True on the virtual router.
     public var isRouter: Bool
-    /// Our static public key (sent in hellos so the router can find our entry).
-    public var publicKey: Key32
+    /// Our static X25519 private key.
+    public var privateKey: Key32
+    /// Our static public key (what peers list in their profiles).
+    public let publicKey: Key32
     /// Our address inside the virtual network: packets for it are delivered to our TUN.
     public var virtualAddress: IPAddress
     /// The peers: on a host exactly one, the router; on a router, every listed host.
     public var peers: [PeerConfiguration]
-    /// How often each connection is probed (ns). Probes also hold NAT mappings open.
-    public var probeInterval: UInt64 = 250_000_000
-    /// Silence after which a connection counts as down (ns).
-    public var livenessTimeout: UInt64 = 1_000_000_000
-    /// Silence on every connection after which a host starts a new hello exchange (ns).
-    public var sessionTimeout: UInt64 = 4_000_000_000
+    /// Shortest probe interval (ns). Each connection's own interval is 2 x (SRTT + 4 RTTVAR) within the bounds.
+    /// Probes also hold NAT mappings open.
+    public var probeInterval: UInt64 = 100_000_000
+    /// Longest probe interval (ns); the profile's `keepalive` lowers it.
+    public var maximumProbeInterval: UInt64 = 1_000_000_000
+    /// Bytes per second (on the wire) probes may use per connection and direction; 0: no cap.
+    public var probeBandwidthLimit: UInt64 = 4000
+    /// Expected probe replies that may go missing before a connection is down.
+    public var missedProbesForDown = 3
+    /// Recent loss (0...1) above which a connection that still answers is degraded.
+    public var degradedLoss = 0.05
+    /// Silence on every connection after which a host starts a new handshake (ns): how fast a host finds a
+    /// router that restarted and lost its sessions.
+    public var sessionTimeout: UInt64 = 2_500_000_000
+    /// A host starts a new handshake when its session is this old (ns), without a gap: the old session keeps
+    /// carrying traffic until the response arrives (WireGuard's REKEY_AFTER_TIME).
+    public var rekeyAfterTime: UInt64 = 120_000_000_000
+    /// A session is not used, to send or to receive, once this old (ns) (REJECT_AFTER_TIME).
+    public var rejectAfterTime: UInt64 = 180_000_000_000
+    /// A host rekeys after sending this many messages in one session.
+    public var rekeyAfterMessages: UInt64 = 1 << 60
+    /// No message is sent with a counter above this, so a counter (nonce) never wraps.
+    public var rejectAfterMessages: UInt64 = UInt64.max - (1 << 13)
+    /// A pending handshake that got no response is restarted with a fresh ephemeral key after this (ns);
+    /// meanwhile the same initiation is resent on every connection each probe interval.
+    public var rekeyTimeout: UInt64 = 5_000_000_000
     /// Oldest a copy may be, relative to the newest, to still be delivered (ns).
     public var maximumCopyAge: UInt64 = 2_000_000_000
     /// A learned (router-side) connection silent this long is forgotten (ns).
     public var forgetAfter: UInt64 = 120_000_000_000
 
-    public init(isRouter: Bool, publicKey: Key32, virtualAddress: IPAddress, peers: [PeerConfiguration]) {
+    public init(isRouter: Bool, privateKey: Key32, virtualAddress: IPAddress, peers: [PeerConfiguration]) {
         self.isRouter = isRouter
-        self.publicKey = publicKey
+        self.privateKey = privateKey
+        publicKey = TunnelEngine.publicKey(for: privateKey)
         self.virtualAddress = virtualAddress
         self.peers = peers
     }
@@ -35,10 +58,13 @@ public struct PeerConfiguration {
     public var publicKey: Key32
     /// Inner addresses the peer may use as source, and that are routed to it (router side).
     public var allowedIPs: [IPNetwork]
+    /// The optional pre-shared key of the pair (Noise psk2).
+    public var presharedKey: Key32?
 
-    public init(name: String, publicKey: Key32, allowedIPs: [IPNetwork]) {
+    public init(name: String, publicKey: Key32, allowedIPs: [IPNetwork], presharedKey: Key32? = nil) {
         self.name = name
         self.publicKey = publicKey
+        self.presharedKey = presharedKey
         self.allowedIPs = allowedIPs
     }
 }

@@ -23,7 +23,21 @@ public struct PathStatistics: Equatable {
     /// Probes sent and probe replies received, for the loss ratio of the probe stream.
     public var probesSent: UInt64 = 0
     public var probeRepliesReceived: UInt64 = 0
-    /// True once a path sequence number was observed (`rxPackets` also counts hellos, which carry none).
+    /// Share of recent packets lost on the way to us (exponential average over about 32 packets, 0...1).
+    public var recentLoss: Double = 0
+    /// Packets that arrived behind a later path sequence number (reordered on the way to us).
+    public var reordered: UInt64 = 0
+    /// One-way delay trend per direction (ns): smoothed delay above the lowest seen. Clocks of the two ends
+    /// differ by an unknown offset, which cancels out of "above the lowest", so the trend is exact where the
+    /// absolute one-way delay is not. `forward`: our probes to the peer; `reverse`: the peer's replies to us.
+    public var forwardDelayTrend: UInt64 = 0
+    public var reverseDelayTrend: UInt64 = 0
+    private var forwardBase: Int64 = .max, forwardSmoothed: Int64 = 0
+    private var reverseBase: Int64 = .max, reverseSmoothed: Int64 = 0
+    /// The probe interval the other end announced (ns; 0: none yet). A router, which sends no probes of its
+    /// own, times its liveness decisions with it.
+    public var peerProbeInterval: UInt64 = 0
+    /// True once a path sequence number was observed (`rxPackets` also counts handshake responses, which carry none).
     public private(set) var sequenceObserved = false
 
     public init() {}
@@ -40,15 +54,30 @@ public struct PathStatistics: Equatable {
         }
     }
 
+    /// Folds in one probe round's one-way delays as measured by two unsynchronized clocks: `forward` = the
+    /// peer's clock at reply minus ours at request, `reverse` = ours at arrival minus the peer's at reply.
+    public mutating func addDelaySamples(forward: Int64, reverse: Int64) {
+        forwardBase = min(forwardBase, forward)
+        reverseBase = min(reverseBase, reverse)
+        let f = forward - forwardBase, r = reverse - reverseBase
+        forwardSmoothed += (f - forwardSmoothed) / 8
+        reverseSmoothed += (r - reverseSmoothed) / 8
+        forwardDelayTrend = UInt64(max(0, forwardSmoothed))
+        reverseDelayTrend = UInt64(max(0, reverseSmoothed))
+    }
+
     /// Records an arriving path sequence number and counts the gap before it as lost.
     public mutating func observeSequence(_ sequence: UInt32) {
         if !sequenceObserved || sequence &- highestSequence < 0x8000_0000 {
             let gap = sequenceObserved ? sequence &- highestSequence : 0
             sequenceObserved = true
             if gap > 1 { lostEstimate += UInt64(gap - 1) }
+            for _ in 1..<max(1, min(gap, 64)) { recentLoss += (1 - recentLoss) / 32 }
+            recentLoss -= recentLoss / 32
             highestSequence = sequence
-        } else if lostEstimate > 0 {
-            lostEstimate -= 1  // a late packet filled an earlier gap: reordered, not lost
+        } else {
+            reordered += 1
+            if lostEstimate > 0 { lostEstimate -= 1 }  // a late packet filled an earlier gap: reordered, not lost
         }
     }
 }

@@ -16,8 +16,14 @@ public struct PeerCounters: Equatable {
     public var noPath: UInt64 = 0
     /// Inner packets sent to the peer (each counted once, whatever the number of copies).
     public var sent: UInt64 = 0
-    /// Hello exchanges completed.
+    /// Handshakes completed (host: responses accepted; router: sessions confirmed by the host's first packet).
     public var handshakes: UInt64 = 0
+    /// Initiations answered from the cache (the same initiation arriving on another path, or resent).
+    public var handshakeRepeats: UInt64 = 0
+    /// Initiations refused because their timestamp was not newer than the last accepted one (a replay).
+    public var replayedHandshakes: UInt64 = 0
+    /// Authentic transport messages that came under a session past its reject-after time.
+    public var expired: UInt64 = 0
 
     public init() {}
 }
@@ -27,24 +33,38 @@ public final class Peer {
     public let name: String
     public let publicKey: Key32
     public let allowedIPs: [IPNetwork]
-    /// The current session.
+    /// The psk mixed into the handshake (all zeros when the profile gives none, as WireGuard does).
+    let presharedKey: Key32
+    /// The current session: the one we send with.
     public internal(set) var session: Session?
-    /// The session before the last hello, still accepted on receive so packets in flight are not lost.
+    /// The session before the current one, still accepted on receive so packets in flight are not lost.
     var previousSession: Session?
-    /// Host side: our index offered in the hello we are waiting an answer for.
-    var pendingIndex: UInt32?
-    /// Host side: timestamp of the pending hello.
-    var pendingTimestamp: UInt64 = 0
+    /// Router side: the session of the last answered initiation, not yet confirmed by the host. It becomes
+    /// current when the first authentic transport message arrives under it, so a replayed initiation (which
+    /// nobody can follow with a transport message) never displaces a working session.
+    var nextSession: Session?
+    /// Host side: the handshake waiting for its response.
+    var pending: PendingHandshake?
+    /// Host side: the response that completed the current session, so the same response arriving on other
+    /// paths confirms those paths.
+    var acceptedResponse: [UInt8] = []
+    /// Router side: the newest initiation timestamp accepted from this peer (replay protection).
+    var latestInitiation = InitiationTimestamp.zero
+    /// Router side: the last answered initiation (bytes 4 to the end) and our response, to answer the same
+    /// initiation arriving on other paths without a second handshake.
+    var cachedInitiation: [UInt8] = []
+    var cachedResponse: [UInt8] = []
     /// The bundle.
     public internal(set) var connections: [Connection] = []
     public internal(set) var counters = PeerCounters()
-    /// Monotonic time of the last completed hello exchange (0: never).
+    /// Monotonic time of the last completed handshake (0: never).
     public internal(set) var lastHandshake: UInt64 = 0
 
     init(_ configuration: PeerConfiguration) {
         name = configuration.name
         publicKey = configuration.publicKey
         allowedIPs = configuration.allowedIPs
+        presharedKey = configuration.presharedKey ?? .zero
     }
 
     /// True when `address` lies in the peer's allowed-ips.

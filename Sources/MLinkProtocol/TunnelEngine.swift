@@ -13,28 +13,38 @@ import MLinkTypes
 ///      it on that connection's socket. A link whose queue is full drops its copy alone.
 /// Inbound pipeline:
 ///   1. Batched UDP read; 2. `receive(...)`: parse, find the session, authenticate, check the window, update the
-///   connection, then deliver to TUN, forward to another peer (router), or answer (hello reply, probe reply).
+///   connection, then deliver to TUN, forward to another peer (router), or answer (handshake response, probe reply).
 public final class TunnelEngine {
-    public let configuration: EngineConfiguration
+    public internal(set) var configuration: EngineConfiguration
     /// The peers; index 0 is the router on a host.
     public let peers: [Peer]
     private let routes: RoutingTable
-    private var sessionOwners: [UInt32: Int] = [:]
-    private var peerByKey: [Key32: Int] = [:]
-    private var randomSource: () -> UInt32
+    /// Router: local session index -> peer, for current, previous and next sessions.
+    var sessionOwners: [UInt32: Int] = [:]
+    var peerByKey: [Key32: Int] = [:]
+    var randomSource: () -> UInt32
+    /// Fresh ephemeral private keys for handshakes (tests substitute fixed ones).
+    var makeEphemeral: () -> Key32
+    /// Nanoseconds since the Unix epoch, for initiation timestamps (the only use of wall time).
+    var wallClock: () -> UInt64
+    /// Router: the mac1 key for initiations addressed to us.
+    let mac1Key: [UInt8]
+    /// Router: initiator ephemeral key -> peer whose cached response answers it.
+    var initiationCache: [Key32: Int] = [:]
+    var rateLimiter = HandshakeRateLimiter()
     /// Host side: the router's endpoints and our links, from which connections are made.
     private var routerEndpoints: [SocketAddress] = []
-    private var localLinks: [Int: (name: String, local: SocketAddress)] = [:]
+    var localLinks: [Int: (name: String, local: SocketAddress)] = [:]
 
     /// Copies planned by the last `planTransmission`: indices into the peer's connections.
     public private(set) var plan: [Int]
     /// The counter `planTransmission` assigned: every copy of the packet carries it.
     private var plannedCounter: UInt64 = 0
-    /// Where `receive` writes an answer (hello reply or probe reply) when it returns `.reply`.
+    /// Where `receive` writes an answer (handshake response or probe reply) when it returns `.reply`.
     public let replyBuffer: UnsafeMutableRawPointer
-    public static let replyCapacity = 128
+    public static let replyCapacity = 160
     /// Datagrams dropped before any peer could be blamed: malformed, unknown session, bad tag, unknown key.
-    public private(set) var globalDrops = GlobalDrops()
+    public internal(set) var globalDrops = GlobalDrops()
 
     /// Drops not attributable to a peer.
     public struct GlobalDrops: Equatable {
@@ -43,7 +53,12 @@ public final class TunnelEngine {
         public var unauthenticated: UInt64 = 0
         public var unknownKey: UInt64 = 0
         public var noRoute: UInt64 = 0
+        /// Initiations refused by the per-source or global handshake rate limit.
+        public var rateLimited: UInt64 = 0
         public init() {}
+
+        /// Every drop counted here.
+        public var total: UInt64 { malformed + unknownSession + unauthenticated + unknownKey + noRoute + rateLimited }
     }
 
     /// What to do with a received datagram.
@@ -58,18 +73,25 @@ public final class TunnelEngine {
         case none
     }
 
-    /// A control datagram produced by `tick` (hellos, probes): not on the data path.
+    /// A control datagram produced by `tick` (initiations, probes): not on the data path.
     public struct OutgoingDatagram: Equatable {
         public var slot: Int
         public var destination: SocketAddress
         public var bytes: [UInt8]
     }
 
-    public init(configuration: EngineConfiguration, random: @escaping () -> UInt32 = { UInt32.random(in: 1...UInt32.max) }) {
+    /// `wallClock` gives nanoseconds since the Unix epoch (timestamps of initiations); `random` session indices;
+    /// `ephemeral` handshake keys. The defaults draw from libsodium's random source.
+    public init(configuration: EngineConfiguration, wallClock: @escaping () -> UInt64,
+                random: (() -> UInt32)? = nil, ephemeral: (() -> Key32)? = nil) {
+        precondition(Crypto.initialize(), "libsodium failed to initialize")
         self.configuration = configuration
         peers = configuration.peers.map(Peer.init)
         routes = RoutingTable(peers: peers)
-        randomSource = random
+        randomSource = random ?? { Crypto.randomUInt32() }
+        makeEphemeral = ephemeral ?? { Crypto.randomKey() }
+        self.wallClock = wallClock
+        mac1Key = HandshakeMessages.mac1Key(responder: configuration.publicKey)
         plan = []
         plan.reserveCapacity(64)
         replyBuffer = UnsafeMutableRawPointer.allocate(byteCount: TunnelEngine.replyCapacity, alignment: 16)
@@ -77,6 +99,12 @@ public final class TunnelEngine {
     }
 
     deinit { replyBuffer.deallocate() }
+
+    /// The X25519 public key of a private key (what `pubkey` prints and peers list).
+    public static func publicKey(for privateKey: Key32) -> Key32 {
+        precondition(Crypto.initialize(), "libsodium failed to initialize")
+        return Crypto.publicKey(for: privateKey)
+    }
 
     // MARK: Links (host side makes connections from them)
 
@@ -127,7 +155,7 @@ public final class TunnelEngine {
     public func planTransmission(to peerIndex: Int, now: UInt64) -> Int {
         let peer = peers[peerIndex]
         plan.removeAll(keepingCapacity: true)
-        guard peer.session != nil else {
+        guard let session = peer.session, isUsable(session, now: now) else {
             peer.counters.noPath += 1
             return 0
         }
@@ -153,10 +181,12 @@ public final class TunnelEngine {
         return plan.count
     }
 
-    /// Up beats down; then the lower smoothed RTT; then the more recently heard.
+    /// Up beats degraded beats the rest; then the lower smoothed RTT; then the more recently heard.
     @inline(__always)
     private func better(_ a: Connection, than b: Connection) -> Bool {
-        if (a.state == .up) != (b.state == .up) { return a.state == .up }
+        let rankA = a.state == .up ? 2 : a.state == .degraded ? 1 : 0
+        let rankB = b.state == .up ? 2 : b.state == .degraded ? 1 : 0
+        if rankA != rankB { return rankA > rankB }
         let ra = a.statistics.smoothedRTT, rb = b.statistics.smoothedRTT
         if ra != 0 && rb != 0 && ra != rb { return ra < rb }
         return a.lastReceived > b.lastReceived
@@ -198,17 +228,20 @@ public final class TunnelEngine {
 
     /// Handles one datagram received on socket `slot` from `source`. May rewrite the buffer in place.
     public func receive(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress, now: UInt64) -> Verdict {
-        guard length >= 4, length <= WireFormat.maximumDatagramSize,
+        guard length >= 4, length <= WireFormat.maximumDatagramSize, message.load(fromByteOffset: 1, as: UInt8.self) == 0,
               let type = WireFormat.MessageType(rawValue: message.load(as: UInt8.self)) else {
             globalDrops.malformed += 1
             return .none
         }
         switch type {
-        case .hello: return receiveHello(message, length: length, slot: slot, source: source, now: now)
-        case .helloReply: return receiveHelloReply(message, length: length, slot: slot, source: source, now: now)
+        case .initiation: return receiveInitiation(message, length: length, slot: slot, source: source, now: now)
+        case .response: return receiveResponse(message, length: length, slot: slot, source: source, now: now)
         case .data, .probe, .control: return receiveTransport(message, length: length, slot: slot, source: source, now: now)
         }
     }
+
+    /// Which of a peer's sessions a receiver index names.
+    enum SessionRole { case current, previous, next }
 
     private func receiveTransport(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress, now: UInt64) -> Verdict {
         guard let header = TransportHeader.read(from: message, length: length) else {
@@ -220,22 +253,38 @@ public final class TunnelEngine {
             return .none
         }
         let peer = peers[peerIndex]
-        let useCurrent = peer.session?.localIndex == header.receiverIndex
-        let session = useCurrent ? peer.session! : peer.previousSession!
-        guard session.open(message, length: length) else {
+        let role: SessionRole
+        if peer.session?.localIndex == header.receiverIndex { role = .current }
+        else if peer.previousSession?.localIndex == header.receiverIndex { role = .previous }
+        else if peer.nextSession?.localIndex == header.receiverIndex { role = .next }
+        else {
+            globalDrops.unknownSession += 1
+            return .none
+        }
+        let session = role == .current ? peer.session! : role == .previous ? peer.previousSession! : peer.nextSession!
+        // Authenticate before anything else looks at the message: a forged datagram must change no state.
+        guard session.verify(message, length: length) else {
             globalDrops.unauthenticated += 1
             return .none
         }
+        guard now &- session.established < configuration.rejectAfterTime else {
+            peer.counters.expired += 1
+            return .none
+        }
         let verdict = session.window.check(header.counter, now: now)
-        // Authenticated from here on. Only a new counter proves where the peer is now: a replayed copy from
-        // another address must neither move a connection (roaming) nor create one.
+        // Only a new counter proves where the peer is now: a replayed copy from another address must neither
+        // move a connection (roaming) nor create one.
         guard let c = connectionIndex(peer: peer, slot: slot, source: source, remotePathID: header.pathID, now: now,
                                       mayLearn: verdict == .new) else {
             if verdict == .duplicate { peer.counters.duplicates += 1 } else { peer.counters.tooOld += 1 }
             return .none
         }
+        let wasDown = peer.connections[c].state == .down
         peer.connections[c].markReceived(bytes: length, now: now)
         peer.connections[c].statistics.observeSequence(header.pathSequence)
+        // The gap of an outage is counted as lost, but it is over: "recent loss" starts afresh so a repaired
+        // path is up at once instead of degraded until the gap decays.
+        if wasDown { peer.connections[c].statistics.recentLoss = 0 }
         switch verdict {
         case .duplicate:
             peer.connections[c].statistics.duplicates += 1
@@ -246,8 +295,15 @@ public final class TunnelEngine {
             peer.counters.tooOld += 1
             return .none
         case .new:
-            if useCurrent { peer.session!.window.record(header.counter, now: now) } else { peer.previousSession!.window.record(header.counter, now: now) }
+            switch role {
+            case .current: peer.session!.window.record(header.counter, now: now)
+            case .previous: peer.previousSession!.window.record(header.counter, now: now)
+            case .next:
+                peer.nextSession!.window.record(header.counter, now: now)
+                promoteNextSession(of: peer, now: now)
+            }
         }
+        session.decrypt(message, length: length)
         let payload = WireFormat.transportHeaderSize
         let payloadLength = length - WireFormat.transportOverhead
         switch header.type {
@@ -260,6 +316,12 @@ public final class TunnelEngine {
         default:
             return .none
         }
+    }
+
+    /// True when `session` may still send: not past its reject-after time or counter limit.
+    @inline(__always)
+    func isUsable(_ session: Session, now: UInt64) -> Bool {
+        now &- session.established < configuration.rejectAfterTime && session.sendCounter < configuration.rejectAfterMessages
     }
 
     @inline(__always)
@@ -282,7 +344,7 @@ public final class TunnelEngine {
     }
 
     /// Finds the connection a packet arrived on, creating it on a router (learned) and following a new source.
-    private func connectionIndex(peer: Peer, slot: Int, source: SocketAddress, remotePathID: UInt16, now: UInt64,
+    func connectionIndex(peer: Peer, slot: Int, source: SocketAddress, remotePathID: UInt16, now: UInt64,
                                  mayLearn: Bool = true) -> Int? {
         if configuration.isRouter {
             if let i = peer.connections.firstIndex(where: { $0.slot == slot && $0.remotePathID == remotePathID }) {
@@ -323,175 +385,5 @@ public final class TunnelEngine {
         guard let router = peers.first else { return nil }
         if router.session?.localIndex == index || router.previousSession?.localIndex == index { return 0 }
         return nil
-    }
-
-    // MARK: Probes
-
-    private enum ProbeKind: UInt8 { case request = 1, reply = 2 }
-
-    private func receiveProbe(_ payload: UnsafeMutableRawPointer, length: Int, peer: Peer, connection c: Int, now: UInt64) -> Verdict {
-        guard length == WireFormat.probePayloadSize, let kind = ProbeKind(rawValue: payload.load(as: UInt8.self)) else {
-            globalDrops.malformed += 1
-            return .none
-        }
-        let echoed = LE.u64(payload, 8)
-        switch kind {
-        case .reply:
-            peer.connections[c].statistics.probeRepliesReceived += 1
-            if echoed <= now && now - echoed < 60_000_000_000 { peer.connections[c].statistics.addRTTSample(now - echoed) }
-            return .none
-        case .request:
-            guard peer.session != nil else { return .none }
-            let length = writeProbe(kind: .reply, echo: echoed, peer: peer, connection: c, into: replyBuffer, now: now)
-            return .reply(length: length)
-        }
-    }
-
-    /// Writes a probe (request or reply) for connection `c` of `peer` into `out`; returns its length.
-    private func writeProbe(kind: ProbeKind, echo: UInt64, peer: Peer, connection c: Int, into out: UnsafeMutableRawPointer, now: UInt64) -> Int {
-        peer.session!.sendCounter += 1
-        let header = TransportHeader(type: .probe, pathID: peer.connections[c].pathID,
-                                     receiverIndex: peer.session!.remoteIndex, counter: peer.session!.sendCounter,
-                                     pathSequence: peer.connections[c].nextSequence)
-        header.write(to: out)
-        let payload = out + WireFormat.transportHeaderSize
-        payload.initializeMemory(as: UInt8.self, repeating: 0, count: WireFormat.probePayloadSize)
-        payload.storeBytes(of: kind.rawValue, as: UInt8.self)
-        LE.put(payload, 8, echo)
-        peer.session!.seal(header: out, payloadLength: WireFormat.probePayloadSize)
-        peer.connections[c].nextSequence &+= 1
-        peer.connections[c].lastSent = now
-        let length = WireFormat.transportOverhead + WireFormat.probePayloadSize
-        peer.connections[c].statistics.txPackets += 1
-        peer.connections[c].statistics.txBytes += UInt64(length)
-        return length
-    }
-
-    // MARK: Hello exchange (wire format v1 session set-up; the Noise handshake replaces its contents)
-
-    private func receiveHello(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress, now: UInt64) -> Verdict {
-        guard configuration.isRouter, length == WireFormat.helloSize else {
-            globalDrops.malformed += 1
-            return .none
-        }
-        guard let key = Key32(bytes: UnsafeRawBufferPointer(start: message + 8, count: 32)),
-              let peerIndex = peerByKey[key] else {
-            globalDrops.unknownKey += 1
-            return .none
-        }
-        let peer = peers[peerIndex]
-        let senderIndex = LE.u32(message, 4)
-        let timestamp = LE.u64(message, 40)
-        let pathID = LE.u16(message, 2)
-        if peer.session?.remoteIndex != senderIndex {
-            var localIndex = randomSource()
-            while sessionOwners[localIndex] != nil || localIndex == 0 { localIndex = randomSource() }
-            if let old = peer.previousSession { sessionOwners[old.localIndex] = nil }
-            peer.previousSession = peer.session
-            peer.session = Session(localIndex: localIndex, remoteIndex: senderIndex, established: now,
-                                   maximumAge: configuration.maximumCopyAge)
-            sessionOwners[localIndex] = peerIndex
-            peer.lastHandshake = now
-            peer.counters.handshakes += 1
-        }
-        let c = connectionIndex(peer: peer, slot: slot, source: source, remotePathID: pathID, now: now)!
-        peer.connections[c].markReceived(bytes: length, now: now)
-        let out = replyBuffer
-        out.initializeMemory(as: UInt8.self, repeating: 0, count: WireFormat.helloReplySize)
-        out.storeBytes(of: WireFormat.MessageType.helloReply.rawValue, as: UInt8.self)
-        LE.put(out, 2, peer.connections[c].pathID)
-        LE.put(out, 4, peer.session!.localIndex)
-        LE.put(out, 8, senderIndex)
-        LE.put(out, 12, timestamp)
-        peer.connections[c].statistics.txPackets += 1
-        peer.connections[c].statistics.txBytes += UInt64(WireFormat.helloReplySize)
-        return .reply(length: WireFormat.helloReplySize)
-    }
-
-    private func receiveHelloReply(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress, now: UInt64) -> Verdict {
-        guard !configuration.isRouter, length == WireFormat.helloReplySize, let router = peers.first else {
-            globalDrops.malformed += 1
-            return .none
-        }
-        let senderIndex = LE.u32(message, 4)
-        let receiverIndex = LE.u32(message, 8)
-        let echoed = LE.u64(message, 12)
-        // Each hello of the exchange carries its own send time (see `tick`), so the reply measures its round trip.
-        let isPending = router.pendingIndex == receiverIndex && echoed >= router.pendingTimestamp && echoed <= now
-        let isCurrent = router.session?.localIndex == receiverIndex && router.session?.remoteIndex == senderIndex
-        guard isPending || isCurrent else {
-            globalDrops.unknownSession += 1
-            return .none
-        }
-        if isPending {
-            router.previousSession = router.session
-            router.session = Session(localIndex: receiverIndex, remoteIndex: senderIndex, established: now,
-                                     maximumAge: configuration.maximumCopyAge)
-            router.pendingIndex = nil
-            router.lastHandshake = now
-            router.counters.handshakes += 1
-        }
-        let c = connectionIndex(peer: router, slot: slot, source: source, remotePathID: LE.u16(message, 2), now: now)!
-        router.connections[c].markReceived(bytes: length, now: now)
-        if echoed <= now { router.connections[c].statistics.addRTTSample(now - echoed) }
-        return .none
-    }
-
-    // MARK: Timers
-
-    /// Advances timers: connection states, hellos and probes. Returns the control datagrams to send now.
-    public func tick(now: UInt64) -> [OutgoingDatagram] {
-        var out: [OutgoingDatagram] = []
-        for peer in peers {
-            updateStates(peer, now: now)
-            if configuration.isRouter {
-                peer.connections.removeAll { now &- $0.lastReceived > configuration.forgetAfter }
-                continue
-            }
-            let silentTooLong = peer.session == nil || now &- max(peer.lastReceivedAnywhere, peer.lastHandshake) > configuration.sessionTimeout
-            if silentTooLong && peer.pendingIndex == nil {
-                var index = randomSource()
-                while index == 0 { index = randomSource() }
-                peer.pendingIndex = index
-                peer.pendingTimestamp = now
-            }
-            for c in peer.connections.indices where now &- peer.connections[c].lastProbe >= configuration.probeInterval {
-                peer.connections[c].lastProbe = now
-                var bytes: [UInt8]
-                if let pending = peer.pendingIndex {
-                    bytes = helloBytes(senderIndex: pending, pathID: peer.connections[c].pathID, timestamp: now)
-                } else {
-                    bytes = [UInt8](repeating: 0, count: WireFormat.transportOverhead + WireFormat.probePayloadSize)
-                    _ = bytes.withUnsafeMutableBytes { raw in
-                        writeProbe(kind: .request, echo: now, peer: peer, connection: c, into: raw.baseAddress!, now: now)
-                    }
-                }
-                peer.connections[c].statistics.probesSent += 1
-                out.append(OutgoingDatagram(slot: peer.connections[c].slot, destination: peer.connections[c].remote, bytes: bytes))
-            }
-        }
-        return out
-    }
-
-    private func helloBytes(senderIndex: UInt32, pathID: UInt16, timestamp: UInt64) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: WireFormat.helloSize)
-        bytes.withUnsafeMutableBytes { raw in
-            let p = raw.baseAddress!
-            p.storeBytes(of: WireFormat.MessageType.hello.rawValue, as: UInt8.self)
-            LE.put(p, 2, pathID)
-            LE.put(p, 4, senderIndex)
-            configuration.publicKey.withBytes { key in (p + 8).copyMemory(from: key.baseAddress!, byteCount: 32) }
-            LE.put(p, 40, timestamp)
-        }
-        return bytes
-    }
-
-    private func updateStates(_ peer: Peer, now: UInt64) {
-        for c in peer.connections.indices where peer.connections[c].state == .up {
-            if now &- peer.connections[c].lastReceived > configuration.livenessTimeout {
-                peer.connections[c].state = .down
-                peer.connections[c].stateChanged = now
-            }
-        }
     }
 }

@@ -1,4 +1,4 @@
-/// Wire format v1 (docs/PROTOCOL.md is the specification; this file is its single implementation).
+/// Wire format 2 (docs/PROTOCOL.md is the specification; this file is its single implementation).
 ///
 /// Every datagram starts with the same four bytes: message type, a reserved zero byte, and the sender's 16-bit
 /// path id (high byte: the sender's link number, low byte: the path on that link). Integers are little-endian.
@@ -6,13 +6,12 @@
 ///     transport (data 4, probe 5, control 6), 24-byte header authenticated as AEAD associated data:
 ///       0 type | 1 reserved | 2-3 path id | 4-7 receiver index | 8-15 counter | 16-19 path sequence | 20-23 reserved
 ///       24... payload, then a 16-byte tag
-///     hello (1), 48 bytes: 4-7 sender index | 8-39 sender static public key | 40-47 sender timestamp (ns)
-///     hello reply (2), 24 bytes: 4-7 sender index | 8-11 receiver index | 12-19 echoed timestamp | 20-23 zero
+///     initiation (1), 132 bytes, and response (2), 60 bytes: the Noise IKpsk2 handshake (HandshakeMessages)
 public enum WireFormat {
     /// Message types (byte 0).
     public enum MessageType: UInt8 {
-        case hello = 1
-        case helloReply = 2
+        case initiation = 1
+        case response = 2
         case data = 4
         case probe = 5
         case control = 6
@@ -24,12 +23,12 @@ public enum WireFormat {
     public static let tagSize = 16
     /// Header plus tag: what a transport message adds to the inner packet.
     public static let transportOverhead = transportHeaderSize + tagSize
-    /// Size of a hello.
-    public static let helloSize = 48
-    /// Size of a hello reply (smaller than a hello: a reply never amplifies).
-    public static let helloReplySize = 24
+    /// Size of a handshake initiation.
+    public static let initiationSize = 132
+    /// Size of a handshake response (smaller than an initiation: a response never amplifies).
+    public static let responseSize = 60
     /// Size of a probe payload (before the tag).
-    public static let probePayloadSize = 16
+    public static let probePayloadSize = 24
     /// Largest datagram the core accepts; anything longer is dropped as oversized.
     public static let maximumDatagramSize = 65535
 

@@ -254,6 +254,7 @@ enum Seed {
     /// Peer indices on the router.
     static let routerPeerVM0 = 0, routerPeerVM2 = 1
     static let vm0Address = "10.77.0.10", vm2Address = "10.77.0.20", routerAddress = "10.77.0.1"
+    /// Private keys (engines derive the public ones).
     static let routerKey = Fixture.key(1), vm0Key = Fixture.key(10), vm2Key = Fixture.key(20)
 
     static let routerSlots: [Int: SocketAddress] = [
@@ -263,10 +264,12 @@ enum Seed {
 
     static func hostEngine(key: Key32, address: String, links: [Int: SocketAddress], routerEndpoints: [SocketAddress],
                            indexBase: UInt32) -> TunnelEngine {
-        let router = PeerConfiguration(name: "vm1", publicKey: routerKey, allowedIPs: [Fixture.network("10.77.0.0/24")])
-        let configuration = EngineConfiguration(isRouter: false, publicKey: key, virtualAddress: Fixture.address(address),
+        let router = PeerConfiguration(name: "vm1", publicKey: TunnelEngine.publicKey(for: routerKey),
+                                       allowedIPs: [Fixture.network("10.77.0.0/24")])
+        let configuration = EngineConfiguration(isRouter: false, privateKey: key, virtualAddress: Fixture.address(address),
                                                 peers: [router])
-        let engine = TunnelEngine(configuration: configuration, random: Fixture.indexSource(base: indexBase))
+        let engine = TunnelEngine(configuration: configuration, wallClock: Fixture.wallClock,
+                                  random: Fixture.indexSource(base: indexBase))
         for (slot, local) in links.sorted(by: { $0.key < $1.key }) {
             engine.linkAdded(slot: slot, name: "enp\(slot)", local: local)
         }
@@ -276,12 +279,15 @@ enum Seed {
 
     static func routerEngine(indexBase: UInt32 = 0x3000_0000) -> TunnelEngine {
         let peers = [
-            PeerConfiguration(name: "vm0", publicKey: vm0Key, allowedIPs: [Fixture.network("10.77.0.10/32")]),
-            PeerConfiguration(name: "vm2", publicKey: vm2Key, allowedIPs: [Fixture.network("10.77.0.20/32")]),
+            PeerConfiguration(name: "vm0", publicKey: TunnelEngine.publicKey(for: vm0Key),
+                              allowedIPs: [Fixture.network("10.77.0.10/32")]),
+            PeerConfiguration(name: "vm2", publicKey: TunnelEngine.publicKey(for: vm2Key),
+                              allowedIPs: [Fixture.network("10.77.0.20/32")]),
         ]
-        let configuration = EngineConfiguration(isRouter: true, publicKey: routerKey,
+        let configuration = EngineConfiguration(isRouter: true, privateKey: routerKey,
                                                 virtualAddress: Fixture.address(routerAddress), peers: peers)
-        let engine = TunnelEngine(configuration: configuration, random: Fixture.indexSource(base: indexBase))
+        let engine = TunnelEngine(configuration: configuration, wallClock: Fixture.wallClock,
+                                  random: Fixture.indexSource(base: indexBase))
         for (slot, local) in routerSlots.sorted(by: { $0.key < $1.key }) {
             engine.linkAdded(slot: slot, name: "enp\(slot)", local: local)
         }
@@ -329,6 +335,20 @@ extension FakeNetwork {
     /// The router's connection to peer `peer` learned from the host's path `remotePathID`.
     func routerConnection(peer: Int, remotePathID: UInt16) -> Connection? {
         router.peers[peer].connections.first { $0.remotePathID == remotePathID }
+    }
+
+    /// A transport datagram decrypted with whichever session of its receiver authenticates it (nil: none).
+    func plaintext(of datagram: Datagram) -> [UInt8]? {
+        guard let receiver = owner(of: datagram.destination)?.node else { return nil }
+        let sessions = nodes[receiver].engine.peers.flatMap { [$0.session, $0.previousSession, $0.nextSession] }
+        let length = datagram.bytes.count
+        for case let session? in sessions where session.localIndex == datagram.bytes.le32(4) {
+            var copy = datagram.bytes
+            guard copy.withUnsafeBytes({ session.verify($0.baseAddress!, length: length) }) else { continue }
+            copy.withUnsafeMutableBytes { session.decrypt($0.baseAddress!, length: length) }
+            return copy
+        }
+        return nil
     }
 
     /// Transport datagrams of `type` that `node` sent, in order.

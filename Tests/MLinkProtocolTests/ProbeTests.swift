@@ -24,21 +24,34 @@ final class ProbeTests: XCTestCase {
                        "the router answers probes; it does not measure")
     }
 
-    /// A probe's echoed timestamp is the sender's own clock: the receiver answers with it unchanged.
+    /// A probe's echoed timestamp is the sender's own clock: the receiver answers with it unchanged, and adds
+    /// its own clock (for the one-way delay trends).
     func testProbeReplyEchoesTheRequestTimestamp() throws {
         let net = Seed.establishedNetwork()
-        let requests = net.sentTransport(by: Seed.vm0, type: .probe)
+        let hostSession = try XCTUnwrap(net.routerPeer(of: Seed.vm0).session)
+        let routerSession = try XCTUnwrap(net.router.peers[Seed.routerPeerVM0].session)
+        let requests = net.sentTransport(by: Seed.vm0, type: .probe).compactMap { open($0.bytes, routerSession) }
         let replies = net.sentTransport(by: Seed.router, type: .probe)
+            .filter { $0.bytes.le32(4) == hostSession.localIndex }.compactMap { open($0.bytes, hostSession) }
         XCTAssertFalse(replies.isEmpty)
         for reply in replies {
-            XCTAssertEqual(reply.bytes[24], 2)
-            XCTAssertTrue(requests.contains { $0.bytes[24] == 1 && $0.bytes.le64(32) == reply.bytes.le64(32) })
+            XCTAssertEqual(reply[24], 2)
+            XCTAssertTrue(requests.contains { $0[24] == 1 && $0.le64(32) == reply.le64(32) })
+            XCTAssertGreaterThanOrEqual(reply.le64(40), reply.le64(32), "the replier's clock, at or after the request")
         }
     }
 
-    /// The first RTT sample comes from the hello reply; hellos repeated while a link was dead carry the
-    /// timestamp of the first, so the sample must not include the time the link was dead.
-    func testFirstRoundTripIsNotInflatedByRepeatedHellos() throws {
+    private func open(_ bytes: [UInt8], _ session: Session) -> [UInt8]? {
+        var copy = bytes
+        let length = copy.count
+        guard copy.withUnsafeBytes({ session.verify($0.baseAddress!, length: length) }) else { return nil }
+        copy.withUnsafeMutableBytes { session.decrypt($0.baseAddress!, length: length) }
+        return copy
+    }
+
+    /// Initiations repeated while the links were dead must not make the first round-trip sample include the
+    /// time the links were dead.
+    func testFirstRoundTripIsNotInflatedByRepeatedInitiations() throws {
         let net = Seed.network()
         for n in 0...3 as ClosedRange<UInt8> { net.wire(n).latency = 5 * Time.millisecond }
         net.wire(0).isCut = true

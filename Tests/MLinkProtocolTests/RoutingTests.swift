@@ -9,9 +9,9 @@ final class RoutingTests: XCTestCase {
             PeerConfiguration(name: peer.0, publicKey: Fixture.key(UInt64(100 + index)),
                               allowedIPs: peer.1.map(Fixture.network))
         }
-        let configuration = EngineConfiguration(isRouter: true, publicKey: Fixture.key(1),
+        let configuration = EngineConfiguration(isRouter: true, privateKey: Fixture.key(1),
                                                 virtualAddress: Fixture.address("10.77.0.1"), peers: configurations)
-        return TunnelEngine(configuration: configuration, random: Fixture.indexSource(base: 1))
+        return TunnelEngine(configuration: configuration, wallClock: Fixture.wallClock, random: Fixture.indexSource(base: 1))
     }
 
     private func route(_ engine: TunnelEngine, _ destination: String) -> Int? {
@@ -59,9 +59,10 @@ final class RoutingTests: XCTestCase {
 
     func testAHostSendsEverythingToItsRouter() {
         let configuration = EngineConfiguration(
-            isRouter: false, publicKey: Fixture.key(10), virtualAddress: Fixture.address("10.77.0.10"),
+            isRouter: false, privateKey: Fixture.key(10), virtualAddress: Fixture.address("10.77.0.10"),
             peers: [PeerConfiguration(name: "vm1", publicKey: Fixture.key(1), allowedIPs: [Fixture.network("10.77.0.0/24")])])
-        let engine = TunnelEngine(configuration: configuration, random: Fixture.indexSource(base: 1))
+        let engine = TunnelEngine(configuration: configuration, wallClock: Fixture.wallClock,
+                                  random: Fixture.indexSource(base: 1))
         XCTAssertEqual(route(engine, "10.77.0.20"), 0)
         XCTAssertEqual(route(engine, "8.8.8.8"), 0)
         XCTAssertEqual(engine.globalDrops.noRoute, 0)

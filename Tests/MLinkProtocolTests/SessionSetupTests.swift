@@ -2,7 +2,7 @@ import MLinkTypes
 import XCTest
 @testable import MLinkProtocol
 
-/// The hello exchange and the messages of wire format v1, between engines on the in-memory seed network.
+/// The Noise handshake and the messages of wire format 2, between engines on the in-memory seed network.
 final class SessionSetupTests: XCTestCase {
     /// Path ids of the hosts' connections that have a wire (link 0 to endpoint 0, link 1 to endpoint 1).
     static let wiredPaths: Set<UInt16> = [0x0000, 0x0101]
@@ -20,26 +20,27 @@ final class SessionSetupTests: XCTestCase {
                 XCTAssertEqual(connection.state, expected, "\(net.nodes[host].name) path \(connection.pathID)")
             }
             let peerOnRouter = net.router.peers[host == Seed.vm0 ? Seed.routerPeerVM0 : Seed.routerPeerVM2]
-            let routerSession = try XCTUnwrap(peerOnRouter.session)
+            let routerSession = try XCTUnwrap(peerOnRouter.session, "confirmed by the host's first probes")
+            XCTAssertNil(peerOnRouter.nextSession)
             XCTAssertEqual(routerSession.remoteIndex, session.localIndex)
             XCTAssertEqual(session.remoteIndex, routerSession.localIndex)
-            XCTAssertEqual(peerOnRouter.counters.handshakes, 1, "hellos on several paths make one session")
+            XCTAssertEqual(peerOnRouter.counters.handshakes, 1, "initiations on several paths make one session")
+            XCTAssertEqual(peerOnRouter.counters.handshakeRepeats, 1, "the second path got the cached response")
             XCTAssertEqual(Set(peerOnRouter.connections.map(\.remotePathID)), Self.wiredPaths)
             XCTAssertTrue(peerOnRouter.connections.allSatisfy { $0.state == .up })
         }
         XCTAssertEqual(Set(net.router.peers[Seed.routerPeerVM0].connections.map(\.slot)), [0, 1])
         XCTAssertEqual(Set(net.router.peers[Seed.routerPeerVM2].connections.map(\.slot)), [2, 3])
-        XCTAssertEqual(net.unroutable, 4, "each host's two crossed paths (link 0 to endpoint 1 ...) have no wire")
     }
 
     func testProbesFlowOnWiredPathsOnly() throws {
         let net = Seed.establishedNetwork()
         net.advance(by: 2 * Time.second)
         for connection in net.routerPeer(of: Seed.vm0).connections {
-            XCTAssertGreaterThanOrEqual(connection.statistics.probesSent, 9, "every path is probed")
+            XCTAssertGreaterThanOrEqual(connection.statistics.probesSent, 20, "every path is probed")
             if Self.wiredPaths.contains(connection.pathID) {
                 XCTAssertEqual(connection.state, .up)
-                XCTAssertGreaterThanOrEqual(connection.statistics.probeRepliesReceived, 8)
+                XCTAssertGreaterThanOrEqual(connection.statistics.probeRepliesReceived, 19)
                 XCTAssertEqual(connection.statistics.lostEstimate, 0)
             } else {
                 XCTAssertEqual(connection.state, .probing)
@@ -51,54 +52,64 @@ final class SessionSetupTests: XCTestCase {
             XCTAssertEqual(connection.state, .up)
             XCTAssertEqual(connection.statistics.lostEstimate, 0)
             XCTAssertEqual(connection.statistics.duplicates, 0, "probes carry their own counters")
+            XCTAssertEqual(connection.statistics.peerProbeInterval, 100 * Time.millisecond, "announced by the host")
         }
         XCTAssertEqual(net.router.globalDrops, TunnelEngine.GlobalDrops())
         XCTAssertEqual(net.vm0.globalDrops, TunnelEngine.GlobalDrops())
     }
 
-    /// The hello, hello reply, probe and probe reply bytes, field by field, as docs/PROTOCOL.md specifies them.
+    /// The initiation, response, probe and probe reply bytes, field by field, as docs/PROTOCOL.md specifies them.
     func testMessageLayouts() throws {
         let net = Seed.network()
         net.advance(by: 300 * Time.millisecond)
-        let hello = try XCTUnwrap(net.sent.first { $0.fromNode == Seed.vm0 && $0.slot == 0 && $0.bytes[0] == 1 }).bytes
-        let index = try XCTUnwrap(net.routerPeer(of: Seed.vm0).session?.localIndex)
-        XCTAssertEqual(hello.count, 48)
-        XCTAssertEqual(hello[1], 0)
-        XCTAssertEqual(hello.le16(2), 0x0000, "link 0, path 0")
-        XCTAssertEqual(hello.le32(4), index)
-        XCTAssertEqual(Array(hello[8..<40]), Seed.vm0Key.bytes)
-        XCTAssertEqual(hello.le64(40), Time.second + 10 * Time.millisecond, "the time of the first tick")
+        let initiation = try XCTUnwrap(net.sent.first { $0.fromNode == Seed.vm0 && $0.slot == 0 && $0.bytes[0] == 1 }).bytes
+        XCTAssertEqual(initiation.count, 132)
+        XCTAssertEqual(initiation[1], 0)
+        XCTAssertEqual(initiation.le16(2), 0x0000, "link 0, path 0")
+        XCTAssertFalse(contains(initiation, TunnelEngine.publicKey(for: Seed.vm0Key).bytes), "the static key is encrypted")
+        let routerPublic = TunnelEngine.publicKey(for: Seed.routerKey)
+        let mac = initiation.withUnsafeBytes {
+            HandshakeMessages.mac1(key: HandshakeMessages.mac1Key(responder: routerPublic), initiation: $0.baseAddress!)
+        }
+        XCTAssertEqual(Array(initiation[116..<132]), mac)
+        let onLink1 = try XCTUnwrap(net.sent.first {
+            $0.fromNode == Seed.vm0 && $0.slot == 1 && $0.bytes[0] == 1 && $0.destination == Seed.routerSlots[1]
+        }).bytes
+        XCTAssertEqual(onLink1.le16(2), 0x0101)
+        XCTAssertEqual(Array(onLink1[4...]), Array(initiation[4...]), "one initiation, on every path")
 
-        let reply = try XCTUnwrap(net.sent.first {
+        let index = try XCTUnwrap(net.routerPeer(of: Seed.vm0).session?.localIndex)
+        let response = try XCTUnwrap(net.sent.first {
             $0.fromNode == Seed.router && $0.bytes[0] == 2 && $0.destination == Fixture.socket("192.168.0.2:40000")
         })
-        let routerSession = try XCTUnwrap(net.router.peers[Seed.routerPeerVM0].session)
-        XCTAssertEqual(reply.bytes.count, 24)
-        XCTAssertEqual(reply.bytes[1], 0)
-        XCTAssertEqual(reply.bytes.le16(2), 0x0000, "the router's path id: its link 0, first path")
-        XCTAssertEqual(reply.bytes.le32(4), routerSession.localIndex)
-        XCTAssertEqual(reply.bytes.le32(8), index)
-        XCTAssertEqual(reply.bytes.le64(12), hello.le64(40), "echoed timestamp")
-        XCTAssertEqual(Array(reply.bytes[20..<24]), [0, 0, 0, 0])
-        XCTAssertEqual(reply.source, Seed.routerSlots[0], "answered from the address the hello came to")
+        XCTAssertEqual(response.bytes.count, 60)
+        XCTAssertLessThan(response.bytes.count, initiation.count, "a response never amplifies")
+        XCTAssertEqual(response.bytes[1], 0)
+        XCTAssertEqual(response.bytes.le16(2), 0x0000, "the router's link 0")
+        XCTAssertEqual(response.bytes.le32(4), index, "receiver index: the host's")
+        XCTAssertEqual(response.source, Seed.routerSlots[0], "answered from the address the initiation came to")
 
+        let routerSession = try XCTUnwrap(net.router.peers[Seed.routerPeerVM0].session)
         let probe = try XCTUnwrap(net.sentTransport(by: Seed.vm0, type: .probe).first { $0.slot == 1 && $0.bytes.le16(2) == 0x0101 })
-        XCTAssertEqual(probe.bytes.count, 24 + 16 + 16)
+        XCTAssertEqual(probe.bytes.count, 24 + 24 + 16)
         XCTAssertEqual(probe.bytes[1], 0)
         XCTAssertEqual(probe.bytes.le32(4), routerSession.localIndex, "receiver index")
         XCTAssertGreaterThan(probe.bytes.le64(8), 0, "counter")
         XCTAssertEqual(probe.bytes.le32(16), 0, "first path sequence")
         XCTAssertEqual(Array(probe.bytes[20..<24]), [0, 0, 0, 0])
-        XCTAssertEqual(probe.bytes[24], 1, "probe request")
-        XCTAssertEqual(Array(probe.bytes[25..<32]), [0, 0, 0, 0, 0, 0, 0])
-        XCTAssertEqual(probe.bytes.le64(32), Time.second + 260 * Time.millisecond, "the sender's clock")
-        XCTAssertEqual(Array(probe.bytes[40..<56]), [UInt8](repeating: 0, count: 16), "v1 placeholder tag")
+        var opened = probe.bytes
+        XCTAssertTrue(opened.withUnsafeBytes { routerSession.verify($0.baseAddress!, length: opened.count) })
+        let openedLength = opened.count
+        opened.withUnsafeMutableBytes { routerSession.decrypt($0.baseAddress!, length: openedLength) }
+        XCTAssertNotEqual(Array(probe.bytes[24..<48]), Array(opened[24..<48]), "the payload travels encrypted")
+        XCTAssertEqual(opened[24], 1, "probe request")
+        XCTAssertEqual(opened.le16(26), 100, "the sender's probe interval in ms")
+        XCTAssertEqual(Array(opened[40..<48]), [UInt8](repeating: 0, count: 8), "a request carries no replier clock")
 
-        let probeReply = try XCTUnwrap(net.sentTransport(by: Seed.router, type: .probe).first { $0.bytes.le64(32) == probe.bytes.le64(32) && $0.slot == 1 })
-        XCTAssertEqual(probeReply.bytes.count, 56)
+        let probeReply = try XCTUnwrap(net.sentTransport(by: Seed.router, type: .probe).first { $0.slot == 1 })
+        XCTAssertEqual(probeReply.bytes.count, 64)
         XCTAssertEqual(probeReply.bytes.le32(4), index)
         XCTAssertEqual(probeReply.bytes.le16(2) >> 8, 1, "the router's link 1")
-        XCTAssertEqual(probeReply.bytes[24], 2, "probe reply")
         XCTAssertEqual(probeReply.destination, Fixture.socket("192.168.1.2:40001"))
 
         // Probes and data share the session counter: every message of a session has its own.
@@ -106,47 +117,123 @@ final class SessionSetupTests: XCTestCase {
         XCTAssertEqual(Set(counters).count, counters.count)
     }
 
-    func testHelloWithAnUnknownKeyIsDroppedSilently() {
+    /// An initiation from a key the router does not list: mac1 is valid (anyone can compute it), the Noise
+    /// message decrypts, and the caller is still refused without an answer.
+    func testAnInitiationFromAnUnknownKeyGetsNoAnswer() throws {
         let net = Seed.establishedNetwork()
-        var hello = [UInt8](repeating: 0, count: 48)
-        hello[0] = 1
-        hello.putLE(UInt32(0x1234_5678), at: 4)
-        hello.replaceSubrange(8..<40, with: Fixture.key(99).bytes)
-        hello.putLE(UInt64(5), at: 40)
+        let initiation = try Self.initiation(from: Fixture.key(99))
         let sentBefore = net.sent.count
         let connectionsBefore = net.router.peers.map(\.connections.count)
-        net.inject(hello, to: Seed.router, slot: 0, from: Fixture.socket("192.168.0.99:5555"))
+        net.inject(initiation, to: Seed.router, slot: 0, from: Fixture.socket("192.168.0.99:5555"))
         net.advance(by: Time.millisecond)
         XCTAssertEqual(net.router.globalDrops.unknownKey, 1)
         XCTAssertEqual(net.router.peers.map(\.connections.count), connectionsBefore)
         XCTAssertFalse(net.sent[sentBefore...].contains { $0.fromNode == Seed.router }, "no answer at all")
     }
 
-    func testHelloOfTheWrongSizeOrToAHostIsMalformed() throws {
+    func testInitiationsOfTheWrongSizeOrMACOrToAHostAreDropped() throws {
         let net = Seed.establishedNetwork()
-        var hello = try XCTUnwrap(net.sent.first { $0.fromNode == Seed.vm0 && $0.bytes[0] == 1 }).bytes
-        net.inject(Array(hello[0..<47]), to: Seed.router, slot: 0, from: Fixture.socket("192.168.0.2:40000"))
-        net.inject(hello + [0], to: Seed.router, slot: 0, from: Fixture.socket("192.168.0.2:40000"))
-        net.inject(hello, to: Seed.vm2, slot: 0, from: Seed.routerSlots[2]!)
-        hello[0] = 2
-        net.inject(hello, to: Seed.vm2, slot: 0, from: Seed.routerSlots[2]!)
+        var initiation = try XCTUnwrap(net.sent.first { $0.fromNode == Seed.vm0 && $0.bytes[0] == 1 }).bytes
+        let from = Fixture.socket("192.168.0.2:40000")
+        net.inject(Array(initiation[0..<131]), to: Seed.router, slot: 0, from: from)
+        net.inject(initiation + [0], to: Seed.router, slot: 0, from: from)
+        net.inject(initiation, to: Seed.vm2, slot: 0, from: Seed.routerSlots[2]!)
+        initiation[50] ^= 1
+        net.inject(initiation, to: Seed.router, slot: 0, from: from)
         net.advance(by: Time.millisecond)
         XCTAssertEqual(net.router.globalDrops.malformed, 2)
-        XCTAssertEqual(net.vm2.globalDrops.malformed, 2)
+        XCTAssertEqual(net.vm2.globalDrops.malformed, 1)
+        XCTAssertEqual(net.router.globalDrops.unauthenticated, 1, "mac1 no longer matches")
     }
 
-    func testAStrayHelloReplyDoesNotReplaceTheSession() throws {
+    /// An old initiation replayed after a newer one was accepted is refused (timestamp); the newest replayed
+    /// gets the cached response but never displaces the working session.
+    func testReplayedInitiationsDoNotReplaceTheSession() throws {
+        let net = Seed.establishedNetwork()
+        let first = try XCTUnwrap(net.sent.first { $0.fromNode == Seed.vm0 && $0.bytes[0] == 1 }).bytes
+        net.vm0.configuration.rekeyAfterTime = 2 * Time.second
+        net.advance(by: 2 * Time.second)
+        let peer = net.router.peers[Seed.routerPeerVM0]
+        XCTAssertEqual(peer.counters.handshakes, 2, "rekeyed once")
+        let session = try XCTUnwrap(peer.session)
+        let latest = try XCTUnwrap(net.sent.last { $0.fromNode == Seed.vm0 && $0.bytes[0] == 1 }).bytes
+        let attacker = Fixture.socket("192.168.0.66:6666")
+        net.inject(first, to: Seed.router, slot: 0, from: attacker)
+        net.advance(by: Time.millisecond)
+        XCTAssertEqual(peer.counters.replayedHandshakes, 1)
+        net.inject(latest, to: Seed.router, slot: 0, from: attacker)
+        net.advance(by: Time.millisecond)
+        XCTAssertEqual(peer.session?.localIndex, session.localIndex)
+        XCTAssertNil(peer.nextSession)
+        XCTAssertFalse(peer.connections.contains { $0.remote == attacker }, "a handshake message never makes a connection")
+    }
+
+    func testAStrayOrForgedResponseDoesNotReplaceTheSession() throws {
         let net = Seed.establishedNetwork()
         let session = try XCTUnwrap(net.routerPeer(of: Seed.vm0).session)
-        var reply = [UInt8](repeating: 0, count: 24)
-        reply[0] = 2
-        reply.putLE(UInt32(0xabcd), at: 4)
-        reply.putLE(session.localIndex, at: 8)
-        reply.putLE(UInt64(12345), at: 12)
-        net.inject(reply, to: Seed.vm0, slot: 0, from: Seed.routerSlots[0]!)
+        var response = [UInt8](repeating: 0x5a, count: 60)
+        response[0] = 2
+        response[1] = 0
+        response.putLE(UInt32(0xabcd), at: 4)
+        net.inject(response, to: Seed.vm0, slot: 0, from: Seed.routerSlots[0]!)
         net.advance(by: Time.millisecond)
         XCTAssertEqual(net.vm0.globalDrops.unknownSession, 1)
-        XCTAssertEqual(net.routerPeer(of: Seed.vm0).session?.remoteIndex, session.remoteIndex)
-        XCTAssertEqual(net.routerPeer(of: Seed.vm0).counters.handshakes, 1)
+        // Now one naming the pending handshake's index, with garbage where the Noise message goes.
+        net.vm0.configuration.rekeyAfterTime = 0
+        net.advance(by: 10 * Time.millisecond)
+        net.wire(0).isCut = true
+        net.wire(1).isCut = true
+        net.vm0.configuration.rekeyAfterTime = 120 * Time.second
+        let pending = try XCTUnwrap(net.routerPeer(of: Seed.vm0).pending)
+        response.putLE(pending.localIndex, at: 4)
+        net.inject(response, to: Seed.vm0, slot: 0, from: Seed.routerSlots[0]!)
+        net.advance(by: Time.millisecond)
+        XCTAssertEqual(net.vm0.globalDrops.unauthenticated, 1)
+        XCTAssertEqual(net.routerPeer(of: Seed.vm0).session?.localIndex, session.localIndex)
+        XCTAssertNotNil(net.routerPeer(of: Seed.vm0).pending, "still waiting for the real response")
+    }
+
+    /// Rekeying every 2 s while a stream flows: no packet lost, no duplicate, several sessions used.
+    func testRekeyUnderTrafficLosesNothing() {
+        let net = Seed.establishedNetwork()
+        net.vm0.configuration.rekeyAfterTime = 2 * Time.second
+        net.vm2.configuration.rekeyAfterTime = 3 * Time.second
+        net.stream(from: Seed.vm0, source: Seed.vm0Address, destination: Seed.vm2Address, sequences: 0..<1000)
+        net.advance(by: 50 * Time.millisecond)
+        XCTAssertEqual(net.nodes[Seed.vm2].deliveredSequences, Array(0..<1000))
+        XCTAssertGreaterThanOrEqual(net.router.peers[Seed.routerPeerVM0].counters.handshakes, 5)
+        XCTAssertGreaterThanOrEqual(net.router.peers[Seed.routerPeerVM2].counters.handshakes, 4)
+        XCTAssertEqual(net.router.globalDrops.unknownSession, 0)
+        XCTAssertEqual(net.vm2.globalDrops.unknownSession, 0)
+    }
+
+    /// A host restarts (new engine, same key): its first initiation is newer than anything the router saw, so
+    /// the router answers at once and traffic flows again within a few ticks.
+    func testAHostRestartIsAcceptedAtOnce() {
+        let net = Seed.establishedNetwork()
+        net.stream(from: Seed.vm0, source: Seed.vm0Address, destination: Seed.vm2Address, sequences: 0..<10)
+        net.nodes[Seed.vm0].engine = Seed.hostEngine(
+            key: Seed.vm0Key, address: Seed.vm0Address, links: net.nodes[Seed.vm0].addresses,
+            routerEndpoints: [Seed.routerSlots[0]!, Seed.routerSlots[1]!], indexBase: 0x5000_0000)
+        net.advance(by: 50 * Time.millisecond)
+        net.stream(from: Seed.vm0, source: Seed.vm0Address, destination: Seed.vm2Address, sequences: 10..<20)
+        net.advance(by: 50 * Time.millisecond)
+        XCTAssertEqual(net.nodes[Seed.vm2].deliveredSequences, Array(0..<20))
+        XCTAssertEqual(net.router.peers[Seed.routerPeerVM0].counters.handshakes, 2)
+    }
+
+    // MARK: Helpers
+
+    /// The initiation a host with private key `key` sends to the seed router.
+    static func initiation(from key: Key32) throws -> [UInt8] {
+        let host = Seed.hostEngine(key: key, address: "10.77.0.99", links: [0: Fixture.socket("192.168.0.99:5555")],
+                                   routerEndpoints: [Seed.routerSlots[0]!], indexBase: 0x7000_0000)
+        let out = host.tick(now: Time.second)
+        return try XCTUnwrap(out.first { $0.bytes.first == 1 }).bytes
+    }
+
+    private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard haystack.count >= needle.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { Array(haystack[$0..<($0 + needle.count)]) == needle }
     }
 }

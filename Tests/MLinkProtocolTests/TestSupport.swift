@@ -41,6 +41,14 @@ enum Fixture {
         return SocketAddress(address: address, port: endpoint.port)
     }
 
+    /// A wall clock for initiation timestamps: late 2026, one millisecond further at every reading, so every
+    /// engine of a test process (also one "restarted" later) sends newer timestamps than those before it.
+    static func wallClock() -> UInt64 {
+        wallClockReading += 1_000_000
+        return wallClockReading
+    }
+    nonisolated(unsafe) static var wallClockReading: UInt64 = 1_795_000_000_000_000_000
+
     /// A distinct, recognisable key per number.
     static func key(_ n: UInt64) -> Key32 {
         Key32(w0: 0x6d6c_696e_6b00_0000 | n, w1: n &* 3, w2: n &* 5, w3: n &* 7)

@@ -37,8 +37,8 @@ final class WireFormatTests: XCTestCase {
     }
 
     func testMessageTypeValues() {
-        XCTAssertEqual(WireFormat.MessageType.hello.rawValue, 1)
-        XCTAssertEqual(WireFormat.MessageType.helloReply.rawValue, 2)
+        XCTAssertEqual(WireFormat.MessageType.initiation.rawValue, 1)
+        XCTAssertEqual(WireFormat.MessageType.response.rawValue, 2)
         XCTAssertEqual(WireFormat.MessageType.data.rawValue, 4)
         XCTAssertEqual(WireFormat.MessageType.probe.rawValue, 5)
         XCTAssertEqual(WireFormat.MessageType.control.rawValue, 6)
@@ -51,10 +51,10 @@ final class WireFormatTests: XCTestCase {
         XCTAssertEqual(WireFormat.transportHeaderSize, 24)
         XCTAssertEqual(WireFormat.tagSize, 16)
         XCTAssertEqual(WireFormat.transportOverhead, 40)
-        XCTAssertEqual(WireFormat.helloSize, 48)
-        XCTAssertEqual(WireFormat.helloReplySize, 24)
-        XCTAssertLessThan(WireFormat.helloReplySize, WireFormat.helloSize, "a reply never amplifies")
-        XCTAssertEqual(WireFormat.probePayloadSize, 16)
+        XCTAssertEqual(WireFormat.initiationSize, 132)
+        XCTAssertEqual(WireFormat.responseSize, 60)
+        XCTAssertLessThan(WireFormat.responseSize, WireFormat.initiationSize, "a response never amplifies")
+        XCTAssertEqual(WireFormat.probePayloadSize, 24)
         XCTAssertEqual(WireFormat.outerOverhead(ipv6: false), 68)
         XCTAssertEqual(WireFormat.outerOverhead(ipv6: true), 88)
         XCTAssertEqual(1500 - WireFormat.outerOverhead(ipv6: false), 1432)

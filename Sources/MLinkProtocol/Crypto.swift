@@ -1,0 +1,240 @@
+import CSodium
+import MLinkTypes
+
+/// Every libsodium call of the protocol core: X25519, BLAKE2b (plain, keyed, HMAC, HKDF) and ChaCha20-Poly1305.
+///
+/// Two families live here. The handshake functions work on `[UInt8]` because a handshake is rare (rate-limited,
+/// a few per minute per peer) and clarity wins there. The transport functions work in place on raw pointers with
+/// stack-only scratch memory, because they run once per packet copy.
+///
+/// Transport opening is split in two on purpose: `verifyTransport` checks the Poly1305 tag without decrypting,
+/// `decryptTransport` decrypts. In redundant mode half of what arrives is a duplicate copy that must still be
+/// authenticated (it proves its link alive) but never decrypted; the split makes a duplicate cost one
+/// ChaCha20 block and one Poly1305 pass instead of a full decryption. Together they are exactly RFC 8439's
+/// AEAD_CHACHA20_POLY1305 (a unit test checks them against libsodium's own AEAD).
+enum Crypto {
+    static let keyLength = 32
+    static let tagLength = 16
+    /// BLAKE2b's output length as Noise uses it (HASHLEN).
+    static let hashLength = 64
+    /// BLAKE2b's block length (BLOCKLEN), used by HMAC.
+    static let blockLength = 128
+
+    /// Makes libsodium ready (idempotent); false when it cannot initialize (no usable random source).
+    static func initialize() -> Bool { sodium_init() >= 0 }
+
+    // MARK: X25519
+
+    /// The public key of an X25519 private key.
+    static func publicKey(for privateKey: Key32) -> Key32 {
+        var out = Key32.zero
+        withUnsafeMutableBytes(of: &out) { o in
+            withUnsafeBytes(of: privateKey) { k in
+                _ = crypto_scalarmult_curve25519_base(o.bindMemory(to: UInt8.self).baseAddress!,
+                                                      k.bindMemory(to: UInt8.self).baseAddress!)
+            }
+        }
+        return out
+    }
+
+    /// X25519(private, public); nil when the result is all zeros (a low-order public key: refused).
+    static func sharedSecret(_ privateKey: Key32, _ publicKey: Key32) -> Key32? {
+        var out = Key32.zero
+        let status = withUnsafeMutableBytes(of: &out) { o in
+            withUnsafeBytes(of: privateKey) { k in
+                withUnsafeBytes(of: publicKey) { p in
+                    crypto_scalarmult_curve25519(o.bindMemory(to: UInt8.self).baseAddress!,
+                                                 k.bindMemory(to: UInt8.self).baseAddress!,
+                                                 p.bindMemory(to: UInt8.self).baseAddress!)
+                }
+            }
+        }
+        return status == 0 ? out : nil
+    }
+
+    /// 32 random bytes (a fresh ephemeral private key).
+    static func randomKey() -> Key32 {
+        var out = Key32.zero
+        withUnsafeMutableBytes(of: &out) { randombytes_buf($0.baseAddress!, 32) }
+        return out
+    }
+
+    /// A uniformly random 32-bit value.
+    static func randomUInt32() -> UInt32 { randombytes_random() }
+
+    // MARK: BLAKE2b
+
+    /// BLAKE2b of the concatenation of `parts`, `length` bytes, optionally keyed.
+    static func hash(_ parts: [UInt8]..., length: Int = hashLength, key: [UInt8] = []) -> [UInt8] {
+        hash(parts, length: length, key: key)
+    }
+
+    private static func hash(_ parts: [[UInt8]], length: Int, key: [UInt8]) -> [UInt8] {
+        // The state type is 64-byte aligned, which Swift imports as opaque: give it aligned scratch memory.
+        let state = UnsafeMutableRawPointer.allocate(byteCount: crypto_generichash_blake2b_statebytes(), alignment: 64)
+        defer { state.deallocate() }
+        let s = OpaquePointer(state)
+        _ = key.withUnsafeBufferPointer { k in
+            crypto_generichash_blake2b_init(s, key.isEmpty ? nil : k.baseAddress, key.count, length)
+        }
+        for part in parts { _ = crypto_generichash_blake2b_update(s, part, UInt64(part.count)) }
+        var out = [UInt8](repeating: 0, count: length)
+        _ = crypto_generichash_blake2b_final(s, &out, length)
+        return out
+    }
+
+    /// HMAC-BLAKE2b (RFC 2104 with a 128-byte block), as Noise defines HMAC for BLAKE2b. Keys are at most 64 bytes.
+    static func hmac(key: [UInt8], _ data: [UInt8]...) -> [UInt8] {
+        precondition(key.count <= blockLength)
+        var inner = [UInt8](repeating: 0x36, count: blockLength)
+        var outer = [UInt8](repeating: 0x5c, count: blockLength)
+        for i in key.indices {
+            inner[i] ^= key[i]
+            outer[i] ^= key[i]
+        }
+        let innerHash = hash([inner] + data, length: hashLength, key: [])
+        return hash(outer, innerHash)
+    }
+
+    /// Noise's HKDF: two or three 64-byte outputs from a chaining key and input key material.
+    static func hkdf(chainingKey: [UInt8], input: [UInt8], outputs: Int) -> [[UInt8]] {
+        let tempKey = hmac(key: chainingKey, input)
+        var result = [hmac(key: tempKey, [1])]
+        for n in 2...outputs { result.append(hmac(key: tempKey, result[n - 2], [UInt8(n)])) }
+        return result
+    }
+
+    // MARK: ChaCha20-Poly1305 for the handshake (Noise nonce layout)
+
+    /// Noise ENCRYPT: ChaCha20-Poly1305 IETF with nonce = 4 zero bytes || little-endian 64-bit `nonce`.
+    static func seal(key: Key32, nonce: UInt64, associatedData: [UInt8], plaintext: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: plaintext.count + tagLength)
+        var n = NoiseNonce(nonce)
+        withUnsafeBytes(of: key) { k in
+            withUnsafeBytes(of: &n) { nb in
+                _ = crypto_aead_chacha20poly1305_ietf_encrypt(
+                    &out, nil, plaintext, UInt64(plaintext.count), associatedData, UInt64(associatedData.count), nil,
+                    nb.bindMemory(to: UInt8.self).baseAddress!, k.bindMemory(to: UInt8.self).baseAddress!)
+            }
+        }
+        return out
+    }
+
+    /// Noise DECRYPT; nil when the tag does not verify.
+    static func open(key: Key32, nonce: UInt64, associatedData: [UInt8], ciphertext: [UInt8]) -> [UInt8]? {
+        guard ciphertext.count >= tagLength else { return nil }
+        var out = [UInt8](repeating: 0, count: ciphertext.count - tagLength)
+        var n = NoiseNonce(nonce)
+        let status = withUnsafeBytes(of: key) { k in
+            withUnsafeBytes(of: &n) { nb in
+                crypto_aead_chacha20poly1305_ietf_decrypt(
+                    &out, nil, nil, ciphertext, UInt64(ciphertext.count), associatedData,
+                    UInt64(associatedData.count), nb.bindMemory(to: UInt8.self).baseAddress!,
+                    k.bindMemory(to: UInt8.self).baseAddress!)
+            }
+        }
+        return status == 0 ? out : nil
+    }
+
+    /// The 12-byte Noise nonce: 32 zero bits, then the counter little-endian.
+    private struct NoiseNonce {
+        var zero: UInt32 = 0
+        var low: UInt32
+        var high: UInt32
+        init(_ n: UInt64) {
+            low = UInt32(truncatingIfNeeded: n).littleEndian
+            high = UInt32(truncatingIfNeeded: n >> 32).littleEndian
+        }
+    }
+
+    // MARK: ChaCha20-Poly1305 for transport messages (in place)
+
+    /// The 12-byte transport nonce: the sender's path id zero-extended to 32 bits, then the 64-bit counter, both
+    /// little-endian. Copies of one packet share the counter but not the path id, so no two datagrams sealed
+    /// with one key ever share a nonce (a shared nonce would reuse a Poly1305 key across different headers).
+    struct TransportNonce {
+        var path: UInt32
+        var low: UInt32
+        var high: UInt32
+        @inline(__always)
+        init(pathID: UInt16, counter: UInt64) {
+            path = UInt32(pathID).littleEndian
+            low = UInt32(truncatingIfNeeded: counter).littleEndian
+            high = UInt32(truncatingIfNeeded: counter >> 32).littleEndian
+        }
+    }
+
+    /// Encrypts `length` bytes at `payload` in place and writes the tag at `tag`; `header` (`headerLength`
+    /// bytes) is the associated data.
+    @inline(__always)
+    static func sealTransport(key: Key32, nonce: TransportNonce, header: UnsafeRawPointer, headerLength: Int,
+                              payload: UnsafeMutableRawPointer, length: Int, tag: UnsafeMutableRawPointer) {
+        var n = nonce
+        withUnsafeBytes(of: key) { k in
+            withUnsafeBytes(of: &n) { nb in
+                let p = payload.assumingMemoryBound(to: UInt8.self)
+                _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+                    p, tag.assumingMemoryBound(to: UInt8.self), nil, p, UInt64(length),
+                    header.assumingMemoryBound(to: UInt8.self), UInt64(headerLength), nil,
+                    nb.bindMemory(to: UInt8.self).baseAddress!, k.bindMemory(to: UInt8.self).baseAddress!)
+            }
+        }
+    }
+
+    /// True when `tag` authenticates `header` and the ciphertext; reads only, decrypts nothing.
+    @inline(__always)
+    static func verifyTransport(key: Key32, nonce: TransportNonce, header: UnsafeRawPointer, headerLength: Int,
+                                ciphertext: UnsafeRawPointer, length: Int, tag: UnsafeRawPointer) -> Bool {
+        var n = nonce
+        var state = crypto_onetimeauth_poly1305_state()
+        // 32 bytes of one-time key, 16 of zero padding, 16 of lengths, 16 of computed tag: all on the stack.
+        return withUnsafeTemporaryAllocation(byteCount: 80, alignment: 16) { scratch -> Bool in
+            let s = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            withUnsafeBytes(of: key) { k in
+                withUnsafeBytes(of: &n) { nb in
+                    _ = crypto_stream_chacha20_ietf(s, 32, nb.bindMemory(to: UInt8.self).baseAddress!,
+                                                    k.bindMemory(to: UInt8.self).baseAddress!)
+                }
+            }
+            _ = crypto_onetimeauth_poly1305_init(&state, s)
+            let zeros = s + 32
+            zeros.initialize(repeating: 0, count: 16)
+            let h = header.assumingMemoryBound(to: UInt8.self)
+            let c = ciphertext.assumingMemoryBound(to: UInt8.self)
+            _ = crypto_onetimeauth_poly1305_update(&state, h, UInt64(headerLength))
+            _ = crypto_onetimeauth_poly1305_update(&state, zeros, UInt64((16 - headerLength % 16) % 16))
+            _ = crypto_onetimeauth_poly1305_update(&state, c, UInt64(length))
+            _ = crypto_onetimeauth_poly1305_update(&state, zeros, UInt64((16 - length % 16) % 16))
+            let lengths = s + 48
+            UnsafeMutableRawPointer(lengths).storeBytes(of: UInt64(headerLength).littleEndian, as: UInt64.self)
+            UnsafeMutableRawPointer(lengths).storeBytes(of: UInt64(length).littleEndian, toByteOffset: 8, as: UInt64.self)
+            _ = crypto_onetimeauth_poly1305_update(&state, lengths, 16)
+            let computed = s + 64
+            _ = crypto_onetimeauth_poly1305_final(&state, computed)
+            let equal = crypto_verify_16(computed, tag.assumingMemoryBound(to: UInt8.self)) == 0
+            sodium_memzero(s, 32)
+            return equal
+        }
+    }
+
+    /// Decrypts `length` bytes at `payload` in place (ChaCha20 from block 1, as the AEAD does). Call only after
+    /// `verifyTransport` accepted the message.
+    @inline(__always)
+    static func decryptTransport(key: Key32, nonce: TransportNonce, payload: UnsafeMutableRawPointer, length: Int) {
+        var n = nonce
+        withUnsafeBytes(of: key) { k in
+            withUnsafeBytes(of: &n) { nb in
+                let p = payload.assumingMemoryBound(to: UInt8.self)
+                _ = crypto_stream_chacha20_ietf_xor_ic(p, p, UInt64(length), nb.bindMemory(to: UInt8.self).baseAddress!,
+                                                       1, k.bindMemory(to: UInt8.self).baseAddress!)
+            }
+        }
+    }
+
+    // MARK: Comparison
+
+    /// Compares `count` bytes in time independent of their contents.
+    static func constantTimeEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
+        sodium_memcmp(a, b, count) == 0
+    }
+}

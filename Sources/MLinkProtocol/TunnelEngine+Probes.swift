@@ -1,0 +1,73 @@
+import MLinkTypes
+
+/// Probes: every connection, busy or idle, at an interval scaled to its round-trip time (PROTOCOL.md section 6).
+///
+/// A probe request carries the sender's clock and its current probe interval; the reply echoes the clock and adds
+/// the replier's. That gives the round-trip time, a one-way delay trend for each direction, and tells a router
+/// (which sends no requests of its own) how soon to expect the next request on that path.
+extension TunnelEngine {
+    enum ProbeKind: UInt8 { case request = 1, reply = 2 }
+
+    func receiveProbe(_ payload: UnsafeMutableRawPointer, length: Int, peer: Peer, connection c: Int, now: UInt64) -> Verdict {
+        guard length == WireFormat.probePayloadSize, let kind = ProbeKind(rawValue: payload.load(as: UInt8.self)) else {
+            globalDrops.malformed += 1
+            return .none
+        }
+        let echoed = LE.u64(payload, 8)
+        switch kind {
+        case .reply:
+            peer.connections[c].statistics.probeRepliesReceived += 1
+            if echoed <= now && now - echoed < 60_000_000_000 {
+                peer.connections[c].statistics.addRTTSample(now - echoed)
+                let replierClock = LE.u64(payload, 16)
+                peer.connections[c].statistics.addDelaySamples(
+                    forward: Int64(bitPattern: replierClock &- echoed), reverse: Int64(bitPattern: now &- replierClock))
+            }
+            return .none
+        case .request:
+            let announced = UInt64(LE.u16(payload, 2)) * 1_000_000
+            if announced > 0 { peer.connections[c].statistics.peerProbeInterval = announced }
+            guard let session = peer.session, isUsable(session, now: now) else { return .none }
+            let length = writeProbe(kind: .reply, echo: echoed, peer: peer, connection: c, into: replyBuffer, now: now)
+            return .reply(length: length)
+        }
+    }
+
+    /// Writes a probe (request or reply) for connection `c` of `peer` into `out`; returns its length.
+    func writeProbe(kind: ProbeKind, echo: UInt64, peer: Peer, connection c: Int, into out: UnsafeMutableRawPointer, now: UInt64) -> Int {
+        peer.session!.sendCounter += 1
+        let header = TransportHeader(type: .probe, pathID: peer.connections[c].pathID,
+                                     receiverIndex: peer.session!.remoteIndex, counter: peer.session!.sendCounter,
+                                     pathSequence: peer.connections[c].nextSequence)
+        header.write(to: out)
+        let payload = out + WireFormat.transportHeaderSize
+        payload.initializeMemory(as: UInt8.self, repeating: 0, count: WireFormat.probePayloadSize)
+        payload.storeBytes(of: kind.rawValue, as: UInt8.self)
+        if kind == .request {
+            let milliseconds = min(probeInterval(of: peer.connections[c]) / 1_000_000, UInt64(UInt16.max))
+            LE.put(payload, 2, UInt16(milliseconds))
+        }
+        LE.put(payload, 8, echo)
+        if kind == .reply { LE.put(payload, 16, now) }
+        peer.session!.seal(header: out, payloadLength: WireFormat.probePayloadSize)
+        peer.connections[c].nextSequence &+= 1
+        peer.connections[c].lastSent = now
+        let length = WireFormat.transportOverhead + WireFormat.probePayloadSize
+        peer.connections[c].statistics.txPackets += 1
+        peer.connections[c].statistics.txBytes += UInt64(length)
+        return length
+    }
+
+    /// How often a host probes connection `c`: 2 x (SRTT + 4 RTTVAR), at least `probeInterval` and what the
+    /// probe bandwidth cap allows, at most `maximumProbeInterval`. Unmeasured paths use the minimum.
+    func probeInterval(of connection: Connection) -> UInt64 {
+        let statistics = connection.statistics
+        let wireBytes = UInt64(WireFormat.outerOverhead(ipv6: connection.remote.address.isIPv6) + WireFormat.probePayloadSize)
+        let bandwidthFloor = configuration.probeBandwidthLimit == 0 ? 0
+            : wireBytes * 1_000_000_000 / configuration.probeBandwidthLimit
+        let floor = max(configuration.probeInterval, bandwidthFloor)
+        guard statistics.smoothedRTT > 0 else { return min(floor, configuration.maximumProbeInterval) }
+        let scaled = 2 * (statistics.smoothedRTT + 4 * statistics.rttVariation)
+        return min(max(scaled, floor), max(configuration.maximumProbeInterval, floor))
+    }
+}

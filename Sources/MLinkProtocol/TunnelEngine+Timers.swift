@@ -1,0 +1,84 @@
+import MLinkTypes
+
+/// Timers: connection states, handshakes and probes. The daemon calls `tick` often (every few ms); it returns
+/// the control datagrams due now.
+///
+/// Connection states (thresholds in PROTOCOL.md section 6), from the silence since the last authentic packet
+/// on the path, with I = the path's probe interval and M = SRTT + 4 RTTVAR (the time a reply may take):
+///   up        silence <= I + M, and recent loss <= `degradedLoss`
+///   degraded  one expected reply missing (silence > I + M), or recent loss above `degradedLoss`
+///   down      `missedProbesForDown` expected replies missing: silence > n x I + M
+/// A router, which sends no probes, uses the interval the host announces and M = I.
+/// In redundant mode nothing waits for these states: every copy goes out regardless. They order the choice of
+/// connection per link, and they are what `show` and the metrics report.
+extension TunnelEngine {
+    /// Advances timers. Returns the control datagrams to send now.
+    public func tick(now: UInt64) -> [OutgoingDatagram] {
+        var out: [OutgoingDatagram] = []
+        for peer in peers {
+            updateStates(peer, now: now)
+            if configuration.isRouter {
+                peer.connections.removeAll { now &- $0.lastReceived > configuration.forgetAfter }
+                if let old = peer.previousSession, now &- old.established > configuration.rejectAfterTime {
+                    sessionOwners[old.localIndex] = nil
+                    peer.previousSession = nil
+                }
+                continue
+            }
+            if needsHandshake(peer, now: now) {
+                if peer.pending == nil || now &- peer.pending!.started > configuration.rekeyTimeout {
+                    startHandshake(with: peer, now: now)
+                }
+            } else {
+                peer.pending = nil
+            }
+            let canProbe = peer.session.map { isUsable($0, now: now) } ?? false
+            for c in peer.connections.indices where now &- peer.connections[c].lastProbe >= probeInterval(of: peer.connections[c]) {
+                peer.connections[c].lastProbe = now
+                if canProbe {
+                    var bytes = [UInt8](repeating: 0, count: WireFormat.transportOverhead + WireFormat.probePayloadSize)
+                    _ = bytes.withUnsafeMutableBytes { raw in
+                        writeProbe(kind: .request, echo: now, peer: peer, connection: c, into: raw.baseAddress!, now: now)
+                    }
+                    peer.connections[c].statistics.probesSent += 1
+                    out.append(OutgoingDatagram(slot: peer.connections[c].slot, destination: peer.connections[c].remote, bytes: bytes))
+                }
+                if var initiation = peer.pending?.message {
+                    initiation.withUnsafeMutableBytes { LE.put($0.baseAddress!, 2, peer.connections[c].pathID) }
+                    out.append(OutgoingDatagram(slot: peer.connections[c].slot, destination: peer.connections[c].remote,
+                                                bytes: initiation))
+                }
+            }
+        }
+        return out
+    }
+
+    /// Moves each heard-from connection between up, degraded and down by its silence and recent loss.
+    func updateStates(_ peer: Peer, now: UInt64) {
+        for c in peer.connections.indices where peer.connections[c].lastReceived != 0 {
+            let connection = peer.connections[c]
+            let interval: UInt64, margin: UInt64
+            if configuration.isRouter {
+                interval = connection.statistics.peerProbeInterval > 0 ? connection.statistics.peerProbeInterval
+                                                                        : configuration.maximumProbeInterval
+                margin = interval
+            } else {
+                interval = probeInterval(of: connection)
+                margin = connection.statistics.smoothedRTT + 4 * connection.statistics.rttVariation
+            }
+            let silence = now &- connection.lastReceived
+            let state: Connection.State
+            if silence > UInt64(configuration.missedProbesForDown) * interval + margin {
+                state = .down
+            } else if silence > interval + margin || connection.statistics.recentLoss > configuration.degradedLoss {
+                state = .degraded
+            } else {
+                state = .up
+            }
+            if state != connection.state {
+                peer.connections[c].state = state
+                peer.connections[c].stateChanged = now
+            }
+        }
+    }
+}
