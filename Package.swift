@@ -30,8 +30,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mlink", dependencies: ["MLinkCLI"]),
+        .target(name: "CMLinkLabShims"),
         .target(name: "MLinkLab", dependencies: [
-            "MLinkTypes", "CSodium", "CYAML", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "MLinkTypes", "CSodium", "CYAML", "CMLinkLabShims", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mlink-lab", dependencies: [
             "MLinkLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -22,9 +22,10 @@ extension Lab {
             let mlink = mlinkOverride != nil ? try? locateMlink() : state.mlink ?? (try? locateMlink())
             for host in state.stopOrder { stopMlink(host, mlink: mlink) }
             for wire in state.wires { wire.remove(using: system) }
-            for host in state.hosts where system.namespaceExists(host.namespace) {
+            let wireNamespaces = Set(state.wires.compactMap { $0.relay?.namespace }).sorted()
+            for namespace in state.hosts.map(\.namespace) + wireNamespaces where system.namespaceExists(namespace) {
                 do {
-                    try system.run(["ip", "netns", "del", host.namespace])
+                    try system.run(["ip", "netns", "del", namespace])
                 } catch {
                     failure = failure ?? error
                 }

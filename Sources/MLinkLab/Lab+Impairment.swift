@@ -4,6 +4,15 @@ extension Lab {
     /// Returns the wire as it now is.
     @discardableResult
     func impair(lab: String, net: String, _ change: (inout Wire.Impairment) -> Void) throws(LabError) -> Wire {
+        try updateWire(lab: lab, net: net) { (wire) throws(LabError) in
+            change(&wire.impairment)
+            try wire.applyImpairment(using: system)
+        }
+    }
+
+    /// Runs `change` on one net's wire under the lab's lock and saves the state if it did not throw.
+    func updateWire(lab: String, net: String,
+                    _ change: (inout Wire) throws(LabError) -> Void) throws(LabError) -> Wire {
         guard paths.runningLabs().contains(lab) else { throw .labNotRunning(lab) }
         let lock = try LabLock(path: paths.lockFile(of: lab))
         defer { withExtendedLifetime(lock) {} }
@@ -12,8 +21,7 @@ extension Lab {
             throw .unknownNet(net, lab: lab, known: state.wires.map(\.net))
         }
         var wire = state.wires[index]
-        change(&wire.impairment)
-        try wire.applyImpairment(using: system)
+        try change(&wire)
         state.wires[index] = wire
         try paths.save(state)
         return wire

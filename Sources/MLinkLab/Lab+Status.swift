@@ -16,6 +16,14 @@ extension Lab {
         for wire in state.wires {
             let ends = wire.ends.map { "\($0.host) \($0.interface) \($0.address)" }.joined(separator: " <-> ")
             lines.append("  \(wire.net.padded(netWidth))  \(ends)  \(wire.impairment.summary)")
+            if let emulation = wire.emulation, let relay = wire.relay {
+                let pid = relay.pid.map { FileManager.default.fileExists(atPath: "/proc/\($0)") ? "pid \($0)" : "pid \($0) GONE" }
+                let (a, b) = (wire.ends[0].host, wire.ends[1].host)
+                lines.append("  \("".padded(netWidth))  relay (\(pid ?? "not started")): \(a)->\(b) "
+                             + "\(emulation.forward.words.joined(separator: " ")); \(b)->\(a) "
+                             + "\(emulation.backward.words.joined(separator: " "))"
+                             + (emulation.script.isEmpty ? "" : "; script of \(emulation.script.count) steps"))
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -7,7 +7,8 @@ extension Lab {
     /// Steps, each undone in reverse if a later one fails or SIGINT/SIGTERM arrives:
     /// 1. claim `/run/mlink-lab/LAB/` (mkdir fails if the lab exists) and save the planned state;
     /// 2. one namespace per host, loopback up, IPv4 forwarding on the router;
-    /// 3. one wire per net (see `Wire`);
+    /// 3. the wire namespace when a net is emulated (IPv6 off, so it sends nothing of its own), then one wire
+    ///    per net (see `Wire`), each emulated one with its relay process;
     /// 4. a key pair and a profile per host (mode 0600);
     /// 5. `ip netns exec NS env MLINK_RUN_DIR=... mlink up PROFILE` per host.
     func up(topology: Topology, topologyFile: String, lab: String, start: Bool) throws(LabError) {
@@ -40,9 +41,25 @@ extension Lab {
                     try system.run(["ip", "netns", "exec", host.namespace, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
                 }
             }
-            for wire in state.wires {
+            if let relayNamespace = state.wires.lazy.compactMap({ $0.relay?.namespace }).first {
+                try system.run(["ip", "netns", "add", relayNamespace])
+                rollback.push { [system] in try? system.run(["ip", "netns", "del", relayNamespace]) }
+                try system.run(["ip", "netns", "exec", relayNamespace, "sysctl", "-qw",
+                                "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"])
+            }
+            for index in state.wires.indices {
                 try Interruption.check()
-                try wire.create(using: system)
+                do {
+                    try state.wires[index].create(using: system, relayExecutable: relayExecutable)
+                } catch {
+                    try? paths.save(state)
+                    throw error
+                }
+                if state.wires[index].relay != nil {
+                    let wire = state.wires[index]
+                    rollback.push { [system] in wire.remove(using: system) }
+                    try paths.save(state)
+                }
             }
             try writeKeysAndProfiles(topology: topology, directory: directory)
             guard let mlink else { return }

@@ -12,6 +12,8 @@ struct Lab {
     /// Where to look for `mlink`: `MLINK_BIN`, then this directory (mlink-lab's own), then PATH.
     var mlinkOverride: String?
     var executableDirectory: String?
+    /// This program (`/proc/self/exe`), which runs the relays of emulated nets as `mlink-lab _relay`.
+    var relayExecutable = "mlink-lab"
     /// Makes each host's key pair; tests substitute fixed keys.
     var makeKeyPair: (String) -> KeyPair = { _ in KeyPair.generate() }
 
@@ -20,7 +22,8 @@ struct Lab {
         let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         return Lab(paths: .fromEnvironment(), system: HostSystem(),
                    mlinkOverride: ProcessInfo.processInfo.environment["MLINK_BIN"],
-                   executableDirectory: exe.map { ($0 as NSString).deletingLastPathComponent })
+                   executableDirectory: exe.map { ($0 as NSString).deletingLastPathComponent },
+                   relayExecutable: exe ?? "mlink-lab")
     }
 
     /// Lab names become namespace and nftables-free file names: keep them short and plain.
@@ -37,6 +40,9 @@ struct Lab {
     }
 
     static func namespace(lab: String, host: String) -> String { "\(lab)-\(host)" }
+
+    /// The namespace where the relays of a lab's emulated nets run.
+    static func wireNamespace(lab: String) -> String { "\(lab)-wire" }
 
     /// The `mlink` binary to run, or `LabError.mlinkNotFound`.
     func locateMlink() throws(LabError) -> String {
@@ -63,11 +69,20 @@ struct Lab {
                 profile: "\(directory)/\(host.name).yaml",
                 runDirectory: paths.runDirectory(of: lab, host: host.name))
         }
-        let wires = topology.nets.map { net in
-            Wire(net: net.name, ends: net.ends.map { end in
+        let wires = topology.nets.enumerated().map { index, net in
+            var wire = Wire(net: net.name, ends: net.ends.map { end in
                 Wire.End(host: end.host, namespace: Lab.namespace(lab: lab, host: end.host),
                          interface: end.interface, address: end.address.description)
             })
+            if let emulation = net.emulation {
+                let base = "\(directory)/relay-\(net.name)"
+                wire.emulation = emulation
+                wire.relay = Wire.RelayProcess(
+                    namespace: Lab.wireNamespace(lab: lab), interfaces: ["w\(index)-a", "w\(index)-b"],
+                    configFile: base + ".json", statsFile: base + ".stats", logFile: base + ".log",
+                    readyFile: base + ".ready")
+            }
+            return wire
         }
         return LabState(name: lab, topologyFile: topologyFile, hosts: hosts, wires: wires, mlink: nil)
     }

@@ -17,6 +17,16 @@ enum LabError: Error, Equatable, CustomStringConvertible {
     case unknownHost(String, lab: String, known: [String])
     case unknownNet(String, lab: String, known: [String])
     case badPercent(String)
+    /// A `KEY=VALUE` emulation setting that could not be understood.
+    case badSetting(Emulation.SettingError)
+    /// `set` on a net that runs on the plain kernel path.
+    case notEmulated(String)
+    /// The relay of an emulated net is gone.
+    case relayNotRunning(String, pid: Int32?)
+    /// A scenario or time-script file's problem.
+    case scenario(file: String, problem: String)
+    /// The benchmark ran but its short form's check failed.
+    case benchmarkFailed([String])
     case mlinkNotFound
     case needsRoot
     case interrupted
@@ -48,6 +58,16 @@ enum LabError: Error, Equatable, CustomStringConvertible {
             return "lab '\(lab)': no net '\(net)' (nets: \(known.joined(separator: ", ")))"
         case .badPercent(let text):
             return "loss: '\(text)' is not a percentage in 0...100"
+        case .badSetting(let error):
+            return "set: \(error)"
+        case .notEmulated(let net):
+            return "set: net '\(net)' runs on the plain kernel path; give it an 'emulate:' mapping in the topology"
+        case let .relayNotRunning(net, pid):
+            return "set: the relay of net '\(net)' is not running (pid \(pid.map(String.init) ?? "none"))"
+        case let .scenario(file, problem):
+            return "\(file): \(problem)"
+        case .benchmarkFailed(let failures):
+            return "bench: " + failures.joined(separator: "; ")
         case .mlinkNotFound:
             return "starting mlink: no mlink binary (set MLINK_BIN, put mlink next to mlink-lab or on PATH, or use --no-start)"
         case .needsRoot:
@@ -61,7 +81,10 @@ enum LabError: Error, Equatable, CustomStringConvertible {
     var exitCode: Int32 {
         switch self {
         case .topology: return 78                       // EX_CONFIG
-        case .invalidLabName, .badPercent, .unknownHost, .unknownNet, .severalLabs: return 64  // EX_USAGE
+        case .scenario: return 78
+        case .benchmarkFailed: return 1
+        case .relayNotRunning: return 69
+        case .invalidLabName, .badPercent, .badSetting, .notEmulated, .unknownHost, .unknownNet, .severalLabs: return 64  // EX_USAGE
         case .labNotRunning, .noLabRunning: return 69  // EX_UNAVAILABLE
         case .mlinkNotFound: return 69
         case .labExists, .namespaceExists: return 73   // EX_CANTCREAT

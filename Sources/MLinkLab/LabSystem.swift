@@ -19,6 +19,11 @@ protocol LabSystem: AnyObject {
     func note(_ text: String)
     /// Stops a process: SIGTERM, up to 2 s of grace, then SIGKILL. False when it was not running.
     func terminate(pid: Int32) -> Bool
+    /// Echoes and starts `arguments` in the background, stdout and stderr appended to `log`, and waits up to
+    /// 5 s for it to create `readyFile`. Returns its pid; a child that dies or never gets ready is an error.
+    func spawnDetached(_ arguments: [String], log: String, readyFile: String) throws(LabError) -> Int32
+    /// Sends `signal` to `pid`; false when it is not running.
+    func signal(pid: Int32, _ signal: Int32) -> Bool
 }
 
 extension LabSystem {
@@ -75,11 +80,44 @@ final class HostSystem: LabSystem {
         kill(pid, SIGTERM)
         for _ in 0..<20 {
             usleep(100_000)
-            if kill(pid, 0) != 0 { return true }
+            // Our own child (a relay the bench started) must be reaped, or it lingers as a zombie.
+            if waitpid(pid, nil, WNOHANG) == pid || kill(pid, 0) != 0 { return true }
         }
         echo("kill -KILL \(pid)")
         kill(pid, SIGKILL)
         return true
+    }
+
+    func spawnDetached(_ arguments: [String], log: String, readyFile: String) throws(LabError) -> Int32 {
+        let rendered = shellQuoted(arguments) + " >>\(log) 2>&1 &"
+        echo(rendered)
+        guard let executable = findExecutable(arguments[0]) else {
+            throw .command(rendered, status: 127, output: "\(arguments[0]): command not found")
+        }
+        unlink(readyFile)
+        let pid: Int32
+        do {
+            pid = try Subprocess.spawnDetached(executable, arguments, log: log)
+        } catch {
+            throw .command(rendered, status: 127, output: "\(error)")
+        }
+        for _ in 0..<500 {
+            if FileManager.default.fileExists(atPath: readyFile) { return pid }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                let output = (FileManager.default.contents(atPath: log)).map { String(decoding: $0, as: UTF8.self) }
+                throw .command(rendered, status: (status >> 8) & 0xff, output: output ?? "")
+            }
+            usleep(10_000)
+        }
+        _ = terminate(pid: pid)
+        throw .command(rendered, status: 124, output: "not ready after 5 s (no \(readyFile))")
+    }
+
+    func signal(pid: Int32, _ signal: Int32) -> Bool {
+        guard pid > 1 else { return false }
+        echo("kill -\(signal) \(pid)")
+        return kill(pid, signal) == 0
     }
 
     private func echo(_ text: String) {

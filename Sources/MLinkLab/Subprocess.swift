@@ -54,6 +54,24 @@ enum Subprocess {
         return Result(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output: text)
     }
 
+    /// Starts `path` with `arguments` and returns at once: stdin /dev/null, stdout and stderr appended to `log`.
+    /// The child is expected to leave our session itself (the relay calls `setsid`), so that a Ctrl-C on the
+    /// terminal that ran `up` does not reach it; whoever started it reaps it or leaves it to init.
+    static func spawnDetached(_ path: String, _ arguments: [String], log: String) throws(SpawnError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw SpawnError(call: "posix_spawn \(path)", errno: spawned) }
+        return pid
+    }
+
     /// A file descriptor closed when its owner goes away.
     final class Descriptor {
         let raw: Int32

@@ -116,7 +116,7 @@ private struct TopologyReader {
             guard Self.isValidName(name, maxLength: 16, extra: "_") else {
                 throw error(at: keyNode, path, "a net name is 1-16 letters, digits or '_', starting with a letter")
             }
-            let fields = try mapping(value, path, keys: ["ends"])
+            let fields = try mapping(value, path, keys: ["ends", "emulate"])
             let endsNode = try required(fields, "ends", in: value, path: path + ".ends")
             guard case .sequence(let items, _) = endsNode else {
                 throw error(at: endsNode, path + ".ends", "expected a list of two 'HOST INTERFACE ADDRESS/PREFIX'")
@@ -148,9 +148,29 @@ private struct TopologyReader {
             guard a.prefixLength == b.prefixLength, a.masked == b.masked, a.address != b.address else {
                 throw error(at: endsNode, path + ".ends", "\(a) and \(b) are not two addresses of one subnet")
             }
-            nets.append(Topology.Net(name: name, ends: ends))
+            var emulation: WireEmulation?
+            if let node = fields.value(for: "emulate") {
+                emulation = try readEmulation(node, path: path + ".emulate")
+            }
+            nets.append(Topology.Net(name: name, ends: ends, emulation: emulation))
         }
         return nets
+    }
+
+    /// `emulate: {delay: 20ms, loss: 1%}`: settings for both directions (see `Emulation`); `{}` runs the
+    /// relay with nothing to do yet, so that `mlink-lab set` can change it later.
+    private func readEmulation(_ node: YAMLNode, path: String) throws(LabError) -> WireEmulation {
+        var emulation = WireEmulation()
+        for (keyNode, valueNode) in try mapping(node, path, keys: Emulation.keys) {
+            let key = try scalar(keyNode, path)
+            let value = try scalar(valueNode, "\(path).\(key)")
+            do {
+                try emulation.apply(["\(key)=\(value)"], to: .both)
+            } catch {
+                throw self.error(at: valueNode, "\(path).\(key)", error.problem)
+            }
+        }
+        return emulation
     }
 
     private func readEnd(_ node: YAMLNode, path: String,

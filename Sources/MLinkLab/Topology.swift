@@ -54,6 +54,8 @@ struct Topology: Equatable {
         var name: String
         /// Exactly two ends, on two different hosts.
         var ends: [End]
+        /// The link emulator's settings (`emulate:` in the file); nil keeps the plain veth pair.
+        var emulation: WireEmulation?
 
         /// The end on `host`, if the net touches it.
         func end(on host: String) -> End? { ends.first { $0.host == host } }

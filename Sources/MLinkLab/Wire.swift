@@ -1,7 +1,18 @@
-/// The cable of one net: today a veth pair between two namespaces, impaired with nftables.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The cable of one net: a veth pair between two namespaces, or, when the net is emulated, two veth pairs
+/// meeting in the lab's wire namespace where a relay process (`mlink-lab _relay`, see `Relay`) delays,
+/// jitters, drops and rate-limits what crosses.
 ///
-/// The wire is the only type that knows how a net is built, impaired and torn down, so that replacing the
-/// veth pair by a userspace relay (AF_PACKET, for delay and jitter) stays a change to this file.
+/// The wire is the only type that knows how a net is built, impaired and torn down. A net without
+/// `emulation` keeps the plain kernel path (nothing in userspace, full veth speed). An emulated net is
+/// `A:if <-> wire-ns:wN-a [relay] wire-ns:wN-b <-> B:if`: the hosts still see one interface each, with the
+/// topology's name and address, so profiles and mlink do not know the difference. The hosts' ends get
+/// `gso_max_segs 1`, so every frame the relay handles is one wire-sized packet (loss and rate act per packet,
+/// as on a real link); the vnet header keeps checksum offload working across the relay.
 ///
 /// Impairments drop packets in an nftables `netdev` ingress chain on *each* end, so each direction is impaired
 /// independently and the interfaces keep carrier (a cut is a silent blackhole, not a link-down event).
@@ -45,22 +56,55 @@ struct Wire: Codable, Equatable {
         }
     }
 
+    /// The relay process of an emulated wire and the files it uses.
+    struct RelayProcess: Codable, Equatable {
+        /// The lab's wire namespace, where the relay and the two inner veth ends live.
+        var namespace: String
+        /// The inner ends: `[0]` is paired with `ends[0]`, `[1]` with `ends[1]`.
+        var interfaces: [String]
+        /// The `WireEmulation` the relay reads at start and on SIGHUP (JSON).
+        var configFile: String
+        /// Counters the relay writes once a second (JSON).
+        var statsFile: String
+        /// The relay's stderr.
+        var logFile: String
+        /// Written by the relay once its sockets are open; holds its pid.
+        var readyFile: String
+        /// The relay's pid once started.
+        var pid: Int32?
+    }
+
     /// The net's name.
     var net: String
     /// Exactly two ends.
     var ends: [End]
     var impairment = Impairment()
+    /// What the relay does: nil for a plain veth pair (the kernel path).
+    var emulation: WireEmulation?
+    /// The relay, for an emulated wire.
+    var relay: RelayProcess?
 
     /// The nftables table holding this wire's chains, one per end namespace.
     var tableName: String { "mlink_lab_" + net }
 
-    /// Creates the veth pair directly in the two namespaces, addresses it and brings it up.
+    /// Creates the veth pair directly in the two namespaces (or, emulated, one pair per end into the wire
+    /// namespace and the relay between them), addresses the ends and brings them up.
     ///
-    /// Nothing to undo on failure: deleting either namespace destroys the pair.
-    func create(using system: LabSystem) throws(LabError) {
+    /// Nothing to undo on failure but the relay (`remove`): deleting the namespaces destroys the pairs.
+    /// `relayExecutable` is the mlink-lab binary that runs `_relay`.
+    mutating func create(using system: LabSystem, relayExecutable: String) throws(LabError) {
         let (a, b) = (ends[0], ends[1])
-        try system.run(["ip", "link", "add", a.interface, "netns", a.namespace, "type", "veth",
-                        "peer", "name", b.interface, "netns", b.namespace])
+        if let relay {
+            for (end, inner) in zip(ends, relay.interfaces) {
+                try system.run(["ip", "link", "add", end.interface, "netns", end.namespace, "type", "veth",
+                                "peer", "name", inner, "netns", relay.namespace])
+                try system.run(["ip", "-n", end.namespace, "link", "set", end.interface, "gso_max_segs", "1"])
+                try system.run(["ip", "-n", relay.namespace, "link", "set", inner, "up"])
+            }
+        } else {
+            try system.run(["ip", "link", "add", a.interface, "netns", a.namespace, "type", "veth",
+                            "peer", "name", b.interface, "netns", b.namespace])
+        }
         for end in ends {
             var add = ["ip", "-n", end.namespace, "addr", "add", end.address, "dev", end.interface]
             if end.address.contains(":") { add.append("nodad") }
@@ -68,11 +112,45 @@ struct Wire: Codable, Equatable {
             try system.run(["ip", "-n", end.namespace, "link", "set", end.interface, "up"])
         }
         if !impairment.isNone { try applyImpairment(using: system) }
+        if var relay {
+            try writeRelayConfiguration(using: system)
+            relay.pid = try system.spawnDetached(
+                ["ip", "netns", "exec", relay.namespace, relayExecutable, "_relay",
+                 "--a", relay.interfaces[0], "--b", relay.interfaces[1], "--config", relay.configFile,
+                 "--stats", relay.statsFile, "--ready", relay.readyFile],
+                log: relay.logFile, readyFile: relay.readyFile)
+            self.relay = relay
+        }
     }
 
-    /// Tears the wire down before its namespaces are deleted. A veth pair and its nftables tables go with the
-    /// namespaces, so there is nothing to do; a relay wire will stop its process here.
-    func remove(using system: LabSystem) {}
+    /// Tears the wire down before its namespaces are deleted: stops the relay. A veth pair and its nftables
+    /// tables go with the namespaces.
+    func remove(using system: LabSystem) {
+        if let pid = relay?.pid, !system.terminate(pid: pid) {
+            system.note("\(net): relay pid \(pid) was not running")
+        }
+    }
+
+    /// Writes `emulation` where the relay reads it (mode 0600).
+    func writeRelayConfiguration(using system: LabSystem) throws(LabError) {
+        guard let relay, let emulation else { return }
+        system.note("write \(relay.configFile): forward \(emulation.forward.words.joined(separator: " ")), "
+                    + "backward \(emulation.backward.words.joined(separator: " ")), \(emulation.script.count) script steps")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data: Data
+        do { data = try encoder.encode(emulation) } catch {
+            throw .file(operation: "encoding", path: relay.configFile, reason: "\(error)")
+        }
+        try writePrivateFile(relay.configFile, contents: data)
+    }
+
+    /// Hands a new `emulation` to the running relay: rewrite its file, then SIGHUP.
+    func reloadRelay(using system: LabSystem) throws(LabError) {
+        guard let relay else { throw .notEmulated(net) }
+        try writeRelayConfiguration(using: system)
+        guard let pid = relay.pid, system.signal(pid: pid, SIGHUP) else { throw .relayNotRunning(net, pid: relay.pid) }
+    }
 
     /// Makes both ends drop what `impairment` says, replacing whatever was there (one nft transaction per end).
     func applyImpairment(using system: LabSystem) throws(LabError) {

@@ -58,6 +58,17 @@ final class RecordingSystem: LabSystem {
         trace.append("kill \(pid)")
         return true
     }
+
+    /// Records the command and answers a fixed pid (4242), as if the relay had started.
+    func spawnDetached(_ arguments: [String], log: String, readyFile: String) throws(LabError) -> Int32 {
+        trace.append((shellQuoted(arguments) + " &").replacingOccurrences(of: root, with: "ROOT"))
+        return 4242
+    }
+
+    func signal(pid: Int32, _ signal: Int32) -> Bool {
+        trace.append("kill -\(signal) \(pid)")
+        return true
+    }
 }
 
 /// A fresh directory under /tmp, removed by the caller.

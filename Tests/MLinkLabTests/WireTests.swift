@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import MLinkLab
 
@@ -42,7 +43,8 @@ final class WireTests: XCTestCase {
 
     func testCreateBuildsTheVethPairInsideTheNamespaces() throws {
         let system = RecordingSystem(root: "/nonexistent")
-        try wire.create(using: system)
+        var plain = wire
+        try plain.create(using: system, relayExecutable: "mlink-lab")
         XCTAssertEqual(system.trace, [
             "ip link add enp0s3 netns seed-vm0 type veth peer name enp0s3 netns seed-vm1",
             "ip -n seed-vm0 addr add 192.168.0.2/24 dev enp0s3",
@@ -50,5 +52,40 @@ final class WireTests: XCTestCase {
             "ip -n seed-vm1 addr add 192.168.0.3/24 dev enp0s3",
             "ip -n seed-vm1 link set enp0s3 up",
         ])
+    }
+
+    func testAnEmulatedWireMeetsInTheWireNamespaceWithItsRelay() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("emwire-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let system = RecordingSystem(root: root)
+        var emulated = wire
+        emulated.emulation = WireEmulation()
+        try emulated.emulation!.apply(["delay=20ms"], to: .forward)
+        emulated.relay = Wire.RelayProcess(namespace: "seed-wire", interfaces: ["w0-a", "w0-b"],
+                                           configFile: root + "/relay-net0.json", statsFile: root + "/relay-net0.stats",
+                                           logFile: root + "/relay-net0.log", readyFile: root + "/relay-net0.ready")
+        try emulated.create(using: system, relayExecutable: "mlink-lab")
+        XCTAssertEqual(system.trace, [
+            "ip link add enp0s3 netns seed-vm0 type veth peer name w0-a netns seed-wire",
+            "ip -n seed-vm0 link set enp0s3 gso_max_segs 1",
+            "ip -n seed-wire link set w0-a up",
+            "ip link add enp0s3 netns seed-vm1 type veth peer name w0-b netns seed-wire",
+            "ip -n seed-vm1 link set enp0s3 gso_max_segs 1",
+            "ip -n seed-wire link set w0-b up",
+            "ip -n seed-vm0 addr add 192.168.0.2/24 dev enp0s3",
+            "ip -n seed-vm0 link set enp0s3 up",
+            "ip -n seed-vm1 addr add 192.168.0.3/24 dev enp0s3",
+            "ip -n seed-vm1 link set enp0s3 up",
+            "# write ROOT/relay-net0.json: forward delay=20ms, backward , 0 script steps",
+            "ip netns exec seed-wire mlink-lab _relay --a w0-a --b w0-b --config ROOT/relay-net0.json "
+                + "--stats ROOT/relay-net0.stats --ready ROOT/relay-net0.ready &",
+        ])
+        XCTAssertEqual(emulated.relay?.pid, 4242)
+        let saved = try JSONDecoder().decode(WireEmulation.self,
+                                             from: try Data(contentsOf: URL(fileURLWithPath: root + "/relay-net0.json")))
+        XCTAssertEqual(saved, emulated.emulation)
+        emulated.remove(using: system)
+        XCTAssertEqual(system.trace.last, "kill 4242")
     }
 }

@@ -1,0 +1,172 @@
+import Foundation
+
+/// The emulator's decisions for one direction of a net, with no I/O: given a frame's arrival time and size,
+/// drop it or say when it leaves. The relay process feeds it; tests drive it with a fake clock.
+///
+/// Per frame, in order:
+/// 1. outage (`down`, or inside `flap`'s down part of its period): drop;
+/// 2. Gilbert-Elliott: step the chain once, drop with the state's loss probability;
+/// 3. random loss: drop with `loss`;
+/// 4. bottleneck (`rate`): the frame starts serialising when the one ahead finished; if the backlog it would
+///    join exceeds `queue` seconds at `rate`, tail-drop;
+/// 5. due = serialised + delay + jitter (drawn from `distribution`, never below zero);
+/// 6. without `reorder`, due is raised to the previous frame's due (FIFO, like a real link's queue).
+/// Times are CLOCK_MONOTONIC nanoseconds.
+struct DirectionEngine {
+    /// Why frames were dropped, and how many went through.
+    struct Counters: Codable, Equatable {
+        var received = 0
+        var forwarded = 0
+        var outage = 0
+        var burst = 0
+        var random = 0
+        var queue = 0
+        /// No free buffer (more than the relay can hold in flight) or a frame too large.
+        var overflow = 0
+        var sendFailed = 0
+    }
+
+    var settings = Emulation()
+    var counters = Counters()
+    /// Whether the Gilbert-Elliott chain is in its bad state.
+    private(set) var inBadState = false
+    /// When the bottleneck finishes serialising what it holds.
+    private var bottleneckFree: Int64 = 0
+    /// The latest due time handed out (FIFO floor).
+    private var lastDue: Int64 = 0
+
+    /// Decides one frame of `bytes` arriving `now`, with the emulator epoch `epoch` (flap phase); nil drops it.
+    mutating func admit(bytes: Int, now: Int64, epoch: Int64, random: inout SplitMix64) -> Int64? {
+        counters.received += 1
+        if settings.down || isFlapDown(now: now, epoch: epoch) {
+            counters.outage += 1
+            return nil
+        }
+        if let burst = settings.burst {
+            inBadState = inBadState ? random.nextUnit() >= burst.r : random.nextUnit() < burst.p
+            if random.nextUnit() < (inBadState ? burst.h : burst.k) {
+                counters.burst += 1
+                return nil
+            }
+        }
+        if settings.loss > 0 && random.nextUnit() < settings.loss {
+            counters.random += 1
+            return nil
+        }
+        var start = now
+        if let rate = settings.rate {
+            let backlog = max(0, bottleneckFree - now)
+            if Double(backlog) > settings.queue * 1e9 {
+                counters.queue += 1
+                return nil
+            }
+            start = max(now, bottleneckFree)
+            bottleneckFree = start + Int64(Double(bytes * 8) / rate * 1e9)
+            start = bottleneckFree
+        }
+        var due = start + Int64(settings.delay * 1e9) + Int64(jitterSample(&random) * 1e9)
+        due = max(due, start)
+        if !settings.reorder { due = max(due, lastDue) }
+        lastDue = max(lastDue, due)
+        return due
+    }
+
+    /// Seconds added to the delay: centred on zero for normal and uniform, one-sided for pareto; the total
+    /// delay is clamped at zero by the caller.
+    private func jitterSample(_ random: inout SplitMix64) -> Double {
+        let spread = settings.jitter
+        guard spread > 0 else { return 0 }
+        switch settings.distribution {
+        case .normal:
+            // Box-Muller; the second variate is thrown away to keep the state simple.
+            let u1 = max(random.nextUnit(), 1e-12), u2 = random.nextUnit()
+            return spread * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        case .uniform:
+            return spread * (2 * random.nextUnit() - 1)
+        case .pareto:
+            // Shape 3 and scale `spread`, shifted so that the smallest extra delay is zero.
+            let u = max(random.nextUnit(), 1e-12)
+            return spread * (pow(u, -1.0 / 3) - 1)
+        }
+    }
+
+    private func isFlapDown(now: Int64, epoch: Int64) -> Bool {
+        guard let flap = settings.flap, flap.down > 0 else { return false }
+        let elapsed = Double(now - epoch) / 1e9
+        guard elapsed >= 0 else { return false }
+        return elapsed.truncatingRemainder(dividingBy: flap.period) < flap.down
+    }
+}
+
+/// A small, fast, seedable random generator (SplitMix64), so that a run of the emulator can be repeated.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+}
+
+/// A min-heap of frames waiting to leave: (due time, arrival order, buffer slot). Ties leave in arrival order.
+struct DueHeap {
+    struct Entry {
+        var due: Int64
+        var order: UInt64
+        var slot: Int32
+    }
+
+    private var entries: [Entry] = []
+    private var nextOrder: UInt64 = 0
+
+    init(capacity: Int) { entries.reserveCapacity(capacity) }
+
+    var isEmpty: Bool { entries.isEmpty }
+    var count: Int { entries.count }
+    /// The earliest due time, if any frame waits.
+    var nextDue: Int64? { entries.first?.due }
+
+    mutating func push(due: Int64, slot: Int32) {
+        entries.append(Entry(due: due, order: nextOrder, slot: slot))
+        nextOrder &+= 1
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.before(entries[child], entries[parent]) else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes and returns the earliest frame's slot if it is due at `now`.
+    mutating func popDue(now: Int64) -> Int32? {
+        guard let first = entries.first, first.due <= now else { return nil }
+        let last = entries.removeLast()
+        if !entries.isEmpty {
+            entries[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < entries.count && Self.before(entries[left], entries[smallest]) { smallest = left }
+                if right < entries.count && Self.before(entries[right], entries[smallest]) { smallest = right }
+                if smallest == parent { break }
+                entries.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first.slot
+    }
+
+    private static func before(_ a: Entry, _ b: Entry) -> Bool {
+        a.due != b.due ? a.due < b.due : a.order < b.order
+    }
+}
