@@ -55,11 +55,14 @@ extension ForwardingCore {
             var entry: [String: Any] = [
                 "name": peer.name, "public_key": peer.publicKey.base64,
                 "allowed_ips": peer.allowedIPs.map(\.description),
+                "virtual_addresses": virtualAddresses(of: peer),
                 "session": peer.session != nil,
                 "delivered": peer.counters.delivered, "duplicates": peer.counters.duplicates,
                 "too_old": peer.counters.tooOld, "forwarded": peer.counters.forwarded,
                 "source_rejected": peer.counters.sourceRejected, "no_path": peer.counters.noPath,
                 "sent": peer.counters.sent, "handshakes": peer.counters.handshakes,
+                "handshake_repeats": peer.counters.handshakeRepeats,
+                "replayed_handshakes": peer.counters.replayedHandshakes, "expired": peer.counters.expired,
                 "tx_bytes": peer.connections.reduce(UInt64(0)) { $0 + $1.statistics.txBytes },
                 "rx_bytes": peer.connections.reduce(UInt64(0)) { $0 + $1.statistics.rxBytes },
                 "connections": connections,
@@ -68,7 +71,7 @@ extension ForwardingCore {
             peers.append(entry)
         }
         let drops = engine.globalDrops
-        let document: [String: Any] = [
+        var document: [String: Any] = [
             "interface": tun.name, "name": profile.name, "role": profile.role.rawValue,
             "address": profile.interface.address.description, "mode": profile.mode.rawValue,
             "public_key": engine.configuration.publicKey.base64, "pid": Int(ProcessControl.currentPID),
@@ -82,12 +85,21 @@ extension ForwardingCore {
             "router_endpoints": routerAddresses.map(\.description),
             "drops": ["malformed": drops.malformed, "unknown_session": drops.unknownSession,
                       "unauthenticated": drops.unauthenticated, "unknown_key": drops.unknownKey,
-                      "no_route": drops.noRoute, "oversized": statistics.oversized,
+                      "no_route": drops.noRoute, "rate_limited": drops.rateLimited, "oversized": statistics.oversized,
                       "tun_write": statistics.tunWriteDrops],
             "tun": ["rx_packets": statistics.tunReadPackets, "tx_packets": statistics.tunWritePackets],
             "peers": peers,
         ]
+        if let metrics { document["metrics_listen"] = metrics.listener.localAddress.description }
         guard let data = try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]) else { return "{}" }
         return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// What a peer's virtual network holds: a router's peers their allowed-ips; a host's router its virtual
+    /// address and the extra routes the profile sends through it.
+    func virtualAddresses(of peer: Peer) -> [String] {
+        guard let router = profile.router else { return peer.allowedIPs.map(\.description) }
+        let host = IPNetwork(address: router.virtualIP, prefixLength: router.virtualIP.bitWidth)!
+        return ([host] + router.routes).map(\.description)
     }
 }
