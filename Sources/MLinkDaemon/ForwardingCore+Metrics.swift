@@ -113,7 +113,8 @@ extension ForwardingCore {
         out.family("mlink_dropped_packets_total", .counter, "Datagrams and packets dropped by the core, by reason.")
         for (reason, count) in [("malformed", drops.malformed), ("unknown_session", drops.unknownSession),
                                 ("unauthenticated", drops.unauthenticated), ("unknown_key", drops.unknownKey),
-                                ("no_route", drops.noRoute), ("oversized", statistics.oversized),
+                                ("no_route", drops.noRoute), ("rate_limited", drops.rateLimited),
+                                ("oversized", statistics.oversized),
                                 ("tun_write", statistics.tunWriteDrops)] {
             out.sample("mlink_dropped_packets_total", [("interface", interface), ("reason", reason)], Double(count))
         }

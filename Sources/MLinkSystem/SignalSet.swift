@@ -20,6 +20,14 @@ public final class SignalDescriptor {
         signal(SIGPIPE, SIG_IGN)
     }
 
+    /// Waits up to `timeoutMilliseconds` for a signal and returns it, or nil when the time ran out. For
+    /// programs without an event loop (`show --watch`). The corresponding C function is `poll`.
+    public func wait(timeoutMilliseconds: Int32) -> Int32? {
+        var entry = pollfd(fd: descriptor.rawValue, events: Int16(POLLIN), revents: 0)
+        _ = poll(&entry, 1, timeoutMilliseconds)  // EINTR or timeout: next() says whether a signal is pending
+        return next()
+    }
+
     /// Returns the next pending signal number, or nil.
     public func next() -> Int32? {
         var info = signalfd_siginfo()
