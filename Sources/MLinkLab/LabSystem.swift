@@ -44,7 +44,8 @@ func shellQuoted(_ arguments: [String]) -> String {
 func findExecutable(_ name: String) -> String? {
     if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    for directory in path.split(separator: ":") + ["/usr/sbin", "/sbin"] {
+    // map(String.init) matters: `split(...) + [...]` alone type-checks as arrays of Characters.
+    for directory in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] {
         let candidate = "\(directory)/\(name)"
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
     }
