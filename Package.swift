@@ -30,6 +30,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mlink", dependencies: ["MLinkCLI"]),
+        // Fuzz targets: corpus replayers in a normal build, libFuzzer binaries from scripts/fuzz.sh.
+        .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTypes", "CMLinkShims"]),
+        .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"]),
         .target(name: "CMLinkLabShims"),
         .target(name: "MLinkLab", dependencies: [
             "MLinkTypes", "CSodium", "CYAML", "CMLinkLabShims", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -33,4 +33,9 @@ int mlink_pipe_cloexec(int fds[2]);
 /// posix_spawnattr flag that starts the child in a new session (glibc's POSIX_SPAWN_SETSID).
 int mlink_spawn_setsid_flag(void);
 
+/// libFuzzer's driver (compiler-rt), declared for the fuzz targets only: they call it from their own entry point
+/// when built by scripts/fuzz.sh, because SwiftPM names an executable's entry point itself. Nothing else calls it,
+/// so normal builds never need the symbol.
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
 #endif
