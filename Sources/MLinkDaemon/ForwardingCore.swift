@@ -34,6 +34,8 @@ public final class ForwardingCore {
     var running = true
     let startedAt: Double
     var statistics = CoreStatistics()
+    /// Rate-limited log lines about drops and handshakes (the data path itself never logs).
+    var dropReport = DropReport()
 
     // Per-link source routing and router endpoint names (ForwardingCore+Routing.swift).
     let sourceRouting: SourceRouting
@@ -195,6 +197,7 @@ public final class ForwardingCore {
     }
 
     func runTimers(now: UInt64) {
+        dropReport.report(engine, now: now, log: log)
         runRoutingTimers(now: now)
         metrics?.expire(now: now, epoll: epoll)
         for datagram in engine.tick(now: now) {
