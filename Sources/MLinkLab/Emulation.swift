@@ -10,6 +10,7 @@ import Foundation
 /// |---|---|---|
 /// | `delay` | `40ms`, `1.5s`, `250us` (a bare number is ms) | fixed one-way delay |
 /// | `jitter` | a duration | spread added to the delay: the standard deviation (`normal`) or half-width (`uniform`) |
+/// | `jitter-time` | a duration (default 20ms; 0 = a fresh draw per packet) | how fast jitter changes: a smooth random curve with a new knot every `jitter-time` |
 /// | `distribution` | `normal`, `uniform`, `pareto` | how jitter is drawn (`pareto`: heavy tail, scale `jitter`, shape 3) |
 /// | `reorder` | `on`, `off` | let jitter reorder packets (off: a packet never leaves before the one ahead of it) |
 /// | `loss` | `2%` | independent random loss |
@@ -62,6 +63,8 @@ struct Emulation: Codable, Equatable, Sendable {
     var delay = 0.0
     /// Seconds.
     var jitter = 0.0
+    /// Seconds between the knots of the jitter curve; 0 draws every packet independently.
+    var jitterTime = 0.02
     var distribution = Distribution.normal
     var reorder = false
     /// Share of packets lost at random, 0...1.
@@ -92,7 +95,7 @@ struct Emulation: Codable, Equatable, Sendable {
         var description: String { "\(setting): \(problem)" }
     }
 
-    static let keys = ["delay", "jitter", "distribution", "reorder", "loss", "ge", "rate", "queue", "down", "flap"]
+    static let keys = ["delay", "jitter", "jitter-time", "distribution", "reorder", "loss", "ge", "rate", "queue", "down", "flap"]
 
     /// Applies one `KEY=VALUE` word.
     mutating func apply(_ word: String) throws(SettingError) {
@@ -106,9 +109,13 @@ struct Emulation: Codable, Equatable, Sendable {
     mutating func apply(key: String, value: String) throws(SettingError) {
         let fail = { (problem: String) in SettingError(setting: "\(key)=\(value)", problem: problem) }
         switch key {
-        case "delay", "jitter":
+        case "delay", "jitter", "jitter-time":
             guard let seconds = Emulation.duration(value) else { throw fail("expected a duration such as 40ms") }
-            if key == "delay" { delay = seconds } else { jitter = seconds }
+            switch key {
+            case "delay": delay = seconds
+            case "jitter": jitter = seconds
+            default: jitterTime = seconds
+            }
         case "distribution":
             guard let kind = Distribution(rawValue: value) else { throw fail("expected normal, uniform or pareto") }
             distribution = kind
@@ -154,6 +161,7 @@ struct Emulation: Codable, Equatable, Sendable {
         if delay > 0 { out.append("delay=\(Emulation.format(seconds: delay))") }
         if jitter > 0 {
             out.append("jitter=\(Emulation.format(seconds: jitter))")
+            if jitterTime != 0.02 { out.append("jitter-time=\(Emulation.format(seconds: jitterTime))") }
             if distribution != .normal { out.append("distribution=\(distribution.rawValue)") }
         }
         if reorder { out.append("reorder=on") }

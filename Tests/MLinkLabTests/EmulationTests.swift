@@ -48,22 +48,40 @@ final class EmulationTests: XCTestCase {
         XCTAssertEqual(engine.admit(bytes: 100, now: 2_000_000, epoch: 0, random: &random), 22_000_000)
     }
 
-    func testJitterNeverReordersUnlessAsked() {
+    /// Mean and standard deviation (ms) of the delays at `rate` packets/s; asserts FIFO order throughout.
+    private func jitteredDelays(jitterTime: Double, rate: Double) -> (mean: Double, sd: Double) {
         var engine = DirectionEngine()
         engine.settings.delay = 0.03
         engine.settings.jitter = 0.01
+        engine.settings.jitterTime = jitterTime
         var random = SplitMix64(seed: 1)
         var last: Int64 = 0
-        var sum = 0.0
-        for index in 0..<10_000 {
-            let now = Int64(index) * 20_000_000  // 50 packets/s: the FIFO floor rarely binds
+        var delays: [Double] = []
+        for index in 0..<20_000 {
+            let now = Int64(Double(index) / rate * 1e9)
             let due = engine.admit(bytes: 160, now: now, epoch: 0, random: &random)!
             XCTAssertGreaterThanOrEqual(due, last)
             last = due
-            sum += Double(due - now)
+            delays.append(Double(due - now) / 1e6)
         }
-        // The FIFO floor lifts the mean a little (a short draw waits for the long one ahead): about 0.5 ms here.
-        XCTAssertEqual(sum / 10_000 / 1e6, 30.5, accuracy: 0.3)
+        let mean = delays.reduce(0, +) / Double(delays.count)
+        let sd = (delays.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(delays.count)).squareRoot()
+        return (mean, sd)
+    }
+
+    func testSmoothJitterKeepsItsDistributionAtAnyRate() {
+        for rate in [50.0, 1000.0] {
+            let (mean, sd) = jitteredDelays(jitterTime: 0.02, rate: rate)
+            XCTAssertEqual(mean, 30, accuracy: 1.0, "rate \(rate)")
+            XCTAssertEqual(sd, 10, accuracy: 1.5, "rate \(rate)")
+        }
+    }
+
+    func testPerPacketJitterThroughAFIFOShiftsUpAtHighRates() {
+        // The reason for the smooth curve: drawn per packet, FIFO order makes each delay the maximum of the
+        // last few draws.
+        XCTAssertEqual(jitteredDelays(jitterTime: 0, rate: 50).mean, 30.5, accuracy: 0.4)
+        XCTAssertGreaterThan(jitteredDelays(jitterTime: 0, rate: 1000).mean, 40)
     }
 
     func testRandomAndBurstLossRates() {
