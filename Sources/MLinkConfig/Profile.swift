@@ -34,6 +34,11 @@ public struct Profile: Sendable, Equatable {
     public var privateKeyExposed: Bool
     /// Per-link source routing (`routing`): mlink's table range and rule priority.
     public var routing = RoutingSettings()
+    /// Shortest probe interval per connection (`probe-interval`, milliseconds, default 100); each connection's
+    /// own interval is 2 x (RTT + 4 RTTVAR) but never shorter.
+    public var probeIntervalMilliseconds = 100
+    /// Bytes per second probes may use per connection and direction (`probe-bandwidth`, default 4000; 0: no cap).
+    public var probeBandwidth = 4000
 
     public init(path: String, name: String, role: Role, privateKey: Key32, interface: InterfaceSettings,
                 links: [String], mode: Mode, keepaliveSeconds: Int, router: RouterReference?,

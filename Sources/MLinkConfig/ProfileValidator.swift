@@ -14,12 +14,15 @@ struct ProfileValidator {
     let defaultInterfaceName: String
 
     static let profileKeys = ["name", "role", "private-key", "private-key-file", "interface", "links", "mode",
-                              "keepalive", "router", "listen-port", "peers", "metrics-listen", "routing"]
+                              "keepalive", "router", "listen-port", "peers", "metrics-listen", "routing",
+                              "probe-interval", "probe-bandwidth"]
     static let interfaceKeys = ["name", "address", "mtu"]
     static let routerKeys = ["public-key", "preshared-key", "endpoints", "virtual-ip", "routes"]
     static let peerKeys = ["name", "public-key", "preshared-key", "allowed-ips"]
 
     static let defaultKeepaliveSeconds = 25
+    static let defaultProbeIntervalMilliseconds = 100
+    static let defaultProbeBandwidth = 4000
     static let defaultListenPort: UInt16 = 7000
     /// Key files are 45 bytes; anything much larger is the wrong file.
     static let maximumKeyFileSize = 4096
@@ -62,6 +65,10 @@ struct ProfileValidator {
                              listenPort: listenPort, peers: peers, metricsListen: metricsListen,
                              privateKeyExposed: exposed)
         result.routing = try profile["routing"].map(routingSettings) ?? Profile.RoutingSettings()
+        result.probeIntervalMilliseconds = try profile["probe-interval"]?.integer(in: 20...10_000, unit: "milliseconds")
+            ?? Self.defaultProbeIntervalMilliseconds
+        result.probeBandwidth = try profile["probe-bandwidth"]?.integer(in: 0...10_000_000, unit: "bytes per second")
+            ?? Self.defaultProbeBandwidth
         return result
     }
 

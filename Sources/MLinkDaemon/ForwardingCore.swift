@@ -125,6 +125,8 @@ public final class ForwardingCore {
         }
         var configuration = EngineConfiguration(isRouter: profile.role == .router, privateKey: profile.privateKey,
                                                 virtualAddress: profile.interface.address.address, peers: peers)
+        configuration.probeInterval = UInt64(profile.probeIntervalMilliseconds) * 1_000_000
+        configuration.probeBandwidthLimit = UInt64(profile.probeBandwidth)
         if profile.keepaliveSeconds > 0 {
             let keepalive = UInt64(profile.keepaliveSeconds) * 1_000_000_000
             configuration.maximumProbeInterval = min(configuration.maximumProbeInterval, keepalive)
