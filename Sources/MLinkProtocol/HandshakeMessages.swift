@@ -24,14 +24,20 @@ enum HandshakeMessages {
 
     /// mac1's key: BLAKE2b-256("mlink mac1" || responder static public key). Anyone who knows the router's public
     /// key can compute it: mac1 does not authenticate, it lets the router drop random bytes before any DH.
-    static func mac1Key(responder: Key32) -> [UInt8] {
-        Crypto.hash(Array("mlink mac1".utf8), responder.bytes, length: 32)
+    static func mac1Key(responder: Key32) -> Key32 {
+        Key32(bytes: Crypto.hash(Array("mlink mac1".utf8), responder.bytes, length: 32))!
     }
 
     /// mac1 of an initiation (keyed BLAKE2b-128 over bytes 4..<116).
-    static func mac1(key: [UInt8], initiation: UnsafeRawPointer) -> [UInt8] {
+    static func mac1(key: Key32, initiation: UnsafeRawPointer) -> [UInt8] {
         let covered = [UInt8](UnsafeRawBufferPointer(start: initiation + mac1Covered.lowerBound, count: mac1Covered.count))
-        return Crypto.hash(covered, length: mac1Length, key: key)
+        return Crypto.hash(covered, length: mac1Length, key: key.bytes)
+    }
+
+    /// True when an initiation's mac1 is right; allocation-free.
+    static func hasValidMAC1(_ initiation: UnsafeRawPointer, key: Key32) -> Bool {
+        Crypto.verifyKeyedHash(key: key, data: initiation + mac1Covered.lowerBound, length: mac1Covered.count,
+                               mac: initiation + mac1Range.lowerBound)
     }
 
     /// The 16-byte Noise payload of an initiation: the sender's index and the timestamp.

@@ -16,12 +16,7 @@ extension TunnelEngine {
             globalDrops.malformed += 1
             return .none
         }
-        let mac = HandshakeMessages.mac1(key: mac1Key, initiation: message)
-        let macMatches = mac.withUnsafeBytes { computed in
-            Crypto.constantTimeEqual(computed.baseAddress!, message + HandshakeMessages.mac1Range.lowerBound,
-                                     count: HandshakeMessages.mac1Length)
-        }
-        guard macMatches else {
+        guard HandshakeMessages.hasValidMAC1(message, key: mac1Key) else {
             globalDrops.unauthenticated += 1
             return .none
         }
@@ -116,12 +111,11 @@ extension TunnelEngine {
             return .none
         }
         let receiverIndex = LE.u32(message, 4)
-        let bytes = [UInt8](UnsafeRawBufferPointer(start: message, count: length))
         let pathID = LE.u16(message, 2)
         guard var pending = router.pending, pending.localIndex == receiverIndex else {
             // The response that completed the current session, arriving on another path: that path works.
-            if router.session?.localIndex == receiverIndex, !router.acceptedResponse.isEmpty,
-               Array(bytes[4...]) == router.acceptedResponse,
+            if router.session?.localIndex == receiverIndex, router.acceptedResponse.count == length - 4,
+               router.acceptedResponse.withUnsafeBytes({ Crypto.constantTimeEqual($0.baseAddress!, message + 4, count: length - 4) }),
                let c = connectionIndex(peer: router, slot: slot, source: source, remotePathID: pathID, now: now,
                                        mayLearn: false) {
                 router.connections[c].markReceived(bytes: length, now: now)
@@ -130,6 +124,7 @@ extension TunnelEngine {
             globalDrops.unknownSession += 1
             return .none
         }
+        let bytes = [UInt8](UnsafeRawBufferPointer(start: message, count: length))
         guard let payload = pending.noise.readMessage2(Array(bytes[HandshakeMessages.responseNoise])),
               payload.count == 4 else {
             globalDrops.unauthenticated += 1

@@ -28,7 +28,7 @@ public final class TunnelEngine {
     /// Nanoseconds since the Unix epoch, for initiation timestamps (the only use of wall time).
     var wallClock: () -> UInt64
     /// Router: the mac1 key for initiations addressed to us.
-    let mac1Key: [UInt8]
+    let mac1Key: Key32
     /// Router: initiator ephemeral key -> peer whose cached response answers it.
     var initiationCache: [Key32: Int] = [:]
     var rateLimiter = HandshakeRateLimiter()
