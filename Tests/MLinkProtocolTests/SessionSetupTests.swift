@@ -131,6 +131,30 @@ final class SessionSetupTests: XCTestCase {
         XCTAssertFalse(net.sent[sentBefore...].contains { $0.fromNode == Seed.router }, "no answer at all")
     }
 
+    /// Initiations that need Diffie-Hellman work are rate-limited per source address (burst 20, then 10/s); a
+    /// second source is not held back by the first, and the host's own handshakes still complete.
+    func testInitiationsAreRateLimitedPerSource() throws {
+        let net = Seed.establishedNetwork()
+        let initiations = try (0..<40).map { _ in try Self.initiation(from: Fixture.key(99)) }
+        let flooder = Fixture.socket("192.168.0.99:5555")
+        for initiation in initiations { net.inject(initiation, to: Seed.router, slot: 0, from: flooder) }
+        net.advance(by: Time.millisecond)
+        XCTAssertEqual(net.router.globalDrops.unknownKey, 20, "the burst is processed")
+        XCTAssertEqual(net.router.globalDrops.rateLimited, 20, "the rest is refused before any Diffie-Hellman")
+        net.inject(initiations[0], to: Seed.router, slot: 0, from: Fixture.socket("192.168.0.98:5555"))
+        net.advance(by: Time.millisecond)
+        XCTAssertEqual(net.router.globalDrops.unknownKey, 21, "another source has its own bucket")
+        net.advance(by: Time.second)
+        net.inject(initiations[1], to: Seed.router, slot: 0, from: flooder)
+        net.advance(by: Time.millisecond)
+        XCTAssertEqual(net.router.globalDrops.unknownKey, 22, "refilled at 10 per second")
+        net.vm0.configuration.rekeyAfterTime = 0
+        net.advance(by: 50 * Time.millisecond)
+        net.vm0.configuration.rekeyAfterTime = 120 * Time.second
+        net.advance(by: 200 * Time.millisecond)
+        XCTAssertGreaterThanOrEqual(net.router.peers[Seed.routerPeerVM0].counters.handshakes, 2, "the real host is not held back")
+    }
+
     func testInitiationsOfTheWrongSizeOrMACOrToAHostAreDropped() throws {
         let net = Seed.establishedNetwork()
         var initiation = try XCTUnwrap(net.sent.first { $0.fromNode == Seed.vm0 && $0.bytes[0] == 1 }).bytes
