@@ -33,6 +33,8 @@ let package = Package(
         // Fuzz targets: corpus replayers in a normal build, libFuzzer binaries from scripts/fuzz.sh.
         .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTypes", "CMLinkShims"]),
         .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"]),
+        // The protocol core's CPU cost per packet, without I/O (scripts/bench.sh).
+        .executableTarget(name: "mlink-bench-engine", dependencies: ["MLinkProtocol", "MLinkTypes"]),
         .target(name: "CMLinkLabShims"),
         .target(name: "MLinkLab", dependencies: [
             "MLinkTypes", "CSodium", "CYAML", "CMLinkLabShims", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 SECONDS_=${BENCH_SECONDS:-5}
 swift build -c release --product mlink >/dev/null && swift build --product mlink-lab >/dev/null
+swift build -c release --product mlink-bench-engine >/dev/null
 export MLINK_BIN=$PWD/.build/release/mlink
 LAB=.build/debug/mlink-lab; L=bench
 $LAB down $L >/dev/null 2>&1 || true
@@ -51,3 +52,6 @@ for name, tcp, udp, rtt in rows:
 wg = [r for r in rows if r[0] == "wireguard-go"][0]; ml = [r for r in rows if r[0] == "mlink"][0]
 print("\nmlink / wireguard-go: TCP %.2f, UDP %.2f, latency %.2f" % (float(ml[1])/float(wg[1]), float(ml[2])/float(wg[2]), float(ml[3])/float(wg[3])))
 PY
+echo
+echo "CPU cost of the protocol core alone (no I/O; seal, verify, decrypt, window, route):"
+.build/release/mlink-bench-engine 300000
