@@ -21,8 +21,9 @@ final class PacketHarness {
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65536 + 64, alignment: 16)
     let routerAddress = SocketAddress(address: IPAddress(ipv4: 0xC0A8_0003), port: 7000)
     let hostAddress = SocketAddress(address: IPAddress(ipv4: 0xC0A8_0002), port: 40000)
-    /// Real datagrams of the established pair: the seed corpus, and what the harness replays into inputs.
+    /// Real datagrams of the established pair while it starts: the seed corpus.
     var samples: [[UInt8]] = []
+    private var recording = true
 
     init() {
         func key(_ n: UInt8) -> Key32 { Key32(bytes: [UInt8](repeating: n, count: 32))! }
@@ -45,16 +46,17 @@ final class PacketHarness {
         host.linkAdded(slot: 0, name: "h0", local: hostAddress)
         host.setRouterEndpoints([routerAddress])
         for _ in 0..<20 { exchange() }
+        recording = false
     }
 
     /// One round of timers and deliveries between the two engines, recording what crossed.
     func exchange() {
         now += 50_000_000
         for datagram in host.tick(now: now) {
-            samples.append(datagram.bytes)
+            if recording { samples.append(datagram.bytes) }
             if case .reply(let length) = deliver(datagram.bytes, to: router, from: hostAddress) {
                 let reply = [UInt8](UnsafeRawBufferPointer(start: router.replyBuffer, count: length))
-                samples.append(reply)
+                if recording { samples.append(reply) }
                 _ = deliver(reply, to: host, from: routerAddress)
             }
         }
