@@ -77,8 +77,10 @@ extension MLinkCommand {
         /// Drawing homes the cursor, overwrites each line and clears what the previous, longer frame left below,
         /// so the screen does not flicker the way a full clear does.
         func runWatchLoop(_ runDirectory: RunDirectory) throws {
-            let signals = try SignalDescriptor()
+            let signals = try SignalDescriptor(resettingIgnored: true)
             let interactive = !json
+            let clock = DateFormatter()
+            clock.dateFormat = "HH:mm:ss"
             if interactive { write("\u{1B}[?25l\u{1B}[H\u{1B}[2J") }  // hide the cursor, clear once
             defer { if interactive { write("\u{1B}[?25h\n") } }
             while true {
@@ -89,7 +91,7 @@ extension MLinkCommand {
                         write(String(decoding: data, as: UTF8.self) + "\n")
                     }
                 } else {
-                    let stamp = DateFormatter.localizedString(from: Date(), dateStyle: .none, timeStyle: .medium)
+                    let stamp = clock.string(from: Date())
                     var frame = "mlink show, every \(interval) s (Ctrl-C to quit), \(stamp)\n\n"
                     frame += problems.map { "mlink: \($0)\n" }.joined()
                     frame += documents.isEmpty && problems.isEmpty ? "no interface is running\n" : ""

@@ -7,7 +7,14 @@ public final class SignalDescriptor {
 
     /// Blocks SIGTERM, SIGINT and SIGHUP for the process and opens a signalfd for them; ignores SIGPIPE.
     /// The corresponding C functions are `sigprocmask` and `signalfd`.
-    public init() throws {
+    ///
+    /// An ignored signal is discarded before it could reach the signalfd, and shells start background commands
+    /// with SIGINT ignored; `resettingIgnored` restores the default first, for commands that Ctrl-C must stop
+    /// wherever they were started (`show --watch`).
+    public init(resettingIgnored: Bool = false) throws {
+        if resettingIgnored {
+            for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_DFL) }
+        }
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGTERM)
