@@ -67,10 +67,16 @@ enum BenchChart {
             }
             flush()
         }
-        if result.idealDelay > 0 {
-            out.append(String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" stroke-dasharray=\"4 3\"/>",
-                              left, left + plotWidth, y(result.idealDelay * 1000), y(result.idealDelay * 1000)))
+        // The ideal: the fastest live link's fixed delay, which moves when links go down and come back.
+        var ideal: [String] = []
+        var t = window.0
+        while t <= window.1 {
+            if let delay = scenario.idealDelay(at: t, runSeconds: seconds) {
+                ideal.append(String(format: "%.1f,%.1f", x(t), y(delay * 1000)))
+            }
+            t += 0.01
         }
+        out.append("<polyline fill=\"none\" stroke=\"#555\" stroke-dasharray=\"4 3\" points=\"\(ideal.joined(separator: " "))\"/>")
 
         // Panel 2: delay distribution of all packets (audio and video).
         let top2 = 400.0, bottom2 = 660.0
@@ -109,7 +115,7 @@ enum BenchChart {
                                                                      run.audio.p50Ms ?? 0), size: 10))
             legendY += 36
         }
-        out.append(text(left + plotWidth + 16, legendY + 6, "- - fastest link's delay", size: 10))
+        out.append(text(left + plotWidth + 16, legendY + 6, "- - fastest live link's delay", size: 10))
         out.append(text(left + plotWidth + 16, legendY + 20, "shaded: a link is down", size: 10))
         out.append(text(left + plotWidth + 16, legendY + 34, String(format: "ideal loss %.3f%%", result.idealLoss * 100), size: 10))
         out.append("</svg>")
