@@ -8,12 +8,17 @@
 #
 # The host's main table prefers h1 (metric 100 over 200), so without source routing everything bound to h2's
 # address would leave through h1. mlink must install one table and one rule per link (protocol 109), carry
-# traffic over both gateways, follow a link that leaves and comes back, and leave nothing behind on `down`.
-source "$(dirname "$0")/lib.sh"
+# traffic over both gateways, follow a link that leaves and comes back, and leave nothing behind on `down`,
+# also after the core was killed. The host names the router by a DNS name (/etc/netns/NS/hosts, which
+# `ip netns exec` mounts over /etc/hosts): when the router moves to a new address and every connection fails,
+# the host resolves the name again and the tunnel comes back.
+source "$(dirname "$0")/lib-rt.sh"
 need_root
 command -v nft >/dev/null || skip "needs nft"
 H=rth$$ G1=rtg1$$ G2=rtg2$$ I=rti$$ R=rtr$$
 for ns in $H $G1 $G2 $I $R; do new_ns "$ns"; done
+mkdir -p /etc/netns/$H && echo "203.0.113.10 rtrouter.test" >/etc/netns/$H/hosts
+trap 'rm -rf /etc/netns/$H; cleanup' EXIT
 veth() { ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" || fail "veth $2-$4"; }
 addr() { ip -n "$1" address add "$3" dev "$2" && ip -n "$1" link set "$2" up || fail "address $3 on $1 $2"; }
 veth $H h1 $G1 g1in;  addr $H h1 10.1.0.2/24;  addr $G1 g1in 10.1.0.1/24
@@ -44,7 +49,7 @@ interface: {name: ml-rth, address: 10.77.0.10/24}
 links: [h1, h2]
 router:
   public-key: $rpub
-  endpoints: [203.0.113.10:7000]
+  endpoints: [rtrouter.test:7000]
   virtual-ip: 10.77.0.1
 EOF
 cat >"$TMP/rtr.yaml" <<EOF
@@ -99,9 +104,32 @@ for _ in $(seq 1 20); do ip -n $H rule show | grep -q "from 10.2.0.2" && break; 
 ip -n $H rule show | grep -q "from 10.2.0.2" || fail "rule of h2 did not come back"
 note "h2 down: its rule and table left; h2 up: they came back"
 
+# The router moves to 203.0.113.20 and the name follows (rewritten in place: the mount keeps the inode).
+ip -n $R address del 203.0.113.10/24 dev r0 && ip -n $R address add 203.0.113.20/24 dev r0 \
+    && ip -n $R route replace default via 203.0.113.1 || fail "moving the router"
+echo "203.0.113.20 rtrouter.test" >/etc/netns/$H/hosts
+moved=$(now_ms)
+for _ in $(seq 1 150); do host ping -c 1 -W 0.2 10.77.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
+host ping -c 3 -i 0.2 -w 3 10.77.0.1 >/dev/null || { router "$MLINK" show; host "$MLINK" show; fail "no tunnel after the router moved"; }
+note "router moved to a new address: the host resolved its name again, tunnel back after $(( $(now_ms) - moved )) ms"
+host "$MLINK" show ml-rth --json | json_query "d['router_endpoints']" | grep -q "203.0.113.20:7000" || fail "endpoint not updated"
+
+verify_clean() {
+    [ "$(ip -n $H -j rule)" = "$rules_before" ] || fail "$1: rules left behind: $(ip -n $H rule)"
+    left=$(ip -n $H route show table all proto 109; ip -n $H -6 route show table all proto 109)
+    [ -z "$left" ] || fail "$1: routes left behind: $left"
+}
 host "$MLINK" down ml-rth 2>"$TMP/down-h.err" || { cat "$TMP/down-h.err"; fail "host down"; }
-[ "$(ip -n $H -j rule)" = "$rules_before" ] || fail "rules left behind: $(ip -n $H rule)"
-left=$(ip -n $H route show table all proto 109; ip -n $H -6 route show table all proto 109)
-[ -z "$left" ] || fail "routes left behind: $left"
+verify_clean "down"
+
+# A core killed with SIGKILL cannot clean up: `down` removes its tables and rules.
+host "$MLINK" up "$TMP/rth.yaml" 2>"$TMP/up-h2.err" || { cat "$TMP/up-h2.err"; fail "host up again"; }
+for _ in $(seq 1 20); do [ "$(ip -n $H rule show | grep -c 'from 10.[12].0.2')" = 2 ] && break; sleep 0.1; done
+[ "$(ip -n $H rule show | grep -c 'from 10.[12].0.2')" = 2 ] || fail "rules not back after the second up"
+kill -9 "$(json_query "d['pid']" <"$TMP/run-h/ml-rth.state")"
+sleep 0.2
+host "$MLINK" down ml-rth 2>"$TMP/down-h2.err" || { cat "$TMP/down-h2.err"; fail "down after SIGKILL"; }
+grep -q '^\[#\] ip rule del from 10.2.0.2' "$TMP/down-h2.err" || fail "down did not echo the rules it removed: $(cat "$TMP/down-h2.err")"
+verify_clean "down after SIGKILL"
 router "$MLINK" down ml-rtr 2>/dev/null || fail "router down"
-pass "routed lab: two NAT gateways, one table and rule per link (proto 109), copies over both, down leaves nothing"
+pass "routed lab: two NAT gateways, one table and rule per link (proto 109), copies over both, router renamed, down leaves nothing (also after SIGKILL)"
