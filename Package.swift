@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTypes", "CSodium"]),
         .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkTypes"]),
         .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig"]),
+        .testTarget(name: "MLinkDaemonTests", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),
     ],
     swiftLanguageModes: [.v5]
 )
