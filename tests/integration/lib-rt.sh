@@ -2,11 +2,12 @@
 # mlink itself. Sourced after nothing else; sources lib.sh. `mlink-lab down` (at exit) stops what runs.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# seed_lab NAME: builds the seed lab NAME without starting mlink; sets L (the lab) and LABDIR (its folder).
+# seed_lab NAME [TOPOLOGY]: builds lab NAME (default topology: the seed) without starting mlink; sets L (the
+# lab) and LABDIR (its folder).
 seed_lab() {
     L=$1
     LABS+=("$L")
-    "$LAB" up "$ROOT/examples/lab/seed.yaml" --name "$L" --no-start >"$TMP/lab-$L.log" 2>&1 \
+    "$LAB" up "${2:-$ROOT/examples/lab/seed.yaml}" --name "$L" --no-start >"$TMP/lab-$L.log" 2>&1 \
         || { cat "$TMP/lab-$L.log"; fail "mlink-lab up --no-start"; }
     LABDIR=$(sed -nE 's#.*write (/[^ ]*)/vm0\.key .*#\1#p' "$TMP/lab-$L.log" | head -1)
     [ -f "$LABDIR/vm0.yaml" ] || fail "cannot find the lab's profiles (looked in '$LABDIR')"
