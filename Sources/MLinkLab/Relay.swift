@@ -12,7 +12,7 @@ import Glibc
 /// 1. epoll waits for either socket, the timer, a signal, or 1 s;
 /// 2. a readable socket is drained in batches of up to 64 frames (`recvmmsg`) straight into free buffer slots;
 ///    each frame is admitted or dropped by its direction's engine, admitted frames enter that direction's
-///    min-heap keyed by due time;
+///    min-heap keyed by due time, and after each batch the frames already due leave;
 /// 3. the time script advances (steps whose time passed are applied, in order);
 /// 4. every frame now due leaves on the other socket (vnet header kept, so checksum offload survives);
 /// 5. the timerfd is armed at the earliest remaining due time or script step, absolute CLOCK_MONOTONIC, with
@@ -176,6 +176,9 @@ final class Relay {
             }
             pool.returnUnused(from: received, taken: taken)
             if count < 0 { log("recvmmsg: \(String(cString: strerror(-count)))") }
+            // Under a flood the socket never runs dry: send what is already due after every batch, so that
+            // frames with little or no delay do not pile up in the slots (and overflow) while we keep reading.
+            flush(direction: direction, now: now)
             if received < taken || count <= 0 { return }
         }
     }
