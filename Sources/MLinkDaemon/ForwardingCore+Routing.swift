@@ -52,10 +52,10 @@ extension NetlinkEvent {
         }
     }
 
-    /// A route event about someone else's route (mlink's own, protocol 109, come back as echoes of its changes).
-    var changesOthersRoutes: Bool {
+    /// A route event about someone else's route: mlink's own (`ownProtocols`) come back as echoes of its changes.
+    func changesOthersRoutes(ownProtocols: [UInt8]) -> Bool {
         switch self {
-        case .routeAdded(let route), .routeRemoved(let route): return route.protocolNumber != RouteProtocol.mlink
+        case .routeAdded(let route), .routeRemoved(let route): return !ownProtocols.contains(route.protocolNumber)
         default: return false
         }
     }

@@ -293,7 +293,9 @@ public final class ForwardingCore {
             let events = (try? monitor.readEvents()) ?? [.linkRemoved(index: 0, name: "")]  // lost events: rescan
             if events.contains(where: \.changesLinks) {
                 try refreshLinks()  // also updates source routing
-            } else if events.contains(where: \.changesOthersRoutes) {
+            } else if events.contains(where: {
+                $0.changesOthersRoutes(ownProtocols: [RouteProtocol.mlink, profile.routing.routeProtocol])
+            }) {
                 updateSourceRouting()
             }
         } catch {

@@ -31,6 +31,7 @@ public struct InterfaceState: Codable, Equatable {
     /// swept by `down` whatever the core left; nil in states written before source routing.
     public var routingTableBase: UInt32?
     public var routingRulePriority: UInt32?
+    public var routingProtocol: UInt8?
 
     public init(interface: String, profileName: String, profilePath: String, pid: Int32 = 0,
                 routes: [RouteRecord] = [], rules: [RuleRecord] = []) {

@@ -26,6 +26,7 @@ public enum Lifecycle {
         if profile.routing.enabled {
             state.routingTableBase = profile.routing.tableBase
             state.routingRulePriority = profile.routing.rulePriority
+            state.routingProtocol = profile.routing.routeProtocol
         }
         do {
             if foreground {
@@ -70,7 +71,9 @@ public enum Lifecycle {
     static func sweepSourceRouting(_ state: InterfaceState, echo: (String) -> Void) {
         guard let base = state.routingTableBase, let priority = state.routingRulePriority,
               let netlink = try? RouteNetlink() else { return }
-        SourceRouting.sweep(Profile.RoutingSettings(tableBase: base, rulePriority: priority), netlink: netlink, echo: echo)
+        let settings = Profile.RoutingSettings(tableBase: base, rulePriority: priority,
+                                               routeProtocol: state.routingProtocol ?? RouteProtocol.mlink)
+        SourceRouting.sweep(settings, netlink: netlink, echo: echo)
     }
 
     /// The detached core's entry: adopts the TUN descriptor, reports readiness on `readyFD`, runs until stopped.

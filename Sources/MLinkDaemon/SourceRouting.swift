@@ -10,7 +10,8 @@ import MLinkTypes
 /// endpoint (longest prefix, then lowest metric, main table first), in any table but mlink's own range and
 /// `local`. A link whose endpoint is on-link, or that has no route towards the router, gets nothing.
 ///
-/// Every route and rule carries route protocol 109 and lives in `settings.tables` at `settings.rulePriority`, so
+/// Every route and rule carries `settings.routeProtocol` (109 by default) and lives in `settings.tables` at
+/// `settings.rulePriority`, so
 /// `sweep` (used by `down` and by a failed `up`) removes exactly these, even after a crash. The core calls
 /// `update` whenever links, addresses, routes or endpoints change; it is a diff, so calling it often is cheap.
 final class SourceRouting {
@@ -111,14 +112,16 @@ final class SourceRouting {
                             prefixLength: 0)!
         return [
             Route(destination: entry.address.masked, outputLinkIndex: entry.linkIndex, table: entry.table,
-                  source: entry.address.address),
-            Route(destination: any, gateway: entry.gateway, outputLinkIndex: entry.linkIndex, table: entry.table),
+                  protocolNumber: settings.routeProtocol, source: entry.address.address),
+            Route(destination: any, gateway: entry.gateway, outputLinkIndex: entry.linkIndex, table: entry.table,
+                  protocolNumber: settings.routeProtocol),
         ]
     }
 
     private func rule(of entry: Entry) -> Rule {
         let host = IPNetwork(address: entry.address.address, prefixLength: entry.address.address.bitWidth)!
-        return Rule(source: host, table: entry.table, priority: settings.rulePriority)
+        return Rule(source: host, table: entry.table, priority: settings.rulePriority,
+                    protocolNumber: settings.routeProtocol)
     }
 
     /// Installs one entry: routes first, then the rule that makes them matter. Already-present pieces (left by a
@@ -151,14 +154,14 @@ final class SourceRouting {
     /// Removes every rule and route of `settings` (protocol 109, mlink's tables and priority), echoing each as
     /// an `ip` command: what `down` and a failed `up` do, whether the core ended cleanly or not.
     static func sweep(_ settings: Profile.RoutingSettings, netlink: RouteNetlink, echo: (String) -> Void) {
-        for rule in (try? netlink.rules()) ?? [] where rule.protocolNumber == RouteProtocol.mlink
+        for rule in (try? netlink.rules()) ?? [] where rule.protocolNumber == settings.routeProtocol
             && rule.priority == settings.rulePriority && settings.tables.contains(rule.table) {
             let family = rule.isIPv6 ? "-6 " : ""
             echo("[#] ip \(family)rule del from \(rule.source.map { "\($0)" } ?? "all") table \(rule.table) "
                  + "priority \(rule.priority)")
             try? netlink.deleteRule(rule)
         }
-        for route in (try? netlink.routes(table: nil)) ?? [] where route.protocolNumber == RouteProtocol.mlink
+        for route in (try? netlink.routes(table: nil)) ?? [] where route.protocolNumber == settings.routeProtocol
             && settings.tables.contains(route.table) {
             echo("[#] ip route del \(route.destination) table \(route.table)")
             try? netlink.deleteRoute(route)
