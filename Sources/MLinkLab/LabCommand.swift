@@ -14,7 +14,9 @@ public struct LabCommand: ParsableCommand {
         abstract: "Build mlink test networks in network namespaces and impair their wires.",
         discussion: """
             A topology (see examples/lab/seed.yaml) names the hosts, which one is the router, and the nets: \
-            each net is a veth pair joining exactly two hosts. Host HOST of lab LAB is the network namespace \
+            each net is a veth pair joining exactly two hosts, or, with an `emulate:` mapping, two veth pairs \
+            meeting in the namespace LAB-wire where a relay process delays, jitters, drops and rate-limits \
+            (`mlink-lab set`). Host HOST of lab LAB is the network namespace \
             LAB-HOST; keys, profiles and state live in /run/mlink-lab/LAB/ (root overridable with MLINK_LAB_DIR). \
             mlink is MLINK_BIN, else the mlink next to mlink-lab, else the one on PATH.
 

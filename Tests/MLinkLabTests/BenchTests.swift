@@ -58,6 +58,16 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(StreamRecord.parse("r 0 1 10 20\nbad line\nr 1 2 30 45\n").count, 2)
     }
 
+    func testTheExampleTraceReads() throws {
+        let path = Repository.url("examples/lab/traces/lte-drive.yaml").path
+        let script = try TimeScript.read(try YAMLNode.load(file: path), file: path, needsNet: false)
+        let steps = try script.steps(forNet: nil, ends: ["vm0", "vm1"], runSeconds: 0)
+        XCTAssertEqual(steps.map(\.at), [0, 10, 20, 25, 28, 35])
+        var emulation = WireEmulation()
+        for step in steps { try emulation.apply(step.settings, to: step.direction) }
+        XCTAssertEqual(emulation.forward.words, ["delay=40ms", "jitter=8ms", "loss=0.5%", "rate=20mbit", "queue=100ms"])
+    }
+
     func testTicksAreRound() {
         XCTAssertEqual(BenchChart.ticks(0, 150), [0, 50, 100, 150])
         XCTAssertEqual(BenchChart.ticks(6, 15), [6, 8, 10, 12, 14])

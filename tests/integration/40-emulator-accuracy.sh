@@ -3,6 +3,9 @@
 # net (a relay in the wire namespace), no mlink. Each check states its bound:
 # 1. delay: 20 ms on a->b only, ping at 1000 packets/s (3000 echoes, 100 in flight): the mean RTT must be
 #    within 0.5 ms of 20 ms (the kernel path and the b->a relay hop add ~0.1 ms).
+# 1b. jitter: 20 ms +- 5 ms (normal, the default smooth curve with a knot every 20 ms), same ping: mean RTT
+#    within 0.5 ms of 20 ms, standard deviation (ping's mdev) within 15% of 5 ms (about 150 independent knots in
+#    3 s: the estimate's own error is ~6%).
 # 2. random loss: 10% on a->b, 3000 echoes: the loss must lie in 10% +- 3.29 sigma (99.9% binomial interval,
 #    sigma = sqrt(0.1*0.9/3000) = 0.55 points: [8.2%, 11.8%]).
 # 3. Gilbert-Elliott: ge=1%/20% (mean loss 1/21 = 4.8%, mean burst 5 packets), 3000 echoes: loss within 3.29
@@ -38,7 +41,13 @@ check "abs($avg - 20) <= 0.5" || fail "mean RTT $avg ms is not within 0.5 ms of 
 check "$elapsed <= 3600" || fail "ping ran at less than ~1000 packets/s ($tx in $elapsed ms)"
 [ "$rx" = "$tx" ] || fail "$((tx - rx)) echoes lost with no loss set"
 
-setn delay=0 loss=10% --from a
+setn jitter=5ms --from a
+x ping -l 100 -i 0.001 -c 3000 -q 192.168.100.2 >"$TMP/jitter.txt" 2>&1
+read -r avg mdev < <(sed -nE 's|.*= [0-9.]+/([0-9.]+)/[0-9.]+/([0-9.]+) ms.*|\1 \2|p' "$TMP/jitter.txt")
+note "jitter 5 ms (normal): mean RTT $avg ms, mdev $mdev ms (bounds: 20 +- 0.5, 5 +- 0.75)"
+check "abs($avg - 20) <= 0.5 and abs($mdev - 5) <= 0.75" || fail "jitter: mean $avg ms, mdev $mdev ms"
+
+setn delay=0 jitter=0 loss=10% --from a
 x ping -l 100 -i 0.001 -c 3000 -q 192.168.100.2 >"$TMP/loss.txt" 2>&1
 read -r tx rx dup < <(ping_stats "$TMP/loss.txt")
 loss=$(python3 -c "print(round(100*(1-$rx/$tx),2))")
@@ -81,4 +90,4 @@ ip netns exec "$L-b" iperf3 -s -1 -D -B 192.168.100.2 >/dev/null 2>&1; sleep 0.3
 rate=$(x iperf3 -c 192.168.100.2 -t 2 -J 2>/dev/null | json_query 'round(d["end"]["sum_received"]["bits_per_second"]/1e6,2)')
 note "rate 10 Mbit/s: TCP goodput $rate Mbit/s (bound [8, 10.5])"
 check "8 <= ${rate:-0} <= 10.5" || fail "goodput $rate Mbit/s"
-pass "delay within 0.5 ms at 1000 pps, loss, burst loss, script and rate within their bounds"
+pass "delay within 0.5 ms at 1000 pps, jitter, loss, burst loss, script and rate within their bounds"
