@@ -23,6 +23,15 @@ extension Lab {
                              + "\(emulation.forward.words.joined(separator: " ")); \(b)->\(a) "
                              + "\(emulation.backward.words.joined(separator: " "))"
                              + (emulation.script.isEmpty ? "" : "; script of \(emulation.script.count) steps"))
+                if let data = FileManager.default.contents(atPath: relay.statsFile),
+                   let counters = try? JSONDecoder().decode([String: DirectionEngine.Counters].self, from: data) {
+                    for (name, (from, to)) in [("forward", (a, b)), ("backward", (b, a))] {
+                        guard let c = counters[name] else { continue }
+                        lines.append("  \("".padded(netWidth))    \(from)->\(to): \(c.received) in, \(c.forwarded) out, dropped: "
+                                     + "outage \(c.outage), burst \(c.burst), random \(c.random), queue \(c.queue), "
+                                     + "overflow \(c.overflow), send failed \(c.sendFailed)")
+                    }
+                }
             }
         }
         return lines.joined(separator: "\n")

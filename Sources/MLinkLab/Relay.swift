@@ -194,7 +194,10 @@ final class Relay {
     }
 
     private func arm() {
-        var next = [heaps[0].nextDue, heaps[1].nextDue].compactMap { $0 }.min() ?? 0
+        var next: Int64 = 0
+        for due in [heaps[0].nextDue, heaps[1].nextDue] {
+            if let due { next = next == 0 ? due : min(next, due) }
+        }
         if scriptIndex < emulation.script.count {
             let step = epoch + Int64(emulation.script[scriptIndex].at * 1e9)
             next = next == 0 ? step : min(next, step)

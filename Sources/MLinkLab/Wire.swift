@@ -126,9 +126,14 @@ struct Wire: Codable, Equatable {
     /// Tears the wire down before its namespaces are deleted: stops the relay. A veth pair and its nftables
     /// tables go with the namespaces.
     func remove(using system: LabSystem) {
-        if let pid = relay?.pid, !system.terminate(pid: pid) {
-            system.note("\(net): relay pid \(pid) was not running")
+        guard let pid = relay?.pid else { return }
+        // After a crash the pid may belong to someone else by now: only signal a process that is our relay.
+        if let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+           !String(decoding: command, as: UTF8.self).contains("_relay") {
+            system.note("\(net): pid \(pid) is no longer the relay; not signalling it")
+            return
         }
+        if !system.terminate(pid: pid) { system.note("\(net): relay pid \(pid) was not running") }
     }
 
     /// Writes `emulation` where the relay reads it (mode 0600).

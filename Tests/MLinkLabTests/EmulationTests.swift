@@ -84,6 +84,22 @@ final class EmulationTests: XCTestCase {
         XCTAssertGreaterThan(jitteredDelays(jitterTime: 0, rate: 1000).mean, 40)
     }
 
+    func testReorderOnLetsJitterOvertake() {
+        var engine = DirectionEngine()
+        engine.settings.delay = 0.03
+        engine.settings.jitter = 0.01
+        engine.settings.jitterTime = 0
+        engine.settings.reorder = true
+        var random = SplitMix64(seed: 5)
+        var last: Int64 = 0, overtaken = 0
+        for index in 0..<1000 {
+            let due = engine.admit(bytes: 160, now: Int64(index) * 1_000_000, epoch: 0, random: &random)!
+            if due < last { overtaken += 1 }
+            last = due
+        }
+        XCTAssertGreaterThan(overtaken, 100)
+    }
+
     func testRandomAndBurstLossRates() {
         var engine = DirectionEngine()
         engine.settings.loss = 0.1
