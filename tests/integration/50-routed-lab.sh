@@ -6,8 +6,10 @@
 #                                                                      rti -- (203.0.113.10) rtr, the router
 #   rth (h2 10.2.0.2) -- (10.2.0.1) rtg2 [masquerade] (198.51.100.6) --+
 #
-# The host's main table prefers h1 (metric 100 over 200), so without source routing everything bound to h2's
-# address would leave through h1. mlink must install one table and one rule per link (protocol 109), carry
+# The host's main table has only h1's default route; h2's sits in table 200 that no rule consults (as a DHCP
+# client with per-link tables leaves it), so before mlink a socket pinned to h2 cannot reach the router at all,
+# and anything bound to h2's address leaves through h1. mlink must install one table and one rule per link
+# (protocol 109) with the gateway it finds for each (h1's in main, h2's in table 200), carry
 # traffic over both gateways, follow a link that leaves and comes back, and leave nothing behind on `down`,
 # also after the core was killed. The host names the router by a DNS name (/etc/netns/NS/hosts, which
 # `ip netns exec` mounts over /etc/hosts): when the router moves to a new address and every connection fails,
@@ -27,7 +29,7 @@ veth $G1 g1out $I i1; addr $G1 g1out 198.51.100.2/30; addr $I i1 198.51.100.1/30
 veth $G2 g2out $I i2; addr $G2 g2out 198.51.100.6/30; addr $I i2 198.51.100.5/30
 veth $R r0 $I i3;     addr $R r0 203.0.113.10/24; addr $I i3 203.0.113.1/24
 ip -n $H route add default via 10.1.0.1 dev h1 metric 100
-ip -n $H route add default via 10.2.0.1 dev h2 metric 200
+ip -n $H route add default via 10.2.0.1 dev h2 table 200
 ip -n $G1 route add default via 198.51.100.1
 ip -n $G2 route add default via 198.51.100.5
 ip -n $R route add default via 203.0.113.1
@@ -65,6 +67,10 @@ EOF
 host() { ip netns exec $H env MLINK_RUN_DIR="$TMP/run-h" "$@"; }
 router() { ip netns exec $R env MLINK_RUN_DIR="$TMP/run-r" "$@"; }
 rules_before=$(ip -n $H -j rule)
+# What the kernel does for a socket bound to h2's address and pinned to h2 (as mlink's are): no route yet.
+pinned() { ip -n $H route get 203.0.113.10 from 10.2.0.2 oif h2 2>&1; }
+pinned | grep -q "via 10.2.0.1 dev h2" && fail "a socket pinned to h2 reaches the router before mlink runs: $(pinned)"
+before=$(pinned | head -1 | tr -s ' ')  # "dev h2" without a gateway: ARP for the router on h2, in vain
 router "$MLINK" up "$TMP/rtr.yaml" 2>"$TMP/up-r.err" || { cat "$TMP/up-r.err"; fail "router up"; }
 host "$MLINK" up "$TMP/rth.yaml" 2>"$TMP/up-h.err" || { cat "$TMP/up-h.err"; fail "host up"; }
 
@@ -82,6 +88,8 @@ for pair in "h1 10.1.0.2 10.1.0.1" "h2 10.2.0.2 10.2.0.1"; do
 done
 ip -n $H route get 203.0.113.10 from 10.2.0.2 | grep -q "via 10.2.0.1 dev h2" \
     || fail "traffic from h2's address does not leave through h2: $(ip -n $H route get 203.0.113.10 from 10.2.0.2)"
+pinned | grep -q "via 10.2.0.1 dev h2" || fail "a socket pinned to h2 still has no way to the router: $(pinned)"
+note "a socket pinned to h2: before up '$before', now '$(pinned | head -1 | tr -s ' ')'"
 
 # Both gateways carry copies: 50 echoes add at least 50 packets out of each gateway's uplink.
 tx() { ip -n "$1" -j -s link show "$2" | json_query "d[0]['stats64']['tx']['packets']"; }
@@ -99,7 +107,7 @@ ip -n $H link set h2 down
 sleep 1
 ip -n $H rule show | grep -q "from 10.2.0.2" && fail "rule of h2 stayed after h2 went down"
 ip -n $H link set h2 up
-ip -n $H route add default via 10.2.0.1 dev h2 metric 200 2>/dev/null  # the kernel dropped it with the link
+ip -n $H route add default via 10.2.0.1 dev h2 table 200 2>/dev/null  # the kernel dropped it with the link
 for _ in $(seq 1 20); do ip -n $H rule show | grep -q "from 10.2.0.2" && break; sleep 0.1; done
 ip -n $H rule show | grep -q "from 10.2.0.2" || fail "rule of h2 did not come back"
 note "h2 down: its rule and table left; h2 up: they came back"
