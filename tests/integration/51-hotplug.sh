@@ -15,17 +15,21 @@ in_host vm0 ping -c 20 -i 0.05 -w 10 10.77.0.1 >/dev/null || fail "tunnel did no
 
 # The time from now until VM0 has an `up` connection on hp0 that has received packets, in ms (or "never").
 time_to_join() {  # time_to_join REMOTE_PREFIX
-    local start now
+    local start
     start=$(now_ms)
-    while :; do
-        now=$(now_ms)
-        [ $((now - start)) -gt 5000 ] && { echo never; return; }
+    while [ $(( $(now_ms) - start )) -le 5000 ]; do
         show_json vm0 | json_query "any(c['link']=='hp0' and c['state']=='up' and c['rx_packets']>0 and c['local'].startswith('$1') for c in d['peers'][0]['connections'])" \
-            | grep -qx True && { echo $((now - start)); return; }
+            | grep -qx True && { echo $(( $(now_ms) - start )); return; }  # when the answer came: an upper bound
         sleep 0.02
     done
+    echo never
 }
 
+# The connection on enp0s3: its socket (local port) and counters must survive hp0 coming and going.
+net0_connection() {
+    show_json vm0 | json_query "[(c['local'], c['tx_bytes'], c['state']) for c in d['peers'][0]['connections'] if c['link']=='enp0s3' and c['remote'].startswith('192.168.0.3:')][0]"
+}
+before=$(net0_connection)
 ip link add hp0 netns "$L-vm0" type veth peer name hp0 netns "$L-vm1" || fail "veth hp0"
 ip -n "$L-vm1" address add 192.168.9.3/24 dev hp0 && ip -n "$L-vm1" link set hp0 up || fail "router end of hp0"
 ip -n "$L-vm0" link set hp0 up || fail "hp0 up"
@@ -33,6 +37,10 @@ ip -n "$L-vm0" address add 192.168.9.2/24 dev hp0 || fail "VM0 address on hp0"
 joined=$(time_to_join 192.168.9.2:)
 note "hp0 carried traffic ${joined} ms after VM0's address was added (limit 2000)"
 [ "$joined" != never ] && [ "$joined" -le 2000 ] || fail "hp0 did not join within 2 s ($joined)"
+after=$(net0_connection)
+python3 -c "import sys; b, a = eval(sys.argv[1]), eval(sys.argv[2]); sys.exit(0 if a[0] == b[0] and a[1] > b[1] and a[2] in ('up', 'degraded') else 1)" \
+    "$before" "$after" || fail "hp0 joining disturbed enp0s3's connection: before $before, after $after"
+note "enp0s3's connection undisturbed: $before -> $after"
 
 # Cut VM0's original links while 600 echoes run at 10 ms: hp0 alone carries them.
 in_host vm0 ping -c 600 -i 0.01 -W 1 10.77.0.1 >"$TMP/ping.txt" 2>&1 &
