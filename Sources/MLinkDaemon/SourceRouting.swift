@@ -14,7 +14,7 @@ import MLinkTypes
 /// `settings.rulePriority`, so
 /// `sweep` (used by `down` and by a failed `up`) removes exactly these, even after a crash. The core calls
 /// `update` whenever links, addresses, routes or endpoints change; it is a diff, so calling it often is cheap.
-final class SourceRouting {
+public final class SourceRouting {
     /// One link's table and rule.
     struct Entry: Equatable {
         var linkName: String
@@ -100,6 +100,29 @@ final class SourceRouting {
             }
         }
         return result
+    }
+
+    /// What the core of `profile` would install now, as `ip` commands, for `check`: links and routes as they
+    /// are, router names resolved now, tables numbered in link order as at start.
+    public static func preview(for profile: Profile, interface: String) -> [String] {
+        guard profile.routing.enabled, let router = profile.router, let netlink = try? RouteNetlink(),
+              let links = try? LinkInventory.usableLinks(patterns: profile.links, excluding: interface, netlink: netlink),
+              let routes = try? netlink.routes(table: nil) else { return [] }
+        let endpoints = EndpointResolver.resolve(router.endpoints).addresses.map(\.address)
+        let settings = profile.routing
+        var tables: [String: UInt32] = [:]
+        var lines: [String] = []
+        for (link, gateway) in gateways(links: links, endpoints: endpoints, routes: routes, settings: settings) {
+            let table = tables[link.name] ?? settings.tableBase + UInt32(tables.count)
+            tables[link.name] = table
+            let family = link.address.isIPv6 ? "-6 " : ""
+            let tags = "table \(table) proto \(settings.routeProtocol)"
+            lines.append("[#] ip \(family)route add \(link.network.masked) dev \(link.name) src \(link.address) \(tags)")
+            lines.append("[#] ip \(family)route add default via \(gateway) dev \(link.name) \(tags)")
+            lines.append("[#] ip \(family)rule add from \(link.address) lookup \(table) priority \(settings.rulePriority) "
+                         + "proto \(settings.routeProtocol)")
+        }
+        return lines
     }
 
     private func nextFreeTable(wanted: [Entry]) -> UInt32? {

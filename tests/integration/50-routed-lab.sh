@@ -71,6 +71,10 @@ rules_before=$(ip -n $H -j rule)
 pinned() { ip -n $H route get 203.0.113.10 from 10.2.0.2 oif h2 2>&1; }
 pinned | grep -q "via 10.2.0.1 dev h2" && fail "a socket pinned to h2 reaches the router before mlink runs: $(pinned)"
 before=$(pinned | head -1 | tr -s ' ')  # "dev h2" without a gateway: ARP for the router on h2, in vain
+host "$MLINK" check "$TMP/rth.yaml" >"$TMP/check.txt" || fail "check exited $?"
+grep -A6 "source routing" "$TMP/check.txt" | sed "s/^/  /"
+grep -q "^\[#\] ip rule add from 10.2.0.2 lookup 1090[01] priority 10900 proto 109$" "$TMP/check.txt" \
+    || fail "check does not preview h2's rule: $(cat "$TMP/check.txt")"
 router "$MLINK" up "$TMP/rtr.yaml" 2>"$TMP/up-r.err" || { cat "$TMP/up-r.err"; fail "router up"; }
 host "$MLINK" up "$TMP/rth.yaml" 2>"$TMP/up-h.err" || { cat "$TMP/up-h.err"; fail "host up"; }
 
