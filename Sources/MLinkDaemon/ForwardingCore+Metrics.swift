@@ -54,13 +54,12 @@ extension ForwardingCore {
 
         out.family("mlink_connection_up", .gauge, "1 when the connection carries traffic (up or degraded), else 0.")
         for row in rows {
-            let live = row.connection.state.rawValue == "up" || row.connection.state.rawValue == "degraded"
-            out.sample("mlink_connection_up", row.labels, live ? 1 : 0)
+            out.sample("mlink_connection_up", row.labels, row.connection.state.carriesTraffic ? 1 : 0)
         }
         out.family("mlink_connection_state", .gauge, "1 for the connection's current state, 0 for the others.")
         for row in rows {
             let current = row.connection.state.rawValue
-            var states = ["probing", "up", "degraded", "down"]
+            var states = [Connection.State.probing, .up, .degraded, .down].map(\.rawValue)
             if !states.contains(current) { states.append(current) }
             for state in states {
                 out.sample("mlink_connection_state", row.labels + [("state", state)], state == current ? 1 : 0)

@@ -35,12 +35,17 @@ extension ForwardingCore {
                 updateSourceRouting()
             }
         }
-        let allFailing = !(engine.peers.first?.connections.contains { $0.state.rawValue == "up" || $0.state.rawValue == "degraded" } ?? false)
+        let allFailing = !(engine.peers.first?.connections.contains { $0.state.carriesTraffic } ?? false)
         let due = lastResolve + (allFailing ? ForwardingCore.failedResolveInterval : ForwardingCore.resolveInterval)
         if now >= due && resolver.start() {
             lastResolve = now
         }
     }
+}
+
+extension Connection.State {
+    /// Up or degraded: the connection delivers, if not at its best.
+    var carriesTraffic: Bool { self == .up || self == .degraded }
 }
 
 extension NetlinkEvent {

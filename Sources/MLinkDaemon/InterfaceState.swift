@@ -27,10 +27,12 @@ public struct InterfaceState: Codable, Equatable {
     public var pid: Int32
     public var routes: [RouteRecord]
     public var rules: [RuleRecord]
-    /// The core's per-link source routing range (tables from `routingTableBase`, rules at `routingRulePriority`),
-    /// swept by `down` whatever the core left; nil in states written before source routing.
+    /// The first table of the core's per-link source routing; with the two below, what `down` sweeps whatever
+    /// the core left. nil when source routing is off, and in states written before it existed.
     public var routingTableBase: UInt32?
+    /// The priority of the core's per-link rules.
     public var routingRulePriority: UInt32?
+    /// The route protocol tagging the core's per-link tables and rules (nil: 109).
     public var routingProtocol: UInt8?
 
     public init(interface: String, profileName: String, profilePath: String, pid: Int32 = 0,

@@ -1,3 +1,4 @@
+import Glibc
 import MLinkConfig
 import MLinkNetlink
 import MLinkTypes
@@ -171,7 +172,7 @@ public final class SourceRouting {
     }
 
     private func tolerateExisting(_ body: () throws -> Void) throws {
-        do { try body() } catch let error as NetlinkError where error.errno == 17 /* EEXIST */ {}
+        do { try body() } catch let error as NetlinkError where error.errno == EEXIST {}
     }
 
     /// Removes every rule and route of `settings` (protocol 109, mlink's tables and priority), echoing each as
