@@ -93,7 +93,8 @@ final class MetricsServer {
             close(slot, epoll: epoll)
             return
         }
-        try? epoll.modify(client.descriptor.rawValue, token: token, writable: true)
+        // Writability only: more input (a pipelined request) must not wake the loop while the answer waits.
+        try? epoll.modify(client.descriptor.rawValue, token: token, readable: false, writable: true)
         clients[slot] = client
     }
 

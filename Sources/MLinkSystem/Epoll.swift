@@ -30,11 +30,11 @@ public final class Epoll {
         }
     }
 
-    /// Changes what `fd` is watched for: readability, plus writability when `writable` (a client whose answer
-    /// did not fit the socket buffer). The corresponding C call is `epoll_ctl(EPOLL_CTL_MOD)`.
-    public func modify(_ fd: Int32, token: UInt64, writable: Bool) throws {
+    /// Changes what `fd` is watched for: readability and/or writability (a client whose answer did not fit the
+    /// socket buffer waits for writability only). The corresponding C call is `epoll_ctl(EPOLL_CTL_MOD)`.
+    public func modify(_ fd: Int32, token: UInt64, readable: Bool, writable: Bool) throws {
         var event = epoll_event()
-        event.events = EPOLLIN.rawValue | (writable ? EPOLLOUT.rawValue : 0)
+        event.events = (readable ? EPOLLIN.rawValue : 0) | (writable ? EPOLLOUT.rawValue : 0)
         event.data.u64 = token
         guard epoll_ctl(descriptor.rawValue, EPOLL_CTL_MOD, fd, &event) == 0 else {
             throw SystemError("epoll_ctl MOD", errno: errno)
