@@ -37,9 +37,11 @@ final class MetricsServer {
         token >= tokenBase && token < tokenBase + UInt64(MetricsServer.maximumClients)
     }
 
-    /// Accepts every pending client; those beyond the bound are closed at once.
+    /// Accepts pending clients, at most 16 per wake-up so a flood cannot hold the loop; those beyond the bound
+    /// of `maximumClients` are closed at once.
     func acceptClients(epoll: Epoll, now: UInt64) {
-        while let descriptor = listener.accept() {
+        for _ in 0..<16 {
+            guard let descriptor = listener.accept() else { return }
             guard let slot = clients.firstIndex(where: { $0 == nil }),
                   (try? epoll.add(descriptor.rawValue, token: tokenBase + UInt64(slot))) != nil else {
                 clientsRefused += 1
