@@ -29,12 +29,12 @@ extension MLinkCommand {
                 print("links: \(links)\(plan.links.isEmpty ? "" : " (present now: \(plan.links.joined(separator: ", ")))")")
                 if let router = loaded.router {
                     print("router: \(router.endpoints.map(\.description).joined(separator: ", ")) (virtual \(router.virtualIP))")
-                    let routing = SourceRouting.preview(for: loaded, interface: plan.interface)
-                    if !routing.isEmpty { print("per-link source routing, installed by the core as links come and go:") }
-                    routing.forEach { print($0) }
                 } else {
                     print("listening on UDP port \(loaded.listenPort ?? 7000) on each link; peers: \(loaded.peers.map(\.name).joined(separator: ", "))")
                 }
+                let routing = SourceRouting.preview(for: loaded, interface: plan.interface)
+                if !routing.isEmpty { print("per-link source routing, installed by the core as links come and go:") }
+                routing.forEach { print($0) }
             } catch {
                 throw reportFailure(error)
             }

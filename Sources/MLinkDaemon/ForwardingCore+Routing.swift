@@ -12,20 +12,23 @@ extension ForwardingCore {
     static let resolveInterval: UInt64 = 60_000_000_000
     static let failedResolveInterval: UInt64 = 5_000_000_000
 
-    /// Recomputes the per-link tables and rules (hosts only: a router has no endpoints to reach).
+    /// Recomputes the per-link tables and rules. A host routes each link towards the router's endpoints; a
+    /// router, whose hosts may be anywhere, towards the unspecified address, which only a default route covers:
+    /// a router with several uplinks then answers through the link each request came in on.
     func updateSourceRouting() {
-        guard profile.router != nil else { return }
         let links = slots.compactMap { $0?.link }
-        sourceRouting.update(links: links, endpoints: routerAddresses.map(\.address))
+        let endpoints = profile.router != nil ? routerAddresses.map(\.address)
+                                              : [IPAddress(ipv4: 0), IPAddress(ipv6High: 0, low: 0)]
+        sourceRouting.update(links: links, endpoints: endpoints)
     }
 
     /// Timer work for routing and names; called from `runTimers`, cheap when nothing is due.
     func runRoutingTimers(now: UInt64) {
-        guard profile.router != nil else { return }
         if now >= nextRoutingCheck {
             nextRoutingCheck = now + ForwardingCore.routingCheckInterval
             updateSourceRouting()
         }
+        guard profile.router != nil else { return }
         if let (addresses, problems) = resolver.take() {
             for problem in problems { log.warning(problem) }
             if !addresses.isEmpty && addresses != routerAddresses {

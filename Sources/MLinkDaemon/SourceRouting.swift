@@ -9,7 +9,8 @@ import MLinkTypes
 ///
 /// The gateway is the one the system already uses on that link: the best route out of the link towards a router
 /// endpoint (longest prefix, then lowest metric, main table first), in any table but mlink's own range and
-/// `local`. A link whose endpoint is on-link, or that has no route towards the router, gets nothing.
+/// `local`. A link whose endpoint is on-link, or that has no route towards the router, gets nothing. A router
+/// routes each link towards the unspecified address instead: its default route's gateway, if it has one.
 ///
 /// Every route and rule carries `settings.routeProtocol` (109 by default) and lives in `settings.tables` at
 /// `settings.rulePriority`, so
@@ -106,10 +107,11 @@ public final class SourceRouting {
     /// What the core of `profile` would install now, as `ip` commands, for `check`: links and routes as they
     /// are, router names resolved now, tables numbered in link order as at start.
     public static func preview(for profile: Profile, interface: String) -> [String] {
-        guard profile.routing.enabled, let router = profile.router, let netlink = try? RouteNetlink(),
+        guard profile.routing.enabled, let netlink = try? RouteNetlink(),
               let links = try? LinkInventory.usableLinks(patterns: profile.links, excluding: interface, netlink: netlink),
               let routes = try? netlink.routes(table: nil) else { return [] }
-        let endpoints = EndpointResolver.resolve(router.endpoints).addresses.map(\.address)
+        let endpoints = profile.router.map { EndpointResolver.resolve($0.endpoints).addresses.map(\.address) }
+            ?? [IPAddress(ipv4: 0), IPAddress(ipv6High: 0, low: 0)]
         let settings = profile.routing
         var tables: [String: UInt32] = [:]
         var lines: [String] = []

@@ -143,5 +143,8 @@ sleep 0.2
 host "$MLINK" down ml-rth 2>"$TMP/down-h2.err" || { cat "$TMP/down-h2.err"; fail "down after SIGKILL"; }
 grep -q '^\[#\] ip rule del from 10.2.0.2' "$TMP/down-h2.err" || fail "down did not echo the rules it removed: $(cat "$TMP/down-h2.err")"
 verify_clean "down after SIGKILL"
+ip -n $R rule show | grep -q "from 203.0.113.20 lookup" || fail "the router has no rule for its uplink's gateway"
 router "$MLINK" down ml-rtr 2>/dev/null || fail "router down"
+[ -z "$(ip -n $R rule show | grep 'proto 109\|proto mlink'; ip -n $R route show table all proto 109)" ] \
+    || fail "router down left routing behind: $(ip -n $R rule show)"
 pass "routed lab: two NAT gateways, one table and rule per link (proto 109), copies over both, router renamed, down leaves nothing (also after SIGKILL)"
