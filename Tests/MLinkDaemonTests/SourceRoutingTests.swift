@@ -58,6 +58,13 @@ final class SourceRoutingTests: XCTestCase {
         XCTAssertEqual(gateways([route("0.0.0.0/0", via: "192.168.0.1", link: 2)], links: [wwan]), [:])
     }
 
+    func testARouterUsesEachLinksDefaultGateway() {
+        let routes = [route("0.0.0.0/0", via: "192.168.0.1", link: 2), route("192.168.0.0/24", link: 2),
+                      route("10.64.0.0/16", via: "10.64.1.1", link: 3)]
+        XCTAssertEqual(gateways(routes, endpoints: [IPAddress(ipv4: 0)]), ["eth0": "192.168.0.1"],
+                       "only a default route covers the unspecified address")
+    }
+
     func testTheTableRangeStaysClearOfTheKernelsTables() {
         XCTAssertEqual(settings.tables.count, 256)
         XCTAssertFalse(settings.tables.contains(254))
