@@ -21,8 +21,6 @@ H=rth$$ G1=rtg1$$ G2=rtg2$$ I=rti$$ R=rtr$$
 for ns in $H $G1 $G2 $I $R; do new_ns "$ns"; done
 mkdir -p /etc/netns/$H && echo "203.0.113.10 rtrouter.test" >/etc/netns/$H/hosts
 trap 'rm -rf /etc/netns/$H; cleanup' EXIT
-veth() { ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" || fail "veth $2-$4"; }
-addr() { ip -n "$1" address add "$3" dev "$2" && ip -n "$1" link set "$2" up || fail "address $3 on $1 $2"; }
 veth $H h1 $G1 g1in;  addr $H h1 10.1.0.2/24;  addr $G1 g1in 10.1.0.1/24
 veth $H h2 $G2 g2in;  addr $H h2 10.2.0.2/24;  addr $G2 g2in 10.2.0.1/24
 veth $G1 g1out $I i1; addr $G1 g1out 198.51.100.2/30; addr $I i1 198.51.100.1/30
@@ -41,31 +39,7 @@ masquerade() {
 masquerade $G1 g1out
 masquerade $G2 g2out
 
-hkey=$("$MLINK" genkey); rkey=$("$MLINK" genkey)
-hpub=$(echo "$hkey" | "$MLINK" pubkey); rpub=$(echo "$rkey" | "$MLINK" pubkey)
-umask 077
-cat >"$TMP/rth.yaml" <<EOF
-name: rth
-private-key: $hkey
-interface: {name: ml-rth, address: 10.77.0.10/24}
-links: [h1, h2]
-router:
-  public-key: $rpub
-  endpoints: [rtrouter.test:7000]
-  virtual-ip: 10.77.0.1
-EOF
-cat >"$TMP/rtr.yaml" <<EOF
-name: rtr
-role: router
-private-key: $rkey
-listen-port: 7000
-interface: {name: ml-rtr, address: 10.77.0.1/24}
-links: [r0]
-peers:
-  - {name: rth, public-key: $hpub, allowed-ips: [10.77.0.10/32]}
-EOF
-host() { ip netns exec $H env MLINK_RUN_DIR="$TMP/run-h" "$@"; }
-router() { ip netns exec $R env MLINK_RUN_DIR="$TMP/run-r" "$@"; }
+routed_profiles "[rtrouter.test:7000]"
 rules_before=$(ip -n $H -j rule)
 # What the kernel does for a socket bound to h2's address and pinned to h2 (as mlink's are): no route yet.
 pinned() { ip -n $H route get 203.0.113.10 from 10.2.0.2 oif h2 2>&1; }
@@ -103,8 +77,8 @@ b1=$(tx $G1 g1out); b2=$(tx $G2 g2out)
 note "copies out of gateway 1: $((b1 - a1)), gateway 2: $((b2 - a2)) for 50 echoes"
 [ $((b1 - a1)) -ge 50 ] && [ $((b2 - a2)) -ge 50 ] || fail "a gateway carried too little: $((b1 - a1)), $((b2 - a2))"
 show=$(host "$MLINK" show ml-rth --json)
-echo "$show" | json_query "sorted((c['link'], c['state']) for c in d['peers'][0]['connections'])" \
-    | grep -qx "\[('h1', 'up'), ('h2', 'up')\]" || fail "connections not both up: $show"
+echo "$show" | json_query "sorted((c['link'], c['state'] in ('up', 'degraded')) for c in d['peers'][0]['connections'])" \
+    | grep -qx "\[('h1', True), ('h2', True)\]" || fail "connections not both up: $show"
 
 # A link that leaves takes its table and rule along; back, it gets them again.
 ip -n $H link set h2 down

@@ -35,3 +35,33 @@ show_json() { in_host "$1" "$MLINK" show "ml-$1" --json; }
 
 # now_ms: milliseconds since the epoch.
 now_ms() { date +%s%3N; }
+
+# The routed labs (5x-routed-*.sh): namespaces $H (the host, links h1 and h2) and $R (the router, link r0).
+
+# veth NS1 IF1 NS2 IF2: a veth pair between two namespaces.
+veth() { ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" || fail "veth $2-$4"; }
+
+# addr NS IF ADDRESS/PREFIX: assigns the address (IPv6 without duplicate detection) and brings IF up.
+addr() {
+    local nodad=""
+    case $3 in *:*) nodad=nodad;; esac
+    ip -n "$1" address add "$3" dev "$2" $nodad && ip -n "$1" link set "$2" up || fail "address $3 on $1 $2"
+}
+
+# routed_profiles ENDPOINTS: writes $TMP/rth.yaml (links h1 and h2, the router at ENDPOINTS, a YAML list) and
+# $TMP/rtr.yaml (link r0), with new keys.
+routed_profiles() {
+    local hkey rkey hpub rpub
+    hkey=$("$MLINK" genkey); rkey=$("$MLINK" genkey)
+    hpub=$(echo "$hkey" | "$MLINK" pubkey); rpub=$(echo "$rkey" | "$MLINK" pubkey)
+    (umask 077
+     printf '%s\n' "name: rth" "private-key: $hkey" "interface: {name: ml-rth, address: 10.77.0.10/24}" \
+         "links: [h1, h2]" "router:" "  public-key: $rpub" "  endpoints: $1" "  virtual-ip: 10.77.0.1" >"$TMP/rth.yaml"
+     printf '%s\n' "name: rtr" "role: router" "private-key: $rkey" "listen-port: 7000" \
+         "interface: {name: ml-rtr, address: 10.77.0.1/24}" "links: [r0]" "peers:" \
+         "  - {name: rth, public-key: $hpub, allowed-ips: [10.77.0.10/32]}" >"$TMP/rtr.yaml")
+}
+
+# host|router COMMAND...: runs COMMAND in the host's or the router's namespace with its mlink run directory.
+host() { ip netns exec "$H" env MLINK_RUN_DIR="$TMP/run-h" "$@"; }
+router() { ip netns exec "$R" env MLINK_RUN_DIR="$TMP/run-r" "$@"; }
