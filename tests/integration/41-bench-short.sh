@@ -4,8 +4,9 @@
 # wireguard-go and mlink at once. `mlink-lab bench --check` fails a scenario when mlink's availability (packets
 # in time / sent) falls below the best single link's by more than z=3.29 standard errors of the difference,
 # when its loss exceeds the ideal (product of the links' loss) by more than z=3.29 binomial standard errors
-# (variance floored at 1/n and inflated by the burst-loss chain's (1+rho)/(1-rho)), or when the application sees
-# a duplicate. BenchResult.swift documents the margins.
+# (variance floored at 1/n and inflated by the burst-loss chain's (1+rho)/(1-rho)), when the application sees
+# a duplicate, or when mlink's audio arrives on average more than 5 ms later than the fastest live link's delay
+# (in the outage scenario: its delay follows the faster live link). BenchResult.swift documents the margins.
 source "$(dirname "$0")/lib.sh"
 need_root
 command -v python3 >/dev/null || skip "needs python3"
