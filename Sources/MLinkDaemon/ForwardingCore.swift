@@ -115,8 +115,11 @@ public final class ForwardingCore {
     static func engineConfiguration(for profile: Profile) throws -> EngineConfiguration {
         var peers: [PeerConfiguration]
         if let router = profile.router {
-            peers = [PeerConfiguration(name: "router", publicKey: router.publicKey, allowedIPs: [],
-                                       presharedKey: router.presharedKey)]
+            // What the router may send us from: the virtual network and the routes behind it.
+            let virtualNetwork = IPNetwork(address: profile.interface.address.address,
+                                           prefixLength: profile.interface.address.prefixLength)!.masked
+            peers = [PeerConfiguration(name: "router", publicKey: router.publicKey,
+                                       allowedIPs: [virtualNetwork] + router.routes, presharedKey: router.presharedKey)]
         } else {
             peers = profile.peers.map {
                 PeerConfiguration(name: $0.name, publicKey: $0.publicKey, allowedIPs: $0.allowedIPs,

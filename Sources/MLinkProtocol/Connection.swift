@@ -31,6 +31,10 @@ public struct Connection {
     public var remotePathID: UInt16 = 0
     /// Next path sequence number to send.
     public var nextSequence: UInt32 = 0
+    /// The session (our receiver index) and highest counter this path carried: a copy newer than that proves the
+    /// path alive even when another link delivered it first.
+    var counterSession: UInt32 = 0
+    var highestCounter: UInt64 = 0
     /// Monotonic time of the last authenticated packet received (0: never).
     public var lastReceived: UInt64 = 0
     /// Monotonic time of the last packet sent.

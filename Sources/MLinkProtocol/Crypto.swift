@@ -213,6 +213,7 @@ enum Crypto {
             _ = crypto_onetimeauth_poly1305_final(&state, computed)
             let equal = crypto_verify_16(computed, tag.assumingMemoryBound(to: UInt8.self)) == 0
             sodium_memzero(s, 32)
+            withUnsafeMutableBytes(of: &state) { sodium_memzero($0.baseAddress, $0.count) }
             return equal
         }
     }

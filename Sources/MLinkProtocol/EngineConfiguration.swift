@@ -40,6 +40,8 @@ public struct EngineConfiguration {
     public var rekeyTimeout: UInt64 = 5_000_000_000
     /// Oldest a copy may be, relative to the newest, to still be delivered (ns).
     public var maximumCopyAge: UInt64 = 2_000_000_000
+    /// Most connections a router learns for one peer (a listed peer cannot grow the table beyond this).
+    public var maximumConnectionsPerPeer = 32
     /// A learned (router-side) connection silent this long is forgotten (ns).
     public var forgetAfter: UInt64 = 120_000_000_000
 

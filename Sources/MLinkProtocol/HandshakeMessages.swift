@@ -97,8 +97,9 @@ struct PendingHandshake {
 
 /// Per-source-address token buckets for initiations that need Diffie-Hellman work, plus one global bucket.
 ///
-/// A fixed table (no allocation after init): a source hashes to one slot; a different source taking the slot
-/// starts with a full bucket, which at worst lets an attacker cycling addresses have the global rate.
+/// A fixed table (no allocation after init): a source hashes to one slot, and sources that collide share its
+/// bucket. The global bucket bounds the total; without a cookie exchange (WireGuard's mac2), a flood from many
+/// addresses can still crowd out real handshakes while it lasts, but never costs more than the global rate.
 struct HandshakeRateLimiter {
     struct Bucket {
         var address = IPAddress(ipv4: 0)
@@ -119,9 +120,11 @@ struct HandshakeRateLimiter {
     /// True when an initiation from `address` may be processed now (and takes a token).
     mutating func allow(_ address: IPAddress, now: UInt64) -> Bool {
         let slot = Int(truncatingIfNeeded: (address.high ^ address.low &* 0x9E37_79B9_7F4A_7C15) >> 40) % Self.slotCount
-        if buckets[slot].address != address || buckets[slot].updated == 0 {
+        if buckets[slot].updated == 0 {
             buckets[slot] = Bucket(address: address, tokens: perSourceBurst, updated: now)
         }
+        // Another address taking the slot inherits its tokens: cycling colliding addresses earns nothing.
+        buckets[slot].address = address
         refill(&global, now: now, rate: globalRate, burst: globalBurst)
         refill(&buckets[slot], now: now, rate: perSourceRate, burst: perSourceBurst)
         guard buckets[slot].tokens >= 1, global.tokens >= 1 else { return false }

@@ -59,9 +59,10 @@ public struct PathStatistics: Equatable {
     public mutating func addDelaySamples(forward: Int64, reverse: Int64) {
         forwardBase = min(forwardBase, forward)
         reverseBase = min(reverseBase, reverse)
-        let f = forward - forwardBase, r = reverse - reverseBase
-        forwardSmoothed += (f - forwardSmoothed) / 8
-        reverseSmoothed += (r - reverseSmoothed) / 8
+        // Wrapping arithmetic: the peer's clock is its own, and no value of it may trap.
+        let f = forward &- forwardBase, r = reverse &- reverseBase
+        forwardSmoothed = forwardSmoothed &+ (f &- forwardSmoothed) / 8
+        reverseSmoothed = reverseSmoothed &+ (r &- reverseSmoothed) / 8
         forwardDelayTrend = UInt64(max(0, forwardSmoothed))
         reverseDelayTrend = UInt64(max(0, reverseSmoothed))
     }

@@ -24,6 +24,8 @@ public struct PeerCounters: Equatable {
     public var replayedHandshakes: UInt64 = 0
     /// Authentic transport messages that came under a session past its reject-after time.
     public var expired: UInt64 = 0
+    /// New authentic messages on a path the router would not learn (the peer's path limit is reached).
+    public var pathsRefused: UInt64 = 0
 
     public init() {}
 }
@@ -48,6 +50,8 @@ public final class Peer {
     /// Host side: the response that completed the current session, so the same response arriving on other
     /// paths confirms those paths.
     var acceptedResponse: [UInt8] = []
+    /// When it was accepted: repeats count as path confirmations only within the rekey timeout.
+    var acceptedResponseAt: UInt64 = 0
     /// Router side: the newest initiation timestamp accepted from this peer (replay protection).
     var latestInitiation = InitiationTimestamp.zero
     /// Router side: the last answered initiation (bytes 4 to the end) and our response, to answer the same

@@ -5,7 +5,10 @@
 /// entered the window more than `maximumAge` ago (so a link that lags by seconds cannot deliver stale media).
 /// 1024 blocks = 65536 counters: at 100k packets/s that tolerates 0.65 s of skew between links, and the age
 /// bound covers slower rates. Memory: 8 KiB of bits plus 8 KiB of block times, allocated once per session.
-public struct ReplayWindow {
+///
+/// A class over two fixed buffers, not a struct of arrays: a session is copied around as a value, and a copy
+/// sharing array storage would make the next `record` copy 16 KiB (copy-on-write) on every packet.
+public final class ReplayWindow {
     /// What `check` decided.
     public enum Verdict: Equatable {
         case new
@@ -16,8 +19,8 @@ public struct ReplayWindow {
     public static let blockCount = 1024
     public static let width: UInt64 = UInt64(blockCount) * 64
 
-    private var bits: [UInt64]
-    private var blockTimes: [UInt64]
+    private let bits: UnsafeMutablePointer<UInt64>
+    private let blockTimes: UnsafeMutablePointer<UInt64>
     /// Highest counter accepted so far (valid when `started`).
     public private(set) var highest: UInt64 = 0
     private var started = false
@@ -25,9 +28,16 @@ public struct ReplayWindow {
     public let maximumAge: UInt64
 
     public init(maximumAge: UInt64 = 2_000_000_000) {
-        bits = [UInt64](repeating: 0, count: ReplayWindow.blockCount)
-        blockTimes = [UInt64](repeating: 0, count: ReplayWindow.blockCount)
+        bits = .allocate(capacity: ReplayWindow.blockCount)
+        bits.initialize(repeating: 0, count: ReplayWindow.blockCount)
+        blockTimes = .allocate(capacity: ReplayWindow.blockCount)
+        blockTimes.initialize(repeating: 0, count: ReplayWindow.blockCount)
         self.maximumAge = maximumAge
+    }
+
+    deinit {
+        bits.deallocate()
+        blockTimes.deallocate()
     }
 
     /// Tells whether `counter` would be new, without recording it (call before authentication succeeds).
@@ -42,13 +52,13 @@ public struct ReplayWindow {
 
     /// Records `counter` as seen. Call only after the packet authenticated and `check` said `.new`.
     @inline(__always)
-    public mutating func record(_ counter: UInt64, now: UInt64) {
+    public func record(_ counter: UInt64, now: UInt64) {
         let block = counter >> 6
         if !started {
             started = true
             highest = counter
             // Counters behind the first one were never seen: their blocks start now, not at time zero.
-            for i in blockTimes.indices { blockTimes[i] = now }
+            blockTimes.update(repeating: now, count: ReplayWindow.blockCount)
         } else if counter > highest {
             let currentBlock = highest >> 6
             // A block ages from the last time the newest counter moved within or past it, not from when it

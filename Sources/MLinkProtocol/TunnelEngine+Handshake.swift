@@ -115,6 +115,7 @@ extension TunnelEngine {
         guard var pending = router.pending, pending.localIndex == receiverIndex else {
             // The response that completed the current session, arriving on another path: that path works.
             if router.session?.localIndex == receiverIndex, router.acceptedResponse.count == length - 4,
+               now &- router.acceptedResponseAt < configuration.rekeyTimeout,
                router.acceptedResponse.withUnsafeBytes({ Crypto.constantTimeEqual($0.baseAddress!, message + 4, count: length - 4) }),
                let c = connectionIndex(peer: router, slot: slot, source: source, remotePathID: pathID, now: now,
                                        mayLearn: false) {
@@ -138,6 +139,7 @@ extension TunnelEngine {
                                  sendKey: keys.initiatorToResponder, receiveKey: keys.responderToInitiator)
         router.pending = nil
         router.acceptedResponse = Array(bytes[4...])
+        router.acceptedResponseAt = now
         router.lastHandshake = now
         router.counters.handshakes += 1
         if let c = connectionIndex(peer: router, slot: slot, source: source, remotePathID: pathID, now: now) {

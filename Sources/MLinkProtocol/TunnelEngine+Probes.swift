@@ -16,6 +16,12 @@ extension TunnelEngine {
         let echoed = LE.u64(payload, 8)
         switch kind {
         case .reply:
+            // A router sends no requests, so it expects no replies; a host's clock in one would only feed the
+            // router arithmetic an attacker chose.
+            guard !configuration.isRouter else {
+                globalDrops.malformed += 1
+                return .none
+            }
             peer.connections[c].statistics.probeRepliesReceived += 1
             if echoed <= now && now - echoed < 60_000_000_000 {
                 peer.connections[c].statistics.addRTTSample(now - echoed)

@@ -25,6 +25,8 @@ extension TunnelEngine {
                 }
                 continue
             }
+            // A path learned from an unexpected router address is forgotten when it falls silent.
+            peer.connections.removeAll { $0.pathID & 0xff == 0xff && now &- $0.lastReceived > configuration.forgetAfter }
             if needsHandshake(peer, now: now) {
                 if peer.pending == nil || now &- peer.pending!.started > configuration.rekeyTimeout {
                     startHandshake(with: peer, now: now)

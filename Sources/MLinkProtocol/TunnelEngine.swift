@@ -40,6 +40,8 @@ public final class TunnelEngine {
     public private(set) var plan: [Int]
     /// The counter `planTransmission` assigned: every copy of the packet carries it.
     private var plannedCounter: UInt64 = 0
+    /// The session it was taken from: sealing under another session's key would reuse that key's nonces.
+    private var plannedSession: UInt32 = 0
     /// Where `receive` writes an answer (handshake response or probe reply) when it returns `.reply`.
     public let replyBuffer: UnsafeMutableRawPointer
     public static let replyCapacity = 160
@@ -178,6 +180,7 @@ public final class TunnelEngine {
         peer.counters.sent += 1
         peer.session!.sendCounter += 1
         plannedCounter = peer.session!.sendCounter
+        plannedSession = peer.session!.localIndex
         return plan.count
     }
 
@@ -199,6 +202,7 @@ public final class TunnelEngine {
         let peer = peers[peerIndex]
         let c = plan[copy]
         let counter = plannedCounter
+        assert(peer.session!.localIndex == plannedSession, "planned and sealed under different sessions")
         let header = TransportHeader(type: .data, pathID: peer.connections[c].pathID,
                                      receiverIndex: peer.session!.remoteIndex, counter: counter,
                                      pathSequence: peer.connections[c].nextSequence)
@@ -276,15 +280,35 @@ public final class TunnelEngine {
         // move a connection (roaming) nor create one.
         guard let c = connectionIndex(peer: peer, slot: slot, source: source, remotePathID: header.pathID, now: now,
                                       mayLearn: verdict == .new) else {
-            if verdict == .duplicate { peer.counters.duplicates += 1 } else { peer.counters.tooOld += 1 }
+            switch verdict {
+            case .duplicate: peer.counters.duplicates += 1
+            case .tooOld: peer.counters.tooOld += 1
+            case .new: peer.counters.pathsRefused += 1
+            }
             return .none
         }
-        let wasDown = peer.connections[c].state == .down
-        peer.connections[c].markReceived(bytes: length, now: now)
-        peer.connections[c].statistics.observeSequence(header.pathSequence)
-        // The gap of an outage is counted as lost, but it is over: "recent loss" starts afresh so a repaired
-        // path is up at once instead of degraded until the gap decays.
-        if wasDown { peer.connections[c].statistics.recentLoss = 0 }
+        // A copy proves its path alive when it is new, or when it lost the race to another link: still inside the
+        // window and newer than anything this path carried in this session. A recorded packet replayed later
+        // (too old, or not newer on this path) proves nothing and must not keep a dead path "up".
+        var fresh = verdict == .new
+        if role != .previous, verdict != .tooOld {
+            if peer.connections[c].counterSession != header.receiverIndex {
+                peer.connections[c].counterSession = header.receiverIndex
+                peer.connections[c].highestCounter = 0
+            }
+            if header.counter > peer.connections[c].highestCounter {
+                peer.connections[c].highestCounter = header.counter
+                fresh = true
+            }
+        }
+        if fresh {
+            let wasDown = peer.connections[c].state == .down
+            peer.connections[c].markReceived(bytes: length, now: now)
+            peer.connections[c].statistics.observeSequence(header.pathSequence)
+            // The gap of an outage is counted as lost, but it is over: "recent loss" starts afresh so a repaired
+            // path is up at once instead of degraded until the gap decays.
+            if wasDown { peer.connections[c].statistics.recentLoss = 0 }
+        }
         switch verdict {
         case .duplicate:
             peer.connections[c].statistics.duplicates += 1
@@ -295,13 +319,8 @@ public final class TunnelEngine {
             peer.counters.tooOld += 1
             return .none
         case .new:
-            switch role {
-            case .current: peer.session!.window.record(header.counter, now: now)
-            case .previous: peer.previousSession!.window.record(header.counter, now: now)
-            case .next:
-                peer.nextSession!.window.record(header.counter, now: now)
-                promoteNextSession(of: peer, now: now)
-            }
+            session.window.record(header.counter, now: now)
+            if role == .next { promoteNextSession(of: peer, now: now) }
         }
         session.decrypt(message, length: length)
         let payload = WireFormat.transportHeaderSize
@@ -327,11 +346,13 @@ public final class TunnelEngine {
     @inline(__always)
     private func route(inbound packet: UnsafeMutableRawPointer, length: Int, from peerIndex: Int) -> Verdict {
         let offset = WireFormat.transportHeaderSize
-        guard configuration.isRouter else { return .deliver(offset: offset, length: length) }
+        // Crypto-routing, both ways: a peer may only send from addresses in its allowed-ips (on a host, the
+        // router's: the virtual network and the routes behind the router).
         guard let source = InnerPacket.source(packet, length: length), peers[peerIndex].allows(source) else {
             peers[peerIndex].counters.sourceRejected += 1
             return .none
         }
+        guard configuration.isRouter else { return .deliver(offset: offset, length: length) }
         guard let destination = InnerPacket.destination(packet, length: length) else { return .none }
         if destination == configuration.virtualAddress { return .deliver(offset: offset, length: length) }
         guard let target = routes.lookup(destination) else {
@@ -354,7 +375,7 @@ public final class TunnelEngine {
                 }
                 return i
             }
-            guard mayLearn else { return nil }
+            guard mayLearn, peer.connections.count < configuration.maximumConnectionsPerPeer else { return nil }
             let link = localLinks[slot] ?? (name: "slot\(slot)", local: source)
             var pathID = UInt16(truncatingIfNeeded: slot) << 8
             while peer.connections.contains(where: { $0.pathID == pathID }) { pathID &+= 1 }
@@ -370,10 +391,17 @@ public final class TunnelEngine {
         }
         guard mayLearn else { return nil }
         // A reply from an address we did not send to (the router answered from another address of the same
-        // link): follow it on this link's path to the router.
+        // link): follow it on this link's path to the router. One such learned path per link, moved rather than
+        // added, so an on-path attacker re-sending from fresh addresses cannot make us probe a list of victims.
+        let learnedID = UInt16(truncatingIfNeeded: slot) << 8 | 0xff
+        if let i = peer.connections.firstIndex(where: { $0.pathID == learnedID }) {
+            peer.connections[i].remote = source
+            peer.connections[i].remotePathID = remotePathID
+            return i
+        }
         let link = localLinks[slot] ?? (name: "slot\(slot)", local: source)
         var connection = Connection(slot: slot, linkName: link.name, local: link.local, remote: source,
-                                    pathID: UInt16(truncatingIfNeeded: slot) << 8 | 0xff)
+                                    pathID: learnedID)
         connection.remotePathID = remotePathID
         peer.connections.append(connection)
         return peer.connections.count - 1
