@@ -1,5 +1,6 @@
 import MLinkNetlink
 import MLinkProtocol
+import MLinkSystem
 import MLinkTypes
 
 /// Per-link source routing and the router endpoints' names, kept current from the event loop.
@@ -19,13 +20,13 @@ extension ForwardingCore {
         let links = slots.compactMap { $0?.link }
         let endpoints = profile.router != nil ? routerAddresses.map(\.address)
                                               : [IPAddress(ipv4: 0), IPAddress(ipv6High: 0, low: 0)]
-        sourceRouting.update(links: links, endpoints: endpoints)
+        sourceRouting.update(links: links, endpoints: endpoints, now: MonotonicClock.now())
     }
 
     /// Timer work for routing and names; called from `runTimers`, cheap when nothing is due.
     func runRoutingTimers(now: UInt64) {
-        if now >= nextRoutingCheck {
-            nextRoutingCheck = now + ForwardingCore.routingCheckInterval
+        if now >= nextRoutingCheck || sourceRouting.isPending {
+            if now >= nextRoutingCheck { nextRoutingCheck = now + ForwardingCore.routingCheckInterval }
             updateSourceRouting()
         }
         guard profile.router != nil else { return }

@@ -41,9 +41,23 @@ public final class SourceRouting {
         self.log = log
     }
 
-    /// Brings the installed tables and rules in line with `links` and `endpoints`.
-    func update(links: [UsableLink], endpoints: [IPAddress]) {
+    /// The shortest time between two route dumps: a host whose routes churn (a routing daemon) sends
+    /// notifications in bursts, and one dump after the burst serves them all.
+    static let minimumSpacing: UInt64 = 200_000_000
+    private var lastUpdate: UInt64 = 0
+    /// True when an update was asked for within `minimumSpacing` of the last one: the timer runs it later.
+    private(set) var isPending = false
+
+    /// Brings the installed tables and rules in line with `links` and `endpoints`, now or, when the last
+    /// update was less than `minimumSpacing` ago, at the next call after that (`isPending` says so).
+    func update(links: [UsableLink], endpoints: [IPAddress], now: UInt64) {
         guard settings.enabled else { return }
+        if lastUpdate != 0 && now &- lastUpdate < SourceRouting.minimumSpacing {
+            isPending = true
+            return
+        }
+        lastUpdate = now
+        isPending = false
         let routes: [Route]
         do {
             routes = try netlink.routes(table: nil)
