@@ -59,6 +59,8 @@ public enum Lifecycle {
             try runDirectory.save(state)
             setup.commit()
             echo("[#] mlink core running as pid \(pid) (log: \(runDirectory.logPath(name)))")
+            // What the core installed before it reported ready (per-link source routing).
+            for line in answer.split(separator: "\n").dropFirst() where line.hasPrefix("[#] ") { echo(String(line)) }
         } catch {
             setup.rollBack()
             sweepSourceRouting(state, echo: echo)
@@ -86,7 +88,10 @@ public enum Lifecycle {
             let tun = try TunDevice(adopting: tunFD, name: interface)
             let core = try ForwardingCore(profile: profile, tun: tun, controlPath: runDirectory.socketPath(interface), log: log)
             try core.runEventLoop {
-                try? ready.writeAll(Array("ready\n".utf8))
+                // The readiness report, then what the core installed so far for `up` to echo (bounded: the
+                // pipe is read up to 4 KiB).
+                let done = core.sourceRouting.installedCommands.prefix(30)
+                try? ready.writeAll(Array((["ready"] + done).joined(separator: "\n").utf8 + [UInt8(ascii: "\n")]))
                 ready.close()
             }
             return 0

@@ -132,14 +132,27 @@ public final class SourceRouting {
         for (link, gateway) in gateways(links: links, endpoints: endpoints, routes: routes, settings: settings) {
             let table = tables[link.name] ?? settings.tableBase + UInt32(tables.count)
             tables[link.name] = table
-            let family = link.address.isIPv6 ? "-6 " : ""
-            let tags = "table \(table) proto \(settings.routeProtocol)"
-            lines.append("[#] ip \(family)route add \(link.network.masked) dev \(link.name) src \(link.address) \(tags)")
-            lines.append("[#] ip \(family)route add default via \(gateway) dev \(link.name) \(tags)")
-            lines.append("[#] ip \(family)rule add from \(link.address) lookup \(table) priority \(settings.rulePriority) "
-                         + "proto \(settings.routeProtocol)")
+            let entry = Entry(linkName: link.name, linkIndex: link.index, address: link.network, gateway: gateway,
+                              table: table)
+            lines += commands(for: entry, settings: settings)
         }
         return lines
+    }
+
+    /// What is installed now, as `ip` commands (`up` echoes them from the core's readiness report).
+    var installedCommands: [String] { installed.flatMap { SourceRouting.commands(for: $0, settings: settings) } }
+
+    /// The `ip` commands equivalent to installing `entry`.
+    static func commands(for entry: Entry, settings: Profile.RoutingSettings) -> [String] {
+        let address = entry.address.address
+        let family = address.isIPv6 ? "-6 " : ""
+        let tags = "table \(entry.table) proto \(settings.routeProtocol)"
+        return [
+            "[#] ip \(family)route add \(entry.address.masked) dev \(entry.linkName) src \(address) \(tags)",
+            "[#] ip \(family)route add default via \(entry.gateway) dev \(entry.linkName) \(tags)",
+            "[#] ip \(family)rule add from \(address) lookup \(entry.table) priority \(settings.rulePriority) "
+                + "proto \(settings.routeProtocol)",
+        ]
     }
 
     private func nextFreeTable(wanted: [Entry]) -> UInt32? {

@@ -51,6 +51,8 @@ grep -q "^\[#\] ip rule add from 10.2.0.2 lookup 1090[01] priority 10900 proto 1
     || fail "check does not preview h2's rule: $(cat "$TMP/check.txt")"
 router "$MLINK" up "$TMP/rtr.yaml" 2>"$TMP/up-r.err" || { cat "$TMP/up-r.err"; fail "router up"; }
 host "$MLINK" up "$TMP/rth.yaml" 2>"$TMP/up-h.err" || { cat "$TMP/up-h.err"; fail "host up"; }
+grep -q '^\[#\] ip rule add from 10.2.0.2 lookup 1090[01] priority 10900 proto 109$' "$TMP/up-h.err" \
+    || fail "up did not echo the rules the core installed: $(cat "$TMP/up-h.err")"
 
 host ping -c 5 -i 0.2 -w 10 10.77.0.1 >"$TMP/ping0.txt" || { cat "$TMP/ping0.txt"; fail "no ping through the tunnel"; }
 
