@@ -74,8 +74,11 @@ struct Lab {
                 Wire.End(host: end.host, namespace: Lab.namespace(lab: lab, host: end.host),
                          interface: end.interface, address: end.address.description)
             })
-            if let emulation = net.emulation {
+            if var emulation = net.emulation {
                 let base = "\(directory)/relay-\(net.name)"
+                // One seed per net (FNV-1a of its name): with one seed for all, two relays fed the same packet
+                // sequence (mlink's copies) would drop the same packets, and redundancy would look useless.
+                emulation.seed = net.name.utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
                 wire.emulation = emulation
                 wire.relay = Wire.RelayProcess(
                     namespace: Lab.wireNamespace(lab: lab), interfaces: ["w\(index)-a", "w\(index)-b"],
