@@ -78,6 +78,7 @@ host ping -c 50 -i 0.02 -w 10 10.77.0.1 >"$TMP/ping1.txt" || fail "ping over bot
 b1=$(tx $G1 g1out); b2=$(tx $G2 g2out)
 note "copies out of gateway 1: $((b1 - a1)), gateway 2: $((b2 - a2)) for 50 echoes"
 [ $((b1 - a1)) -ge 50 ] && [ $((b2 - a2)) -ge 50 ] || fail "a gateway carried too little: $((b1 - a1)), $((b2 - a2))"
+host "$MLINK" show ml-rth | sed 's/^/  | /'
 show=$(host "$MLINK" show ml-rth --json)
 echo "$show" | json_query "sorted((c['link'], c['state'] in ('up', 'degraded')) for c in d['peers'][0]['connections'])" \
     | grep -qx "\[('h1', True), ('h2', True)\]" || fail "connections not both up: $show"
