@@ -33,6 +33,11 @@ extension TunnelEngine {
         case .request:
             let announced = UInt64(LE.u16(payload, 2)) * 1_000_000
             if announced > 0 { peer.connections[c].statistics.peerProbeInterval = announced }
+            // The host measures the path; a router, which sends no requests, reports the host's figures.
+            if configuration.isRouter, LE.u32(payload, 16) > 0 {
+                peer.connections[c].statistics.smoothedRTT = UInt64(LE.u32(payload, 16)) * 1000
+                peer.connections[c].statistics.rttVariation = UInt64(LE.u32(payload, 20)) * 1000
+            }
             guard let session = peer.session, isUsable(session, now: now) else { return .none }
             let length = writeProbe(kind: .reply, echo: echoed, peer: peer, connection: c, into: replyBuffer, now: now)
             return .reply(length: length)
@@ -50,8 +55,11 @@ extension TunnelEngine {
         payload.initializeMemory(as: UInt8.self, repeating: 0, count: WireFormat.probePayloadSize)
         payload.storeBytes(of: kind.rawValue, as: UInt8.self)
         if kind == .request {
+            let statistics = peer.connections[c].statistics
             let milliseconds = min(probeInterval(of: peer.connections[c]) / 1_000_000, UInt64(UInt16.max))
             LE.put(payload, 2, UInt16(milliseconds))
+            LE.put(payload, 16, UInt32(min(statistics.smoothedRTT / 1000, UInt64(UInt32.max))))
+            LE.put(payload, 20, UInt32(min(statistics.rttVariation / 1000, UInt64(UInt32.max))))
         }
         LE.put(payload, 8, echo)
         if kind == .reply { LE.put(payload, 16, now) }

@@ -4,11 +4,13 @@ import MLinkTypes
 /// the control datagrams due now.
 ///
 /// Connection states (thresholds in PROTOCOL.md section 6), from the silence since the last authentic packet
-/// on the path, with I = the path's probe interval and M = SRTT + 4 RTTVAR (the time a reply may take):
+/// on the path, with I = the path's probe interval and M = SRTT + 4 RTTVAR + max(10 ms, I/4) (the time a reply
+/// may take, plus slack for the timers that send probes a little late):
 ///   up        silence <= I + M, and recent loss <= `degradedLoss`
 ///   degraded  one expected reply missing (silence > I + M), or recent loss above `degradedLoss`
 ///   down      `missedProbesForDown` expected replies missing: silence > n x I + M
-/// A router, which sends no probes, uses the interval the host announces and M = I.
+/// A router, which sends no probes, uses the interval the host announces and M = I (RTT and jitter it takes from
+/// the host, which reports them in its probes).
 /// In redundant mode nothing waits for these states: every copy goes out regardless. They order the choice of
 /// connection per link, and they are what `show` and the metrics report.
 extension TunnelEngine {
@@ -67,6 +69,7 @@ extension TunnelEngine {
             } else {
                 interval = probeInterval(of: connection)
                 margin = connection.statistics.smoothedRTT + 4 * connection.statistics.rttVariation
+                    + max(10_000_000, interval / 4)
             }
             let silence = now &- connection.lastReceived
             let state: Connection.State

@@ -20,8 +20,8 @@ final class ProbeTests: XCTestCase {
         for path in [0x0000, 0x0101] as [UInt16] {
             XCTAssertEqual(net.connection(of: Seed.vm2, pathID: path)?.statistics.smoothedRTT, 6 * Time.millisecond)
         }
-        XCTAssertEqual(net.router.peers[Seed.routerPeerVM0].connections.map(\.statistics.smoothedRTT), [0, 0],
-                       "the router answers probes; it does not measure")
+        let reported = Set(net.router.peers[Seed.routerPeerVM0].connections.map { $0.statistics.smoothedRTT / 1000 })
+        XCTAssertEqual(reported, [14_000, 40_000], "the router reports the RTT the host measured (in µs steps)")
     }
 
     /// A probe's echoed timestamp is the sender's own clock: the receiver answers with it unchanged, and adds

@@ -104,7 +104,7 @@ final class SessionSetupTests: XCTestCase {
         XCTAssertNotEqual(Array(probe.bytes[24..<48]), Array(opened[24..<48]), "the payload travels encrypted")
         XCTAssertEqual(opened[24], 1, "probe request")
         XCTAssertEqual(opened.le16(26), 100, "the sender's probe interval in ms")
-        XCTAssertEqual(Array(opened[40..<48]), [UInt8](repeating: 0, count: 8), "a request carries no replier clock")
+        XCTAssertEqual(Array(opened[40..<48]), [UInt8](repeating: 0, count: 8), "the first request: no RTT measured yet to report")
 
         let probeReply = try XCTUnwrap(net.sentTransport(by: Seed.router, type: .probe).first { $0.slot == 1 })
         XCTAssertEqual(probeReply.bytes.count, 64)
