@@ -46,7 +46,8 @@ let package = Package(
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
-        .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTypes", "CSodium"]),
+        .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTypes", "CSodium"],
+                    exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
         .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkTypes"]),
         .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig"]),
         .testTarget(name: "MLinkDaemonTests", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),
