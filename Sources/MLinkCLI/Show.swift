@@ -87,9 +87,8 @@ extension MLinkCommand {
                 let (documents, problems) = collect(runDirectory)
                 if json {
                     let value: Any = name != nil ? (documents.first ?? [:]) : documents
-                    if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) {
-                        write(String(decoding: data, as: UTF8.self) + "\n")
-                    }
+                    if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]),
+                       !write(String(decoding: data, as: UTF8.self) + "\n") { return }  // the reader left
                 } else {
                     let stamp = clock.string(from: Date())
                     var frame = "mlink show, every \(interval) s (Ctrl-C to quit), \(stamp)\n\n"
@@ -97,14 +96,18 @@ extension MLinkCommand {
                     frame += documents.isEmpty && problems.isEmpty ? "no interface is running\n" : ""
                     frame += documents.map { StatusText.render($0) }.joined(separator: "\n")
                     let lines = frame.split(separator: "\n", omittingEmptySubsequences: false)
-                    write("\u{1B}[H" + lines.map { $0 + "\u{1B}[K" }.joined(separator: "\n") + "\u{1B}[J")
+                    guard write("\u{1B}[H" + lines.map { $0 + "\u{1B}[K" }.joined(separator: "\n") + "\u{1B}[J") else {
+                        return  // the reader left
+                    }
                 }
                 if signals.wait(timeoutMilliseconds: Int32(interval * 1000)) != nil { return }
             }
         }
 
-        private func write(_ text: String) {
-            FileHandle.standardOutput.write(Data(text.utf8))
+        /// Writes to standard output; false when the reader went away (`show --watch | head`).
+        @discardableResult
+        private func write(_ text: String) -> Bool {
+            (try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))) != nil
         }
 
         func query(_ socketPath: String) -> [String: Any]? {

@@ -16,8 +16,8 @@ struct ConnectionReport {
         rttSeconds = Double(s.smoothedRTT) / 1e9
         jitterSeconds = Double(s.rttVariation) / 1e9
         let probeLoss = s.probesSent > 4 ? max(0, 1 - Double(s.probeRepliesReceived) / Double(s.probesSent - 1)) : 0
-        let pathLoss = s.rxPackets + s.lostEstimate > 0
-            ? Double(s.lostEstimate) / Double(s.rxPackets + s.lostEstimate) : 0
+        let seen = Double(s.rxPackets) + Double(s.lostEstimate)
+        let pathLoss = seen > 0 ? Double(s.lostEstimate) / seen : 0
         loss = isRouter ? pathLoss : max(probeLoss, pathLoss)
         firstShare = Double(s.deliveredFirst) / Double(max(peerDelivered, 1))
     }

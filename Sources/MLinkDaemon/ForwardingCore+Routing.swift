@@ -32,7 +32,7 @@ extension ForwardingCore {
         guard profile.router != nil else { return }
         if let (addresses, problems) = resolver.take() {
             for problem in problems { log.warning(problem) }
-            if !addresses.isEmpty && addresses != routerAddresses {
+            if !addresses.isEmpty && Set(addresses) != Set(routerAddresses) {  // order alone is no change
                 log.info("router endpoints now \(addresses.map(\.description).joined(separator: ", "))")
                 routerAddresses = addresses
                 engine.setRouterEndpoints(addresses)

@@ -181,6 +181,8 @@ public final class ForwardingCore {
 
     /// Runs until a stop request or a termination signal. `ready` is called once everything is listening.
     public func runEventLoop(ready: () -> Void) throws {
+        // Also when the loop ends by an error (the TUN device deleted under it): no table or rule left behind.
+        defer { sourceRouting.removeAll() }
         log.info("forwarding core for \(tun.name) started (\(profile.role.rawValue), \(slots.compactMap { $0 }.count) link addresses)")
         ready()
         var nextTick: UInt64 = 0
@@ -202,7 +204,6 @@ public final class ForwardingCore {
                 }
             }
         }
-        sourceRouting.removeAll()
         log.info("forwarding core for \(tun.name) stopped")
     }
 

@@ -72,7 +72,7 @@ public struct PathStatistics: Equatable {
         if !sequenceObserved || sequence &- highestSequence < 0x8000_0000 {
             let gap = sequenceObserved ? sequence &- highestSequence : 0
             sequenceObserved = true
-            if gap > 1 { lostEstimate += UInt64(gap - 1) }
+            if gap > 1 { lostEstimate &+= UInt64(gap - 1) }  // wrapping: the peer chooses the gaps
             for _ in 1..<max(1, min(gap, 64)) { recentLoss += (1 - recentLoss) / 32 }
             recentLoss -= recentLoss / 32
             highestSequence = sequence

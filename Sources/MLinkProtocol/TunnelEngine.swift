@@ -137,9 +137,15 @@ public final class TunnelEngine {
 
     private func rebuildConnections(slot: Int, name: String, local: SocketAddress) {
         guard let router = peers.first else { return }
-        router.connections.removeAll { $0.slot == slot }
-        for (i, endpoint) in routerEndpoints.enumerated() where endpoint.address.isIPv6 == local.address.isIPv6 {
-            let pathID = UInt16(truncatingIfNeeded: slot) << 8 | UInt16(truncatingIfNeeded: i)
+        // Connections that still make sense keep their path id, state and counters: a DNS answer in another
+        // order, or one more endpoint, must not reset every path.
+        router.connections.removeAll {
+            $0.slot == slot && ($0.local != local || (!routerEndpoints.contains($0.remote) && $0.pathID & 0xff != 0xff))
+        }
+        for endpoint in routerEndpoints where endpoint.address.isIPv6 == local.address.isIPv6 {
+            guard !router.connections.contains(where: { $0.slot == slot && $0.remote == endpoint }) else { continue }
+            var pathID = UInt16(truncatingIfNeeded: slot) << 8
+            while router.connections.contains(where: { $0.pathID == pathID }) && pathID & 0xff < 0xfe { pathID &+= 1 }
             router.connections.append(Connection(slot: slot, linkName: name, local: local, remote: endpoint, pathID: pathID))
         }
     }

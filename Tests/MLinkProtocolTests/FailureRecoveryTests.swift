@@ -118,6 +118,27 @@ final class FailureRecoveryTests: XCTestCase {
         XCTAssertEqual(losses, [0, 0], "lossless wires, yet a loss estimate")
     }
 
+    /// Re-resolved router endpoints in another order (round-robin DNS) change nothing; one endpoint more adds
+    /// its paths and leaves the others' path ids, states and counters alone.
+    func testEndpointsInAnotherOrderKeepEveryConnection() throws {
+        let net = Seed.establishedNetwork()
+        let before = net.routerPeer(of: Seed.vm0).connections
+        net.vm0.setRouterEndpoints([Seed.routerSlots[1]!, Seed.routerSlots[0]!])
+        let after = net.routerPeer(of: Seed.vm0).connections
+        XCTAssertEqual(after.map(\.pathID).sorted(), before.map(\.pathID).sorted())
+        XCTAssertEqual(after.filter { $0.state == .up }.count, 2)
+        net.vm0.setRouterEndpoints([Seed.routerSlots[1]!, Seed.routerSlots[0]!, Fixture.socket("192.168.0.4:7000")])
+        let grown = net.routerPeer(of: Seed.vm0).connections
+        XCTAssertEqual(grown.count, 6, "2 links x 3 endpoints")
+        let path0 = try XCTUnwrap(grown.first { $0.pathID == 0x0000 })
+        XCTAssertEqual(path0.state, .up)
+        XCTAssertEqual(path0.remote, Seed.routerSlots[0]!)
+        XCTAssertEqual(Set(grown.map(\.pathID)).count, 6, "path ids stay unique")
+        net.stream(from: Seed.vm0, source: Seed.vm0Address, destination: Seed.vm2Address, sequences: 0..<10)
+        net.advance(by: 50 * Time.millisecond)
+        XCTAssertEqual(net.nodes[Seed.vm2].deliveredSequences, Array(0..<10))
+    }
+
     func testARouterForgetsLearnedConnectionsAfterLongSilence() {
         let net = Seed.establishedNetwork()
         net.wire(1).isCut = true
