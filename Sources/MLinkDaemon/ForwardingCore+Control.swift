@@ -86,7 +86,6 @@ extension ForwardingCore {
             "drops": ["malformed": drops.malformed, "unknown_session": drops.unknownSession,
                       "unauthenticated": drops.unauthenticated, "unknown_key": drops.unknownKey,
                       "no_route": drops.noRoute, "rate_limited": drops.rateLimited, "oversized": statistics.oversized,
-                      "staged": engine.stagedDrops,
                       "tun_write": statistics.tunWriteDrops],
             "tun": ["rx_packets": statistics.tunReadPackets, "tx_packets": statistics.tunWritePackets],
             "peers": peers,

@@ -237,10 +237,6 @@ public final class ForwardingCore {
     @inline(__always)
     func transmit(_ packet: UnsafeRawPointer, length: Int, to peer: Int, now: UInt64) {
         let copies = min(engine.planTransmission(to: peer, now: now), ForwardingCore.copyCapacity)
-        if copies == 0 {
-            engine.stage(packet, length: length, now: now)  // a host waiting for its handshake keeps it
-            return
-        }
         for copy in 0..<copies {
             let message = copyBuffers + copy * ForwardingCore.bufferSize
             (message + WireFormat.transportHeaderSize).copyMemory(from: packet, byteCount: length)
@@ -288,9 +284,6 @@ public final class ForwardingCore {
                 case .none:
                     break
                 }
-            }
-            if engine.hasStagedReady {
-                engine.sendStaged(now: now) { packet, length in transmit(packet, length: length, to: 0, now: now) }
             }
             if count < batch.capacity { return }
         }

@@ -36,10 +36,6 @@ public final class TunnelEngine {
     private var routerEndpoints: [SocketAddress] = []
     var localLinks: [Int: (name: String, local: SocketAddress)] = [:]
 
-    /// Host: packets waiting for the first session (see `stage`).
-    var staged = StagedPackets()
-    private var drainingStaged = false
-
     /// Copies planned by the last `planTransmission`: indices into the peer's connections.
     public private(set) var plan: [Int]
     /// The counter `planTransmission` assigned: every copy of the packet carries it.
@@ -104,10 +100,7 @@ public final class TunnelEngine {
         for (index, peer) in peers.enumerated() { peerByKey[peer.publicKey] = index }
     }
 
-    deinit {
-        replyBuffer.deallocate()
-        staged.deallocate()
-    }
+    deinit { replyBuffer.deallocate() }
 
     /// The X25519 public key of a private key (what `pubkey` prints and peers list).
     public static func publicKey(for privateKey: Key32) -> Key32 {
@@ -196,36 +189,6 @@ public final class TunnelEngine {
         plannedSession = peer.session!.localIndex
         return plan.count
     }
-
-    // MARK: Packets waiting for a session (host)
-
-    /// Keeps a packet for the router that `planTransmission` could not plan because no session exists yet
-    /// (a handshake is running); `sendStaged` hands it back once one does. False when it was not kept: on a
-    /// router, with a session, or with the ring full.
-    @discardableResult
-    public func stage(_ packet: UnsafeRawPointer, length: Int, now: UInt64) -> Bool {
-        guard !configuration.isRouter, !drainingStaged, let router = peers.first, router.session == nil else {
-            return false
-        }
-        return staged.append(packet, length: length, now: now)
-    }
-
-    /// True when staged packets can go out now (the session is up and a connection has been heard).
-    public var hasStagedReady: Bool {
-        guard staged.count > 0, let router = peers.first, router.session != nil else { return false }
-        return router.connections.contains { $0.lastReceived != 0 }
-    }
-
-    /// Hands the staged packets (not older than the maximum copy age) to `send`, which transmits each like a
-    /// packet just read from the TUN device (plan, seal, send).
-    public func sendStaged(now: UInt64, _ send: (UnsafeRawPointer, Int) -> Void) {
-        drainingStaged = true
-        staged.drain(now: now, maximumAge: configuration.maximumCopyAge, send)
-        drainingStaged = false
-    }
-
-    /// Packets dropped from the staging ring (full, too large, or too old when the session came).
-    public var stagedDrops: UInt64 { staged.dropped }
 
     /// Up beats degraded beats the rest; then the lower smoothed RTT; then the more recently heard.
     @inline(__always)

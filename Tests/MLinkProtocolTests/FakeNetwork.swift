@@ -170,7 +170,6 @@ final class FakeNetwork {
             peerIndex = p
         }
         let copies = engine.planTransmission(to: peerIndex, now: now)
-        if copies == 0 { packet.withUnsafeBytes { _ = engine.stage($0.baseAddress!, length: $0.count, now: now) } }
         for copy in 0..<copies {
             var buffer = [UInt8](repeating: 0xee, count: WireFormat.transportHeaderSize + packet.count + WireFormat.tagSize)
             buffer.replaceSubrange(WireFormat.transportHeaderSize..<(WireFormat.transportHeaderSize + packet.count), with: packet)
@@ -194,11 +193,6 @@ final class FakeNetwork {
             node.engine.receive($0.baseAddress!, length: length, slot: event.toSlot, source: event.datagram.source, now: now)
         }
         verdicts.append((event.toNode, verdict))
-        if node.engine.hasStagedReady {
-            node.engine.sendStaged(now: now) { packet, length in
-                transmit(from: event.toNode, packet: Array(UnsafeRawBufferPointer(start: packet, count: length)), peer: 0)
-            }
-        }
         switch verdict {
         case .reply(let replyLength):
             let reply = Array(UnsafeRawBufferPointer(start: node.engine.replyBuffer, count: replyLength))

@@ -217,46 +217,6 @@ final class SessionSetupTests: XCTestCase {
         XCTAssertNotNil(net.routerPeer(of: Seed.vm0).pending, "still waiting for the real response")
     }
 
-    /// Packets a host sends while its first handshake is still running are kept and go out, in order, as soon
-    /// as the session is up; none is lost for the round trip the handshake takes.
-    func testPacketsSentBeforeTheFirstHandshakeAreDeliveredWhenItCompletes() {
-        let net = Seed.network()
-        for lan: UInt8 in 0...3 { net.wire(lan).latency = 20 * Time.millisecond }
-        net.advance(by: 10 * Time.millisecond)  // the first tick: initiations out, no response for 40 ms
-        XCTAssertNil(net.routerPeer(of: Seed.vm0).session)
-        for sequence in 0..<5 as Range<UInt64> {
-            net.transmit(from: Seed.vm0, packet: Fixture.ipv4Packet(source: Seed.vm0Address, destination: Seed.routerAddress,
-                                                                   sequence: sequence))
-        }
-        XCTAssertEqual(net.vm0.staged.count, 5)
-        net.advance(by: 200 * Time.millisecond)
-        XCTAssertEqual(net.nodes[Seed.router].deliveredSequences, [0, 1, 2, 3, 4])
-        XCTAssertEqual(net.vm0.staged.count, 0)
-        XCTAssertEqual(net.vm0.stagedDrops, 0)
-    }
-
-    /// Staging is bounded (32 packets) and never holds stale packets: what waited longer than the maximum copy
-    /// age is dropped and counted when the session finally comes.
-    func testStagingIsBoundedAndDropsStalePackets() {
-        let net = Seed.network()
-        net.wire(0).isCut = true
-        net.wire(1).isCut = true
-        net.advance(by: 10 * Time.millisecond)
-        for sequence in 0..<40 as Range<UInt64> {
-            net.transmit(from: Seed.vm0, packet: Fixture.ipv4Packet(source: Seed.vm0Address, destination: Seed.routerAddress,
-                                                                   sequence: sequence))
-        }
-        XCTAssertEqual(net.vm0.staged.count, 32)
-        XCTAssertEqual(net.vm0.stagedDrops, 8)
-        net.advance(by: 3 * Time.second)
-        net.wire(0).isCut = false
-        net.wire(1).isCut = false
-        net.advance(by: 500 * Time.millisecond)
-        XCTAssertNotNil(net.routerPeer(of: Seed.vm0).session)
-        XCTAssertEqual(net.nodes[Seed.router].deliveredSequences, [], "older than the maximum copy age")
-        XCTAssertEqual(net.vm0.stagedDrops, 40)
-    }
-
     /// Rekeying every 2 s while a stream flows: no packet lost, no duplicate, several sessions used.
     func testRekeyUnderTrafficLosesNothing() {
         let net = Seed.establishedNetwork()
