@@ -150,6 +150,8 @@ public final class SourceRouting {
         return [
             "[#] ip \(family)route add \(entry.address.masked) dev \(entry.linkName) src \(address) \(tags)",
             "[#] ip \(family)route add default via \(entry.gateway) dev \(entry.linkName) \(tags)",
+            "[#] ip \(family)rule add from \(address) lookup main suppress_prefixlength 0 "
+                + "priority \(settings.rulePriority) proto \(settings.routeProtocol)",
             "[#] ip \(family)rule add from \(address) lookup \(entry.table) priority \(settings.rulePriority) "
                 + "proto \(settings.routeProtocol)",
         ]
@@ -177,17 +179,33 @@ public final class SourceRouting {
                     protocolNumber: settings.routeProtocol)
     }
 
+    /// The rule just before it: traffic from the link's address that the main table routes more specifically
+    /// than by its default route keeps doing so (wg-quick's suppress_prefixlength rule). Only what would leave
+    /// by main's default route (mlink's pinned sockets to the router, and anything else without a better
+    /// route) falls through to the link's own table, so `ssh 10.1.1.1` from that address still follows main.
+    private func suppressRule(of entry: Entry) -> Rule {
+        let host = IPNetwork(address: entry.address.address, prefixLength: entry.address.address.bitWidth)!
+        return Rule(source: host, table: SourceRouting.mainTable, priority: settings.rulePriority,
+                    protocolNumber: settings.routeProtocol, suppressPrefixLength: 0)
+    }
+
+    /// RT_TABLE_MAIN.
+    static let mainTable: UInt32 = 254
+
     /// Installs one entry: routes first, then the rule that makes them matter. Already-present pieces (left by a
     /// core that crashed) are adopted.
     private func install(_ entry: Entry) -> Bool {
         do {
             for route in routes(of: entry) { try tolerateExisting { try netlink.addRoute(route) } }
+            // Same priority: the kernel keeps insertion order, so the suppress rule is consulted first.
+            try tolerateExisting { try netlink.addRule(suppressRule(of: entry)) }
             try tolerateExisting { try netlink.addRule(rule(of: entry)) }
             log.info("source routing: \(entry.linkName): from \(entry.address.address) lookup \(entry.table) "
                      + "(default via \(entry.gateway))")
             return true
         } catch {
             log.warning("source routing: \(entry.linkName): \(error)")
+            try? netlink.deleteRule(suppressRule(of: entry))
             for route in routes(of: entry) { try? netlink.deleteRoute(route) }
             return false
         }
@@ -196,6 +214,7 @@ public final class SourceRouting {
     /// Removes one entry: the rule first, so no lookup lands in a half-empty table.
     private func remove(_ entry: Entry) {
         try? netlink.deleteRule(rule(of: entry))
+        try? netlink.deleteRule(suppressRule(of: entry))
         for route in routes(of: entry).reversed() { try? netlink.deleteRoute(route) }
         log.info("source routing: \(entry.linkName): removed table \(entry.table)")
     }
@@ -208,7 +227,8 @@ public final class SourceRouting {
     /// an `ip` command: what `down` and a failed `up` do, whether the core ended cleanly or not.
     static func sweep(_ settings: Profile.RoutingSettings, netlink: RouteNetlink, echo: (String) -> Void) {
         for rule in (try? netlink.rules()) ?? [] where rule.protocolNumber == settings.routeProtocol
-            && rule.priority == settings.rulePriority && settings.tables.contains(rule.table) {
+            && rule.priority == settings.rulePriority
+            && (settings.tables.contains(rule.table) || (rule.table == mainTable && rule.suppressPrefixLength == 0)) {
             let family = rule.isIPv6 ? "-6 " : ""
             echo("[#] ip \(family)rule del from \(rule.source.map { "\($0)" } ?? "all") table \(rule.table) "
                  + "priority \(rule.priority)")

@@ -125,7 +125,8 @@ extension NetlinkMessages {
         return Rule(isIPv6: isIPv6, source: source,
                     table: attributes.uint32(Int(FRA_TABLE)) ?? UInt32(header.table),
                     priority: attributes.uint32(Int(FRA_PRIORITY)) ?? 0,
-                    protocolNumber: attributes.uint8(Int(FRA_PROTOCOL)) ?? 0)
+                    protocolNumber: attributes.uint8(Int(FRA_PROTOCOL)) ?? 0,
+                    suppressPrefixLength: attributes.uint32(Int(FRA_SUPPRESS_PREFIXLEN)).flatMap { $0 == UInt32.max ? nil : $0 })
     }
 
     // MARK: Notifications

@@ -196,6 +196,7 @@ extension NetlinkMessages {
             if includeProtocol && rule.protocolNumber != 0 {
                 mnl_attr_put_u8(message, UInt16(FRA_PROTOCOL), rule.protocolNumber)
             }
+            if let suppress = rule.suppressPrefixLength { putUInt32(suppress, type: Int(FRA_SUPPRESS_PREFIXLEN), into: message) }
         }
     }
 }

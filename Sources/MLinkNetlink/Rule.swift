@@ -17,20 +17,25 @@ public struct Rule: Equatable, Sendable {
     public var priority: UInt32
     /// Who installed the rule (FRA_PROTOCOL); 0 means unspecified.
     public var protocolNumber: UInt8
+    /// `suppress_prefixlength N` (FRA_SUPPRESS_PREFIXLEN): ignore routes of the table with a prefix of N bits or
+    /// fewer. `lookup main suppress_prefixlength 0` uses main for everything but its default route.
+    public var suppressPrefixLength: UInt32?
 
     /// A rule from its fields.
     public init(isIPv6: Bool, source: IPNetwork?, table: UInt32, priority: UInt32,
-                protocolNumber: UInt8 = RouteProtocol.mlink) {
+                protocolNumber: UInt8 = RouteProtocol.mlink, suppressPrefixLength: UInt32? = nil) {
         self.isIPv6 = isIPv6
         self.source = source
         self.table = table
         self.priority = priority
         self.protocolNumber = protocolNumber
+        self.suppressPrefixLength = suppressPrefixLength
     }
 
     /// A rule for traffic from `source`, in the source's family.
-    public init(source: IPNetwork, table: UInt32, priority: UInt32, protocolNumber: UInt8 = RouteProtocol.mlink) {
+    public init(source: IPNetwork, table: UInt32, priority: UInt32, protocolNumber: UInt8 = RouteProtocol.mlink,
+                suppressPrefixLength: UInt32? = nil) {
         self.init(isIPv6: source.address.isIPv6, source: source, table: table, priority: priority,
-                  protocolNumber: protocolNumber)
+                  protocolNumber: protocolNumber, suppressPrefixLength: suppressPrefixLength)
     }
 }

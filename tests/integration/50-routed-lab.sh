@@ -113,8 +113,8 @@ verify_clean "down"
 
 # A core killed with SIGKILL cannot clean up: `down` removes its tables and rules.
 host "$MLINK" up "$TMP/rth.yaml" 2>"$TMP/up-h2.err" || { cat "$TMP/up-h2.err"; fail "host up again"; }
-for _ in $(seq 1 20); do [ "$(ip -n $H rule show | grep -c 'from 10.[12].0.2')" = 2 ] && break; sleep 0.1; done
-[ "$(ip -n $H rule show | grep -c 'from 10.[12].0.2')" = 2 ] || fail "rules not back after the second up"
+for _ in $(seq 1 20); do [ "$(ip -n $H rule show | grep 'from 10.[12].0.2' | grep -c 'lookup 1090')" = 2 ] && break; sleep 0.1; done
+[ "$(ip -n $H rule show | grep 'from 10.[12].0.2' | grep -c 'lookup 1090')" = 2 ] || fail "rules not back after the second up"
 kill -9 "$(json_query "d['pid']" <"$TMP/run-h/ml-rth.state")"
 sleep 0.2
 host "$MLINK" down ml-rth 2>"$TMP/down-h2.err" || { cat "$TMP/down-h2.err"; fail "down after SIGKILL"; }
