@@ -4,8 +4,10 @@
 # 1. delay: 20 ms on a->b only, ping at 1000 packets/s (3000 echoes, 100 in flight): the mean RTT must be
 #    within 0.5 ms of 20 ms (the kernel path and the b->a relay hop add ~0.1 ms).
 # 1b. jitter: 20 ms +- 5 ms (normal, the default smooth curve with a knot every 20 ms), same ping: mean RTT
-#    within 0.5 ms of 20 ms, standard deviation (ping's mdev) within 15% of 5 ms (about 150 independent knots in
-#    3 s: the estimate's own error is ~6%).
+#    within 1.5 ms of 20 ms and standard deviation (ping's mdev) within 15% of 5 ms. About 150 independent knots
+#    in 3 s: the mean of the curve itself has a standard error of 5/sqrt(150) = 0.41 ms, so 1.5 ms is 3.29 sigma
+#    plus the ~0.15 ms path overhead (a 0.5 ms bound here failed about one run in four under load); the mdev
+#    estimate's own error is ~6%. The 0.5 ms accuracy of the delay itself is check 1.
 # 2. random loss: 10% on a->b, 3000 echoes: the loss must lie in 10% +- 3.29 sigma (99.9% binomial interval,
 #    sigma = sqrt(0.1*0.9/3000) = 0.55 points: [8.2%, 11.8%]).
 # 3. Gilbert-Elliott: ge=1%/20% (mean loss 1/21 = 4.8%, mean burst 5 packets), 3000 echoes: loss within 3.29
@@ -44,8 +46,8 @@ check "$elapsed <= 3600" || fail "ping ran at less than ~1000 packets/s ($tx in 
 setn jitter=5ms --from a
 x ping -l 100 -i 0.001 -c 3000 -q 192.168.100.2 >"$TMP/jitter.txt" 2>&1
 read -r avg mdev < <(sed -nE 's|.*= [0-9.]+/([0-9.]+)/[0-9.]+/([0-9.]+) ms.*|\1 \2|p' "$TMP/jitter.txt")
-note "jitter 5 ms (normal): mean RTT $avg ms, mdev $mdev ms (bounds: 20 +- 0.5, 5 +- 0.75)"
-check "abs($avg - 20) <= 0.5 and abs($mdev - 5) <= 0.75" || fail "jitter: mean $avg ms, mdev $mdev ms"
+note "jitter 5 ms (normal): mean RTT $avg ms, mdev $mdev ms (bounds: 20 +- 1.5, 5 +- 0.75)"
+check "abs($avg - 20) <= 1.5 and abs($mdev - 5) <= 0.75" || fail "jitter: mean $avg ms, mdev $mdev ms"
 
 setn delay=0 jitter=0 loss=10% --from a
 x ping -l 100 -i 0.001 -c 3000 -q 192.168.100.2 >"$TMP/loss.txt" 2>&1
