@@ -2,6 +2,7 @@ import CMLinkLabShims
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import MLinkTypes
 #endif
 
 /// The link emulator of one net: a process in the lab's wire namespace bridging the net's two inner veth

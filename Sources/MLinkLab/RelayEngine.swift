@@ -1,4 +1,5 @@
 import Foundation
+import MLinkTypes
 
 /// The emulator's decisions for one direction of a net, with no I/O: given a frame's arrival time and size,
 /// drop it or say when it leaves. The relay process feeds it; tests drive it with a fake clock.
@@ -127,24 +128,6 @@ struct DirectionEngine {
         guard elapsed >= 0 else { return false }
         return elapsed.truncatingRemainder(dividingBy: flap.period) < flap.down
     }
-}
-
-/// A small, fast, seedable random generator (SplitMix64), so that a run of the emulator can be repeated.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 }
 
 /// A min-heap of frames waiting to leave: (due time, arrival order, buffer slot). Ties leave in arrival order.

@@ -1,3 +1,4 @@
+import MLinkTypes
 import XCTest
 @testable import MLinkConfig
 
@@ -8,22 +9,10 @@ import XCTest
 final class ProfileFuzzTests: XCTestCase {
     static let iterations = 3000
 
-    /// SplitMix64: tiny, seedable and good enough to pick mutations.
-    private struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     private static let interesting = Array(":-[]{},&*!|>'\"#%@` \t\n0123456789abz/.=~\u{00}".utf8) + [0xC3, 0xFF]
 
     func testMutatedExamplesFailOnlyWithProfileErrors() throws {
-        var random = SeededGenerator(state: 0x6D6C_696E_6B)
+        var random = SplitMix64(seed: 0x6D6C_696E_6B)
         let seeds = try ["vm0", "vm1", "vm2"].map {
             Array(try String(contentsOfFile: "\(FixturePaths.examples)/\($0).yaml", encoding: .utf8).utf8)
         }

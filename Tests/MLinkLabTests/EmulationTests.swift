@@ -1,3 +1,4 @@
+import MLinkTypes
 import XCTest
 @testable import MLinkLab
 
