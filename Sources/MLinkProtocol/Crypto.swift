@@ -237,11 +237,16 @@ enum Crypto {
     static func verifyKeyedHash(key: Key32, data: UnsafeRawPointer, length: Int, mac: UnsafeRawPointer) -> Bool {
         withUnsafeTemporaryAllocation(byteCount: 16, alignment: 16) { scratch -> Bool in
             let out = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            withUnsafeBytes(of: key) { k in
-                _ = crypto_generichash_blake2b(out, 16, data.assumingMemoryBound(to: UInt8.self), UInt64(length),
-                                               k.bindMemory(to: UInt8.self).baseAddress!, 32)
-            }
+            keyedHash16(key: key, data: data, length: length, into: out)
             return crypto_verify_16(out, mac.assumingMemoryBound(to: UInt8.self)) == 0
+        }
+    }
+
+    /// Keyed BLAKE2b-128 of `length` bytes at `data`, written to the 16 bytes at `out` (one-shot, no state).
+    static func keyedHash16(key: Key32, data: UnsafeRawPointer, length: Int, into out: UnsafeMutablePointer<UInt8>) {
+        withUnsafeBytes(of: key) { k in
+            _ = crypto_generichash_blake2b(out, 16, data.assumingMemoryBound(to: UInt8.self), UInt64(length),
+                                           k.bindMemory(to: UInt8.self).baseAddress!, 32)
         }
     }
 

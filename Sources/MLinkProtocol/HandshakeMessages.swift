@@ -30,8 +30,9 @@ enum HandshakeMessages {
 
     /// mac1 of an initiation (keyed BLAKE2b-128 over bytes 4..<116).
     static func mac1(key: Key32, initiation: UnsafeRawPointer) -> [UInt8] {
-        let covered = [UInt8](UnsafeRawBufferPointer(start: initiation + mac1Covered.lowerBound, count: mac1Covered.count))
-        return Crypto.hash(covered, length: mac1Length, key: key.bytes)
+        var mac = [UInt8](repeating: 0, count: mac1Length)
+        Crypto.keyedHash16(key: key, data: initiation + mac1Covered.lowerBound, length: mac1Covered.count, into: &mac)
+        return mac
     }
 
     /// True when an initiation's mac1 is right; allocation-free.
