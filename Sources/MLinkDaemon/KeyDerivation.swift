@@ -1,4 +1,5 @@
 import CSodium
+import MLinkProtocol
 import MLinkTypes
 
 /// X25519 key operations over libsodium.
@@ -6,11 +7,9 @@ public enum KeyDerivation {
     /// Errors from libsodium.
     public enum Failure: Error, CustomStringConvertible {
         case sodiumUnavailable
-        case invalidKey
         public var description: String {
             switch self {
             case .sodiumUnavailable: return "libsodium failed to initialise"
-            case .invalidKey: return "the private key does not give a valid public key"
             }
         }
     }
@@ -31,13 +30,9 @@ public enum KeyDerivation {
         return Key32(bytes: bytes)!
     }
 
-    /// The public key of `privateKey`. The corresponding C call is `crypto_scalarmult_base`.
+    /// The public key of `privateKey`: the protocol core's derivation, so `pubkey` and the engine cannot differ.
     public static func publicKey(for privateKey: Key32) throws -> Key32 {
         try prepare()
-        var secret = privateKey.bytes
-        defer { sodium_memzero(&secret, 32) }
-        var result = [UInt8](repeating: 0, count: 32)
-        guard crypto_scalarmult_base(&result, secret) == 0, let key = Key32(bytes: result) else { throw Failure.invalidKey }
-        return key
+        return TunnelEngine.publicKey(for: privateKey)
     }
 }
