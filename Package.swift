@@ -31,10 +31,17 @@ let package = Package(
         ]),
         .executableTarget(name: "mlink", dependencies: ["MLinkCLI"]),
         // Fuzz targets: corpus replayers in a normal build, libFuzzer binaries from scripts/fuzz.sh.
-        .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTypes", "CMLinkShims"]),
+        .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CMLinkShims"]),
         .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"]),
         // The protocol core's CPU cost per packet, without I/O (scripts/bench.sh).
-        .executableTarget(name: "mlink-bench-engine", dependencies: ["MLinkProtocol", "MLinkTypes"]),
+        // Counts heap allocations per thread; linked only into the engine benchmark, which pins zero allocations
+        // per packet in an optimized build (tests/integration/62-allocations.sh).
+        .target(name: "CAllocationCounter"),
+        .executableTarget(name: "mlink-bench-engine", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes",
+                                                                    "CAllocationCounter"]),
+        // An established host/router pair driven through the daemon's outbound call: shared by the protocol
+        // tests, the engine benchmark and the packet fuzz harness. Not shipped.
+        .target(name: "MLinkTestSupport", dependencies: ["MLinkProtocol", "MLinkTypes"]),
         .target(name: "CMLinkLabShims"),
         .target(name: "MLinkLab", dependencies: [
             "MLinkTypes", "CSodium", "CYAML", "CMLinkLabShims", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -46,7 +53,7 @@ let package = Package(
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
-        .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTypes", "CSodium"],
+        .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CSodium"],
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
         .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkTypes"]),
         .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig"]),

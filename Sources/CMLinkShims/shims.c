@@ -81,3 +81,22 @@ int mlink_pipe_cloexec(int fds[2]) {
 int mlink_spawn_setsid_flag(void) {
     return POSIX_SPAWN_SETSID;
 }
+
+int mlink_send_batch(int fd, const void *const *bufs, const size_t *lens, const struct sockaddr_storage *tos,
+                     const socklen_t *tolens, int count, struct mlink_batch_headers *h) {
+    struct mmsghdr *msgs = h->msgs;
+    struct iovec *iovs = h->iovs;
+    if (count > h->count) count = h->count;
+    for (int i = 0; i < count; i++) {
+        iovs[i].iov_base = (void *)bufs[i];
+        iovs[i].iov_len = lens[i];
+        memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+        msgs[i].msg_hdr.msg_name = (void *)&tos[i];
+        msgs[i].msg_hdr.msg_namelen = tolens[i];
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_len = 0;
+    }
+    int n = sendmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT);
+    return n < 0 ? -errno : n;
+}

@@ -22,7 +22,6 @@ public final class ForwardingCore {
     /// read degraded. 5 ms costs 200 wake-ups a second when idle.
     static let tickInterval: UInt64 = 5_000_000
     static let maximumSlots = 255
-    static let copyCapacity = 16
 
     let profile: Profile
     let tun: TunDevice
@@ -51,12 +50,23 @@ public final class ForwardingCore {
     /// The Prometheus endpoint (`metrics-listen`), if any (ForwardingCore+Metrics.swift).
     var metrics: MetricsServer?
 
-    // Preallocated hot-path memory.
-    let packetBuffer: UnsafeMutableRawPointer
-    let copyBuffers: UnsafeMutableRawPointer
+    // Preallocated data-path memory (DataPath.swift).
+    /// Inner packets read from the TUN device, with headroom and tailroom for sealing in place.
+    let packets: PacketBatch
+    /// Sealed datagrams waiting to be sent: the engine fills it, `flush` sends it.
+    let out: OutboundBatch
+    /// One sendmmsg's worth of one slot's datagrams, and for each the index into `out`.
+    let sender: DatagramSender
+    let senderEntries: UnsafeMutablePointer<Int>
+    /// Per datagram of `out`: already handed to a sendmmsg in this flush.
+    let flushed: UnsafeMutablePointer<Bool>
+    /// Datagrams read from a link with one recvmmsg.
     let batch: DatagramBatch
+    /// Where answers (handshake responses, probe replies) are addressed.
     var destination = sockaddr_storage()
     static let bufferSize = 65536 + WireFormat.transportOverhead
+    static let packetBatchSize = 32
+    static let outboundCapacity = 128
 
     /// One usable local address with its pinned socket.
     struct LinkSlot {
@@ -70,6 +80,8 @@ public final class ForwardingCore {
         var tunWritePackets: UInt64 = 0
         var tunWriteDrops: UInt64 = 0
         var oversized: UInt64 = 0
+        /// sendmmsg calls made for data, probes and initiations.
+        var sendCalls: UInt64 = 0
     }
 
     /// Builds the core for `profile` around an already configured TUN device.
@@ -87,8 +99,13 @@ public final class ForwardingCore {
         sourceRouting = SourceRouting(settings: profile.routing, netlink: netlink, log: log)
         resolver = EndpointResolver(endpoints: profile.router?.endpoints ?? [])
         control = try UnixSocket.listen(path: controlPath)
-        packetBuffer = .allocate(byteCount: ForwardingCore.bufferSize, alignment: 64)
-        copyBuffers = .allocate(byteCount: ForwardingCore.bufferSize * ForwardingCore.copyCapacity, alignment: 64)
+        packets = PacketBatch(capacity: ForwardingCore.packetBatchSize, packetCapacity: 65535 - WireFormat.transportOverhead)
+        out = OutboundBatch(capacity: ForwardingCore.outboundCapacity, bufferSize: ForwardingCore.bufferSize)
+        sender = DatagramSender(capacity: ForwardingCore.outboundCapacity)
+        senderEntries = .allocate(capacity: ForwardingCore.outboundCapacity)
+        senderEntries.initialize(repeating: 0, count: ForwardingCore.outboundCapacity)
+        flushed = .allocate(capacity: ForwardingCore.outboundCapacity)
+        flushed.initialize(repeating: false, count: ForwardingCore.outboundCapacity)
         batch = DatagramBatch(capacity: 32, bufferSize: ForwardingCore.bufferSize)
         try epoll.add(tun.descriptor.rawValue, token: Token.tun.rawValue)
         try epoll.add(control.rawValue, token: Token.control.rawValue)
@@ -112,8 +129,8 @@ public final class ForwardingCore {
     }
 
     deinit {
-        packetBuffer.deallocate()
-        copyBuffers.deallocate()
+        senderEntries.deallocate()
+        flushed.deallocate()
         Files.remove(controlPath)
     }
 
@@ -211,82 +228,8 @@ public final class ForwardingCore {
         dropReport.report(engine, now: now, log: log)
         runRoutingTimers(now: now)
         metrics?.expire(now: now, epoll: epoll)
-        for datagram in engine.tick(now: now) {
-            guard datagram.slot < slots.count, let entry = slots[datagram.slot] else { continue }
-            datagram.bytes.withUnsafeBytes { raw in
-                let length = datagram.destination.write(to: &destination)
-                _ = entry.socket.send(raw.baseAddress!, count: raw.count, to: &destination, destinationLength: length)
-            }
-        }
-    }
-
-    /// Reads packets from the TUN device (bounded per wake-up so the links get their turn) and sends them.
-    @inline(__always)
-    func drainTun() throws {
-        let headroom = WireFormat.transportHeaderSize
-        for _ in 0..<64 {
-            guard let length = try tun.readPacket(into: packetBuffer + headroom,
-                                                  capacity: ForwardingCore.bufferSize - WireFormat.transportOverhead) else { return }
-            statistics.tunReadPackets += 1
-            guard let peer = engine.peer(forOutbound: packetBuffer + headroom, length: length) else { continue }
-            transmit(packetBuffer + headroom, length: length, to: peer, now: MonotonicClock.now())
-        }
-    }
-
-    /// Sends one inner packet to `peer`: one sealed copy per planned connection.
-    @inline(__always)
-    func transmit(_ packet: UnsafeRawPointer, length: Int, to peer: Int, now: UInt64) {
-        let copies = min(engine.planTransmission(to: peer, now: now), ForwardingCore.copyCapacity)
-        for copy in 0..<copies {
-            let message = copyBuffers + copy * ForwardingCore.bufferSize
-            (message + WireFormat.transportHeaderSize).copyMemory(from: packet, byteCount: length)
-            let total = engine.sealCopy(to: peer, copy: copy, message: message, payloadLength: length, now: now)
-            let (slot, remote) = engine.destination(ofCopy: copy, peer: peer)
-            guard slot < slots.count, let entry = slots[slot] else {
-                engine.countSendDrop(ofCopy: copy, peer: peer)
-                continue
-            }
-            let addressLength = remote.write(to: &destination)
-            if entry.socket.send(message, count: total, to: &destination, destinationLength: addressLength) != .sent {
-                engine.countSendDrop(ofCopy: copy, peer: peer)
-            }
-        }
-    }
-
-    /// Reads a batch of datagrams from one link and acts on each.
-    @inline(__always)
-    func drainSocket(slot: Int) throws {
-        guard slot >= 0, slot < slots.count, let entry = slots[slot] else { return }
-        for _ in 0..<4 {
-            let count = try batch.receive(from: entry.socket)
-            if count == 0 { return }
-            let now = MonotonicClock.now()
-            for i in 0..<count {
-                let length = batch.lengths[i]
-                guard length <= ForwardingCore.bufferSize, let message = batch.buffers[i],
-                      let source = SocketAddress(storage: batch.sources + i) else {
-                    statistics.oversized += 1
-                    continue
-                }
-                let raw = UnsafeMutableRawPointer(message)
-                switch engine.receive(raw, length: length, slot: slot, source: source, now: now) {
-                case .deliver(let offset, let payloadLength):
-                    if (try? tun.writePacket(raw + offset, count: payloadLength)) == true {
-                        statistics.tunWritePackets += 1
-                    } else {
-                        statistics.tunWriteDrops += 1
-                    }
-                case .forward(let peer, let offset, let payloadLength):
-                    transmit(raw + offset, length: payloadLength, to: peer, now: now)
-                case .reply(let replyLength):
-                    let addressLength = source.write(to: &destination)
-                    _ = entry.socket.send(engine.replyBuffer, count: replyLength, to: &destination, destinationLength: addressLength)
-                case .none:
-                    break
-                }
-            }
-            if count < batch.capacity { return }
-        }
+        engine.tick(now: now, into: out)
+        flush()
     }
 
     func handleSignals() {

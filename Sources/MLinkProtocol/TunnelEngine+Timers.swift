@@ -1,7 +1,7 @@
 import MLinkTypes
 
-/// Timers: connection states, handshakes and probes. The daemon calls `tick` often (every few ms); it returns
-/// the control datagrams due now.
+/// Timers: connection states, handshakes and probes. The daemon calls `tick` often (every few ms); it writes the
+/// control datagrams due now into a preallocated batch.
 ///
 /// Connection states (thresholds in PROTOCOL.md section 6), from the silence since the last authentic packet
 /// on the path, with I = the path's probe interval and M = SRTT + 4 RTTVAR + max(10 ms, I/4) (the time a reply
@@ -14,10 +14,10 @@ import MLinkTypes
 /// In redundant mode nothing waits for these states: every copy goes out regardless. They order the choice of
 /// connection per link, and they are what `show` and the metrics report.
 extension TunnelEngine {
-    /// Advances timers. Returns the control datagrams to send now.
-    public func tick(now: UInt64) -> [OutgoingDatagram] {
-        var out: [OutgoingDatagram] = []
-        for peer in peers {
+    /// Advances timers and writes the control datagrams due now (probes, initiations) into `out`, which the caller
+    /// sends and hands to `completeTransmission`. A datagram that finds `out` full waits for the next tick.
+    public func tick(now: UInt64, into out: OutboundBatch) {
+        for (peerIndex, peer) in peers.enumerated() {
             updateStates(peer, now: now)
             if configuration.isRouter {
                 peer.connections.removeAll { now &- $0.lastReceived > configuration.forgetAfter }
@@ -37,24 +37,28 @@ extension TunnelEngine {
                 peer.pending = nil
             }
             let canProbe = peer.session.map { isUsable($0, now: now) } ?? false
+            let initiating = peer.pending != nil
             for c in peer.connections.indices where now &- peer.connections[c].lastProbe >= probeInterval(of: peer.connections[c]) {
+                let needed = (canProbe ? 1 : 0) + (initiating ? 1 : 0)
+                guard out.hasRoom(datagrams: needed, buffers: needed) else { return }
                 peer.connections[c].lastProbe = now
+                let slot = peer.connections[c].slot, remote = peer.connections[c].remote
                 if canProbe {
-                    var bytes = [UInt8](repeating: 0, count: WireFormat.transportOverhead + WireFormat.probePayloadSize)
-                    _ = bytes.withUnsafeMutableBytes { raw in
-                        writeProbe(kind: .request, echo: now, peer: peer, connection: c, into: raw.baseAddress!, now: now)
-                    }
+                    let buffer = out.takeBuffer()
+                    let length = writeProbe(kind: .request, echo: now, peer: peer, connection: c, into: buffer, now: now)
                     peer.connections[c].statistics.probesSent += 1
-                    out.append(OutgoingDatagram(slot: peer.connections[c].slot, destination: peer.connections[c].remote, bytes: bytes))
+                    out.append(buffer, length: length, slot: slot, destination: remote, peer: peerIndex, connection: c,
+                               pathID: peer.connections[c].pathID)
                 }
-                if var initiation = peer.pending?.message {
-                    initiation.withUnsafeMutableBytes { LE.put($0.baseAddress!, 2, peer.connections[c].pathID) }
-                    out.append(OutgoingDatagram(slot: peer.connections[c].slot, destination: peer.connections[c].remote,
-                                                bytes: initiation))
+                if let initiation = peer.pending?.message {
+                    let buffer = out.takeBuffer()
+                    initiation.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                    LE.put(buffer, 2, peer.connections[c].pathID)
+                    out.append(buffer, length: initiation.count, slot: slot, destination: remote, peer: peerIndex,
+                               connection: c, pathID: peer.connections[c].pathID)
                 }
             }
         }
-        return out
     }
 
     /// Moves each heard-from connection between up, degraded and down by its silence and recent loss.

@@ -5,15 +5,9 @@ import MLinkTypes
 /// It never touches a socket or a clock; the daemon passes `now` (monotonic nanoseconds) and performs the I/O the
 /// engine asks for. That is what lets two engines talk to each other in unit tests with a fake clock.
 ///
-/// Outbound pipeline (daemon + engine):
-///   1. TUN read into a buffer with 24 bytes of headroom.
-///   2. `peer(forOutbound:)` picks the peer by destination (host: the router; router: longest prefix).
-///   3. `planTransmission(to:now:)` assigns the packet's counter and chooses one connection per host-side link.
-///   4. For each planned copy the daemon copies the packet behind a fresh header and calls `sealCopy`, then sends
-///      it on that connection's socket. A link whose queue is full drops its copy alone.
-/// Inbound pipeline:
-///   1. Batched UDP read; 2. `receive(...)`: parse, find the session, authenticate, check the window, update the
-///   connection, then deliver to TUN, forward to another peer (router), or answer (handshake response, probe reply).
+/// Outbound, one call per batch: `encapsulate` (TunnelEngine+Outbound.swift) fills an `OutboundBatch`, the daemon
+/// sends it and hands it back to `completeTransmission`. Inbound, one call per datagram: `receive` returns a
+/// `Verdict`. The pipeline as a whole is written once, at the top of Sources/MLinkDaemon/DataPath.swift.
 public final class TunnelEngine {
     public internal(set) var configuration: EngineConfiguration
     /// The peers; index 0 is the router on a host.
@@ -36,12 +30,9 @@ public final class TunnelEngine {
     private var routerEndpoints: [SocketAddress] = []
     var localLinks: [Int: (name: String, local: SocketAddress)] = [:]
 
-    /// Copies planned by the last `planTransmission`: indices into the peer's connections.
-    public private(set) var plan: [Int]
-    /// The counter `planTransmission` assigned: every copy of the packet carries it.
-    private var plannedCounter: UInt64 = 0
-    /// The session it was taken from: sealing under another session's key would reuse that key's nonces.
-    private var plannedSession: UInt32 = 0
+    /// Scratch for the copies of the packet being encapsulated: indices into the peer's connections. Its capacity
+    /// is reserved once, so choosing copies never allocates.
+    var copyPlan: [Int]
     /// Where `receive` writes an answer (handshake response or probe reply) when it returns `.reply`.
     public let replyBuffer: UnsafeMutableRawPointer
     public static let replyCapacity = 160
@@ -57,10 +48,14 @@ public final class TunnelEngine {
         public var noRoute: UInt64 = 0
         /// Initiations refused by the per-source or global handshake rate limit.
         public var rateLimited: UInt64 = 0
+        /// Outbound inner packets too large for the batch buffers (larger than the interface MTU allows).
+        public var oversized: UInt64 = 0
         public init() {}
 
         /// Every drop counted here.
-        public var total: UInt64 { malformed + unknownSession + unauthenticated + unknownKey + noRoute + rateLimited }
+        public var total: UInt64 {
+            malformed + unknownSession + unauthenticated + unknownKey + noRoute + rateLimited + oversized
+        }
     }
 
     /// What to do with a received datagram.
@@ -75,13 +70,6 @@ public final class TunnelEngine {
         case none
     }
 
-    /// A control datagram produced by `tick` (initiations, probes): not on the data path.
-    public struct OutgoingDatagram: Equatable {
-        public var slot: Int
-        public var destination: SocketAddress
-        public var bytes: [UInt8]
-    }
-
     /// `wallClock` gives nanoseconds since the Unix epoch (timestamps of initiations); `random` session indices;
     /// `ephemeral` handshake keys. The defaults draw from libsodium's random source.
     public init(configuration: EngineConfiguration, wallClock: @escaping () -> UInt64,
@@ -94,8 +82,8 @@ public final class TunnelEngine {
         makeEphemeral = ephemeral ?? { Crypto.randomKey() }
         self.wallClock = wallClock
         mac1Key = HandshakeMessages.mac1Key(responder: configuration.publicKey)
-        plan = []
-        plan.reserveCapacity(64)
+        copyPlan = []
+        copyPlan.reserveCapacity(max(64, configuration.maximumConnectionsPerPeer))
         replyBuffer = UnsafeMutableRawPointer.allocate(byteCount: TunnelEngine.replyCapacity, alignment: 16)
         for (index, peer) in peers.enumerated() { peerByKey[peer.publicKey] = index }
     }
@@ -155,83 +143,6 @@ public final class TunnelEngine {
             return nil
         }
         return index
-    }
-
-    /// Assigns the next counter and fills `plan` with one connection per host-side link: the best working one.
-    /// Returns the number of copies (0: no session or no usable connection, counted).
-    @inline(__always)
-    public func planTransmission(to peerIndex: Int, now: UInt64) -> Int {
-        let peer = peers[peerIndex]
-        plan.removeAll(keepingCapacity: true)
-        guard let session = peer.session, isUsable(session, now: now) else {
-            peer.counters.noPath += 1
-            return 0
-        }
-        let isRouter = configuration.isRouter
-        let connections = peer.connections
-        for i in connections.indices where connections[i].lastReceived != 0 {
-            let group = connections[i].group(isRouter: isRouter)
-            var placed = false
-            for p in plan.indices where connections[plan[p]].group(isRouter: isRouter) == group {
-                if better(connections[i], than: connections[plan[p]]) { plan[p] = i }
-                placed = true
-                break
-            }
-            if !placed { plan.append(i) }
-        }
-        if plan.isEmpty {
-            peer.counters.noPath += 1
-            return 0
-        }
-        peer.counters.sent += 1
-        peer.session!.sendCounter += 1
-        plannedCounter = peer.session!.sendCounter
-        plannedSession = peer.session!.localIndex
-        return plan.count
-    }
-
-    /// Up beats degraded beats the rest; then the lower smoothed RTT; then the more recently heard.
-    @inline(__always)
-    private func better(_ a: Connection, than b: Connection) -> Bool {
-        let rankA = a.state == .up ? 2 : a.state == .degraded ? 1 : 0
-        let rankB = b.state == .up ? 2 : b.state == .degraded ? 1 : 0
-        if rankA != rankB { return rankA > rankB }
-        let ra = a.statistics.smoothedRTT, rb = b.statistics.smoothedRTT
-        if ra != 0 && rb != 0 && ra != rb { return ra < rb }
-        return a.lastReceived > b.lastReceived
-    }
-
-    /// Writes the header (and tag) for copy `copy` of the packet planned last, whose payload the caller already
-    /// placed at `message + 24`. Returns the datagram length. Every copy of one packet carries the same counter.
-    @inline(__always)
-    public func sealCopy(to peerIndex: Int, copy: Int, message: UnsafeMutableRawPointer, payloadLength: Int, now: UInt64) -> Int {
-        let peer = peers[peerIndex]
-        let c = plan[copy]
-        let counter = plannedCounter
-        assert(peer.session!.localIndex == plannedSession, "planned and sealed under different sessions")
-        let header = TransportHeader(type: .data, pathID: peer.connections[c].pathID,
-                                     receiverIndex: peer.session!.remoteIndex, counter: counter,
-                                     pathSequence: peer.connections[c].nextSequence)
-        header.write(to: message)
-        peer.session!.seal(header: message, payloadLength: payloadLength)
-        peer.connections[c].nextSequence &+= 1
-        peer.connections[c].lastSent = now
-        peer.connections[c].statistics.txPackets += 1
-        let length = payloadLength + WireFormat.transportOverhead
-        peer.connections[c].statistics.txBytes += UInt64(length)
-        return length
-    }
-
-    /// The socket slot and destination of planned copy `copy`.
-    @inline(__always)
-    public func destination(ofCopy copy: Int, peer peerIndex: Int) -> (slot: Int, remote: SocketAddress) {
-        let c = peers[peerIndex].connections[plan[copy]]
-        return (c.slot, c.remote)
-    }
-
-    /// Counts a copy the link could not take (queue full or refused).
-    public func countSendDrop(ofCopy copy: Int, peer peerIndex: Int) {
-        peers[peerIndex].connections[plan[copy]].statistics.sendDrops += 1
     }
 
     // MARK: Inbound

@@ -1,97 +1,107 @@
+import CAllocationCounter
 import Glibc
 import MLinkProtocol
+import MLinkTestSupport
 import MLinkTypes
 
-/// The protocol core's per-packet cost without any I/O: a host engine plans and seals copies of a 1400-byte
-/// packet, a router engine receives them (verify, window, decrypt, route). Prints packets per second and
-/// Gbit/s of inner traffic for one copy per packet and for two (two links: the second copy is a duplicate that
-/// is verified but not decrypted). `scripts/bench.sh` runs it next to the network benchmark, so the share of
-/// the tunnel's cost that is cryptography is visible.
+/// The protocol core's per-packet cost without any I/O: a host engine encapsulates batches of 1400-byte packets
+/// through the daemon's one outbound call, a router engine receives every copy (verify, window, decrypt, route).
+///
+///     mlink-bench-engine [PACKETS]        packets/s and Gbit/s of inner traffic, 1 link and 2 links
+///     mlink-bench-engine --links N PACKETS   one run (for callgrind: instructions per packet)
+///     mlink-bench-engine --check-allocations  exits 1 unless a steady stream over 2 links allocates nothing
+///
+/// With two links the second copy is a duplicate: verified, not decrypted. `scripts/bench.sh` runs it next to
+/// the network benchmark, so the share of the tunnel's cost that is the protocol core is visible.
 @main
 enum EngineBenchmark {
+    static let size = 1400
+
     static func main() {
-        let packets = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 300_000 : 300_000
-        for links in [1, 2] {
-            let (host, router, now) = establishedPair(links: links)
-            let size = 1400
-            let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65536, alignment: 64)
-            let copy = UnsafeMutableRawPointer.allocate(byteCount: 65536, alignment: 64)
-            defer { buffer.deallocate(); copy.deallocate() }
-            writeIPv4(into: buffer + WireFormat.transportHeaderSize, length: size)
-            var delivered = 0
-            let start = clock()
-            for i in 0..<packets {
-                let t = now + UInt64(i) * 1000
-                let copies = host.planTransmission(to: 0, now: t)
-                for c in 0..<copies {
-                    copy.copyMemory(from: buffer, byteCount: size + WireFormat.transportHeaderSize)
-                    let length = host.sealCopy(to: 0, copy: c, message: copy, payloadLength: size, now: t)
-                    let source = host.destination(ofCopy: c, peer: 0)
-                    let from = SocketAddress(address: IPAddress(ipv4: 0xC0A8_0002 + UInt32(source.slot) << 8), port: 40000)
-                    if case .deliver = router.receive(copy, length: length, slot: source.slot, source: from, now: t) {
-                        delivered += 1
-                    }
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "--check-allocations" {
+            exit(checkAllocations() ? 0 : 1)
+        }
+        if arguments.first == "--links", arguments.count == 3, let links = Int(arguments[1]), let packets = Int(arguments[2]) {
+            report(links: links, packets: packets)
+            return
+        }
+        let packets = arguments.first.flatMap { Int($0) } ?? 300_000
+        for links in [1, 2] { report(links: links, packets: packets) }
+    }
+
+    static func report(links: Int, packets: Int) {
+        let pair = EnginePair(links: links)
+        let stream = Stream(pair: pair)
+        let start = clock()
+        let delivered = stream.run(packets: packets)
+        let seconds = Double(clock() - start) / Double(CLOCKS_PER_SEC)
+        let rate = Double(packets) / seconds
+        print("engine, \(links) link\(links == 1 ? " " : "s"): \(packets) packets of \(size) B in "
+            + "\(round(seconds * 100) / 100) s CPU: \(Int(rate)) packets/s, "
+            + "\(round(rate * Double(size) * 8 / 1e7) / 100) Gbit/s inner, delivered \(delivered)")
+    }
+
+    /// Batches of 32 packets through `encapsulate`, every copy delivered to the router, the timers every 5 ms.
+    final class Stream {
+        let pair: EnginePair
+        let packets = PacketBatch(capacity: 32, packetCapacity: 1500)
+        let template = UnsafeMutableRawPointer.allocate(byteCount: EngineBenchmark.size, alignment: 64)
+        private var lastTick: UInt64 = 0
+
+        init(pair: EnginePair) {
+            self.pair = pair
+            EnginePair.writeIPv4(into: template, length: EngineBenchmark.size)
+        }
+
+        deinit { template.deallocate() }
+
+        /// Sends `count` packets (1 µs of fake time apart); returns how many the router delivered.
+        func run(packets count: Int) -> Int {
+            var delivered = 0, sent = 0
+            while sent < count {
+                packets.removeAll()
+                while !packets.isFull && sent + packets.count < count {
+                    packets.payload(at: packets.count).copyMemory(from: template, byteCount: EngineBenchmark.size)
+                    packets.append(length: EngineBenchmark.size)
+                }
+                pair.now += UInt64(packets.count) * 1000
+                var next = 0
+                while next < packets.count {
+                    next = pair.host.encapsulate(packets, from: next, into: pair.out, now: pair.now)
+                    delivered += pair.deliverFromHost()
+                }
+                sent += packets.count
+                if pair.now - lastTick >= 5_000_000 {
+                    lastTick = pair.now
+                    pair.host.tick(now: pair.now, into: pair.out)
+                    pair.deliverFromHost()
+                    pair.router.tick(now: pair.now, into: pair.out)
+                    pair.deliverFromRouter()
                 }
             }
-            let seconds = Double(clock() - start) / Double(CLOCKS_PER_SEC)
-            let rate = Double(packets) / seconds
-            let line = "engine, \(links) link\(links == 1 ? " " : "s"): \(packets) packets of \(size) B in "
-                + "\(round(seconds * 100) / 100) s CPU: \(Int(rate)) packets/s, "
-                + "\(round(rate * Double(size) * 8 / 1e7) / 100) Gbit/s inner, delivered \(delivered)"
-            print(line)
+            return delivered
         }
     }
 
-    /// A host with `links` links and a router, through a real handshake; returns the time to continue from.
-    static func establishedPair(links: Int) -> (TunnelEngine, TunnelEngine, UInt64) {
-        func key(_ n: UInt8) -> Key32 { Key32(bytes: [UInt8](repeating: n, count: 32))! }
-        var wall: UInt64 = 1_795_000_000_000_000_000
-        let clock = { () -> UInt64 in wall += 1_000; return wall }
-        let virtual = IPNetwork(address: IPAddress(ipv4: 0x0A4D_000A), prefixLength: 32)!
-        let router = TunnelEngine(configuration: EngineConfiguration(
-            isRouter: true, privateKey: key(1), virtualAddress: IPAddress(ipv4: 0x0A4D_0001),
-            peers: [PeerConfiguration(name: "h", publicKey: TunnelEngine.publicKey(for: key(2)), allowedIPs: [virtual])]),
-            wallClock: clock)
-        let host = TunnelEngine(configuration: EngineConfiguration(
-            isRouter: false, privateKey: key(2), virtualAddress: virtual.address,
-            peers: [PeerConfiguration(name: "r", publicKey: TunnelEngine.publicKey(for: key(1)), allowedIPs: [])]),
-            wallClock: clock)
-        var endpoints: [SocketAddress] = []
-        for link in 0..<links {
-            let base = UInt32(0xC0A8_0000) + UInt32(link) << 8
-            router.linkAdded(slot: link, name: "r\(link)", local: SocketAddress(address: IPAddress(ipv4: base + 3), port: 7000))
-            host.linkAdded(slot: link, name: "h\(link)", local: SocketAddress(address: IPAddress(ipv4: base + 2), port: 40000))
-            endpoints.append(SocketAddress(address: IPAddress(ipv4: base + 3), port: 7000))
+    /// Zero heap allocations per packet in steady state: 2 links, 100,000 packets after a warm-up of 10,000, with
+    /// the timers running. Checks first that the counter sees an allocation at all.
+    static func checkAllocations() -> Bool {
+        mlink_allocations_start()
+        let probe = [UInt8](repeating: 1, count: Int(clock() & 0x7f) + 64)
+        let seen = mlink_allocations_stop()
+        guard seen >= 1, probe.count >= 64 else {
+            print("allocation counter broken: an array allocation was not counted")
+            return false
         }
-        host.setRouterEndpoints(endpoints)
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 16)
-        defer { buffer.deallocate() }
-        var now: UInt64 = 1_000_000_000
-        for _ in 0..<10 {
-            now += 100_000_000
-            for datagram in host.tick(now: now) {
-                // Only a link's own endpoint is reachable, as on separate wires.
-                guard datagram.destination.address.ipv4Value >> 8 & 0xff == UInt32(datagram.slot) else { continue }
-                let from = SocketAddress(address: IPAddress(ipv4: 0xC0A8_0002 + UInt32(datagram.slot) << 8), port: 40000)
-                datagram.bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-                if case .reply(let length) = router.receive(buffer, length: datagram.bytes.count, slot: datagram.slot,
-                                                            source: from, now: now) {
-                    buffer.copyMemory(from: router.replyBuffer, byteCount: length)
-                    _ = host.receive(buffer, length: length, slot: datagram.slot, source: datagram.destination, now: now)
-                }
-            }
-            _ = router.tick(now: now)
-        }
-        return (host, router, now)
-    }
-
-    /// An IPv4 header 10.77.0.10 -> 10.77.0.1 (the router's own address: delivered, not forwarded) and a payload.
-    static func writeIPv4(into p: UnsafeMutableRawPointer, length: Int) {
-        let bytes = p.assumingMemoryBound(to: UInt8.self)
-        for i in 0..<length { bytes[i] = UInt8(truncatingIfNeeded: i) }
-        bytes[0] = 0x45
-        bytes[2] = UInt8(length >> 8); bytes[3] = UInt8(length & 0xff)
-        bytes[9] = 17
-        for (i, b) in [10, 77, 0, 10, 10, 77, 0, 1].enumerated() { bytes[12 + i] = UInt8(b) }
+        let pair = EnginePair(links: 2)
+        let stream = Stream(pair: pair)
+        let warmUp = stream.run(packets: 10_000)
+        mlink_allocations_start()
+        let delivered = stream.run(packets: 100_000)
+        let allocations = mlink_allocations_stop()
+        let duplicates = pair.router.peers[0].counters.duplicates
+        print("allocations: \(allocations) for 100000 packets x 2 links (delivered \(delivered), duplicates \(duplicates))")
+        return warmUp == 10_000 && delivered == 100_000 && duplicates == 110_000 && allocations == 0
     }
 }

@@ -1,6 +1,7 @@
 import CMLinkShims
 import Glibc
 import MLinkProtocol
+import MLinkTestSupport
 import MLinkTypes
 
 // Fuzz target: every datagram the network can hand the protocol core, decrypted, routed or dropped.
@@ -15,78 +16,29 @@ import MLinkTypes
 // amplification), and nothing is ever forwarded from the host.
 
 final class PacketHarness {
-    let router: TunnelEngine
-    let host: TunnelEngine
-    var now: UInt64 = 1_000_000_000
+    /// The established pair (the router never rekeys, so a long run keeps one session).
+    let pair = EnginePair(links: 1, routerRekeyAfter: UInt64.max / 4)
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65536 + 64, alignment: 16)
-    let routerAddress = SocketAddress(address: IPAddress(ipv4: 0xC0A8_0003), port: 7000)
-    let hostAddress = SocketAddress(address: IPAddress(ipv4: 0xC0A8_0002), port: 40000)
-    /// Real datagrams of the established pair while it starts: the seed corpus.
-    var samples: [[UInt8]] = []
-    private var recording = true
-
-    init() {
-        func key(_ n: UInt8) -> Key32 { Key32(bytes: [UInt8](repeating: n, count: 32))! }
-        var wall: UInt64 = 1_795_000_000_000_000_000
-        let clock = { () -> UInt64 in wall += 1_000_000; return wall }
-        var counter: UInt32 = 0x1000
-        let random = { () -> UInt32 in counter += 1; return counter }
-        let hostKey = key(2), routerKey = key(1)
-        let virtual = IPNetwork(address: IPAddress(ipv4: 0x0A4D_000A), prefixLength: 32)!
-        var routerConfiguration = EngineConfiguration(
-            isRouter: true, privateKey: routerKey, virtualAddress: IPAddress(ipv4: 0x0A4D_0001),
-            peers: [PeerConfiguration(name: "host", publicKey: TunnelEngine.publicKey(for: hostKey), allowedIPs: [virtual])])
-        routerConfiguration.rekeyAfterTime = UInt64.max / 4
-        router = TunnelEngine(configuration: routerConfiguration, wallClock: clock, random: random, ephemeral: { key(3) })
-        let hostConfiguration = EngineConfiguration(
-            isRouter: false, privateKey: hostKey, virtualAddress: virtual.address,
-            peers: [PeerConfiguration(name: "router", publicKey: TunnelEngine.publicKey(for: routerKey), allowedIPs: [])])
-        host = TunnelEngine(configuration: hostConfiguration, wallClock: clock, random: random, ephemeral: { key(4) })
-        router.linkAdded(slot: 0, name: "r0", local: routerAddress)
-        host.linkAdded(slot: 0, name: "h0", local: hostAddress)
-        host.setRouterEndpoints([routerAddress])
-        for _ in 0..<20 { exchange() }
-        recording = false
-    }
-
-    /// One round of timers and deliveries between the two engines, recording what crossed.
-    func exchange() {
-        now += 50_000_000
-        for datagram in host.tick(now: now) {
-            if recording { samples.append(datagram.bytes) }
-            if case .reply(let length) = deliver(datagram.bytes, to: router, from: hostAddress) {
-                let reply = [UInt8](UnsafeRawBufferPointer(start: router.replyBuffer, count: length))
-                if recording { samples.append(reply) }
-                _ = deliver(reply, to: host, from: routerAddress)
-            }
-        }
-        _ = router.tick(now: now)
-    }
-
-    func deliver(_ bytes: [UInt8], to engine: TunnelEngine, from source: SocketAddress) -> TunnelEngine.Verdict {
-        bytes.withUnsafeBytes { raw in
-            if let base = raw.baseAddress { buffer.copyMemory(from: base, byteCount: raw.count) }
-        }
-        return engine.receive(buffer, length: bytes.count, slot: 0, source: source, now: now)
-    }
+    /// Real datagrams of the pair while it started: the seed corpus.
+    var samples: [[UInt8]] { pair.startupDatagrams }
 
     /// Feeds one input to both engines and checks the invariants.
     func run(_ input: UnsafeRawBufferPointer) {
         guard input.count <= 65535 else { return }
-        now += 1_000_000
-        for (engine, source) in [(router, hostAddress), (host, routerAddress)] {
+        pair.now += 1_000_000
+        for (engine, source) in [(pair.router, EnginePair.hostAddress(link: 0)), (pair.host, EnginePair.routerAddress(link: 0))] {
             if let base = input.baseAddress { buffer.copyMemory(from: base, byteCount: input.count) }
-            let verdict = engine.receive(buffer, length: input.count, slot: 0, source: source, now: now)
+            let verdict = engine.receive(buffer, length: input.count, slot: 0, source: source, now: pair.now)
             switch verdict {
             case .reply(let length):
                 precondition(length <= input.count, "amplification: \(input.count) bytes answered with \(length)")
             case .forward:
-                precondition(engine === router, "a host forwarded a packet")
+                precondition(engine === pair.router, "a host forwarded a packet")
             case .deliver, .none:
                 break
             }
         }
-        if now % 64_000_000 == 0 { exchange() }
+        if pair.now % 64_000_000 == 0 { pair.exchange() }
     }
 }
 

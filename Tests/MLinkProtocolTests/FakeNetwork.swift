@@ -1,3 +1,4 @@
+import MLinkTestSupport
 import MLinkTypes
 @testable import MLinkProtocol
 
@@ -78,6 +79,9 @@ final class FakeNetwork {
     private(set) var nodes: [Node] = []
     private(set) var wires: [UInt8: Wire] = [:]
     private var events: [Event] = []
+    /// The daemon's preallocated batches, shared by the nodes (one runs at a time).
+    let packets = PacketBatch(capacity: 1, packetCapacity: 65535 - WireFormat.transportOverhead)
+    let out = OutboundBatch(capacity: 256, bufferSize: 2048)
     private var eventOrder = 0
     /// Every datagram any node sent, carried or not (what a capture on the sender would see).
     private(set) var sent: [Datagram] = []
@@ -155,31 +159,37 @@ final class FakeNetwork {
         events.insert(event, at: position)
     }
 
-    /// The daemon's outbound path for one inner packet: route, plan, seal each copy, send it.
-    /// Returns the number of copies sent.
+    /// The daemon's outbound path for one inner packet: one `encapsulate` into the node's batch (a `PacketBatch`
+    /// read from TUN, or, for a router forwarding, the packet sealed in place), then every datagram of the batch
+    /// is sent and the batch completed. Returns the number of copies sent.
     @discardableResult
     func transmit(from node: Int, packet: [UInt8], peer: Int? = nil) -> Int {
         let engine = nodes[node].engine
-        let peerIndex: Int
+        guard !packet.isEmpty, packet.count <= packets.packetCapacity else { return 0 }
         if let peer {
-            peerIndex = peer
-        } else {
-            guard !packet.isEmpty, let p = packet.withUnsafeBytes({
-                engine.peer(forOutbound: $0.baseAddress!, length: $0.count)
-            }) else { return 0 }
-            peerIndex = p
-        }
-        let copies = engine.planTransmission(to: peerIndex, now: now)
-        for copy in 0..<copies {
-            var buffer = [UInt8](repeating: 0xee, count: WireFormat.transportHeaderSize + packet.count + WireFormat.tagSize)
+            var buffer = [UInt8](repeating: 0xee, count: WireFormat.transportOverhead + packet.count)
             buffer.replaceSubrange(WireFormat.transportHeaderSize..<(WireFormat.transportHeaderSize + packet.count), with: packet)
-            let length = buffer.withUnsafeMutableBytes {
-                engine.sealCopy(to: peerIndex, copy: copy, message: $0.baseAddress!, payloadLength: packet.count, now: now)
+            buffer.withUnsafeMutableBytes {
+                _ = engine.encapsulate($0.baseAddress! + WireFormat.transportHeaderSize, length: packet.count, to: peer,
+                                       inPlace: true, into: out, now: now)
             }
-            let (slot, remote) = engine.destination(ofCopy: copy, peer: peerIndex)
-            send(from: node, slot: slot, to: remote, bytes: Array(buffer[0..<length]))
+            return flush(from: node)
         }
-        return copies
+        packets.removeAll()
+        packet.withUnsafeBytes { packets.payload(at: 0).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        packets.append(length: packet.count)
+        _ = engine.encapsulate(packets, into: out, now: now)
+        return flush(from: node)
+    }
+
+    /// Sends what `node`'s engine put in the batch and completes it. Returns the number of datagrams.
+    private func flush(from node: Int) -> Int {
+        let count = out.count
+        for datagram in out.datagrams {
+            send(from: node, slot: datagram.slot, to: datagram.destination, bytes: datagram.bytes)
+        }
+        nodes[node].engine.completeTransmission(out)
+        return count
     }
 
     // MARK: Receiving
@@ -221,9 +231,8 @@ final class FakeNetwork {
                 now = nextTick
                 lastTick = nextTick
                 for n in nodes.indices {
-                    for datagram in nodes[n].engine.tick(now: now) {
-                        send(from: n, slot: datagram.slot, to: datagram.destination, bytes: datagram.bytes)
-                    }
+                    nodes[n].engine.tick(now: now, into: out)
+                    _ = flush(from: n)
                 }
             } else {
                 break

@@ -88,7 +88,7 @@ final class ProbeTests: XCTestCase {
         func plannedPaths() -> Set<UInt16> {
             let packet = Fixture.ipv4Packet(source: Seed.vm0Address, destination: "10.77.0.1", sequence: 1)
             let copies = net.transmit(from: 0, packet: packet)
-            return Set((0..<copies).map { peer.connections[host.plan[$0]].pathID })
+            return Set(net.sent.suffix(copies).map { $0.bytes.le16(2) })
         }
         XCTAssertEqual(plannedPaths(), [0x0001, 0x0102], "link 0 via the 4 ms path to .4, link 1 via its only path")
 

@@ -1,3 +1,4 @@
+import MLinkTestSupport
 import MLinkTypes
 import XCTest
 @testable import MLinkProtocol
@@ -252,8 +253,9 @@ final class SessionSetupTests: XCTestCase {
     static func initiation(from key: Key32) throws -> [UInt8] {
         let host = Seed.hostEngine(key: key, address: "10.77.0.99", links: [0: Fixture.socket("192.168.0.99:5555")],
                                    routerEndpoints: [Seed.routerSlots[0]!], indexBase: 0x7000_0000)
-        let out = host.tick(now: Time.second)
-        return try XCTUnwrap(out.first { $0.bytes.first == 1 }).bytes
+        let out = OutboundBatch(capacity: 16, bufferSize: 2048)
+        host.tick(now: Time.second, into: out)
+        return try XCTUnwrap(out.datagrams.first { $0.bytes.first == 1 }).bytes
     }
 
     private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {

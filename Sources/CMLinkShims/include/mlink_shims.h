@@ -38,4 +38,10 @@ int mlink_spawn_setsid_flag(void);
 /// so normal builds never need the symbol.
 int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
 
+/// Batch send: `count` datagrams, `bufs[i]` of `lens[i]` bytes to `tos[i]` (`tolens[i]` bytes), with one
+/// sendmmsg (MSG_DONTWAIT). Returns how many the kernel took (they are the first ones) or -errno when it took
+/// none; EINTR is returned as is, for the caller to retry.
+int mlink_send_batch(int fd, const void *const *bufs, const size_t *lens, const struct sockaddr_storage *tos,
+                     const socklen_t *tolens, int count, struct mlink_batch_headers *h);
+
 #endif

@@ -1,0 +1,188 @@
+import MLinkTypes
+
+/// Inner packets waiting to be sent, each in a buffer with room for a transport header in front and a tag behind.
+///
+/// The daemon reads TUN packets straight to `payload(at:)`; the engine then seals the last copy of each packet in
+/// place (the header goes into the headroom, the tag into the tailroom), so a packet that leaves on one link is
+/// never copied. Preallocated once; reused for every batch.
+public final class PacketBatch {
+    /// How many packets the batch holds.
+    public let capacity: Int
+    /// The largest inner packet a buffer takes.
+    public let packetCapacity: Int
+    /// Bytes per buffer: headroom + packet + tailroom, rounded to 64.
+    let stride: Int
+    private let storage: UnsafeMutableRawPointer
+    private let lengths: UnsafeMutablePointer<Int>
+    /// Packets in the batch; `append(length:)` adds one, `removeAll()` empties it.
+    public private(set) var count = 0
+
+    public init(capacity: Int, packetCapacity: Int) {
+        precondition(capacity > 0 && packetCapacity > 0)
+        self.capacity = capacity
+        self.packetCapacity = packetCapacity
+        stride = (WireFormat.transportOverhead + packetCapacity + 63) & ~63
+        storage = .allocate(byteCount: capacity * stride, alignment: 64)
+        lengths = .allocate(capacity: capacity)
+        lengths.initialize(repeating: 0, count: capacity)
+    }
+
+    deinit {
+        storage.deallocate()
+        lengths.deallocate()
+    }
+
+    /// True when no further packet fits.
+    public var isFull: Bool { count == capacity }
+
+    /// Where packet `index` starts (`packetCapacity` bytes are writable there). Write the next packet at
+    /// `payload(at: count)`, then `append(length:)`.
+    @inline(__always)
+    public func payload(at index: Int) -> UnsafeMutableRawPointer {
+        storage + index * stride + WireFormat.transportHeaderSize
+    }
+
+    /// The length of packet `index`.
+    @inline(__always)
+    public func length(at index: Int) -> Int { lengths[index] }
+
+    /// Takes the packet just written at `payload(at: count)`.
+    @inline(__always)
+    public func append(length: Int) {
+        precondition(count < capacity && length <= packetCapacity)
+        lengths[count] = length
+        count += 1
+    }
+
+    /// Empties the batch (the buffers stay).
+    @inline(__always)
+    public func removeAll() { count = 0 }
+}
+
+/// Datagrams the engine sealed and the daemon is to send: per datagram its bytes, the socket slot and the
+/// destination, plus which connection it belongs to, so one `completeTransmission` can count what the links
+/// refused.
+///
+/// A datagram's bytes live in the batch's own buffers, or in place in the caller's packet buffer (the last copy
+/// of a packet, sealed where it was read); either way they stay valid until the batch is emptied. Preallocated
+/// once: filling and sending it allocates nothing.
+public final class OutboundBatch {
+    /// How many datagrams the batch holds.
+    public let capacity: Int
+    /// The largest datagram a batch buffer holds (an inner packet of `bufferSize - transportOverhead` bytes).
+    public let bufferSize: Int
+    private let storage: UnsafeMutableRawPointer
+    private let bases: UnsafeMutablePointer<UnsafeMutableRawPointer>
+    private let lengths: UnsafeMutablePointer<Int>
+    private let slots: UnsafeMutablePointer<Int>
+    private let destinations: UnsafeMutablePointer<SocketAddress>
+    /// Attribution: peer index, connection index and path id (-1 for datagrams of no connection).
+    let peers: UnsafeMutablePointer<Int32>
+    let connections: UnsafeMutablePointer<Int32>
+    let pathIDs: UnsafeMutablePointer<UInt16>
+    private let failures: UnsafeMutablePointer<Bool>
+    /// Datagrams in the batch.
+    public private(set) var count = 0
+    /// Batch buffers in use (datagrams sealed in place use none).
+    private var buffersUsed = 0
+
+    public init(capacity: Int, bufferSize: Int) {
+        precondition(capacity > 0 && bufferSize >= WireFormat.transportOverhead + WireFormat.probePayloadSize)
+        self.capacity = capacity
+        self.bufferSize = (bufferSize + 63) & ~63
+        storage = .allocate(byteCount: capacity * self.bufferSize, alignment: 64)
+        bases = .allocate(capacity: capacity)
+        bases.initialize(repeating: storage, count: capacity)
+        lengths = .allocate(capacity: capacity)
+        lengths.initialize(repeating: 0, count: capacity)
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: 0, count: capacity)
+        destinations = .allocate(capacity: capacity)
+        destinations.initialize(repeating: SocketAddress(address: IPAddress(ipv4: 0), port: 0), count: capacity)
+        peers = .allocate(capacity: capacity)
+        peers.initialize(repeating: -1, count: capacity)
+        connections = .allocate(capacity: capacity)
+        connections.initialize(repeating: -1, count: capacity)
+        pathIDs = .allocate(capacity: capacity)
+        pathIDs.initialize(repeating: 0, count: capacity)
+        failures = .allocate(capacity: capacity)
+        failures.initialize(repeating: false, count: capacity)
+    }
+
+    deinit {
+        storage.deallocate()
+        bases.deallocate()
+        lengths.deallocate()
+        slots.deallocate()
+        destinations.deallocate()
+        peers.deallocate()
+        connections.deallocate()
+        pathIDs.deallocate()
+        failures.deallocate()
+    }
+
+    /// True when there is nothing to send.
+    public var isEmpty: Bool { count == 0 }
+
+    /// The bytes of datagram `index`.
+    @inline(__always)
+    public func bytes(at index: Int) -> UnsafeRawPointer { UnsafeRawPointer(bases[index]) }
+
+    /// The length of datagram `index`.
+    @inline(__always)
+    public func length(at index: Int) -> Int { lengths[index] }
+
+    /// The socket slot datagram `index` leaves on.
+    @inline(__always)
+    public func slot(at index: Int) -> Int { slots[index] }
+
+    /// Where datagram `index` goes.
+    @inline(__always)
+    public func destination(at index: Int) -> SocketAddress { destinations[index] }
+
+    /// Records that datagram `index` was not sent (queue full, refused): `completeTransmission` counts it.
+    @inline(__always)
+    public func markFailed(_ index: Int) { failures[index] = true }
+
+    /// True when datagram `index` was marked failed.
+    @inline(__always)
+    public func isFailed(_ index: Int) -> Bool { failures[index] }
+
+    /// Empties the batch. The engine's `completeTransmission` does this after counting failures.
+    @inline(__always)
+    public func removeAll() {
+        count = 0
+        buffersUsed = 0
+    }
+
+    // MARK: Filling (the engine)
+
+    /// Room for `datagrams` more datagrams, of which `buffers` need a batch buffer.
+    @inline(__always)
+    func hasRoom(datagrams: Int, buffers: Int) -> Bool {
+        count + datagrams <= capacity && buffersUsed + buffers <= capacity
+    }
+
+    /// The next free batch buffer, taken. Only after `hasRoom` said yes.
+    @inline(__always)
+    func takeBuffer() -> UnsafeMutableRawPointer {
+        let buffer = storage + buffersUsed * bufferSize
+        buffersUsed += 1
+        return buffer
+    }
+
+    /// Appends a datagram whose bytes are at `base`.
+    @inline(__always)
+    func append(_ base: UnsafeMutableRawPointer, length: Int, slot: Int, destination: SocketAddress,
+                peer: Int, connection: Int, pathID: UInt16) {
+        bases[count] = base
+        lengths[count] = length
+        slots[count] = slot
+        destinations[count] = destination
+        peers[count] = Int32(truncatingIfNeeded: peer)
+        connections[count] = Int32(truncatingIfNeeded: connection)
+        pathIDs[count] = pathID
+        failures[count] = false
+        count += 1
+    }
+}

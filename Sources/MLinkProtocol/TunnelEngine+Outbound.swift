@@ -1,0 +1,139 @@
+import MLinkTypes
+
+/// Outbound: one call takes inner packets and fills a batch of sealed datagrams; one call takes the send results.
+///
+/// The daemon reads TUN packets into a `PacketBatch`, calls `encapsulate(_:from:into:now:)`, sends every datagram of
+/// the `OutboundBatch` on its slot's socket, marks the ones the kernel refused, and calls `completeTransmission`.
+/// A router forwarding a received packet calls `encapsulate(_:length:to:inPlace:into:now:)` with the receive buffer.
+/// The pipeline as a whole is written once, at the top of Sources/MLinkDaemon/DataPath.swift.
+extension TunnelEngine {
+    /// Encapsulates the packets `packets[start...]`: routes each to its peer, chooses one connection per host-side
+    /// link, and seals one datagram per copy into `out` (the last copy in place in the packet's own buffer).
+    /// Stops when `out` has no room for the next packet's copies; returns the index of the first packet not
+    /// handled (`packets.count` when all were). Packets with no route, session or connection are counted and
+    /// consumed.
+    @inline(__always)
+    public func encapsulate(_ packets: PacketBatch, from start: Int = 0, into out: OutboundBatch, now: UInt64) -> Int {
+        var index = start
+        while index < packets.count {
+            let payload = packets.payload(at: index)
+            let length = packets.length(at: index)
+            if let peer = peer(forOutbound: payload, length: length),
+               !encapsulate(payload, length: length, to: peer, inPlace: true, into: out, now: now) {
+                break
+            }
+            index += 1
+        }
+        return index
+    }
+
+    /// Encapsulates one inner packet for peer `peerIndex` into `out`. With `inPlace`, the packet's buffer has
+    /// `WireFormat.transportHeaderSize` writable bytes in front and `WireFormat.tagSize` behind, and the last copy
+    /// is sealed there (it must stay untouched until `out` is sent). Returns false only when `out` lacks room:
+    /// nothing was assigned or counted, so the caller sends the batch and calls again.
+    @discardableResult
+    public func encapsulate(_ packet: UnsafeMutableRawPointer, length: Int, to peerIndex: Int, inPlace: Bool,
+                            into out: OutboundBatch, now: UInt64) -> Bool {
+        let peer = peers[peerIndex]
+        guard let session = peer.session, isUsable(session, now: now) else {
+            peer.counters.noPath += 1
+            return true
+        }
+        peer.selectCopies(into: &copyPlan, isRouter: configuration.isRouter)
+        let copies = copyPlan.count
+        if copies == 0 {
+            peer.counters.noPath += 1
+            return true
+        }
+        guard length + WireFormat.transportOverhead <= out.bufferSize || (inPlace && copies == 1) else {
+            globalDrops.oversized += 1
+            return true
+        }
+        let buffers = inPlace ? copies - 1 : copies
+        guard out.hasRoom(datagrams: copies, buffers: buffers) else {
+            if out.isEmpty {  // could never fit: more copies than the batch holds
+                peer.counters.noPath += 1
+                return true
+            }
+            return false
+        }
+        peer.counters.sent += 1
+        peer.session!.sendCounter += 1
+        let counter = peer.session!.sendCounter
+        let remoteIndex = session.remoteIndex
+        let datagramLength = length + WireFormat.transportOverhead
+        for copy in 0..<copies {
+            let message: UnsafeMutableRawPointer
+            if inPlace && copy == copies - 1 {
+                message = packet - WireFormat.transportHeaderSize
+            } else {
+                message = out.takeBuffer()
+                (message + WireFormat.transportHeaderSize).copyMemory(from: packet, byteCount: length)
+            }
+            let c = copyPlan[copy]
+            let pathID = peer.connections[c].pathID
+            TransportHeader(type: .data, pathID: pathID, receiverIndex: remoteIndex, counter: counter,
+                            pathSequence: peer.connections[c].nextSequence).write(to: message)
+            session.seal(header: message, payloadLength: length)
+            peer.connections[c].recordSent(bytes: datagramLength, now: now)
+            out.append(message, length: datagramLength, slot: peer.connections[c].slot,
+                       destination: peer.connections[c].remote, peer: peerIndex, connection: c, pathID: pathID)
+        }
+        return true
+    }
+
+    /// Takes the outcome of sending `out`: counts each datagram marked failed against its connection, then
+    /// empties the batch. Call it before the next `tick`, `linkRemoved` or `setRouterEndpoints`.
+    public func completeTransmission(_ out: OutboundBatch) {
+        for i in 0..<out.count where out.isFailed(i) {
+            let p = Int(out.peers[i]), c = Int(out.connections[i])
+            guard p >= 0, p < peers.count, c >= 0 else { continue }
+            let peer = peers[p]
+            guard c < peer.connections.count, peer.connections[c].pathID == out.pathIDs[i] else { continue }
+            peer.connections[c].statistics.sendDrops += 1
+        }
+        out.removeAll()
+    }
+}
+
+extension Peer {
+    /// Chooses the copies of the next packet: one connection per host-side link (ours on a host, the peer's on a
+    /// router), the best one that has ever been heard from. Fills `plan` with connection indices; its capacity is
+    /// reserved, so this allocates nothing.
+    @inline(__always)
+    func selectCopies(into plan: inout [Int], isRouter: Bool) {
+        plan.removeAll(keepingCapacity: true)
+        for i in connections.indices where connections[i].lastReceived != 0 {
+            let group = connections[i].group(isRouter: isRouter)
+            var placed = false
+            for p in plan.indices where connections[plan[p]].group(isRouter: isRouter) == group {
+                if connections[i].isBetter(than: connections[plan[p]]) { plan[p] = i }
+                placed = true
+                break
+            }
+            if !placed { plan.append(i) }
+        }
+    }
+}
+
+extension Connection {
+    /// Up beats degraded beats the rest; then the lower smoothed RTT; then the more recently heard.
+    @inline(__always)
+    func isBetter(than other: Connection) -> Bool {
+        let rank = state == .up ? 2 : state == .degraded ? 1 : 0
+        let otherRank = other.state == .up ? 2 : other.state == .degraded ? 1 : 0
+        if rank != otherRank { return rank > otherRank }
+        let a = statistics.smoothedRTT, b = other.statistics.smoothedRTT
+        if a != 0 && b != 0 && a != b { return a < b }
+        return lastReceived > other.lastReceived
+    }
+
+    /// Records a datagram of `bytes` bytes sealed for this path.
+    @inline(__always)
+    mutating func recordSent(bytes: Int, now: UInt64) {
+        nextSequence &+= 1
+        lastSent = now
+        statistics.txPackets += 1
+        statistics.txBytes += UInt64(bytes)
+    }
+}
