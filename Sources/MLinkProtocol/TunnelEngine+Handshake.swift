@@ -12,11 +12,11 @@ extension TunnelEngine {
 
     func receiveInitiation(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress,
                            now: UInt64) -> Verdict {
-        guard configuration.isRouter, length == WireFormat.initiationSize else {
+        guard case .router(let role) = role, length == WireFormat.initiationSize else {
             globalDrops.malformed += 1
             return .none
         }
-        guard HandshakeMessages.hasValidMAC1(message, key: mac1Key) else {
+        guard HandshakeMessages.hasValidMAC1(message, key: role.mac1Key) else {
             globalDrops.unauthenticated += 1
             return .none
         }
@@ -24,11 +24,11 @@ extension TunnelEngine {
         let identity = Array(bytes[HandshakeMessages.initiationIdentity])
         let ephemeral = Key32(bytes: bytes[4..<36])!
         // The same initiation again (another path of the exchange, or a resend): the same answer, no new session.
-        if let cached = initiationCache[ephemeral], peers[cached].cachedInitiation == identity {
+        if let cached = role.initiationCache[ephemeral], peers[cached].cachedInitiation == identity {
             peers[cached].counters.handshakeRepeats += 1
             return reply(withCachedResponseOf: peers[cached], slot: slot)
         }
-        guard rateLimiter.allow(source.address, now: now) else {
+        guard role.rateLimiter.allow(source.address, now: now) else {
             globalDrops.rateLimited += 1
             return .none
         }
@@ -58,16 +58,16 @@ extension TunnelEngine {
             return .none
         }
         let keys = noise.split()
-        if let old = peer.nextSession { sessionOwners[old.localIndex] = nil }
+        if let old = peer.nextSession { sessions.remove(old.localIndex) }
         peer.nextSession = Session(localIndex: localIndex, remoteIndex: senderIndex, established: now,
                                    maximumAge: configuration.maximumCopyAge, isInitiator: false,
                                    sendKey: keys.responderToInitiator, receiveKey: keys.initiatorToResponder)
-        sessionOwners[localIndex] = peerIndex
+        sessions.insert(localIndex, peer: peerIndex)
         peer.latestInitiation = timestamp
         if peer.cachedInitiation.count == identity.count, let old = Key32(bytes: peer.cachedInitiation[0..<32]) {
-            initiationCache[old] = nil
+            role.initiationCache[old] = nil
         }
-        initiationCache[ephemeral] = peerIndex
+        role.initiationCache[ephemeral] = peerIndex
         peer.cachedInitiation = identity
         var response = [UInt8](repeating: 0, count: 8)
         response[0] = WireFormat.MessageType.response.rawValue
@@ -86,7 +86,7 @@ extension TunnelEngine {
     /// A random non-zero index no session of ours uses.
     private func freshSessionIndex() -> UInt32 {
         var index = randomSource()
-        while index == 0 || sessionOwners[index] != nil || peers.contains(where: { $0.pending?.localIndex == index }) {
+        while index == 0 || sessions.contains(index) || peers.contains(where: { $0.pending?.localIndex == index }) {
             index = randomSource()
         }
         return index
@@ -94,7 +94,7 @@ extension TunnelEngine {
 
     /// The host confirmed the session we answered: it becomes current, the current one previous.
     func promoteNextSession(of peer: Peer, now: UInt64) {
-        if let old = peer.previousSession { sessionOwners[old.localIndex] = nil }
+        if let old = peer.previousSession { sessions.remove(old.localIndex) }
         peer.previousSession = peer.session
         peer.session = peer.nextSession
         peer.nextSession = nil
@@ -106,7 +106,7 @@ extension TunnelEngine {
 
     func receiveResponse(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress,
                          now: UInt64) -> Verdict {
-        guard !configuration.isRouter, length == WireFormat.responseSize, let router = peers.first else {
+        guard case .host = role, length == WireFormat.responseSize, let router = peers.first else {
             globalDrops.malformed += 1
             return .none
         }
@@ -133,6 +133,8 @@ extension TunnelEngine {
         }
         let remoteIndex = payload.withUnsafeBytes { LE.u32($0.baseAddress!, 0) }
         let keys = pending.noise.split()
+        if let old = router.previousSession { sessions.remove(old.localIndex) }
+        sessions.insert(receiverIndex, peer: 0)
         router.previousSession = router.session
         router.session = Session(localIndex: receiverIndex, remoteIndex: remoteIndex, established: now,
                                  maximumAge: configuration.maximumCopyAge, isInitiator: true,

@@ -39,7 +39,7 @@ extension TunnelEngine {
             peer.counters.noPath += 1
             return true
         }
-        peer.selectCopies(into: &copyPlan, isRouter: configuration.isRouter)
+        peer.selectCopies(into: &copyPlan, isRouter: isRouter)
         let copies = copyPlan.count
         if copies == 0 {
             peer.counters.noPath += 1
@@ -96,38 +96,7 @@ extension TunnelEngine {
     }
 }
 
-extension Peer {
-    /// Chooses the copies of the next packet: one connection per host-side link (ours on a host, the peer's on a
-    /// router), the best one that has ever been heard from. Fills `plan` with connection indices; its capacity is
-    /// reserved, so this allocates nothing.
-    @inline(__always)
-    func selectCopies(into plan: inout [Int], isRouter: Bool) {
-        plan.removeAll(keepingCapacity: true)
-        for i in connections.indices where connections[i].lastReceived != 0 {
-            let group = connections[i].group(isRouter: isRouter)
-            var placed = false
-            for p in plan.indices where connections[plan[p]].group(isRouter: isRouter) == group {
-                if connections[i].isBetter(than: connections[plan[p]]) { plan[p] = i }
-                placed = true
-                break
-            }
-            if !placed { plan.append(i) }
-        }
-    }
-}
-
 extension Connection {
-    /// Up beats degraded beats the rest; then the lower smoothed RTT; then the more recently heard.
-    @inline(__always)
-    func isBetter(than other: Connection) -> Bool {
-        let rank = state == .up ? 2 : state == .degraded ? 1 : 0
-        let otherRank = other.state == .up ? 2 : other.state == .degraded ? 1 : 0
-        if rank != otherRank { return rank > otherRank }
-        let a = statistics.smoothedRTT, b = other.statistics.smoothedRTT
-        if a != 0 && b != 0 && a != b { return a < b }
-        return lastReceived > other.lastReceived
-    }
-
     /// Records a datagram of `bytes` bytes sealed for this path.
     @inline(__always)
     mutating func recordSent(bytes: Int, now: UInt64) {

@@ -19,10 +19,10 @@ extension TunnelEngine {
     public func tick(now: UInt64, into out: OutboundBatch) {
         for (peerIndex, peer) in peers.enumerated() {
             updateStates(peer, now: now)
-            if configuration.isRouter {
+            if isRouter {
                 peer.connections.removeAll { now &- $0.lastReceived > configuration.forgetAfter }
                 if let old = peer.previousSession, now &- old.established > configuration.rejectAfterTime {
-                    sessionOwners[old.localIndex] = nil
+                    sessions.remove(old.localIndex)
                     peer.previousSession = nil
                 }
                 continue
@@ -66,7 +66,7 @@ extension TunnelEngine {
         for c in peer.connections.indices where peer.connections[c].lastReceived != 0 {
             let connection = peer.connections[c]
             let interval: UInt64, margin: UInt64
-            if configuration.isRouter {
+            if isRouter {
                 interval = connection.statistics.peerProbeInterval > 0 ? connection.statistics.peerProbeInterval
                                                                         : configuration.maximumProbeInterval
                 margin = interval

@@ -12,22 +12,17 @@ public final class TunnelEngine {
     public internal(set) var configuration: EngineConfiguration
     /// The peers; index 0 is the router on a host.
     public let peers: [Peer]
-    private let routes: RoutingTable
-    /// Router: local session index -> peer, for current, previous and next sessions.
-    var sessionOwners: [UInt32: Int] = [:]
+    /// The role's own state: a host's router endpoints, or a router's handshake cache, limits and routes.
+    let role: Role
+    /// Local session index -> peer, for every session that may still receive.
+    var sessions = SessionTable()
     var peerByKey: [Key32: Int] = [:]
     var randomSource: () -> UInt32
     /// Fresh ephemeral private keys for handshakes (tests substitute fixed ones).
     var makeEphemeral: () -> Key32
     /// Nanoseconds since the Unix epoch, for initiation timestamps (the only use of wall time).
     var wallClock: () -> UInt64
-    /// Router: the mac1 key for initiations addressed to us.
-    let mac1Key: Key32
-    /// Router: initiator ephemeral key -> peer whose cached response answers it.
-    var initiationCache: [Key32: Int] = [:]
-    var rateLimiter = HandshakeRateLimiter()
-    /// Host side: the router's endpoints and our links, from which connections are made.
-    private var routerEndpoints: [SocketAddress] = []
+    /// Our links by slot: a host makes its connections from them, a router names learned connections after them.
     var localLinks: [Int: (name: String, local: SocketAddress)] = [:]
 
     /// Scratch for the copies of the packet being encapsulated: indices into the peer's connections. Its capacity
@@ -38,6 +33,19 @@ public final class TunnelEngine {
     public static let replyCapacity = 160
     /// Datagrams dropped before any peer could be blamed: malformed, unknown session, bad tag, unknown key.
     public internal(set) var globalDrops = GlobalDrops()
+
+    /// The two roles, each with the state only it keeps.
+    enum Role {
+        case host(HostRole)
+        case router(RouterRole)
+    }
+
+    /// True on a router (what copies are grouped by, which timers run).
+    @inline(__always)
+    var isRouter: Bool {
+        if case .router = role { return true }
+        return false
+    }
 
     /// Drops not attributable to a peer.
     public struct GlobalDrops: Equatable {
@@ -77,11 +85,10 @@ public final class TunnelEngine {
         precondition(Crypto.initialize(), "libsodium failed to initialize")
         self.configuration = configuration
         peers = configuration.peers.map(Peer.init)
-        routes = RoutingTable(peers: peers)
+        role = configuration.isRouter ? .router(RouterRole(configuration: configuration, peers: peers)) : .host(HostRole())
         randomSource = random ?? { Crypto.randomUInt32() }
         makeEphemeral = ephemeral ?? { Crypto.randomKey() }
         self.wallClock = wallClock
-        mac1Key = HandshakeMessages.mac1Key(responder: configuration.publicKey)
         copyPlan = []
         copyPlan.reserveCapacity(max(64, configuration.maximumConnectionsPerPeer))
         replyBuffer = UnsafeMutableRawPointer.allocate(byteCount: TunnelEngine.replyCapacity, alignment: 16)
@@ -100,14 +107,17 @@ public final class TunnelEngine {
 
     /// The router's resolved endpoints (host only). Connections are rebuilt for every link.
     public func setRouterEndpoints(_ endpoints: [SocketAddress]) {
-        routerEndpoints = endpoints
-        for (slot, link) in localLinks { rebuildConnections(slot: slot, name: link.name, local: link.local) }
+        guard case .host(let host) = role, let router = peers.first else { return }
+        host.routerEndpoints = endpoints
+        for (slot, link) in localLinks { host.rebuildConnections(of: router, slot: slot, name: link.name, local: link.local) }
     }
 
     /// A local link is usable at `slot` with a socket bound to `local`.
     public func linkAdded(slot: Int, name: String, local: SocketAddress) {
         localLinks[slot] = (name, local)
-        if !configuration.isRouter { rebuildConnections(slot: slot, name: name, local: local) }
+        if case .host(let host) = role, let router = peers.first {
+            host.rebuildConnections(of: router, slot: slot, name: name, local: local)
+        }
     }
 
     /// The link at `slot` is gone: its connections leave every bundle.
@@ -116,29 +126,14 @@ public final class TunnelEngine {
         for peer in peers { peer.connections.removeAll { $0.slot == slot } }
     }
 
-    private func rebuildConnections(slot: Int, name: String, local: SocketAddress) {
-        guard let router = peers.first else { return }
-        // Connections that still make sense keep their path id, state and counters: a DNS answer in another
-        // order, or one more endpoint, must not reset every path.
-        router.connections.removeAll {
-            $0.slot == slot && ($0.local != local || (!routerEndpoints.contains($0.remote) && $0.pathID & 0xff != 0xff))
-        }
-        for endpoint in routerEndpoints where endpoint.address.isIPv6 == local.address.isIPv6 {
-            guard !router.connections.contains(where: { $0.slot == slot && $0.remote == endpoint }) else { continue }
-            var pathID = UInt16(truncatingIfNeeded: slot) << 8
-            while router.connections.contains(where: { $0.pathID == pathID }) && pathID & 0xff < 0xfe { pathID &+= 1 }
-            router.connections.append(Connection(slot: slot, linkName: name, local: local, remote: endpoint, pathID: pathID))
-        }
-    }
-
     // MARK: Outbound
 
     /// The peer an inner packet goes to, or nil (dropped and counted as no route).
     @inline(__always)
     public func peer(forOutbound packet: UnsafeRawPointer, length: Int) -> Int? {
-        if !configuration.isRouter { return peers.isEmpty ? nil : 0 }
+        guard case .router(let router) = role else { return peers.isEmpty ? nil : 0 }
         guard let destination = InnerPacket.destination(packet, length: length),
-              let index = routes.lookup(destination) else {
+              let index = router.routes.lookup(destination) else {
             globalDrops.noRoute += 1
             return nil
         }
@@ -169,7 +164,7 @@ public final class TunnelEngine {
             globalDrops.malformed += 1
             return .none
         }
-        guard let peerIndex = owner(ofSession: header.receiverIndex) else {
+        guard let peerIndex = sessions.owner(of: header.receiverIndex) else {
             globalDrops.unknownSession += 1
             return .none
         }
@@ -269,10 +264,10 @@ public final class TunnelEngine {
             peers[peerIndex].counters.sourceRejected += 1
             return .none
         }
-        guard configuration.isRouter else { return .deliver(offset: offset, length: length) }
+        guard case .router(let router) = role else { return .deliver(offset: offset, length: length) }
         guard let destination = InnerPacket.destination(packet, length: length) else { return .none }
         if destination == configuration.virtualAddress { return .deliver(offset: offset, length: length) }
-        guard let target = routes.lookup(destination) else {
+        guard let target = router.routes.lookup(destination) else {
             globalDrops.noRoute += 1
             return .none
         }
@@ -281,54 +276,19 @@ public final class TunnelEngine {
         return .forward(peer: target, offset: offset, length: length)
     }
 
-    /// Finds the connection a packet arrived on, creating it on a router (learned) and following a new source.
+    /// Finds the connection a packet arrived on: a router learns it (or follows a moved source), a host follows a
+    /// reply from an unexpected router address on that link (Bundle.swift). Only with `mayLearn` (a new authentic
+    /// counter) may a connection be created or moved.
     func connectionIndex(peer: Peer, slot: Int, source: SocketAddress, remotePathID: UInt16, now: UInt64,
-                                 mayLearn: Bool = true) -> Int? {
-        if configuration.isRouter {
-            if let i = peer.connections.firstIndex(where: { $0.slot == slot && $0.remotePathID == remotePathID }) {
-                if peer.connections[i].remote != source {
-                    guard mayLearn else { return nil }
-                    peer.connections[i].remote = source  // NAT rebinding, roaming
-                }
-                return i
-            }
-            guard mayLearn, peer.connections.count < configuration.maximumConnectionsPerPeer else { return nil }
-            let link = localLinks[slot] ?? (name: "slot\(slot)", local: source)
-            var pathID = UInt16(truncatingIfNeeded: slot) << 8
-            while peer.connections.contains(where: { $0.pathID == pathID }) { pathID &+= 1 }
-            var connection = Connection(slot: slot, linkName: link.name, local: link.local, remote: source, pathID: pathID)
-            connection.remotePathID = remotePathID
-            connection.stateChanged = now
-            peer.connections.append(connection)
-            return peer.connections.count - 1
-        }
-        if let i = peer.connections.firstIndex(where: { $0.slot == slot && $0.remote == source }) {
-            peer.connections[i].remotePathID = remotePathID
-            return i
-        }
-        guard mayLearn else { return nil }
-        // A reply from an address we did not send to (the router answered from another address of the same
-        // link): follow it on this link's path to the router. One such learned path per link, moved rather than
-        // added, so an on-path attacker re-sending from fresh addresses cannot make us probe a list of victims.
-        let learnedID = UInt16(truncatingIfNeeded: slot) << 8 | 0xff
-        if let i = peer.connections.firstIndex(where: { $0.pathID == learnedID }) {
-            peer.connections[i].remote = source
-            peer.connections[i].remotePathID = remotePathID
-            return i
-        }
+                         mayLearn: Bool = true) -> Int? {
         let link = localLinks[slot] ?? (name: "slot\(slot)", local: source)
-        var connection = Connection(slot: slot, linkName: link.name, local: link.local, remote: source,
-                                    pathID: learnedID)
-        connection.remotePathID = remotePathID
-        peer.connections.append(connection)
-        return peer.connections.count - 1
-    }
-
-    @inline(__always)
-    private func owner(ofSession index: UInt32) -> Int? {
-        if configuration.isRouter { return sessionOwners[index] }
-        guard let router = peers.first else { return nil }
-        if router.session?.localIndex == index || router.previousSession?.localIndex == index { return 0 }
-        return nil
+        switch role {
+        case .router(let router):
+            return peer.learnedConnection(slot: slot, source: source, remotePathID: remotePathID, now: now,
+                                          mayLearn: mayLearn, link: link, limit: router.maximumConnectionsPerPeer)
+        case .host:
+            return peer.followedConnection(slot: slot, source: source, remotePathID: remotePathID, mayLearn: mayLearn,
+                                           link: link)
+        }
     }
 }
