@@ -5,13 +5,13 @@ import MLinkTypes
 ///
 /// Two families live here. The handshake functions work on `[UInt8]` because a handshake is rare (rate-limited,
 /// a few per minute per peer) and clarity wins there. The transport functions work in place on raw pointers with
-/// stack-only scratch memory, because they run once per packet copy.
+/// stack-only scratch memory, because they run once per packet.
 ///
-/// Transport opening is split in two on purpose: `verifyTransport` checks the Poly1305 tag without decrypting,
-/// `decryptTransport` decrypts. In redundant mode half of what arrives is a duplicate copy that must still be
-/// authenticated (it proves its link alive) but never decrypted; the split makes a duplicate cost one
-/// ChaCha20 block and one Poly1305 pass instead of a full decryption. Together they are exactly RFC 8439's
-/// AEAD_CHACHA20_POLY1305 (a unit test checks them against libsodium's own AEAD).
+/// Wire format 3 seals each packet once (`sealTransport`), however many copies leave, and authenticates what
+/// differs per copy (path id, path sequence) with an 8-byte SipHash-2-4 copy tag over the header and the AEAD tag
+/// (`copyTag`). A receiver checks the copy tag first: a duplicate copy (half of what arrives in redundant mode)
+/// costs one SipHash of 36 bytes and its body is never touched; a new one is opened with the one-shot RFC 8439
+/// AEAD (`openTransport`), and its counter is recorded only when that verifies.
 enum Crypto {
     static let keyLength = 32
     static let tagLength = 16
@@ -149,85 +149,103 @@ enum Crypto {
 
     // MARK: ChaCha20-Poly1305 for transport messages (in place)
 
-    /// The 12-byte transport nonce: the sender's path id zero-extended to 32 bits, then the 64-bit counter, both
-    /// little-endian. Copies of one packet share the counter but not the path id, so no two datagrams sealed
-    /// with one key ever share a nonce (a shared nonce would reuse a Poly1305 key across different headers).
+    /// The 12-byte transport nonce (wire format 3): four zero bytes, then the 64-bit counter, little-endian. Every
+    /// packet is sealed once, whatever the number of its copies, under its own counter, so no two seals under one
+    /// key share a nonce.
     struct TransportNonce {
-        var path: UInt32
+        var zero: UInt32 = 0
         var low: UInt32
         var high: UInt32
         @inline(__always)
-        init(pathID: UInt16, counter: UInt64) {
-            path = UInt32(pathID).littleEndian
+        init(counter: UInt64) {
             low = UInt32(truncatingIfNeeded: counter).littleEndian
             high = UInt32(truncatingIfNeeded: counter >> 32).littleEndian
         }
     }
 
-    /// Encrypts `length` bytes at `payload` in place and writes the tag at `tag`; `header` (`headerLength`
-    /// bytes) is the associated data.
-    @inline(__always)
-    static func sealTransport(key: Key32, nonce: TransportNonce, header: UnsafeRawPointer, headerLength: Int,
-                              payload: UnsafeMutableRawPointer, length: Int, tag: UnsafeMutableRawPointer) {
-        var n = nonce
-        withUnsafeBytes(of: key) { k in
-            withUnsafeBytes(of: &n) { nb in
-                let p = payload.assumingMemoryBound(to: UInt8.self)
-                _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-                    p, tag.assumingMemoryBound(to: UInt8.self), nil, p, UInt64(length),
-                    header.assumingMemoryBound(to: UInt8.self), UInt64(headerLength), nil,
-                    nb.bindMemory(to: UInt8.self).baseAddress!, k.bindMemory(to: UInt8.self).baseAddress!)
-            }
+    /// The body's associated data: transport header bytes 0..15 with the per-copy path id (bytes 2..3) as zero.
+    struct TransportAssociatedData {
+        var first: UInt64
+        var second: UInt64
+        @inline(__always)
+        init(header: UnsafeRawPointer) {
+            first = (UInt64(littleEndian: header.loadUnaligned(as: UInt64.self)) & 0xffff_ffff_0000_ffff).littleEndian
+            second = header.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
         }
     }
 
-    /// True when `tag` authenticates `header` and the ciphertext; reads only, decrypts nothing.
+    /// A session's copy-tag key: 16 bytes derived from one direction's transport key (PROTOCOL.md section 9).
+    struct CopyKey {
+        var first: UInt64 = 0
+        var second: UInt64 = 0
+    }
+
+    static let copyKeyLabel = Array("mlink copy tag".utf8)
+
+    /// The copy-tag key of a transport key: keyed BLAKE2b-128 (key: the transport key) of "mlink copy tag".
+    static func copyKey(for transportKey: Key32) -> CopyKey {
+        var key = CopyKey()
+        withUnsafeMutableBytes(of: &key) { out in
+            copyKeyLabel.withUnsafeBytes { label in
+                keyedHash16(key: transportKey, data: label.baseAddress!, length: label.count,
+                            into: out.bindMemory(to: UInt8.self).baseAddress!)
+            }
+        }
+        return key
+    }
+
+    /// The 8-byte copy tag of a transport message: SipHash-2-4 (key: the copy key) of header bytes 0..19 followed
+    /// by the 16-byte AEAD tag, as the 8 bytes SipHash outputs. 36 bytes of input, on the stack.
     @inline(__always)
-    static func verifyTransport(key: Key32, nonce: TransportNonce, header: UnsafeRawPointer, headerLength: Int,
-                                ciphertext: UnsafeRawPointer, length: Int, tag: UnsafeRawPointer) -> Bool {
-        var n = nonce
-        var state = crypto_onetimeauth_poly1305_state()
-        // 32 bytes of one-time key, 16 of zero padding, 16 of lengths, 16 of computed tag: all on the stack.
-        return withUnsafeTemporaryAllocation(byteCount: 80, alignment: 16) { scratch -> Bool in
-            let s = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            withUnsafeBytes(of: key) { k in
-                withUnsafeBytes(of: &n) { nb in
-                    _ = crypto_stream_chacha20_ietf(s, 32, nb.bindMemory(to: UInt8.self).baseAddress!,
-                                                    k.bindMemory(to: UInt8.self).baseAddress!)
+    static func copyTag(key: CopyKey, header: UnsafeRawPointer, tag: UnsafeRawPointer) -> UInt64 {
+        var k = key
+        return withUnsafeTemporaryAllocation(byteCount: 48, alignment: 16) { scratch -> UInt64 in
+            let input = scratch.baseAddress!
+            input.copyMemory(from: header, byteCount: 20)
+            (input + 20).copyMemory(from: tag, byteCount: 16)
+            let out = input + 40
+            withUnsafeBytes(of: &k) { kb in
+                _ = crypto_shorthash_siphash24(out.assumingMemoryBound(to: UInt8.self),
+                                               input.assumingMemoryBound(to: UInt8.self), 36,
+                                               kb.bindMemory(to: UInt8.self).baseAddress!)
+            }
+            return out.loadUnaligned(as: UInt64.self)
+        }
+    }
+
+    /// Encrypts `length` bytes at `payload` in place and writes the tag at `tag`; the associated data is `ad`.
+    @inline(__always)
+    static func sealTransport(key: Key32, nonce: TransportNonce, associatedData ad: TransportAssociatedData,
+                              payload: UnsafeMutableRawPointer, length: Int, tag: UnsafeMutableRawPointer) {
+        var n = nonce, a = ad
+        withUnsafeBytes(of: key) { k in
+            withUnsafeBytes(of: &n) { nb in
+                withUnsafeBytes(of: &a) { ab in
+                    let p = payload.assumingMemoryBound(to: UInt8.self)
+                    _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+                        p, tag.assumingMemoryBound(to: UInt8.self), nil, p, UInt64(length),
+                        ab.bindMemory(to: UInt8.self).baseAddress!, 16, nil,
+                        nb.bindMemory(to: UInt8.self).baseAddress!, k.bindMemory(to: UInt8.self).baseAddress!)
                 }
             }
-            _ = crypto_onetimeauth_poly1305_init(&state, s)
-            let zeros = s + 32
-            zeros.initialize(repeating: 0, count: 16)
-            let h = header.assumingMemoryBound(to: UInt8.self)
-            let c = ciphertext.assumingMemoryBound(to: UInt8.self)
-            _ = crypto_onetimeauth_poly1305_update(&state, h, UInt64(headerLength))
-            _ = crypto_onetimeauth_poly1305_update(&state, zeros, UInt64((16 - headerLength % 16) % 16))
-            _ = crypto_onetimeauth_poly1305_update(&state, c, UInt64(length))
-            _ = crypto_onetimeauth_poly1305_update(&state, zeros, UInt64((16 - length % 16) % 16))
-            let lengths = s + 48
-            UnsafeMutableRawPointer(lengths).storeBytes(of: UInt64(headerLength).littleEndian, as: UInt64.self)
-            UnsafeMutableRawPointer(lengths).storeBytes(of: UInt64(length).littleEndian, toByteOffset: 8, as: UInt64.self)
-            _ = crypto_onetimeauth_poly1305_update(&state, lengths, 16)
-            let computed = s + 64
-            _ = crypto_onetimeauth_poly1305_final(&state, computed)
-            let equal = crypto_verify_16(computed, tag.assumingMemoryBound(to: UInt8.self)) == 0
-            sodium_memzero(s, 32)
-            withUnsafeMutableBytes(of: &state) { sodium_memzero($0.baseAddress, $0.count) }
-            return equal
         }
     }
 
-    /// Decrypts `length` bytes at `payload` in place (ChaCha20 from block 1, as the AEAD does). Call only after
-    /// `verifyTransport` accepted the message.
+    /// Verifies the tag and decrypts `length` bytes at `payload` in place; false (and the payload unchanged in
+    /// meaning: libsodium writes nothing) when the tag does not verify.
     @inline(__always)
-    static func decryptTransport(key: Key32, nonce: TransportNonce, payload: UnsafeMutableRawPointer, length: Int) {
-        var n = nonce
-        withUnsafeBytes(of: key) { k in
+    static func openTransport(key: Key32, nonce: TransportNonce, associatedData ad: TransportAssociatedData,
+                              payload: UnsafeMutableRawPointer, length: Int, tag: UnsafeRawPointer) -> Bool {
+        var n = nonce, a = ad
+        return withUnsafeBytes(of: key) { k in
             withUnsafeBytes(of: &n) { nb in
-                let p = payload.assumingMemoryBound(to: UInt8.self)
-                _ = crypto_stream_chacha20_ietf_xor_ic(p, p, UInt64(length), nb.bindMemory(to: UInt8.self).baseAddress!,
-                                                       1, k.bindMemory(to: UInt8.self).baseAddress!)
+                withUnsafeBytes(of: &a) { ab in
+                    let p = payload.assumingMemoryBound(to: UInt8.self)
+                    return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                        p, nil, p, UInt64(length), tag.assumingMemoryBound(to: UInt8.self),
+                        ab.bindMemory(to: UInt8.self).baseAddress!, 16,
+                        nb.bindMemory(to: UInt8.self).baseAddress!, k.bindMemory(to: UInt8.self).baseAddress!) == 0
+                }
             }
         }
     }

@@ -12,7 +12,7 @@ import MLinkTypes
 /// The path id (bytes 2-3) is outside every MAC: one initiation is sent unchanged on every connection but for
 /// its path id, and the router answers repeats from a cache.
 enum HandshakeMessages {
-    static let prologue = Array("mlink wire format 2".utf8)
+    static let prologue = Array("mlink wire format 3".utf8)
     /// Where the Noise message starts and ends inside an initiation.
     static let initiationNoise = 4..<116
     /// The bytes mac1 covers, and the bytes that identify one initiation for the response cache.

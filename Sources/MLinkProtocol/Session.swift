@@ -2,8 +2,8 @@ import MLinkTypes
 
 /// One session between two peers, shared by every connection of the bundle.
 ///
-/// The send counter is at once the AEAD nonce (with the path id: see `Crypto.TransportNonce`), the de-duplication
-/// key and the replay key. The receive window is updated only after a packet authenticated. Keys come from one
+/// The send counter is at once the AEAD nonce (`Crypto.TransportNonce`: one seal per packet, however many copies),
+/// the de-duplication key and the replay key. The receive window is updated only after a packet authenticated. Keys come from one
 /// Noise handshake, so a new handshake (after a restart too) means new keys: counters restart at 1 without ever
 /// reusing a (key, nonce) pair.
 public struct Session {
@@ -21,6 +21,9 @@ public struct Session {
     public let isInitiator: Bool
     let sendKey: Key32
     let receiveKey: Key32
+    /// The copy-tag keys of the two directions (PROTOCOL.md section 9).
+    let sendCopyKey: Crypto.CopyKey
+    let receiveCopyKey: Crypto.CopyKey
 
     init(localIndex: UInt32, remoteIndex: UInt32, established: UInt64, maximumAge: UInt64, isInitiator: Bool,
          sendKey: Key32, receiveKey: Key32) {
@@ -30,35 +33,49 @@ public struct Session {
         self.isInitiator = isInitiator
         self.sendKey = sendKey
         self.receiveKey = receiveKey
+        sendCopyKey = Crypto.copyKey(for: sendKey)
+        receiveCopyKey = Crypto.copyKey(for: receiveKey)
         window = ReplayWindow(maximumAge: maximumAge)
     }
 
-    /// Encrypts the `payloadLength` bytes at `header + 24` in place and writes the tag behind them. The 24 header
-    /// bytes (already written) are the associated data; the nonce comes from their path id and counter.
+    /// Seals the `payloadLength` bytes at `header + transportHeaderSize` in place (one AEAD body for every copy of
+    /// the packet), writes the AEAD tag behind them and the copy tag for the header as written. The header bytes
+    /// 0..19 must be written already.
     @inline(__always)
     func seal(header: UnsafeMutableRawPointer, payloadLength: Int) {
-        let nonce = Crypto.TransportNonce(pathID: LE.u16(header, 2), counter: LE.u64(header, 8))
         let payload = header + WireFormat.transportHeaderSize
-        Crypto.sealTransport(key: sendKey, nonce: nonce, header: header, headerLength: WireFormat.transportHeaderSize,
+        Crypto.sealTransport(key: sendKey, nonce: Crypto.TransportNonce(counter: LE.u64(header, 8)),
+                             associatedData: Crypto.TransportAssociatedData(header: header),
                              payload: payload, length: payloadLength, tag: payload + payloadLength)
+        stampCopy(header, payloadLength: payloadLength)
     }
 
-    /// True when the tag of a transport message of `length` bytes verifies. Decrypts nothing.
+    /// Rewrites the copy tag of a sealed message whose path id or path sequence was changed (the other copies of
+    /// a packet are byte copies of the first with those fields rewritten).
     @inline(__always)
-    func verify(_ message: UnsafeRawPointer, length: Int) -> Bool {
-        let nonce = Crypto.TransportNonce(pathID: LE.u16(message, 2), counter: LE.u64(message, 8))
+    func stampCopy(_ message: UnsafeMutableRawPointer, payloadLength: Int) {
+        let tag = Crypto.copyTag(key: sendCopyKey, header: message,
+                                 tag: message + WireFormat.transportHeaderSize + payloadLength)
+        message.storeBytes(of: tag, toByteOffset: WireFormat.copyTagOffset, as: UInt64.self)
+    }
+
+    /// True when the copy tag of a transport message of `length` bytes verifies: its header is authentic (path id,
+    /// path sequence, counter, receiver index) and bound to its AEAD tag. Reads only the header and the tag.
+    @inline(__always)
+    func verifyCopy(_ message: UnsafeRawPointer, length: Int) -> Bool {
+        let expected = Crypto.copyTag(key: receiveCopyKey, header: message, tag: message + length - WireFormat.tagSize)
+        let actual = message.loadUnaligned(fromByteOffset: WireFormat.copyTagOffset, as: UInt64.self)
+        return (expected ^ actual) == 0
+    }
+
+    /// Verifies the body of a message whose copy tag verified and decrypts it in place; false when the body is not
+    /// authentic (nothing may then be recorded for its counter).
+    @inline(__always)
+    func open(_ message: UnsafeMutableRawPointer, length: Int) -> Bool {
+        let payload = message + WireFormat.transportHeaderSize
         let payloadLength = length - WireFormat.transportOverhead
-        return Crypto.verifyTransport(key: receiveKey, nonce: nonce, header: message,
-                                      headerLength: WireFormat.transportHeaderSize,
-                                      ciphertext: message + WireFormat.transportHeaderSize, length: payloadLength,
-                                      tag: message + WireFormat.transportHeaderSize + payloadLength)
-    }
-
-    /// Decrypts the payload of a verified transport message in place.
-    @inline(__always)
-    func decrypt(_ message: UnsafeMutableRawPointer, length: Int) {
-        let nonce = Crypto.TransportNonce(pathID: LE.u16(message, 2), counter: LE.u64(message, 8))
-        Crypto.decryptTransport(key: receiveKey, nonce: nonce, payload: message + WireFormat.transportHeaderSize,
-                                length: length - WireFormat.transportOverhead)
+        return Crypto.openTransport(key: receiveKey, nonce: Crypto.TransportNonce(counter: LE.u64(message, 8)),
+                                    associatedData: Crypto.TransportAssociatedData(header: message),
+                                    payload: payload, length: payloadLength, tag: payload + payloadLength)
     }
 }

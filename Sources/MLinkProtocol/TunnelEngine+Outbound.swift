@@ -8,7 +8,7 @@ import MLinkTypes
 /// The pipeline as a whole is written once, at the top of Sources/MLinkDaemon/DataPath.swift.
 extension TunnelEngine {
     /// Encapsulates the packets `packets[start...]`: routes each to its peer, chooses one connection per host-side
-    /// link, and seals one datagram per copy into `out` (the last copy in place in the packet's own buffer).
+    /// link, and seals the packet once (in place in its own buffer) and adds one datagram per copy to `out`.
     /// Stops when `out` has no room for the next packet's copies; returns the index of the first packet not
     /// handled (`packets.count` when all were). Packets with no route, session or connection are counted and
     /// consumed.
@@ -28,8 +28,8 @@ extension TunnelEngine {
     }
 
     /// Encapsulates one inner packet for peer `peerIndex` into `out`. With `inPlace`, the packet's buffer has
-    /// `WireFormat.transportHeaderSize` writable bytes in front and `WireFormat.tagSize` behind, and the last copy
-    /// is sealed there (it must stay untouched until `out` is sent). Returns false only when `out` lacks room:
+    /// `WireFormat.transportHeaderSize` writable bytes in front and `WireFormat.tagSize` behind, and the packet is
+    /// sealed there (it must stay untouched until `out` is sent). Returns false only when `out` lacks room:
     /// nothing was assigned or counted, so the caller sends the batch and calls again.
     @discardableResult
     public func encapsulate(_ packet: UnsafeMutableRawPointer, length: Int, to peerIndex: Int, inPlace: Bool,
@@ -62,22 +62,35 @@ extension TunnelEngine {
         let counter = peer.session!.sendCounter
         let remoteIndex = session.remoteIndex
         let datagramLength = length + WireFormat.transportOverhead
+        // One seal for the packet (in place when allowed), then the other copies as byte copies of the sealed
+        // datagram with their own path id, path sequence and copy tag (PROTOCOL.md section 9).
+        let sealed: UnsafeMutableRawPointer
+        if inPlace {
+            sealed = packet - WireFormat.transportHeaderSize
+        } else {
+            sealed = out.takeBuffer()
+            (sealed + WireFormat.transportHeaderSize).copyMemory(from: packet, byteCount: length)
+        }
+        let first = copyPlan[0]
+        TransportHeader(type: .data, pathID: peer.connections[first].pathID, receiverIndex: remoteIndex, counter: counter,
+                        pathSequence: peer.connections[first].nextSequence).write(to: sealed)
+        session.seal(header: sealed, payloadLength: length)
         for copy in 0..<copies {
+            let c = copyPlan[copy]
             let message: UnsafeMutableRawPointer
-            if inPlace && copy == copies - 1 {
-                message = packet - WireFormat.transportHeaderSize
+            if copy == 0 {
+                message = sealed
             } else {
                 message = out.takeBuffer()
-                (message + WireFormat.transportHeaderSize).copyMemory(from: packet, byteCount: length)
+                message.copyMemory(from: sealed, byteCount: datagramLength)
+                LE.put(message, 2, peer.connections[c].pathID)
+                LE.put(message, 16, peer.connections[c].nextSequence)
+                session.stampCopy(message, payloadLength: length)
             }
-            let c = copyPlan[copy]
-            let pathID = peer.connections[c].pathID
-            TransportHeader(type: .data, pathID: pathID, receiverIndex: remoteIndex, counter: counter,
-                            pathSequence: peer.connections[c].nextSequence).write(to: message)
-            session.seal(header: message, payloadLength: length)
             peer.connections[c].recordSent(bytes: datagramLength, now: now)
             out.append(message, length: datagramLength, slot: peer.connections[c].slot,
-                       destination: peer.connections[c].remote, peer: peerIndex, connection: c, pathID: pathID)
+                       destination: peer.connections[c].remote, peer: peerIndex, connection: c,
+                       pathID: peer.connections[c].pathID)
         }
         return true
     }

@@ -178,8 +178,9 @@ public final class TunnelEngine {
             return .none
         }
         let session = role == .current ? peer.session! : role == .previous ? peer.previousSession! : peer.nextSession!
-        // Authenticate before anything else looks at the message: a forged datagram must change no state.
-        guard session.verify(message, length: length) else {
+        // Authenticate the header (copy tag) before anything else looks at the message: a forged datagram must
+        // change no state.
+        guard session.verifyCopy(message, length: length) else {
             globalDrops.unauthenticated += 1
             return .none
         }
@@ -188,6 +189,13 @@ public final class TunnelEngine {
             return .none
         }
         let verdict = session.window.check(header.counter, now: now)
+        // A new packet's body is verified and decrypted before anything is recorded for its counter: a copy with
+        // a damaged body changes nothing, and an intact copy on another link still delivers. A duplicate's body
+        // is never touched.
+        if verdict == .new, !session.open(message, length: length) {
+            globalDrops.unauthenticated += 1
+            return .none
+        }
         // Only a new counter proves where the peer is now: a replayed copy from another address must neither
         // move a connection (roaming) nor create one.
         guard let c = connectionIndex(peer: peer, slot: slot, source: source, remotePathID: header.pathID, now: now,
@@ -234,7 +242,6 @@ public final class TunnelEngine {
             session.window.record(header.counter, now: now)
             if role == .next { promoteNextSession(of: peer, now: now) }
         }
-        session.decrypt(message, length: length)
         let payload = WireFormat.transportHeaderSize
         let payloadLength = length - WireFormat.transportOverhead
         switch header.type {

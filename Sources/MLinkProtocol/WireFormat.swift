@@ -1,11 +1,11 @@
-/// Wire format 2 (docs/PROTOCOL.md is the specification; this file is its single implementation).
+/// Wire format 3 (docs/PROTOCOL.md is the specification; this file is its single implementation).
 ///
 /// Every datagram starts with the same four bytes: message type, a reserved zero byte, and the sender's 16-bit
 /// path id (high byte: the sender's link number, low byte: the path on that link). Integers are little-endian.
 ///
-///     transport (data 4, probe 5, control 6), 24-byte header authenticated as AEAD associated data:
-///       0 type | 1 reserved | 2-3 path id | 4-7 receiver index | 8-15 counter | 16-19 path sequence | 20-23 reserved
-///       24... payload, then a 16-byte tag
+///     transport (data 4, probe 5, control 6), 28-byte header:
+///       0 type | 1 reserved | 2-3 path id | 4-7 receiver index | 8-15 counter | 16-19 path sequence | 20-27 copy tag
+///       28... payload (one AEAD body shared by every copy of the packet), then its 16-byte AEAD tag
 ///     initiation (1), 132 bytes, and response (2), 60 bytes: the Noise IKpsk2 handshake (HandshakeMessages)
 public enum WireFormat {
     /// Message types (byte 0).
@@ -18,7 +18,9 @@ public enum WireFormat {
     }
 
     /// Bytes in front of a transport payload.
-    public static let transportHeaderSize = 24
+    public static let transportHeaderSize = 28
+    /// Where the 8-byte copy tag sits in a transport header.
+    public static let copyTagOffset = 20
     /// Bytes behind a transport payload (AEAD tag).
     public static let tagSize = 16
     /// Header plus tag: what a transport message adds to the inner packet.
@@ -80,7 +82,7 @@ public struct TransportHeader: Equatable {
         self.counter = counter; self.pathSequence = pathSequence
     }
 
-    /// Writes the 24 header bytes at `p`.
+    /// Writes the 28 header bytes at `p`, the copy tag as zero (sealing writes it).
     @inline(__always)
     public func write(to p: UnsafeMutableRawPointer) {
         p.storeBytes(of: type.rawValue, toByteOffset: 0, as: UInt8.self)
@@ -89,7 +91,7 @@ public struct TransportHeader: Equatable {
         LE.put(p, 4, receiverIndex)
         LE.put(p, 8, counter)
         LE.put(p, 16, pathSequence)
-        LE.put(p, 20, UInt32(0))
+        LE.put(p, 20, UInt64(0))
     }
 
     /// Reads a header from a datagram of `length` bytes; nil when it is too short or not a transport message.

@@ -13,12 +13,14 @@ import MLinkTypes
 // State: one router and one host engine with an established session (a real handshake, deterministic keys), so
 // inputs reach the AEAD, the window, the probe and routing code, not just the header checks. Invariants checked
 // on every input, besides "no crash": a reply is never longer than the datagram that caused it (no
-// amplification), and nothing is ever forwarded from the host.
+// amplification), nothing is ever forwarded from the host, and no counter of a session is delivered twice.
 
 final class PacketHarness {
     /// The established pair (the router never rekeys, so a long run keeps one session).
     let pair = EnginePair(links: 1, routerRekeyAfter: UInt64.max / 4)
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65536 + 64, alignment: 16)
+    /// (engine, receiver index, counter) of every delivered or forwarded packet: none may come twice.
+    var delivered = Set<[UInt64]>()
     /// Real datagrams of the pair while it started: the seed corpus.
     var samples: [[UInt8]] { pair.startupDatagrams }
 
@@ -26,7 +28,7 @@ final class PacketHarness {
     func run(_ input: UnsafeRawBufferPointer) {
         guard input.count <= 65535 else { return }
         pair.now += 1_000_000
-        for (engine, source) in [(pair.router, EnginePair.hostAddress(link: 0)), (pair.host, EnginePair.routerAddress(link: 0))] {
+        for (n, (engine, source)) in [(pair.router, EnginePair.hostAddress(link: 0)), (pair.host, EnginePair.routerAddress(link: 0))].enumerated() {
             if let base = input.baseAddress { buffer.copyMemory(from: base, byteCount: input.count) }
             let verdict = engine.receive(buffer, length: input.count, slot: 0, source: source, now: pair.now)
             switch verdict {
@@ -34,11 +36,23 @@ final class PacketHarness {
                 precondition(length <= input.count, "amplification: \(input.count) bytes answered with \(length)")
             case .forward:
                 precondition(engine === pair.router, "a host forwarded a packet")
-            case .deliver, .none:
+                recordDelivery(engine: n)
+            case .deliver:
+                recordDelivery(engine: n)
+            case .none:
                 break
             }
         }
         if pair.now % 64_000_000 == 0 { pair.exchange() }
+    }
+
+    /// The fuzz invariant of wire format 3: no counter of a session is ever delivered twice.
+    private func recordDelivery(engine: Int) {
+        let receiver = UInt64(buffer.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        let counter = buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let key = [UInt64(engine), receiver, counter]
+        precondition(!delivered.contains(key), "counter \(counter) of session \(receiver) delivered twice")
+        delivered.insert(key)
     }
 }
 

@@ -352,10 +352,7 @@ extension FakeNetwork {
         let sessions = nodes[receiver].engine.peers.flatMap { [$0.session, $0.previousSession, $0.nextSession] }
         let length = datagram.bytes.count
         for case let session? in sessions where session.localIndex == datagram.bytes.le32(4) {
-            var copy = datagram.bytes
-            guard copy.withUnsafeBytes({ session.verify($0.baseAddress!, length: length) }) else { continue }
-            copy.withUnsafeMutableBytes { session.decrypt($0.baseAddress!, length: length) }
-            return copy
+            if let opened = session.opened(datagram.bytes) { return opened }
         }
         return nil
     }

@@ -7,10 +7,10 @@ final class HostileInputTests: XCTestCase {
     /// A transport message sealed under `session` (as its owner would send it), with a counter far ahead.
     private func sealed(_ session: Session, type: WireFormat.MessageType, pathID: UInt16, counter: UInt64,
                         payload: [UInt8]) -> [UInt8] {
-        var message = [UInt8](repeating: 0, count: 24 + payload.count + 16)
+        var message = [UInt8](repeating: 0, count: 28 + payload.count + 16)
         TransportHeader(type: type, pathID: pathID, receiverIndex: session.remoteIndex, counter: counter,
                         pathSequence: 0).write(toBytes: &message)
-        message.replaceSubrange(24..<(24 + payload.count), with: payload)
+        message.replaceSubrange(28..<(28 + payload.count), with: payload)
         message.withUnsafeMutableBytes { session.seal(header: $0.baseAddress!, payloadLength: payload.count) }
         return message
     }

@@ -93,37 +93,55 @@ final class NoiseVectorTests: XCTestCase {
         XCTAssertNil(initiator.readMessage2(v.messages[1].ciphertext), "a different psk must not complete")
     }
 
-    /// The transport AEAD split (verify, then decrypt) is RFC 8439's AEAD: checked against libsodium's own.
-    func testTransportSealVerifyDecryptMatchTheAEAD() throws {
+    /// Wire format 3's transport sealing is RFC 8439's AEAD with the documented nonce and associated data (checked
+    /// against libsodium's one-shot AEAD), and the copy tag is SipHash-2-4 of header bytes 0..19 and the AEAD tag
+    /// under the documented copy key (checked against libsodium's own SipHash and BLAKE2b).
+    func testTransportSealCopyTagAndOpenMatchTheSpecification() throws {
         let key = Key32(bytes: (0..<32).map { UInt8($0 &* 7 &+ 1) })!
         for payloadLength in [0, 1, 15, 16, 17, 100, 1400] {
-            var message = [UInt8](repeating: 0, count: 24 + payloadLength + 16)
-            for i in 0..<24 { message[i] = UInt8(i) }
-            message.withUnsafeMutableBytes { raw in
-                LE.put(raw.baseAddress!, 2, UInt16(0x0102))
-                LE.put(raw.baseAddress!, 8, UInt64(0x1122_3344_5566))
-            }
+            var message = [UInt8](repeating: 0, count: 28 + payloadLength + 16)
+            TransportHeader(type: .data, pathID: 0x0102, receiverIndex: 0x0a0b_0c0d, counter: 0x1122_3344_5566,
+                            pathSequence: 7).write(toBytes: &message)
             let plaintext = (0..<payloadLength).map { UInt8(truncatingIfNeeded: $0 * 31) }
-            message.replaceSubrange(24..<(24 + payloadLength), with: plaintext)
+            message.replaceSubrange(28..<(28 + payloadLength), with: plaintext)
             let session = Session(localIndex: 1, remoteIndex: 2, established: 0, maximumAge: 1, isInitiator: true,
                                   sendKey: key, receiveKey: key)
             message.withUnsafeMutableBytes { session.seal(header: $0.baseAddress!, payloadLength: payloadLength) }
-            // The same bytes from libsodium's one-shot AEAD with the documented nonce and associated data.
             var nonce = [UInt8](repeating: 0, count: 12)
-            nonce[0] = 0x02; nonce[1] = 0x01
             nonce[4] = 0x66; nonce[5] = 0x55; nonce[6] = 0x44; nonce[7] = 0x33; nonce[8] = 0x22; nonce[9] = 0x11
-            XCTAssertEqual(Array(message[24...]), referenceSeal(key: key, nonce: nonce, ad: Array(message[0..<24]),
-                                                                plaintext: plaintext), "length \(payloadLength)")
-            XCTAssertTrue(message.withUnsafeBytes { session.verify($0.baseAddress!, length: message.count) })
-            var forged = message
-            forged[forged.count - 1 - (payloadLength / 2)] ^= 0x80
-            XCTAssertFalse(forged.withUnsafeBytes { session.verify($0.baseAddress!, length: forged.count) })
-            var header = message
-            header[3] ^= 1  // the path id is associated data (and part of the nonce)
-            XCTAssertFalse(header.withUnsafeBytes { session.verify($0.baseAddress!, length: header.count) })
-            let total = message.count
-            message.withUnsafeMutableBytes { session.decrypt($0.baseAddress!, length: total) }
-            XCTAssertEqual(Array(message[24..<(24 + payloadLength)]), plaintext)
+            var ad = Array(message[0..<16])
+            ad[2] = 0; ad[3] = 0  // the path id is not associated data: it differs per copy
+            XCTAssertEqual(Array(message[28...]), referenceSeal(key: key, nonce: nonce, ad: ad, plaintext: plaintext),
+                           "length \(payloadLength)")
+            var copyKey = [UInt8](repeating: 0, count: 16)
+            _ = crypto_generichash_blake2b(&copyKey, 16, Array("mlink copy tag".utf8), 14, key.bytes, 32)
+            var expectedTag = [UInt8](repeating: 0, count: 8)
+            _ = crypto_shorthash_siphash24(&expectedTag, Array(message[0..<20]) + Array(message[(message.count - 16)...]),
+                                           36, copyKey)
+            XCTAssertEqual(Array(message[20..<28]), expectedTag, "copy tag, length \(payloadLength)")
+            XCTAssertEqual(session.opened(message).map { Array($0[28..<(28 + payloadLength)]) }, plaintext)
+
+            // Another copy: path id and sequence rewritten, restamped; the body is the same bytes.
+            var copy = message
+            copy.withUnsafeMutableBytes { raw in
+                LE.put(raw.baseAddress!, 2, UInt16(0x0201))
+                LE.put(raw.baseAddress!, 16, UInt32(99))
+                session.stampCopy(raw.baseAddress!, payloadLength: payloadLength)
+            }
+            XCTAssertEqual(Array(copy[28...]), Array(message[28...]), "one seal for every copy")
+            XCTAssertNotNil(session.opened(copy))
+            var unstamped = message
+            unstamped[2] ^= 3  // a path id changed without the key
+            XCTAssertFalse(unstamped.withUnsafeBytes { session.verifyCopy($0.baseAddress!, length: unstamped.count) })
+            var body = message
+            if payloadLength > 0 {
+                body[28 + payloadLength / 2] ^= 0x80  // the copy tag still verifies, the body does not
+                XCTAssertTrue(body.withUnsafeBytes { session.verifyCopy($0.baseAddress!, length: body.count) })
+                XCTAssertNil(session.opened(body))
+            }
+            var tag = message
+            tag[tag.count - 1] ^= 1
+            XCTAssertFalse(tag.withUnsafeBytes { session.verifyCopy($0.baseAddress!, length: tag.count) }, "the AEAD tag is bound")
         }
     }
 

@@ -84,7 +84,7 @@ final class RedundancyTests: XCTestCase {
         func survivors(_ wire: UInt8) -> Set<UInt64> {
             Set(net.wire(wire).carried.filter { $0.fromNode == Seed.vm0 && $0.bytes[0] == 4 }
                 .compactMap { net.plaintext(of: $0) }
-                .compactMap { Fixture.sequence(ofInner: Array($0[24..<($0.count - 16)])) })
+                .compactMap { Fixture.sequence(ofInner: Array($0[28..<($0.count - 16)])) })
         }
         let net0 = survivors(0), net1 = survivors(1)
         let expected = net0.union(net1)
@@ -157,11 +157,11 @@ final class RedundancyTests: XCTestCase {
     func testRouterFollowsARebindingPeer() throws {
         let net = Seed.establishedNetwork()
         let session = try XCTUnwrap(net.routerPeer(of: Seed.vm0).session)
-        var message = [UInt8](repeating: 0, count: 24 + 24 + 16)
+        var message = [UInt8](repeating: 0, count: 28 + 24 + 16)
         TransportHeader(type: .probe, pathID: 0x0000, receiverIndex: session.remoteIndex, counter: 1 << 40,
                         pathSequence: 1 << 20).write(toBytes: &message)
-        message[24] = 1
-        message.putLE(net.now, at: 32)
+        message[28] = 1
+        message.putLE(net.now, at: 36)
         message.withUnsafeMutableBytes { session.seal(header: $0.baseAddress!, payloadLength: 24) }
         let rebound = Fixture.socket("192.168.0.2:41234")
         net.inject(message, to: Seed.router, slot: 0, from: rebound)

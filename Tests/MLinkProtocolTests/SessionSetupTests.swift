@@ -3,7 +3,7 @@ import MLinkTypes
 import XCTest
 @testable import MLinkProtocol
 
-/// The Noise handshake and the messages of wire format 2, between engines on the in-memory seed network.
+/// The Noise handshake and the messages of wire format 3, between engines on the in-memory seed network.
 final class SessionSetupTests: XCTestCase {
     /// Path ids of the hosts' connections that have a wire (link 0 to endpoint 0, link 1 to endpoint 1).
     static let wiredPaths: Set<UInt16> = [0x0000, 0x0101]
@@ -92,23 +92,20 @@ final class SessionSetupTests: XCTestCase {
 
         let routerSession = try XCTUnwrap(net.router.peers[Seed.routerPeerVM0].session)
         let probe = try XCTUnwrap(net.sentTransport(by: Seed.vm0, type: .probe).first { $0.slot == 1 && $0.bytes.le16(2) == 0x0101 })
-        XCTAssertEqual(probe.bytes.count, 24 + 24 + 16)
+        XCTAssertEqual(probe.bytes.count, 28 + 24 + 16)
         XCTAssertEqual(probe.bytes[1], 0)
         XCTAssertEqual(probe.bytes.le32(4), routerSession.localIndex, "receiver index")
         XCTAssertGreaterThan(probe.bytes.le64(8), 0, "counter")
         XCTAssertEqual(probe.bytes.le32(16), 0, "first path sequence")
-        XCTAssertEqual(Array(probe.bytes[20..<24]), [0, 0, 0, 0])
-        var opened = probe.bytes
-        XCTAssertTrue(opened.withUnsafeBytes { routerSession.verify($0.baseAddress!, length: opened.count) })
-        let openedLength = opened.count
-        opened.withUnsafeMutableBytes { routerSession.decrypt($0.baseAddress!, length: openedLength) }
-        XCTAssertNotEqual(Array(probe.bytes[24..<48]), Array(opened[24..<48]), "the payload travels encrypted")
-        XCTAssertEqual(opened[24], 1, "probe request")
-        XCTAssertEqual(opened.le16(26), 100, "the sender's probe interval in ms")
-        XCTAssertEqual(Array(opened[40..<48]), [UInt8](repeating: 0, count: 8), "the first request: no RTT measured yet to report")
+        XCTAssertNotEqual(Array(probe.bytes[20..<28]), [UInt8](repeating: 0, count: 8), "copy tag")
+        let opened = try XCTUnwrap(routerSession.opened(probe.bytes), "copy tag and body verify")
+        XCTAssertNotEqual(Array(probe.bytes[28..<52]), Array(opened[28..<52]), "the payload travels encrypted")
+        XCTAssertEqual(opened[28], 1, "probe request")
+        XCTAssertEqual(opened.le16(30), 100, "the sender's probe interval in ms")
+        XCTAssertEqual(Array(opened[44..<52]), [UInt8](repeating: 0, count: 8), "the first request: no RTT measured yet to report")
 
         let probeReply = try XCTUnwrap(net.sentTransport(by: Seed.router, type: .probe).first { $0.slot == 1 })
-        XCTAssertEqual(probeReply.bytes.count, 64)
+        XCTAssertEqual(probeReply.bytes.count, 68)
         XCTAssertEqual(probeReply.bytes.le32(4), index)
         XCTAssertEqual(probeReply.bytes.le16(2) >> 8, 1, "the router's link 1")
         XCTAssertEqual(probeReply.destination, Fixture.socket("192.168.1.2:40001"))

@@ -103,3 +103,16 @@ extension Array where Element == UInt8 {
         for i in 0..<(T.bitWidth / 8) { self[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
     }
 }
+
+extension Session {
+    /// The decrypted copy of a transport datagram sent to this session (header intact), or nil when its copy tag
+    /// or its body does not verify.
+    func opened(_ bytes: [UInt8]) -> [UInt8]? {
+        var copy = bytes
+        let length = copy.count
+        guard length >= WireFormat.transportOverhead,
+              copy.withUnsafeBytes({ verifyCopy($0.baseAddress!, length: length) }),
+              copy.withUnsafeMutableBytes({ open($0.baseAddress!, length: length) }) else { return nil }
+        return copy
+    }
+}

@@ -3,7 +3,7 @@ import XCTest
 
 /// The transport header and the sizes docs/PROTOCOL.md specifies.
 final class WireFormatTests: XCTestCase {
-    private func written(_ header: TransportHeader, length: Int = 40) -> [UInt8] {
+    private func written(_ header: TransportHeader, length: Int = 44) -> [UInt8] {
         var bytes = [UInt8](repeating: 0xaa, count: length)
         bytes.withUnsafeMutableBytes { header.write(to: $0.baseAddress!) }
         return bytes
@@ -25,15 +25,15 @@ final class WireFormatTests: XCTestCase {
         let header = TransportHeader(type: .data, pathID: 0x0102, receiverIndex: 0x0304_0506,
                                      counter: 0x0708_090a_0b0c_0d0e, pathSequence: 0x0f10_1112)
         let bytes = written(header)
-        XCTAssertEqual(Array(bytes[0..<24]), [
+        XCTAssertEqual(Array(bytes[0..<28]), [
             4, 0,                                            // type, reserved
             0x02, 0x01,                                      // path id
             0x06, 0x05, 0x04, 0x03,                          // receiver index
             0x0e, 0x0d, 0x0c, 0x0b, 0x0a, 0x09, 0x08, 0x07,  // counter
             0x12, 0x11, 0x10, 0x0f,                          // path sequence
-            0, 0, 0, 0,                                      // reserved
+            0, 0, 0, 0, 0, 0, 0, 0,                          // copy tag (written by sealing)
         ])
-        XCTAssertEqual(Array(bytes[24...]), [UInt8](repeating: 0xaa, count: 16), "write touches only 24 bytes")
+        XCTAssertEqual(Array(bytes[28...]), [UInt8](repeating: 0xaa, count: 16), "write touches only 28 bytes")
     }
 
     func testMessageTypeValues() {
@@ -48,22 +48,23 @@ final class WireFormatTests: XCTestCase {
     }
 
     func testSizesAndOverhead() {
-        XCTAssertEqual(WireFormat.transportHeaderSize, 24)
+        XCTAssertEqual(WireFormat.transportHeaderSize, 28)
+        XCTAssertEqual(WireFormat.copyTagOffset, 20)
         XCTAssertEqual(WireFormat.tagSize, 16)
-        XCTAssertEqual(WireFormat.transportOverhead, 40)
+        XCTAssertEqual(WireFormat.transportOverhead, 44)
         XCTAssertEqual(WireFormat.initiationSize, 132)
         XCTAssertEqual(WireFormat.responseSize, 60)
         XCTAssertLessThan(WireFormat.responseSize, WireFormat.initiationSize, "a response never amplifies")
         XCTAssertEqual(WireFormat.probePayloadSize, 24)
-        XCTAssertEqual(WireFormat.outerOverhead(ipv6: false), 68)
-        XCTAssertEqual(WireFormat.outerOverhead(ipv6: true), 88)
-        XCTAssertEqual(1500 - WireFormat.outerOverhead(ipv6: false), 1432)
+        XCTAssertEqual(WireFormat.outerOverhead(ipv6: false), 72)
+        XCTAssertEqual(WireFormat.outerOverhead(ipv6: true), 92)
+        XCTAssertEqual(1500 - WireFormat.outerOverhead(ipv6: false), 1428)
     }
 
     func testTooShortIsRejected() {
         let bytes = written(TransportHeader(type: .data, pathID: 1, receiverIndex: 2, counter: 3, pathSequence: 4))
-        XCTAssertNotNil(read(bytes, length: 40), "header + tag, empty payload")
-        for length in 0..<40 {
+        XCTAssertNotNil(read(bytes, length: 44), "header + tag, empty payload")
+        for length in 0..<44 {
             XCTAssertNil(read(bytes, length: length), "length \(length)")
         }
     }
@@ -84,9 +85,9 @@ final class WireFormatTests: XCTestCase {
 
     func testReadIsUnalignedSafe() {
         let header = TransportHeader(type: .control, pathID: 0x0a0b, receiverIndex: 77, counter: .max, pathSequence: .max)
-        var bytes = [UInt8](repeating: 0, count: 43)
+        var bytes = [UInt8](repeating: 0, count: 47)
         bytes.withUnsafeMutableBytes { header.write(to: $0.baseAddress! + 3) }
-        let decoded = bytes.withUnsafeBytes { TransportHeader.read(from: $0.baseAddress! + 3, length: 40) }
+        let decoded = bytes.withUnsafeBytes { TransportHeader.read(from: $0.baseAddress! + 3, length: 44) }
         XCTAssertEqual(decoded, header)
     }
 }

@@ -18,7 +18,7 @@ grep -q '^\[#\] ip address add 10.77.0.1/24 dev ml-vm1' "$TMP/up.err" || fail "u
 addr=$(ip -n "$NS" -j address show dev ml-vm1)
 echo "$addr" | json_query "d[0]['addr_info'][0]['local']+'/'+str(d[0]['addr_info'][0]['prefixlen'])" | grep -qx 10.77.0.1/24 \
     || fail "address: $addr"
-echo "$addr" | json_query "d[0]['mtu']" | grep -qx 1432 || fail "mtu is not 1500-68: $addr"
+echo "$addr" | json_query "d[0]['mtu']" | grep -qx 1428 || fail "mtu is not 1500-72: $addr"
 echo "$addr" | json_query "'UP' in d[0]['flags']" | grep -qx True || fail "link not up"
 routes=$(ip -n "$NS" -j route show proto 109)
 for dst in 10.77.0.10 10.77.0.20 192.168.50.0/24; do
@@ -39,4 +39,4 @@ ip -n "$NS" link show ml-vm1 >/dev/null 2>&1 && fail "interface left behind"
 sleep 0.2
 kill -0 "$pid" 2>/dev/null && fail "core process $pid left behind"
 ip netns exec "$NS" "$MLINK" down ml-vm1 2>/dev/null; [ $? = 69 ] || fail "down of a stopped interface should exit 69"
-pass "up matches ip -j (address, mtu 1432, 3 routes, rules untouched); down leaves nothing"
+pass "up matches ip -j (address, mtu 1428, 3 routes, rules untouched); down leaves nothing"
