@@ -16,16 +16,7 @@ final class TransportVectorTests: XCTestCase {
         var vectors: [Vector]
     }
 
-    private func bytes(_ hex: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            out.append(UInt8(hex[index..<next], radix: 16)!)
-            index = next
-        }
-        return out
-    }
+    private func bytes(_ text: String) -> [UInt8] { hex(text) }
 
     private func load() throws -> [Vectors.Vector] {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
