@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTypes", "CSodium"],
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
         .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkTypes"]),
-        .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig"]),
+        .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig", "MLinkSetup", "MLinkProtocol"]),
         .testTarget(name: "MLinkSetupTests", dependencies: ["MLinkSetup", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),
         .testTarget(name: "MLinkDaemonTests", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),
     ],

@@ -23,6 +23,12 @@ struct FailureReport: Equatable {
     /// The exit status (`ExitStatus`).
     var status: Int32
 
+    /// A report from its parts.
+    init(message: String, status: Int32) {
+        self.message = message
+        self.status = status
+    }
+
     /// The report of `error`: a bad profile exits 78, a name that is not running 69, anything else is a system
     /// error (71).
     init(_ error: Error) {
