@@ -13,7 +13,8 @@ public enum Lifecycle {
                           echo: @escaping (String) -> Void) throws {
         let name = profile.interface.name
         let system = try NetlinkSetupSystem()
-        if let existing = try runDirectory.load(name) {
+        // An unreadable state cannot name a live core; the interface check below still refuses a taken name.
+        if let existing = (try? runDirectory.load(name)) ?? nil {
             if existing.pid > 0, ProcessControl.isAlive(existing.pid) { throw SetupError.alreadyRunning(name) }
             Teardown.sweepSourceRouting(existing, system: system, echo: echo)  // left by a core that crashed
         }
