@@ -16,7 +16,9 @@ public enum CoreLauncher {
 
     /// A started core: its pid and the `[#] ...` lines it reported with `ready`.
     public struct Started: Equatable, Sendable {
+        /// The core's process id.
         public var pid: Int32
+        /// What the core installed before it reported ready (per-link source routing), as `[#] ip ...` lines.
         public var installed: [String]
     }
 

@@ -12,8 +12,11 @@ public struct RunDirectory: Sendable {
         path = environment["MLINK_RUN_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/run/mlink"
     }
 
+    /// The state file of `interface` (JSON, mode 0600).
     public func statePath(_ interface: String) -> String { "\(path)/\(interface).state" }
+    /// The control socket of `interface`'s core.
     public func socketPath(_ interface: String) -> String { "\(path)/\(interface).sock" }
+    /// The detached core's stdout and stderr.
     public func logPath(_ interface: String) -> String { "\(path)/\(interface).log" }
 
     /// Interfaces with a state file, sorted.

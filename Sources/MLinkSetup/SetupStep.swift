@@ -61,13 +61,9 @@ public enum SetupStep: Equatable, Sendable {
         }
     }
 
-    /// The route a route step adds or deletes (its output link is resolved from `device` when applied).
-    var route: Route? {
-        switch self {
-        case .addRoute(let network, _, let proto), .deleteRoute(let network, _, let proto):
-            return Route(destination: network, protocolNumber: proto)
-        default: return nil
-        }
+    /// The main-table route of a route step (its output link is resolved from the device when applied).
+    static func route(_ network: IPNetwork, protocolNumber: UInt8) -> Route {
+        Route(destination: network, protocolNumber: protocolNumber)
     }
 
     /// The equivalent `ip` command, as `up` echoes it after `[#] `.
@@ -80,8 +76,10 @@ public enum SetupStep: Equatable, Sendable {
         case .deleteAddress(let network, let device): return InterfaceAddress.ipCommand(.delete, network, device: device)
         case .setUp(let device): return "ip link set up dev \(device)"
         case .setDown(let device): return "ip link set down dev \(device)"
-        case .addRoute(_, let device, _): return route!.ipCommand(.add, device: device)
-        case .deleteRoute(_, let device, _): return route!.ipCommand(.delete, device: device)
+        case .addRoute(let network, let device, let proto):
+            return SetupStep.route(network, protocolNumber: proto).ipCommand(.add, device: device)
+        case .deleteRoute(let network, let device, let proto):
+            return SetupStep.route(network, protocolNumber: proto).ipCommand(.delete, device: device)
         }
     }
 

@@ -13,12 +13,17 @@ public protocol SetupSystem: AnyObject {
     func createTun(_ name: String) throws
     /// Deletes the link `name`: closes the TUN descriptor when this system created it, else asks netlink.
     func deleteLink(_ name: String) throws
+    /// Sets the MTU of `device` in bytes.
     func setMTU(_ mtu: Int, device: String) throws
+    /// Sets `device` administratively up or down.
     func setUp(_ up: Bool, device: String) throws
+    /// Assigns `network` (host bits kept) to `device`.
     func addAddress(_ network: IPNetwork, device: String) throws
+    /// Removes `network` from `device`.
     func deleteAddress(_ network: IPNetwork, device: String) throws
     /// Adds `route` out of `device` (the route's own output link is ignored).
     func addRoute(_ route: Route, device: String) throws
+    /// Deletes `route` out of `device`, matching its protocol.
     func deleteRoute(_ route: Route, device: String) throws
     /// Removes the per-link source-routing tables and rules of `settings` that a core left, echoing each.
     func sweepSourceRouting(_ settings: Profile.RoutingSettings, echo: (String) -> Void)
@@ -36,8 +41,10 @@ extension SetupStep {
         case .setDown(let device): try system.setUp(false, device: device)
         case .addAddress(let network, let device): try system.addAddress(network, device: device)
         case .deleteAddress(let network, let device): try system.deleteAddress(network, device: device)
-        case .addRoute(_, let device, _): try system.addRoute(route!, device: device)
-        case .deleteRoute(_, let device, _): try system.deleteRoute(route!, device: device)
+        case .addRoute(let network, let device, let proto):
+            try system.addRoute(SetupStep.route(network, protocolNumber: proto), device: device)
+        case .deleteRoute(let network, let device, let proto):
+            try system.deleteRoute(SetupStep.route(network, protocolNumber: proto), device: device)
         }
     }
 }
