@@ -25,8 +25,10 @@ let package = Package(
         .target(name: "MLinkConfig", dependencies: ["CYAML", "MLinkTypes"]),
         .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "CSodium"]),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes", "CSodium"]),
+        // The wg-quick half: set-up plan and steps, rollback, state, core launcher, teardown.
+        .target(name: "MLinkSetup", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkSystem", "MLinkTypes"]),
         .target(name: "MLinkCLI", dependencies: [
-            "MLinkDaemon", "MLinkConfig", "MLinkNetlink", "MLinkSystem", "MLinkTypes", "CSodium",
+            "MLinkSetup", "MLinkProtocol", "MLinkDaemon", "MLinkConfig", "MLinkNetlink", "MLinkSystem", "MLinkTypes", "CSodium",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mlink", dependencies: ["MLinkCLI"]),
@@ -56,7 +58,8 @@ let package = Package(
         .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CSodium"],
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
         .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkTypes"]),
-        .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig"]),
+        .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig", "MLinkSetup", "MLinkProtocol"]),
+        .testTarget(name: "MLinkSetupTests", dependencies: ["MLinkSetup", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),
         .testTarget(name: "MLinkDaemonTests", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,7 +1,7 @@
 import ArgumentParser
 import MLinkConfig
 import MLinkDaemon
-import MLinkNetlink
+import MLinkSetup
 
 extension MLinkCommand {
     /// `mlink check PROFILE`.
@@ -16,15 +16,9 @@ extension MLinkCommand {
         func run() throws {
             do {
                 let loaded = try loadProfile(profile)
-                let plan = InterfaceSetup.plan(for: loaded, netlink: try? RouteNetlink())
+                let plan = SetupPlan.current(for: loaded)
                 print("\(loaded.path): ok (\(loaded.role.rawValue) \(loaded.name), mode \(loaded.mode.rawValue))")
-                print("[#] ip tuntap add mode tun name \(plan.interface)")
-                print("[#] ip link set mtu \(plan.mtu) dev \(plan.interface)    # \(plan.mtuSource)")
-                print("[#] ip address add \(plan.address) dev \(plan.interface)")
-                print("[#] ip link set up dev \(plan.interface)")
-                for route in plan.routes {
-                    print("[#] ip route add \(route) dev \(plan.interface) proto \(RouteProtocol.mlink)")
-                }
+                plan.annotatedCommands.forEach { print($0) }
                 let links = loaded.links.isEmpty ? "every interface with an address" : loaded.links.joined(separator: ", ")
                 print("links: \(links)\(plan.links.isEmpty ? "" : " (present now: \(plan.links.joined(separator: ", ")))")")
                 if let router = loaded.router {

@@ -1,10 +1,10 @@
 import ArgumentParser
-import MLinkDaemon
+import MLinkSetup
 
 extension MLinkCommand {
     /// The detached forwarding core that `up` starts; not for direct use.
     struct Core: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: Lifecycle.coreSubcommand, shouldDisplay: false)
+        static let configuration = CommandConfiguration(commandName: CoreLauncher.coreSubcommand, shouldDisplay: false)
 
         @Option var profile: String
         @Option var interface: String
@@ -12,8 +12,8 @@ extension MLinkCommand {
         @Option(name: .customLong("ready-fd")) var readyFD: Int32
 
         func run() throws {
-            let status = Lifecycle.runCore(profilePath: profile, interface: interface, tunFD: tunFD, readyFD: readyFD,
-                                           runDirectory: RunDirectory(environment: environment()))
+            let status = CoreLauncher.runDetached(profilePath: profile, interface: interface, tunFD: tunFD,
+                                                  readyFD: readyFD, runDirectory: RunDirectory(environment: environment()))
             if status != 0 { throw ExitCode(status) }
         }
     }

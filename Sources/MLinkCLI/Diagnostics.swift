@@ -1,8 +1,7 @@
 import ArgumentParser
 import Glibc
 import MLinkConfig
-import MLinkDaemon
-import MLinkNetlink
+import MLinkSetup
 import MLinkSystem
 
 /// Writes `mlink: <message>` on stderr.
@@ -16,20 +15,42 @@ func echo(_ line: String) {
     _ = (line + "\n").withCString { fputs($0, stderr) }
 }
 
-/// Maps an error to its message and documented exit code.
-func reportFailure(_ error: Error) -> ExitCode {
-    switch error {
-    case let e as ProfileError:
-        _ = (e.description + "\n").withCString { fputs($0, stderr) }
-        return ExitCode(ExitStatus.badProfile)
-    case let e as SetupError:
-        complain(e.description)
-        if case .notRunning = e { return ExitCode(ExitStatus.notRunning) }
-        return ExitCode(ExitStatus.systemError)
-    default:
-        complain("\(error)")
-        return ExitCode(ExitStatus.systemError)
+/// What the user sees of a failure: the text on stderr and the documented exit status.
+struct FailureReport: Equatable {
+    /// The whole stderr line, without its line break: `mlink: <what failed>: <why> (<value>)`, or the profile
+    /// loader's `FILE:LINE:COL: <key>: <problem>` as it is.
+    var message: String
+    /// The exit status (`ExitStatus`).
+    var status: Int32
+
+    /// A report from its parts.
+    init(message: String, status: Int32) {
+        self.message = message
+        self.status = status
     }
+
+    /// The report of `error`: a bad profile exits 78, a name that is not running 69, anything else is a system
+    /// error (71).
+    init(_ error: Error) {
+        switch error {
+        case let e as ProfileError:
+            message = e.description
+            status = ExitStatus.badProfile
+        case SetupError.notRunning(let name):
+            message = "mlink: \(SetupError.notRunning(name))"
+            status = ExitStatus.notRunning
+        default:
+            message = "mlink: \(error)"
+            status = ExitStatus.systemError
+        }
+    }
+}
+
+/// Writes the report of `error` on stderr and returns its exit code.
+func reportFailure(_ error: Error) -> ExitCode {
+    let report = FailureReport(error)
+    _ = (report.message + "\n").withCString { fputs($0, stderr) }
+    return ExitCode(report.status)
 }
 
 /// Loads a profile from an `up`/`check` argument, warning when the private key is readable by others.

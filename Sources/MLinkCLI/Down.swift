@@ -1,5 +1,5 @@
 import ArgumentParser
-import MLinkDaemon
+import MLinkSetup
 
 extension MLinkCommand {
     /// `mlink down NAME`.
@@ -19,7 +19,8 @@ extension MLinkCommand {
         func run() throws {
             do {
                 try requireRoot()
-                try Lifecycle.down(name, runDirectory: RunDirectory(environment: environment()), echo: echo)
+                try Teardown.down(name, runDirectory: RunDirectory(environment: environment()), system: try NetlinkSetupSystem(),
+                                  echo: echo)
             } catch let e as ExitCode {
                 throw e
             } catch {

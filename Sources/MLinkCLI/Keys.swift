@@ -1,7 +1,5 @@
 import ArgumentParser
-import Glibc
-import MLinkDaemon
-import MLinkTypes
+import MLinkProtocol
 
 extension MLinkCommand {
     /// `mlink genkey`.
@@ -13,7 +11,7 @@ extension MLinkCommand {
 
         func run() throws {
             do {
-                print(try KeyDerivation.generatePrivateKey().base64)
+                print(try KeyPair.generate().privateKey.base64)
             } catch {
                 throw reportFailure(error)
             }
@@ -29,13 +27,11 @@ extension MLinkCommand {
         func run() throws {
             var text = ""
             while let line = readLine(strippingNewline: true) { text += line }
-            let trimmed = text.trimmingWhitespace()
-            guard let key = Key32(base64: trimmed) else {
+            do {
+                print(try KeyPair(privateKeyBase64: text.trimmingWhitespace()).publicKey.base64)
+            } catch KeyPair.Failure.notABase64Key {
                 complain("pubkey: stdin is not a base64 X25519 key (32 bytes)")
                 throw ExitCode(ExitStatus.usage)
-            }
-            do {
-                print(try KeyDerivation.publicKey(for: key).base64)
             } catch {
                 throw reportFailure(error)
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MLinkDaemon
+import MLinkSetup
 import MLinkSystem
 
 extension MLinkCommand {

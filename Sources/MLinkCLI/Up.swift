@@ -1,5 +1,5 @@
 import ArgumentParser
-import MLinkDaemon
+import MLinkSetup
 
 extension MLinkCommand {
     /// `mlink up PROFILE`.

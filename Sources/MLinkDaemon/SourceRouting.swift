@@ -142,19 +142,10 @@ public final class SourceRouting {
     /// What is installed now, as `ip` commands (`up` echoes them from the core's readiness report).
     var installedCommands: [String] { installed.flatMap { SourceRouting.commands(for: $0, settings: settings) } }
 
-    /// The `ip` commands equivalent to installing `entry`.
+    /// The `ip` commands equivalent to installing `entry`, in the order `install` makes the changes.
     static func commands(for entry: Entry, settings: Profile.RoutingSettings) -> [String] {
-        let address = entry.address.address
-        let family = address.isIPv6 ? "-6 " : ""
-        let tags = "table \(entry.table) proto \(settings.routeProtocol)"
-        return [
-            "[#] ip \(family)route add \(entry.address.masked) dev \(entry.linkName) src \(address) \(tags)",
-            "[#] ip \(family)route add default via \(entry.gateway) dev \(entry.linkName) \(tags)",
-            "[#] ip \(family)rule add from \(address) lookup main suppress_prefixlength 0 "
-                + "priority \(settings.rulePriority) proto \(settings.routeProtocol)",
-            "[#] ip \(family)rule add from \(address) lookup \(entry.table) priority \(settings.rulePriority) "
-                + "proto \(settings.routeProtocol)",
-        ]
+        routes(of: entry, settings: settings).map { "[#] \($0.ipCommand(.add, device: entry.linkName))" }
+            + [suppressRule(of: entry, settings: settings), rule(of: entry, settings: settings)].map { "[#] \($0.ipCommand(.add))" }
     }
 
     private func nextFreeTable(wanted: [Entry]) -> UInt32? {
@@ -162,7 +153,7 @@ public final class SourceRouting {
         return settings.tables.first { !taken.contains($0) }
     }
 
-    private func routes(of entry: Entry) -> [Route] {
+    private static func routes(of entry: Entry, settings: Profile.RoutingSettings) -> [Route] {
         let any = IPNetwork(address: entry.address.address.isIPv6 ? IPAddress(ipv6High: 0, low: 0) : IPAddress(ipv4: 0),
                             prefixLength: 0)!
         return [
@@ -173,7 +164,7 @@ public final class SourceRouting {
         ]
     }
 
-    private func rule(of entry: Entry) -> Rule {
+    private static func rule(of entry: Entry, settings: Profile.RoutingSettings) -> Rule {
         let host = IPNetwork(address: entry.address.address, prefixLength: entry.address.address.bitWidth)!
         return Rule(source: host, table: entry.table, priority: settings.rulePriority,
                     protocolNumber: settings.routeProtocol)
@@ -183,7 +174,7 @@ public final class SourceRouting {
     /// than by its default route keeps doing so (wg-quick's suppress_prefixlength rule). Only what would leave
     /// by main's default route (mlink's pinned sockets to the router, and anything else without a better
     /// route) falls through to the link's own table, so `ssh 10.1.1.1` from that address still follows main.
-    private func suppressRule(of entry: Entry) -> Rule {
+    private static func suppressRule(of entry: Entry, settings: Profile.RoutingSettings) -> Rule {
         let host = IPNetwork(address: entry.address.address, prefixLength: entry.address.address.bitWidth)!
         return Rule(source: host, table: SourceRouting.mainTable, priority: settings.rulePriority,
                     protocolNumber: settings.routeProtocol, suppressPrefixLength: 0)
@@ -196,26 +187,26 @@ public final class SourceRouting {
     /// core that crashed) are adopted.
     private func install(_ entry: Entry) -> Bool {
         do {
-            for route in routes(of: entry) { try tolerateExisting { try netlink.addRoute(route) } }
+            for route in Self.routes(of: entry, settings: settings) { try tolerateExisting { try netlink.addRoute(route) } }
             // Same priority: the kernel keeps insertion order, so the suppress rule is consulted first.
-            try tolerateExisting { try netlink.addRule(suppressRule(of: entry)) }
-            try tolerateExisting { try netlink.addRule(rule(of: entry)) }
+            try tolerateExisting { try netlink.addRule(Self.suppressRule(of: entry, settings: settings)) }
+            try tolerateExisting { try netlink.addRule(Self.rule(of: entry, settings: settings)) }
             log.info("source routing: \(entry.linkName): from \(entry.address.address) lookup \(entry.table) "
                      + "(default via \(entry.gateway))")
             return true
         } catch {
             log.warning("source routing: \(entry.linkName): \(error)")
-            try? netlink.deleteRule(suppressRule(of: entry))
-            for route in routes(of: entry) { try? netlink.deleteRoute(route) }
+            try? netlink.deleteRule(Self.suppressRule(of: entry, settings: settings))
+            for route in Self.routes(of: entry, settings: settings) { try? netlink.deleteRoute(route) }
             return false
         }
     }
 
     /// Removes one entry: the rule first, so no lookup lands in a half-empty table.
     private func remove(_ entry: Entry) {
-        try? netlink.deleteRule(rule(of: entry))
-        try? netlink.deleteRule(suppressRule(of: entry))
-        for route in routes(of: entry).reversed() { try? netlink.deleteRoute(route) }
+        try? netlink.deleteRule(Self.rule(of: entry, settings: settings))
+        try? netlink.deleteRule(Self.suppressRule(of: entry, settings: settings))
+        for route in Self.routes(of: entry, settings: settings).reversed() { try? netlink.deleteRoute(route) }
         log.info("source routing: \(entry.linkName): removed table \(entry.table)")
     }
 
@@ -225,18 +216,16 @@ public final class SourceRouting {
 
     /// Removes every rule and route of `settings` (protocol 109, mlink's tables and priority), echoing each as
     /// an `ip` command: what `down` and a failed `up` do, whether the core ended cleanly or not.
-    static func sweep(_ settings: Profile.RoutingSettings, netlink: RouteNetlink, echo: (String) -> Void) {
+    public static func sweep(_ settings: Profile.RoutingSettings, netlink: RouteNetlink, echo: (String) -> Void) {
         for rule in (try? netlink.rules()) ?? [] where rule.protocolNumber == settings.routeProtocol
             && rule.priority == settings.rulePriority
             && (settings.tables.contains(rule.table) || (rule.table == mainTable && rule.suppressPrefixLength == 0)) {
-            let family = rule.isIPv6 ? "-6 " : ""
-            echo("[#] ip \(family)rule del from \(rule.source.map { "\($0)" } ?? "all") table \(rule.table) "
-                 + "priority \(rule.priority)")
+            echo("[#] \(rule.ipCommand(.delete))")
             try? netlink.deleteRule(rule)
         }
         for route in (try? netlink.routes(table: nil)) ?? [] where route.protocolNumber == settings.routeProtocol
             && settings.tables.contains(route.table) {
-            echo("[#] ip route del \(route.destination) table \(route.table)")
+            echo("[#] \(route.ipCommand(.delete, device: nil))")
             try? netlink.deleteRoute(route)
         }
     }

@@ -24,13 +24,6 @@ extension RouteNetlink {
 
     /// The route in `ip route` words, for error messages.
     func describe(_ route: Route) -> String {
-        var words = ["\(route.destination.masked)"]
-        if let gateway = route.gateway { words.append("via \(gateway)") }
-        if let index = route.outputLinkIndex { words.append("dev \(describeLink(index))") }
-        if route.table != 254 { words.append("table \(route.table)") }
-        words.append("proto \(route.protocolNumber)")
-        if let metric = route.metric { words.append("metric \(metric)") }
-        if let source = route.source { words.append("src \(source)") }
-        return words.joined(separator: " ")
+        route.ipArguments(device: route.outputLinkIndex.map(describeLink))
     }
 }

@@ -41,8 +41,6 @@ extension RouteNetlink {
 
     /// The rule in `ip rule` words, for error messages.
     func describe(_ rule: Rule) -> String {
-        let source = rule.source.map { "\($0)" } ?? "all"
-        let family = rule.isIPv6 ? "-6 " : ""
-        return "\(family)from \(source) lookup \(rule.table) priority \(rule.priority) proto \(rule.protocolNumber)"
+        IPCommandWords.family(ipv6: rule.isIPv6) + rule.ipArguments
     }
 }

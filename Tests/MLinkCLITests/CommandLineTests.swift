@@ -1,4 +1,7 @@
 import ArgumentParser
+import MLinkConfig
+import MLinkProtocol
+import MLinkSetup
 import XCTest
 @testable import MLinkCLI
 
@@ -52,12 +55,45 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(core.readyFD, 6)
     }
 
-    func testDocumentedExitCodes() {
-        XCTAssertEqual(ExitStatus.usage, 64)
-        XCTAssertEqual(ExitStatus.notRunning, 69)
-        XCTAssertEqual(ExitStatus.systemError, 71)
-        XCTAssertEqual(ExitStatus.needsRoot, 77)
-        XCTAssertEqual(ExitStatus.badProfile, 78)
+    /// The real mapping from errors to stderr text and exit status, fed the errors the commands really throw.
+    func testBadProfileExits78WithTheLoadersLocatedMessageUnprefixed() throws {
+        let error = try XCTUnwrap(captured { try ProfileLoader.parse(text: "name: vm0\nrole: hots\n", path: "/p/vm0.yaml",
+                                                                       directory: "/p") })
+        let report = FailureReport(error)
+        XCTAssertEqual(report.status, 78)
+        XCTAssertTrue(report.message.hasPrefix("/p/vm0.yaml:2:"), report.message)
+        XCTAssertTrue(report.message.contains("role"), report.message)
+    }
+
+    func testNotRunningExits69AndOtherSetUpFailuresExit71() {
+        XCTAssertEqual(FailureReport(SetupError.notRunning("vm0")),
+                       FailureReport(message: "mlink: vm0 is not running (no state under the run directory)", status: 69))
+        XCTAssertEqual(FailureReport(SetupError.interfaceExists("ml-vm0")),
+                       FailureReport(message: "mlink: interface ml-vm0 already exists", status: 71))
+        XCTAssertEqual(FailureReport(SetupError.alreadyRunning("ml-vm0")).status, 71)
+        XCTAssertEqual(FailureReport(SetupError.stateUnreadable(path: "/run/mlink/x.state", reason: "bad")).status, 71)
+    }
+
+    func testAnyOtherErrorIsASystemErrorNamingItself() {
+        struct Unexpected: Error, CustomStringConvertible { var description: String { "open: denied (/dev/net/tun)" } }
+        XCTAssertEqual(FailureReport(Unexpected()), FailureReport(message: "mlink: open: denied (/dev/net/tun)", status: 71))
+        XCTAssertEqual(FailureReport(KeyPair.Failure.notABase64Key(length: 3)).status, 71)
+    }
+
+    /// The help text documents the exit codes; each one it names must be the code that case really exits with.
+    func testTheHelpTextListsTheStatusesTheMappingGives() {
+        let help = MLinkCommand.configuration.discussion
+        XCTAssertTrue(help.contains("\(FailureReport(SetupError.notRunning("x")).status) not running"), help)
+        XCTAssertTrue(help.contains("\(FailureReport(SetupError.coreFailed("x")).status) system error"), help)
+        XCTAssertTrue(help.contains("\(FailureReport(ProfileError(file: "f", line: 1, column: 1, key: "k", problem: "p")).status) bad profile"), help)
+        XCTAssertTrue(help.contains("\(ExitStatus.needsRoot) needs root"), help)
+        XCTAssertThrowsError(try MLinkCommand.parseAsRoot(["upp"])) { error in
+            XCTAssertTrue(help.contains("\(MLinkCommand.exitCode(for: error).rawValue) usage error"), help)
+        }
+    }
+
+    private func captured(_ body: () throws -> Any) -> Error? {
+        do { _ = try body(); return nil } catch { return error }
     }
 
     func testSizesPrintLikeWG() {

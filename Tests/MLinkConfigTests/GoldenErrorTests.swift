@@ -7,13 +7,16 @@ import XCTest
 /// `.err` files write the Fixtures folder as `$FIXTURES`, since the bundle's location differs per machine.
 /// After a deliberate wording change, run once with `MLINK_WRITE_GOLDEN=1` to rewrite them, then review the diff.
 final class GoldenErrorTests: XCTestCase {
-    static let minimumCaseCount = 24
+    /// The number of cases in Fixtures/bad: losing even one fixture fails. Raise it when adding cases.
+    static let minimumCaseCount = 60
 
     func testEveryBadProfileFailsWithItsGoldenMessage() throws {
         let fixtures = FixturePaths.fixtures
         let bad = "\(fixtures)/bad"
         let names = try FileManager.default.contentsOfDirectory(atPath: bad).filter { $0.hasSuffix(".yaml") }.sorted()
         XCTAssertGreaterThanOrEqual(names.count, Self.minimumCaseCount)
+        let source = try FileManager.default.contentsOfDirectory(atPath: "\(FixturePaths.sourceFixtures)/bad")
+        XCTAssertEqual(names, source.filter { $0.hasSuffix(".yaml") }.sorted(), "the bundle lacks cases of the source tree")
         let rewrite = ProcessInfo.processInfo.environment["MLINK_WRITE_GOLDEN"] == "1"
         for name in names {
             let base = String(name.dropLast(".yaml".count))

@@ -39,4 +39,28 @@ ip -n "$NS" link show ml-vm1 >/dev/null 2>&1 && fail "interface left behind"
 sleep 0.2
 kill -0 "$pid" 2>/dev/null && fail "core process $pid left behind"
 ip netns exec "$NS" "$MLINK" down ml-vm1 2>/dev/null; [ $? = 69 ] || fail "down of a stopped interface should exit 69"
-pass "up matches ip -j (address, mtu 1428, 3 routes, rules untouched); down leaves nothing"
+
+# A core killed with SIGKILL cleans nothing up: its TUN device goes with its descriptor, but the state file,
+# socket, log and the per-link source routing (a default route through a gateway gives enp0s3 a table and
+# rules) stay until `down`, which must then remove them without a core to stop.
+ip -n "$NS" route add default via 192.168.0.1 dev enp0s3
+ip netns exec "$NS" "$MLINK" up "$TMP/vm1.yaml" 2>"$TMP/up2.err" || { cat "$TMP/up2.err"; fail "second up exited $?"; }
+grep -q '^\[#\] ip rule add from 192.168.0.3 lookup 10900 ' "$TMP/up2.err" || { cat "$TMP/up2.err"; fail "no source routing echoed"; }
+pid=$(json_query "d['pid']" < "$MLINK_RUN_DIR/ml-vm1.state")
+kill -9 "$pid"
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && fail "core $pid survived SIGKILL"
+for _ in $(seq 50); do ip -n "$NS" link show ml-vm1 >/dev/null 2>&1 || break; sleep 0.1; done
+ip -n "$NS" link show ml-vm1 >/dev/null 2>&1 && fail "the TUN device outlived its SIGKILLed core"
+[ -e "$MLINK_RUN_DIR/ml-vm1.state" ] || fail "the killed core's state file is already gone"
+[ -n "$(ip -n "$NS" rule show priority 10900)" ] || fail "the killed core left no rules: nothing to test"
+[ -n "$(ip -n "$NS" route show table 10900 proto 109)" ] || fail "the killed core left no table: nothing to test"
+ip netns exec "$NS" "$MLINK" down vm1 2>"$TMP/down2.err" || { cat "$TMP/down2.err"; fail "down after SIGKILL exited $?"; }
+grep -q 'stop mlink core' "$TMP/down2.err" && fail "down tried to stop a dead core: $(cat "$TMP/down2.err")"
+grep -q '^\[#\] ip rule del from 192.168.0.3 lookup 10900 ' "$TMP/down2.err" || { cat "$TMP/down2.err"; fail "down did not echo the sweep"; }
+ip -n "$NS" link show ml-vm1 >/dev/null 2>&1 && fail "interface left behind after SIGKILL"
+[ "$(ip -n "$NS" -j rule)" = "$rules_before" ] || fail "rules left behind after SIGKILL: $(ip -n "$NS" rule)"
+[ -z "$(ip -n "$NS" route show table all proto 109)" ] || fail "routes left behind after SIGKILL: $(ip -n "$NS" route show table all proto 109)"
+[ -z "$(ip -n "$NS" -6 route show table all proto 109)" ] || fail "IPv6 routes left behind after SIGKILL"
+[ -z "$(ls -A "$MLINK_RUN_DIR")" ] || fail "files left in run dir after SIGKILL: $(ls "$MLINK_RUN_DIR")"
+pass "up matches ip -j (address, mtu 1428, 3 routes, rules untouched); down leaves nothing, also after kill -9 of the core"

@@ -1,0 +1,26 @@
+/// Why `up` or `down` refused or failed; each case carries the offending value.
+public enum SetupError: Error, Equatable, CustomStringConvertible {
+    /// The interface exists already (another mlink, or something else's device): `up` touches nothing.
+    case interfaceExists(String)
+    /// The device disappeared between its creation and its configuration.
+    case interfaceVanished(String)
+    /// The interface has a state file and a live core.
+    case alreadyRunning(String)
+    /// The detached core reported a failure, or exited before reporting; carries its words.
+    case coreFailed(String)
+    /// No state for the interface, profile name or path given.
+    case notRunning(String)
+    /// A state file exists but cannot be read back; carries the path and the decoder's reason.
+    case stateUnreadable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .interfaceExists(let n): return "interface \(n) already exists"
+        case .interfaceVanished(let n): return "interface \(n) disappeared right after creation"
+        case .alreadyRunning(let n): return "\(n) is already up"
+        case .coreFailed(let why): return "the forwarding core did not start: \(why)"
+        case .notRunning(let n): return "\(n) is not running (no state under the run directory)"
+        case .stateUnreadable(let path, let reason): return "cannot read the state of `up`: \(reason) (\(path))"
+        }
+    }
+}
