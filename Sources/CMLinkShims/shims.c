@@ -100,3 +100,43 @@ int mlink_send_batch(int fd, const void *const *bufs, const size_t *lens, const 
     int n = sendmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT);
     return n < 0 ? -errno : n;
 }
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+
+long mlink_send_segmented(int fd, const void *const *bufs, const size_t *lens, int count,
+                          const struct sockaddr_storage *to, socklen_t tolen, uint16_t segment) {
+    struct iovec iov[128];
+    if (count > 128) count = 128;
+    for (int i = 0; i < count; i++) {
+        iov[i].iov_base = (void *)bufs[i];
+        iov[i].iov_len = lens[i];
+    }
+    union { char buf[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_name = (void *)to;
+    msg.msg_namelen = tolen;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)count;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_UDP;
+    cm->cmsg_type = UDP_SEGMENT;
+    cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    memcpy(CMSG_DATA(cm), &segment, sizeof segment);
+    ssize_t n = sendmsg(fd, &msg, MSG_DONTWAIT);
+    return n < 0 ? -errno : (long)n;
+}
+
+int mlink_udp_segment_supported(int fd) {
+    int value = 0;
+    socklen_t length = sizeof value;
+    return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &value, &length) == 0;
+}

@@ -44,4 +44,13 @@ int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *
 int mlink_send_batch(int fd, const void *const *bufs, const size_t *lens, const struct sockaddr_storage *tos,
                      const socklen_t *tolens, int count, struct mlink_batch_headers *h);
 
+/// UDP GSO: sends `count` buffers as one super-datagram to `to`, which the kernel (or the NIC) cuts into datagrams of
+/// `segment` bytes (the last may be shorter): one sendmsg with a UDP_SEGMENT control message. Returns the bytes
+/// sent or -errno (EIO or EINVAL: the kernel or driver cannot segment; the caller falls back to sendmmsg).
+long mlink_send_segmented(int fd, const void *const *bufs, const size_t *lens, int count,
+                          const struct sockaddr_storage *to, socklen_t tolen, uint16_t segment);
+
+/// True when the kernel knows UDP_SEGMENT (Linux 4.18+) on this socket.
+int mlink_udp_segment_supported(int fd);
+
 #endif
