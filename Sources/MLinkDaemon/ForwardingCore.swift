@@ -13,7 +13,7 @@ import MLinkTypes
 public final class ForwardingCore {
     /// Epoll tokens: fixed ones, then one per link slot from `slotTokenBase`.
     enum Token: UInt64 {
-        case tun = 1, control = 2, signals = 3, netlink = 4, metrics = 5
+        case tun = 1, control = 2, signals = 3, netlink = 4, metrics = 5, resolver = 6
     }
     static let slotTokenBase: UInt64 = 1000
     /// How often the engine's timers run. The engine expects "every few ms": a probe goes out at the first tick
@@ -29,7 +29,7 @@ public final class ForwardingCore {
     let engine: TunnelEngine
     let epoll: Epoll
     let signals: SignalDescriptor
-    let control: FileDescriptor
+    let control: ControlServer
     let controlPath: String
     var monitor: NetlinkMonitor?
     let netlink: RouteNetlink
@@ -85,13 +85,14 @@ public final class ForwardingCore {
         signals = try SignalDescriptor()
         netlink = try RouteNetlink()
         sourceRouting = SourceRouting(settings: profile.routing, netlink: netlink, log: log)
-        resolver = EndpointResolver(endpoints: profile.router?.endpoints ?? [])
-        control = try UnixSocket.listen(path: controlPath)
+        resolver = try EndpointResolver(endpoints: profile.router?.endpoints ?? [])
+        control = try ControlServer(path: controlPath, tokenBase: ForwardingCore.controlClientTokenBase)
         packetBuffer = .allocate(byteCount: ForwardingCore.bufferSize, alignment: 64)
         copyBuffers = .allocate(byteCount: ForwardingCore.bufferSize * ForwardingCore.copyCapacity, alignment: 64)
         batch = DatagramBatch(capacity: 32, bufferSize: ForwardingCore.bufferSize)
         try epoll.add(tun.descriptor.rawValue, token: Token.tun.rawValue)
-        try epoll.add(control.rawValue, token: Token.control.rawValue)
+        try epoll.add(control.listener.descriptor.rawValue, token: Token.control.rawValue)
+        try epoll.add(resolver.wakeup.descriptor.rawValue, token: Token.resolver.rawValue)
         try epoll.add(signals.descriptor.rawValue, token: Token.signals.rawValue)
         do {
             let monitor = try NetlinkMonitor(includeRoutes: true)
@@ -196,10 +197,11 @@ public final class ForwardingCore {
             try epoll.wait(timeoutMilliseconds: timeout) { token in
                 switch token {
                 case Token.tun.rawValue: try drainTun()
-                case Token.control.rawValue: serveControl()
+                case Token.control.rawValue: acceptControlClients()
+                case Token.resolver.rawValue: collectResolution()
                 case Token.signals.rawValue: handleSignals()
                 case Token.netlink.rawValue: handleLinkChanges()
-                case ..<ForwardingCore.slotTokenBase: handleMetrics(token: token)
+                case ..<ForwardingCore.slotTokenBase: handleClientEvent(token: token)
                 default: try drainSocket(slot: Int(token - ForwardingCore.slotTokenBase))
                 }
             }
@@ -208,9 +210,9 @@ public final class ForwardingCore {
     }
 
     func runTimers(now: UInt64) {
-        dropReport.report(engine, now: now, log: log)
+        dropReport.report(now: now, log: log) { statusReport(now: now) }
         runRoutingTimers(now: now)
-        metrics?.expire(now: now, epoll: epoll)
+        expireClients(now: now)
         for datagram in engine.tick(now: now) {
             guard datagram.slot < slots.count, let entry = slots[datagram.slot] else { continue }
             datagram.bytes.withUnsafeBytes { raw in
