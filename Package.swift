@@ -57,7 +57,8 @@ let package = Package(
         .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig", "MLinkControl", "MLinkDaemon",
                                                           "MLinkProtocol", "MLinkTypes"]),
         .testTarget(name: "MLinkControlTests", dependencies: ["MLinkControl"]),
-        .testTarget(name: "MLinkDaemonTests", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),
+        .testTarget(name: "MLinkDaemonTests", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkTypes",
+                                                             "MLinkControl", "MLinkSystem", "MLinkProtocol"]),
     ],
     swiftLanguageModes: [.v5]
 )
