@@ -13,35 +13,39 @@ final class ControlServer {
 
     let listener: UnixListener
     let clients: StreamClients
+    /// Renders answers off the loop; the metrics endpoint shares it.
+    let worker: AnswerWorker
 
     /// Listens at `path`; client `i` will use epoll token `tokenBase + i`.
     init(path: String, tokenBase: UInt64) throws {
         listener = try UnixListener(path: path)
-        clients = StreamClients(listener: listener, limits: ControlServer.limits, tokenBase: tokenBase)
+        worker = try AnswerWorker()
+        clients = StreamClients(listener: listener, limits: ControlServer.limits, tokenBase: tokenBase, worker: worker)
     }
 
     /// Reads what client `token` sent and, once a line (or the end of the request) is there, answers it with
     /// `answer`, which gets the parsed request.
-    func serve(token: UInt64, epoll: Epoll, answer: (ControlRequest) -> [UInt8]) {
+    func serve(token: UInt64, epoll: Epoll, answer: (ControlRequest) -> StreamClients.Answer) {
         clients.serve(token: token, epoll: epoll) { request, ended in
             ControlServer.response(to: request, ended: ended, answer: answer)
         }
     }
 
-    /// The answer to `request`, or nil while its line is incomplete.
-    static func response(to request: [UInt8], ended: Bool, answer: (ControlRequest) -> [UInt8]) -> [UInt8]? {
+    /// The answer to `request`: incomplete until its line is there.
+    static func response(to request: [UInt8], ended: Bool,
+                         answer: (ControlRequest) -> StreamClients.Answer) -> StreamClients.Answer {
         let line: ArraySlice<UInt8>
         if let newline = request.firstIndex(of: UInt8(ascii: "\n")) {
             line = request[..<newline]
         } else if ended && !request.isEmpty {
             line = request[...]
         } else {
-            return nil
+            return .incomplete
         }
         do {
             return answer(try ControlRequest(line: String(decoding: line, as: UTF8.self)))
         } catch {
-            return Array("error: \(error)\n".utf8)
+            return .now(Array("error: \(error)\n".utf8))
         }
     }
 }

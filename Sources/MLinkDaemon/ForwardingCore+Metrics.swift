@@ -12,7 +12,7 @@ extension ForwardingCore {
         guard let endpoint = profile.metricsListen, case .address(let address) = endpoint.host else { return }
         do {
             let server = try MetricsServer(address: SocketAddress(address: address, port: endpoint.port),
-                                           tokenBase: ForwardingCore.metricsClientTokenBase)
+                                           tokenBase: ForwardingCore.metricsClientTokenBase, worker: control.worker)
             try epoll.add(server.listener.descriptor.rawValue, token: Token.metrics.rawValue)
             metrics = server
             log.info("metrics at http://\(server.listener.localAddress)/metrics")
@@ -27,7 +27,8 @@ extension ForwardingCore {
         if token == Token.metrics.rawValue {
             metrics.clients.acceptClients(epoll: epoll, now: MonotonicClock.now())
         } else if metrics.clients.owns(token: token) {
-            metrics.serve(token: token, epoll: epoll) { MetricsRenderer.render(statusReport(now: MonotonicClock.now())) }
+            metrics.serve(token: token, epoll: epoll, snapshot: { statusReport(now: MonotonicClock.now()) },
+                          render: MetricsRenderer.render)
         }
     }
 }

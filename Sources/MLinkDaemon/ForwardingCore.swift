@@ -13,7 +13,7 @@ import MLinkTypes
 public final class ForwardingCore {
     /// Epoll tokens: fixed ones, then one per link slot from `slotTokenBase`.
     enum Token: UInt64 {
-        case tun = 1, control = 2, signals = 3, netlink = 4, metrics = 5, resolver = 6
+        case tun = 1, control = 2, signals = 3, netlink = 4, metrics = 5, resolver = 6, answers = 7
     }
     static let slotTokenBase: UInt64 = 1000
     /// How often the engine's timers run. The engine expects "every few ms": a probe goes out at the first tick
@@ -92,6 +92,7 @@ public final class ForwardingCore {
         batch = DatagramBatch(capacity: 32, bufferSize: ForwardingCore.bufferSize)
         try epoll.add(tun.descriptor.rawValue, token: Token.tun.rawValue)
         try epoll.add(control.listener.descriptor.rawValue, token: Token.control.rawValue)
+        try epoll.add(control.worker.ready.descriptor.rawValue, token: Token.answers.rawValue)
         try epoll.add(resolver.wakeup.descriptor.rawValue, token: Token.resolver.rawValue)
         try epoll.add(signals.descriptor.rawValue, token: Token.signals.rawValue)
         do {

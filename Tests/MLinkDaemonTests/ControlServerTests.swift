@@ -10,13 +10,14 @@ final class ControlServerTests: XCTestCase {
     var path = ""
     var server: ControlServer!
     var epoll: Epoll!
-    static let listenerToken: UInt64 = 2
+    static let listenerToken: UInt64 = 2, workerToken: UInt64 = 3
 
     override func setUpWithError() throws {
         path = "/tmp/mlink-control-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
         server = try ControlServer(path: path, tokenBase: 200)
         epoll = try Epoll()
         try epoll.add(server.listener.descriptor.rawValue, token: ControlServerTests.listenerToken)
+        try epoll.add(server.worker.ready.descriptor.rawValue, token: ControlServerTests.workerToken)
     }
 
     override func tearDown() {
@@ -26,12 +27,14 @@ final class ControlServerTests: XCTestCase {
 
     /// One turn of the event loop; returns the longest time one handler took (ns).
     @discardableResult
-    func turn(answer: @escaping (ControlRequest) -> [UInt8] = { _ in Array("answer\n".utf8) }) throws -> UInt64 {
+    func turn(answer: @escaping (ControlRequest) -> StreamClients.Answer = { _ in .now(Array("answer\n".utf8)) }) throws -> UInt64 {
         var longest: UInt64 = 0
         try epoll.wait(timeoutMilliseconds: 5) { token in
             let start = MonotonicClock.now()
             if token == ControlServerTests.listenerToken {
                 server.clients.acceptClients(epoll: epoll, now: start)
+            } else if token == ControlServerTests.workerToken {
+                server.worker.collect(epoll: epoll)
             } else {
                 server.serve(token: token, epoll: epoll, answer: answer)
             }
@@ -89,7 +92,7 @@ final class ControlServerTests: XCTestCase {
         var answer: [UInt8] = []
         var open = true
         for _ in 0..<100 where open {
-            try turn { request in Array("\(request.rawValue) ok\n".utf8) }
+            try turn { request in .now(Array("\(request.rawValue) ok\n".utf8)) }
             open = try readAvailable(late, into: &answer)
         }
         XCTAssertEqual(String(decoding: answer, as: UTF8.self), "stop ok\n")
@@ -105,7 +108,7 @@ final class ControlServerTests: XCTestCase {
         var turns = 0
         var longest: UInt64 = 0
         while open && turns < 10_000 {
-            longest = max(longest, try turn { _ in big })
+            longest = max(longest, try turn { _ in .later { big } })  // rendered by the worker
             open = try readAvailable(client, into: &answer)
             turns += 1
         }
@@ -115,12 +118,34 @@ final class ControlServerTests: XCTestCase {
     }
 
     func testRequestsAreLinesOfKnownWords() {
-        let answer: (ControlRequest) -> [UInt8] = { Array($0.rawValue.utf8) }
-        XCTAssertNil(ControlServer.response(to: Array("sh".utf8), ended: false, answer: answer), "incomplete")
-        XCTAssertEqual(ControlServer.response(to: Array("show\n".utf8), ended: false, answer: answer), Array("show".utf8))
-        XCTAssertEqual(ControlServer.response(to: Array("stop".utf8), ended: true, answer: answer), Array("stop".utf8))
-        let unknown = ControlServer.response(to: Array("reboot\n".utf8), ended: false, answer: answer)
-        XCTAssertEqual(unknown.map { String(decoding: $0, as: UTF8.self) }, "error: unknown request (reboot)\n")
+        func text(_ request: String, ended: Bool = false) -> String? {
+            switch ControlServer.response(to: Array(request.utf8), ended: ended, answer: { .now(Array($0.rawValue.utf8)) }) {
+            case .incomplete: return nil
+            case .now(let bytes): return String(decoding: bytes, as: UTF8.self)
+            case .later(let work): return String(decoding: work(), as: UTF8.self)
+            }
+        }
+        XCTAssertNil(text("sh"), "incomplete")
+        XCTAssertEqual(text("show\n"), "show")
+        XCTAssertEqual(text("stop", ended: true), "stop")
+        XCTAssertEqual(text("reboot\n"), "error: unknown request (reboot)\n")
+    }
+
+    func testALateAnswerNeverReachesTheNextClientInTheSlot() throws {
+        let first = try UnixSocket.connect(path: path)
+        _ = try Array("show\n".utf8).withUnsafeBytes { try first.write($0.baseAddress!, count: $0.count) }
+        for _ in 0..<3 {
+            try turn { _ in .later { usleep(200_000); return Array("for the first\n".utf8) } }
+        }
+        XCTAssertEqual(server.clients.connectedCount, 1, "waiting for its answer")
+        server.clients.expire(now: MonotonicClock.now() + ControlServer.limits.timeout + 1, epoll: epoll)
+        let second = try UnixSocket.connect(path: path)
+        try second.setNonBlocking(true)
+        var received: [UInt8] = []
+        for _ in 0..<100 { try turn() }  // 0.5 s: the first answer finishes meanwhile
+        XCTAssertTrue(try readAvailable(second, into: &received))
+        XCTAssertEqual(received, [], "the second client got the first one's answer")
+        XCTAssertEqual(server.clients.connectedCount, 1)
     }
 
     func testTheResolverWakesTheLoopThroughItsDescriptor() throws {
