@@ -9,6 +9,7 @@
 #include <linux/if_tun.h>
 #include <stdlib.h>
 #include <spawn.h>
+#include <sys/eventfd.h>
 
 struct mlink_batch_headers {
     int count;
@@ -76,6 +77,11 @@ int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
 
 int mlink_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno;
+}
+
+int mlink_eventfd(unsigned int initval) {
+    int fd = eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
 }
 
 int mlink_spawn_setsid_flag(void) {

@@ -38,15 +38,6 @@ public final class TCPListener {
     /// Accepts one pending client as a non-blocking descriptor, or nil when none is pending (or it went away).
     /// The corresponding C functions are `accept` and `fcntl` (glibc hides `accept4` from Swift).
     public func accept() -> FileDescriptor? {
-        let fd = retryingInterrupts { Glibc.accept(descriptor.rawValue, nil, nil) }
-        guard fd >= 0 else { return nil }
-        let client = FileDescriptor(owning: fd)
-        do {
-            try client.setCloseOnExec(true)
-            try client.setNonBlocking(true)
-        } catch {
-            return nil
-        }
-        return client
+        acceptNonBlockingClient(of: descriptor)
     }
 }

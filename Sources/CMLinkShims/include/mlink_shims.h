@@ -30,6 +30,10 @@ int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
 /// pipe2(O_CLOEXEC): both ends close on exec. Returns 0 or -errno.
 int mlink_pipe_cloexec(int fds[2]);
 
+/// eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC) (Glibc's module map lacks sys/eventfd.h). Returns the
+/// descriptor or -errno.
+int mlink_eventfd(unsigned int initval);
+
 /// posix_spawnattr flag that starts the child in a new session (glibc's POSIX_SPAWN_SETSID).
 int mlink_spawn_setsid_flag(void);
 
