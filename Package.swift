@@ -21,8 +21,8 @@ let package = Package(
         .target(name: "CMLinkShims"),
         .target(name: "MLinkTypes"),
         .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"]),
-        .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkTypes"]),
-        .target(name: "MLinkConfig", dependencies: ["CYAML", "MLinkTypes"]),
+        .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"]),
+        .target(name: "MLinkConfig", dependencies: ["CYAML", "MLinkSystem", "MLinkTypes"]),
         .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "CSodium"]),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes", "CSodium"]),
         .target(name: "MLinkCLI", dependencies: [
