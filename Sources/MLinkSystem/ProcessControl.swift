@@ -90,3 +90,15 @@ public enum ProcessControl {
         }
     }
 }
+
+/// Signal numbers for `ProcessControl.signal(_:_:)` and `SignalDescriptor.next()`, so callers need no libc.
+public enum ProcessSignal {
+    /// SIGTERM: asks a process to stop cleanly.
+    public static let terminate: Int32 = SIGTERM
+    /// SIGINT: Ctrl-C.
+    public static let interrupt: Int32 = SIGINT
+    /// SIGHUP: the terminal went away.
+    public static let hangUp: Int32 = SIGHUP
+    /// SIGKILL: stops a process at once; it cannot be caught.
+    public static let kill: Int32 = SIGKILL
+}
