@@ -88,6 +88,42 @@ final class FileDescriptorTests: XCTestCase {
         XCTAssertEqual(fcntl(pipe.read.rawValue, F_GETFD) & FD_CLOEXEC, 0)
     }
 
+    /// An RTM_GETLINK dump request (struct nlmsghdr + struct ifinfomsg, host byte order), built by hand so this
+    /// test needs no codec: 16-byte header, then a zeroed 16-byte ifinfomsg.
+    private func linkDumpRequest(sequence: UInt32) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        bytes.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: UInt32(32), toByteOffset: 0, as: UInt32.self)  // nlmsg_len
+            raw.storeBytes(of: UInt16(18), toByteOffset: 4, as: UInt16.self)  // RTM_GETLINK
+            raw.storeBytes(of: UInt16(0x0301), toByteOffset: 6, as: UInt16.self)  // NLM_F_REQUEST | NLM_F_DUMP
+            raw.storeBytes(of: sequence, toByteOffset: 8, as: UInt32.self)
+        }
+        return bytes
+    }
+
+    func testNetlinkReplyComesBackFromTheKernel() throws {
+        let socket = try NetlinkSocketDescriptor(protocol: 0 /* NETLINK_ROUTE */, groups: 0, nonBlocking: false)
+        let request = linkDumpRequest(sequence: 41)
+        XCTAssertEqual(try request.withUnsafeBytes { try socket.send($0) }, .processed(32))
+        var buffer = [UInt8](repeating: 0, count: 32768)
+        guard case .processed(let count) = try buffer.withUnsafeMutableBytes({ try socket.receive(into: $0) }) else {
+            return XCTFail("a blocking socket does not report would-block")
+        }
+        XCTAssertGreaterThanOrEqual(count, 16, "at least one netlink header (loopback at least exists)")
+        let sequence = buffer.withUnsafeBytes { $0.load(fromByteOffset: 8, as: UInt32.self) }
+        XCTAssertEqual(sequence, 41, "the reply answers our request")
+    }
+
+    func testNetlinkDatagramLargerThanTheBufferIsNoSpace() throws {
+        let socket = try NetlinkSocketDescriptor(protocol: 0 /* NETLINK_ROUTE */, groups: 0, nonBlocking: false)
+        let request = linkDumpRequest(sequence: 42)
+        _ = try request.withUnsafeBytes { try socket.send($0) }
+        var tiny = [UInt8](repeating: 0, count: 16)  // one header; a link message is always longer
+        XCTAssertThrowsError(try tiny.withUnsafeMutableBytes { try socket.receive(into: $0) }) { error in
+            XCTAssertEqual(error as? SystemError, SystemError("recvmsg", "AF_NETLINK", .noSpace))
+        }
+    }
+
     func testNetlinkSocketWithNothingQueuedWouldBlock() throws {
         let socket = try NetlinkSocketDescriptor(protocol: 0 /* NETLINK_ROUTE */, groups: 0, nonBlocking: true)
         XCTAssertNotEqual(socket.portID, 0, "the kernel assigns a port id at bind")
