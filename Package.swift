@@ -23,8 +23,8 @@ let package = Package(
         .target(name: "CMLinkShims"),
         .target(name: "MLinkTypes"),
         .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"]),
-        .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkTypes"]),
-        .target(name: "MLinkConfig", dependencies: ["CYAML", "MLinkTypes"]),
+        .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"]),
+        .target(name: "MLinkConfig", dependencies: ["CYAML", "MLinkSystem", "MLinkTypes"]),
         .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "CSodium"]),
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
         .target(name: "MLinkControl"),
@@ -60,6 +60,7 @@ let package = Package(
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
+        .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
         .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CSodium"],
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
         .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkTypes"]),

@@ -65,8 +65,8 @@ int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
         msgs[i].msg_hdr.msg_iovlen = 1;
         msgs[i].msg_len = 0;
     }
-    int n;
-    do { n = recvmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT, NULL); } while (n < 0 && errno == EINTR);
+    /* One attempt: EINTR comes back as -EINTR and is retried by MLinkSystem's Syscall, like every other call. */
+    int n = recvmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT, NULL);
     if (n < 0) return -errno;
     for (int i = 0; i < n; i++) {
         lens[i] = msgs[i].msg_len;

@@ -15,8 +15,8 @@ extension TCPListener: StreamListener {}
 /// pending (or it went away). The corresponding C functions are `accept` and `fcntl` (glibc hides `accept4`
 /// from Swift).
 func acceptNonBlockingClient(of listener: FileDescriptor) -> FileDescriptor? {
-    let fd = retryingInterrupts { Glibc.accept(listener.rawValue, nil, nil) }
-    guard fd >= 0 else { return nil }
+    let raw = listener.rawValue
+    guard case .processed(let fd)? = try? Syscall.retrying("accept", { Glibc.accept(raw, nil, nil) }) else { return nil }
     let client = FileDescriptor(owning: fd)
     do {
         try client.setCloseOnExec(true)

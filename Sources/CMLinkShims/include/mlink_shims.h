@@ -23,7 +23,8 @@ void mlink_batch_headers_free(struct mlink_batch_headers *h);
 int mlink_tun_open(char name[16], int vnet_hdr);
 
 /// Batch receive: up to `count` datagrams into `bufs[i]` of `cap` bytes each; `lens[i]` and `froms[i]` filled.
-/// Uses recvmmsg with MSG_DONTWAIT. Returns the number of datagrams or -errno; `h` holds the kernel headers.
+/// Uses recvmmsg with MSG_DONTWAIT, once. Returns the number of datagrams or -errno (-EINTR included: the Swift
+/// caller retries it through Syscall); `h` holds the kernel headers.
 int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
                      struct sockaddr_storage *froms, int count, struct mlink_batch_headers *h);
 
