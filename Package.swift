@@ -22,7 +22,8 @@ let package = Package(
         .target(name: "MLinkTypes"),
         .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"]),
         .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkTypes"]),
-        .target(name: "MLinkConfig", dependencies: ["CYAML", "MLinkTypes"]),
+        .target(name: "MLinkYAML", dependencies: ["CYAML"]),
+        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkTypes"]),
         .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "CSodium"]),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes", "CSodium"]),
         .target(name: "MLinkCLI", dependencies: [
@@ -37,7 +38,8 @@ let package = Package(
         .executableTarget(name: "mlink-bench-engine", dependencies: ["MLinkProtocol", "MLinkTypes"]),
         .target(name: "CMLinkLabShims"),
         .target(name: "MLinkLab", dependencies: [
-            "MLinkTypes", "CSodium", "CYAML", "CMLinkLabShims", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "MLinkTypes", "MLinkSystem", "MLinkYAML", "MLinkConfig", "CSodium", "CMLinkLabShims",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mlink-lab", dependencies: [
             "MLinkLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -48,7 +50,7 @@ let package = Package(
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
         .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTypes", "CSodium"],
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
-        .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkTypes"]),
+        .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkTypes", "MLinkYAML", "MLinkConfig"]),
         .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig"]),
         .testTarget(name: "MLinkDaemonTests", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),
     ],

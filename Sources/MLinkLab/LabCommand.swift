@@ -21,7 +21,7 @@ public struct LabCommand: ParsableCommand {
             mlink is MLINK_BIN, else the mlink next to mlink-lab, else the one on PATH.
 
             Exit status: 0 ok, 64 usage, 69 lab not running or mlink not found, 71 system error, \
-            73 lab or namespace already exists, 77 not root, 78 bad topology.
+            73 lab or namespace already exists, 77 not root, 78 bad topology, scenario or time script.
             """,
         subcommands: [UpCommand.self, DownCommand.self, ExecCommand.self, CutCommand.self, RestoreCommand.self,
                       LossCommand.self, SetCommand.self, BenchCommand.self, StatusCommand.self, RelayCommand.self])

@@ -2,8 +2,8 @@
 ///
 /// `description` is the text after `mlink-lab: `; `exitCode` follows sysexits(3).
 enum LabError: Error, Equatable, CustomStringConvertible {
-    /// A topology file's problem, at FILE:LINE:COL, for the dotted key path.
-    case topology(file: String, line: Int, column: Int, key: String, problem: String)
+    /// A lab file's problem (topology, scenario, time script) at FILE:LINE:COL, for the dotted key path.
+    case located(file: String, line: Int, column: Int, key: String, problem: String)
     /// A command exited non-zero (or could not start); `output` is what it printed.
     case command(String, status: Int32, output: String)
     /// A file or directory operation failed.
@@ -23,8 +23,6 @@ enum LabError: Error, Equatable, CustomStringConvertible {
     case notEmulated(String)
     /// The relay of an emulated net is gone.
     case relayNotRunning(String, pid: Int32?)
-    /// A scenario or time-script file's problem.
-    case scenario(file: String, problem: String)
     /// The benchmark ran but its short form's check failed.
     case benchmarkFailed([String])
     case mlinkNotFound
@@ -33,7 +31,7 @@ enum LabError: Error, Equatable, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case let .topology(file, line, column, key, problem):
+        case let .located(file, line, column, key, problem):
             return "\(file):\(line):\(column): \(key): \(problem)"
         case let .command(command, status, output):
             let why = output.trimmingWhitespace()
@@ -64,8 +62,6 @@ enum LabError: Error, Equatable, CustomStringConvertible {
             return "set: net '\(net)' runs on the plain kernel path; give it an 'emulate:' mapping in the topology"
         case let .relayNotRunning(net, pid):
             return "set: the relay of net '\(net)' is not running (pid \(pid.map(String.init) ?? "none"))"
-        case let .scenario(file, problem):
-            return "\(file): \(problem)"
         case .benchmarkFailed(let failures):
             return "bench: " + failures.joined(separator: "; ")
         case .mlinkNotFound:
@@ -80,8 +76,7 @@ enum LabError: Error, Equatable, CustomStringConvertible {
     /// The process exit status for this error.
     var exitCode: Int32 {
         switch self {
-        case .topology: return 78                       // EX_CONFIG
-        case .scenario: return 78
+        case .located: return 78                        // EX_CONFIG
         case .benchmarkFailed: return 1
         case .relayNotRunning: return 69
         case .invalidLabName, .badPercent, .badSetting, .notEmulated, .unknownHost, .unknownNet, .severalLabs: return 64  // EX_USAGE

@@ -1,4 +1,4 @@
-import Foundation
+import MLinkYAML
 
 /// A benchmark scenario (examples/lab/scenarios/NAME.yaml): how VM0's two links behave during a run.
 ///
@@ -35,28 +35,28 @@ struct Scenario: Equatable {
     /// The nets a scenario may set: VM0's two links in the bench topology.
     static let linkNets = ["net0", "net1"]
 
+    /// The keys a scenario file may hold.
+    static let keys = ["description", "seconds", "short-seconds", "deadline", "nets", "script"]
+
     static func load(file path: String) throws(LabError) -> Scenario {
-        try read(try YAMLNode.load(file: path), file: path)
+        let root = try LabFileReader.readDocument(path: path, documentName: "scenario",
+                                                  contents: "a mapping of \(keys.joined(separator: ", "))")
+        return try read(root, file: path)
     }
 
     static func read(_ root: YAMLNode, file: String) throws(LabError) -> Scenario {
-        func fail(_ node: YAMLNode, _ problem: String) -> LabError {
-            .scenario(file: file, problem: "line \(node.mark.line): \(problem)")
-        }
-        guard case .mapping(let pairs, _) = root else { throw fail(root, "expected a mapping") }
-        let base = (file as NSString).lastPathComponent
+        let reader = LabFileReader(file: file)
+        let base = file.split(separator: "/").last.map(String.init) ?? file
         var scenario = Scenario(name: base.hasSuffix(".yaml") ? String(base.dropLast(5)) : base, description: "",
                                 seconds: 20, shortSeconds: 6, deadline: 0.15, nets: [], script: TimeScript(entries: []))
-        for (keyNode, value) in pairs {
-            guard case .scalar(let key, _) = keyNode else { throw fail(keyNode, "expected a key") }
-            func text() throws(LabError) -> String {
-                guard case .scalar(let text, _) = value else { throw fail(value, "\(key): expected a single value") }
-                return text
-            }
+        for entry in try reader.mapping(root, "", keys: keys, what: "scenario") {
+            let key = try reader.scalar(entry.key, "scenario")
+            let value = entry.value
+            func text() throws(LabError) -> String { try reader.scalar(value, key) }
             func positiveSeconds() throws(LabError) -> Double {
                 let raw = try text()
                 guard let seconds = raw.hasSuffix("s") ? Emulation.duration(raw) : Double(raw), seconds > 0 else {
-                    throw fail(value, "\(key): '\(raw)' is not a positive time such as 20 or 20s")
+                    throw reader.error(at: value, key, "'\(raw)' is not a positive time such as 20 or 20s")
                 }
                 return seconds
             }
@@ -65,33 +65,29 @@ struct Scenario: Equatable {
             case "seconds": scenario.seconds = try positiveSeconds()
             case "short-seconds": scenario.shortSeconds = try positiveSeconds()
             case "deadline":
-                guard let seconds = Emulation.duration(try text()), seconds > 0 else { throw fail(value, "deadline: expected a duration") }
+                let raw = try text()
+                guard let seconds = Emulation.duration(raw), seconds > 0 else {
+                    throw reader.error(at: value, key, "'\(raw)' is not a positive duration such as 150ms")
+                }
                 scenario.deadline = seconds
             case "nets":
-                guard case .mapping(let netPairs, _) = value else { throw fail(value, "nets: expected net0 and net1") }
-                for (netNode, settings) in netPairs {
-                    guard case .scalar(let net, _) = netNode, linkNets.contains(net) else {
-                        throw fail(netNode, "nets: the bench topology's links are \(linkNets.joined(separator: " and "))")
-                    }
-                    guard case .mapping(let settingPairs, _) = settings else { throw fail(settings, "\(net): expected a mapping") }
+                for net in try reader.mapping(value, "nets", keys: linkNets) {
+                    let name = try reader.scalar(net.key, "nets")
+                    let path = "nets.\(name)"
                     var emulation = Emulation()
-                    for (settingKey, settingValue) in settingPairs {
-                        guard case .scalar(let k, _) = settingKey, case .scalar(let v, _) = settingValue else {
-                            throw fail(settingKey, "\(net): expected KEY: VALUE")
-                        }
-                        do throws(Emulation.SettingError) { try emulation.apply(key: k, value: v) } catch {
-                            throw fail(settingKey, "\(net): \(error)")
+                    for setting in try reader.mapping(net.value, path, keys: Emulation.keys) {
+                        let settingKey = try reader.scalar(setting.key, path)
+                        let settingPath = "\(path).\(settingKey)"
+                        let settingValue = try reader.scalar(setting.value, settingPath)
+                        do throws(Emulation.SettingError) { try emulation.apply(key: settingKey, value: settingValue) } catch {
+                            throw reader.error(at: setting.value, settingPath, error.problem)
                         }
                     }
-                    scenario.nets.append((net, emulation))
+                    scenario.nets.append((name, emulation))
                 }
-            case "script":
-                scenario.script = try TimeScript.read(value, file: file, needsNet: true)
-                for entry in scenario.script.entries where !linkNets.contains(entry.net ?? "") {
-                    throw fail(value, "script: net \(entry.net ?? "?") is not one of \(linkNets.joined(separator: ", "))")
-                }
-            default:
-                throw fail(keyNode, "unknown key \(key) (expected description, seconds, short-seconds, deadline, nets, script)")
+            default:  // "script": the mapping above refused every other key
+                scenario.script = try TimeScript.read(value, reader: reader, path: "script", nets: linkNets,
+                                                      allowsShares: true)
             }
         }
         for net in linkNets where !scenario.nets.contains(where: { $0.name == net }) {

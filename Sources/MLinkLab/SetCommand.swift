@@ -36,13 +36,7 @@ struct SetCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors(needsRoot: true) { () throws(LabError) in
-            var timeScript: TimeScript?
-            if let script {
-                timeScript = try TimeScript.read(try YAMLNode.load(file: script), file: script, needsNet: false)
-                if timeScript!.entries.contains(where: \.atIsShare) {
-                    throw .scenario(file: script, problem: "at: use seconds here (shares of a run are for scenarios)")
-                }
-            }
+            let timeScript = try script.map { (path) throws(LabError) in try TimeScript.load(file: path) }
             let lab = Lab.live()
             let wire = try lab.setEmulation(lab: try lab.paths.resolve(options.lab), net: net, words: settings,
                                             from: from, script: timeScript)

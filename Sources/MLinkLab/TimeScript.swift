@@ -1,4 +1,4 @@
-import Foundation
+import MLinkYAML
 
 /// A time script: timed emulation changes, read from YAML.
 ///
@@ -19,47 +19,77 @@ struct TimeScript: Equatable {
         /// A host name: the direction of packets leaving it; nil for both directions.
         var from: String?
         var settings: [String]
+        /// Where `from` was written and its key path, so that a host that is no end of the net is reported
+        /// there once the net is known.
+        var fromLocation: (file: String, mark: YAMLMark, key: String)? = nil
+
+        static func == (a: Entry, b: Entry) -> Bool {
+            a.at == b.at && a.atIsShare == b.atIsShare && a.net == b.net && a.from == b.from && a.settings == b.settings
+        }
     }
 
     var entries: [Entry]
 
-    /// Reads a sequence of steps; `needsNet` requires (and otherwise refuses) a `net` key per step.
-    static func read(_ node: YAMLNode, file: String, needsNet: Bool) throws(LabError) -> TimeScript {
-        func fail(_ mark: YAMLNode.Mark, _ problem: String) -> LabError {
-            .scenario(file: file, problem: "line \(mark.line): \(problem)")
-        }
-        guard case .sequence(let items, _) = node else { throw fail(node.mark, "expected a list of {at: TIME, KEY: VALUE...}") }
+    /// What a time script file should have held, for the error that says it is empty.
+    static let documentContents = "a list of steps such as {at: 12.5s, delay: 80ms}"
+
+    /// Reads a standalone time script file (`mlink-lab set --script`): times in seconds, no `net` keys.
+    static func load(file path: String) throws(LabError) -> TimeScript {
+        let root = try LabFileReader.readDocument(path: path, documentName: "time script", contents: documentContents)
+        return try read(root, reader: LabFileReader(file: path), path: "steps", nets: nil, allowsShares: false)
+    }
+
+    /// Reads a sequence of steps at key path `path` (errors name `PATH[INDEX].KEY`).
+    ///
+    /// With `nets`, every step needs a `net` key naming one of them (a scenario's script); without, a `net`
+    /// key is refused. `allowsShares` permits `at: 40%` (a share of the run, scenarios only).
+    static func read(_ node: YAMLNode, reader: LabFileReader, path: String, nets: [String]?,
+                     allowsShares: Bool) throws(LabError) -> TimeScript {
+        let items = try reader.sequence(node, path, expected: "a list of {at: TIME, KEY: VALUE...}")
+        var allowedKeys = ["at", "from"] + Emulation.keys
+        if nets != nil { allowedKeys.insert("net", at: 1) }
         var entries: [Entry] = []
-        for item in items {
-            guard case .mapping(let pairs, _) = item else { throw fail(item.mark, "expected {at: TIME, KEY: VALUE...}") }
+        for (index, item) in items.enumerated() {
+            let itemPath = "\(path)[\(index)]"
             var entry = Entry(at: -1, atIsShare: false, net: nil, from: nil, settings: [])
             var probe = Emulation()
-            for (keyNode, valueNode) in pairs {
-                guard case .scalar(let key, _) = keyNode, case .scalar(let value, _) = valueNode else {
-                    throw fail(keyNode.mark, "expected KEY: VALUE")
-                }
+            for pair in try reader.mapping(item, itemPath, keys: allowedKeys) {
+                let key = try reader.scalar(pair.key, itemPath)
+                let keyPath = "\(itemPath).\(key)"
+                let value = try reader.scalar(pair.value, keyPath)
                 switch key {
                 case "at":
                     if value.hasSuffix("%"), let share = Emulation.share(value) {
+                        guard allowsShares else {
+                            throw reader.error(at: pair.value, keyPath, "'\(value)': use seconds here (shares of a run are for scenarios)")
+                        }
                         entry.at = share
                         entry.atIsShare = true
                     } else if let seconds = value.hasSuffix("ms") || value.hasSuffix("s") || value.hasSuffix("us")
-                                ? Emulation.duration(value) : Double(value) {
+                                ? Emulation.duration(value) : Double(value), seconds >= 0 {
                         entry.at = seconds
                     } else {
-                        throw fail(valueNode.mark, "at: '\(value)' is not a time such as 12.5s or 40%")
+                        throw reader.error(at: pair.value, keyPath, "'\(value)' is not a time such as 12.5s or 40%")
                     }
-                case "net" where needsNet: entry.net = value
-                case "from": entry.from = value
+                case "net":
+                    guard let nets, nets.contains(value) else {
+                        throw reader.error(at: pair.value, keyPath, "'\(value)' is not one of \((nets ?? []).joined(separator: ", "))")
+                    }
+                    entry.net = value
+                case "from":
+                    entry.from = value
+                    entry.fromLocation = (reader.file, pair.value.mark, keyPath)
                 default:
-                    do { try probe.apply(key: key, value: value) } catch { throw fail(keyNode.mark, error.description) }
+                    do throws(Emulation.SettingError) { try probe.apply(key: key, value: value) } catch {
+                        throw reader.error(at: pair.value, keyPath, error.problem)
+                    }
                     entry.settings.append("\(key)=\(value)")
                 }
             }
-            guard entry.at >= 0 else { throw fail(item.mark, "every step needs 'at'") }
-            if needsNet && entry.net == nil { throw fail(item.mark, "every step needs 'net'") }
+            guard entry.at >= 0 else { throw reader.error(at: item, itemPath, "every step needs 'at'") }
+            if nets != nil && entry.net == nil { throw reader.error(at: item, itemPath, "every step needs 'net'") }
             if let last = entries.last, last.atIsShare == entry.atIsShare, last.at > entry.at {
-                throw fail(item.mark, "steps must be in time order")
+                throw reader.error(at: item, itemPath, "steps must be in time order")
             }
             entries.append(entry)
         }
@@ -72,29 +102,17 @@ struct TimeScript: Equatable {
             var direction = WireEmulation.Direction.both
             if let from = entry.from {
                 guard let index = ends.firstIndex(of: from) else {
-                    throw .scenario(file: net ?? "script", problem: "from: \(from) is not an end of the net (\(ends.joined(separator: ", ")))")
+                    let problem = "'\(from)' is not an end of the net (\(ends.joined(separator: ", ")))"
+                    guard let location = entry.fromLocation else {
+                        throw .located(file: net ?? "script", line: 0, column: 0, key: "from", problem: problem)
+                    }
+                    throw .located(file: location.file, line: location.mark.line, column: location.mark.column,
+                                   key: location.key, problem: problem)
                 }
                 direction = index == 0 ? .forward : .backward
             }
             return WireEmulation.ScriptStep(at: entry.atIsShare ? entry.at * runSeconds : entry.at,
                                             direction: direction, settings: entry.settings)
         }.sorted { $0.at < $1.at }
-    }
-}
-
-extension YAMLNode {
-    /// Reads and parses a whole YAML file (a scenario or a time script); errors name the file and line.
-    static func load(file path: String) throws(LabError) -> YAMLNode {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .file(operation: "reading", path: path, reason: "no such file")
-        }
-        let node: YAMLNode?
-        do {
-            node = try YAMLNode.parse(String(decoding: data, as: UTF8.self))
-        } catch {
-            throw .scenario(file: path, problem: "line \(error.mark.line): \(error.problem)")
-        }
-        guard let node else { throw .scenario(file: path, problem: "the file is empty") }
-        return node
     }
 }

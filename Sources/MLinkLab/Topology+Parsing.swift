@@ -1,4 +1,5 @@
 import MLinkTypes
+import MLinkYAML
 
 extension Topology {
     /// Reads and checks a topology; every error names FILE:LINE:COL and the dotted key path.
@@ -6,38 +7,41 @@ extension Topology {
     /// `file` is only used in messages. Keys are strict: an unknown key is an error, so that a typo does not
     /// silently build a different lab.
     static func parse(_ text: String, file: String) throws(LabError) -> Topology {
+        try parse(bytes: Array(text.utf8), file: file)
+    }
+
+    /// Reads and checks the topology file at `path`.
+    static func load(file path: String) throws(LabError) -> Topology {
+        let root = try LabFileReader.readDocument(path: path, documentName: "topology", contents: documentContents)
+        return try TopologyReader(file: path).read(root)
+    }
+
+    static func parse(bytes: [UInt8], file: String) throws(LabError) -> Topology {
         let reader = TopologyReader(file: file)
-        let root: YAMLNode?
-        do {
-            root = try YAMLNode.parse(text)
-        } catch {
-            throw reader.error(at: error.mark, "yaml", error.problem)
-        }
-        guard let root else {
-            throw reader.error(at: YAMLNode.Mark(line: 1, column: 1), "topology", "the file is empty")
-        }
+        let root = try reader.base.document(bytes: bytes, documentName: "topology", contents: documentContents)
         return try reader.read(root)
     }
+
+    /// What an empty topology file should have held, for the error that says so.
+    private static let documentContents = "a mapping of virtual-network, hosts and nets"
 }
 
 /// Turns the YAML tree into a checked `Topology`.
 private struct TopologyReader {
-    let file: String
+    let base: LabFileReader
+
+    init(file: String) { base = LabFileReader(file: file) }
 
     /// Longest host name such that `ml-NAME` fits the kernel's 15-character interface names.
     static let maxHostName = 12
     static let defaultListenPort: UInt16 = 7000
 
-    func error(at mark: YAMLNode.Mark, _ key: String, _ problem: String) -> LabError {
-        .topology(file: file, line: mark.line, column: mark.column, key: key, problem: problem)
-    }
-
     func error(at node: YAMLNode, _ key: String, _ problem: String) -> LabError {
-        error(at: node.mark, key, problem)
+        base.error(at: node, key, problem)
     }
 
     func read(_ root: YAMLNode) throws(LabError) -> Topology {
-        let top = try mapping(root, "topology", keys: ["virtual-network", "hosts", "nets"])
+        let top = try base.mapping(root, "", keys: ["virtual-network", "hosts", "nets"], what: "topology")
         let networkNode = try required(top, "virtual-network", in: root, path: "virtual-network")
         let networkText = try scalar(networkNode, "virtual-network")
         guard let virtualNetwork = IPNetwork(networkText), networkText.contains("/") else {
@@ -59,7 +63,8 @@ private struct TopologyReader {
 
     private func readHosts(_ node: YAMLNode, virtualNetwork: IPNetwork) throws(LabError) -> [(YAMLNode, Topology.Host)] {
         var hosts: [(YAMLNode, Topology.Host)] = []
-        for (keyNode, value) in try mapping(node, "hosts", keys: nil) {
+        for entry in try mapping(node, "hosts", keys: nil) {
+            let (keyNode, value) = (entry.key, entry.value)
             let name = try scalar(keyNode, "hosts")
             let path = "hosts.\(name)"
             guard Self.isValidName(name, maxLength: Self.maxHostName, extra: "-") else {
@@ -110,7 +115,8 @@ private struct TopologyReader {
     private func readNets(_ node: YAMLNode, hosts: [(YAMLNode, Topology.Host)],
                           virtualNetwork: IPNetwork) throws(LabError) -> [Topology.Net] {
         var nets: [Topology.Net] = []
-        for (keyNode, value) in try mapping(node, "nets", keys: nil) {
+        for entry in try mapping(node, "nets", keys: nil) {
+            let (keyNode, value) = (entry.key, entry.value)
             let name = try scalar(keyNode, "nets")
             let path = "nets.\(name)"
             guard Self.isValidName(name, maxLength: 16, extra: "_") else {
@@ -118,9 +124,7 @@ private struct TopologyReader {
             }
             let fields = try mapping(value, path, keys: ["ends", "emulate"])
             let endsNode = try required(fields, "ends", in: value, path: path + ".ends")
-            guard case .sequence(let items, _) = endsNode else {
-                throw error(at: endsNode, path + ".ends", "expected a list of two 'HOST INTERFACE ADDRESS/PREFIX'")
-            }
+            let items = try base.sequence(endsNode, path + ".ends", expected: "a list of two 'HOST INTERFACE ADDRESS/PREFIX'")
             guard items.count == 2 else {
                 throw error(at: endsNode, path + ".ends", "a net joins exactly two hosts, found \(items.count)")
             }
@@ -161,7 +165,8 @@ private struct TopologyReader {
     /// relay with nothing to do yet, so that `mlink-lab set` can change it later.
     private func readEmulation(_ node: YAMLNode, path: String) throws(LabError) -> WireEmulation {
         var emulation = WireEmulation()
-        for (keyNode, valueNode) in try mapping(node, path, keys: Emulation.keys) {
+        for entry in try mapping(node, path, keys: Emulation.keys) {
+            let (keyNode, valueNode) = (entry.key, entry.value)
             let key = try scalar(keyNode, path)
             let value = try scalar(valueNode, "\(path).\(key)")
             do {
@@ -198,34 +203,17 @@ private struct TopologyReader {
 
     // MARK: - Node helpers
 
-    /// The pairs of a mapping, refusing duplicate keys and (when `keys` is given) unknown ones.
-    private func mapping(_ node: YAMLNode, _ path: String,
-                         keys: [String]?) throws(LabError) -> [(key: YAMLNode, value: YAMLNode)] {
-        guard case .mapping(let pairs, _) = node else {
-            let expected = keys.map { "a mapping of " + $0.joined(separator: ", ") } ?? "a mapping"
-            throw error(at: node, path, "expected \(expected)")
-        }
-        var seen: Set<String> = []
-        for pair in pairs {
-            let key = try scalar(pair.key, path)
-            let keyPath = path == "topology" ? key : "\(path).\(key)"
-            guard seen.insert(key).inserted else { throw error(at: pair.key, keyPath, "duplicate key") }
-            if let keys, !keys.contains(key) {
-                throw error(at: pair.key, keyPath, "unknown key (expected \(keys.joined(separator: ", ")))")
-            }
-        }
-        return pairs
+    private func mapping(_ node: YAMLNode, _ path: String, keys: [String]?) throws(LabError) -> [YAMLNode.Entry] {
+        try base.mapping(node, path, keys: keys)
     }
 
-    private func required(_ pairs: [(key: YAMLNode, value: YAMLNode)], _ key: String, in parent: YAMLNode,
+    private func required(_ entries: [YAMLNode.Entry], _ key: String, in parent: YAMLNode,
                           path: String) throws(LabError) -> YAMLNode {
-        guard let value = pairs.value(for: key) else { throw error(at: parent, path, "is required") }
-        return value
+        try base.required(entries, key, in: parent, path: path)
     }
 
     private func scalar(_ node: YAMLNode, _ path: String) throws(LabError) -> String {
-        guard case .scalar(let text, _) = node else { throw error(at: node, path, "expected a single value") }
-        return text
+        try base.scalar(node, path)
     }
 
     static func isValidName(_ name: String, maxLength: Int, extra: Character) -> Bool {
@@ -239,12 +227,5 @@ private struct TopologyReader {
     static func isValidInterfaceName(_ name: String) -> Bool {
         (1...15).contains(name.utf8.count) && name != "." && name != ".."
             && name.allSatisfy { $0.isASCII && !$0.isWhitespace && $0 != "/" && $0 != ":" && $0 != "\"" }
-    }
-}
-
-extension Array where Element == (key: YAMLNode, value: YAMLNode) {
-    /// The value for a scalar key, if present.
-    func value(for key: String) -> YAMLNode? {
-        first { if case .scalar(key, _) = $0.key { return true } else { return false } }?.value
     }
 }

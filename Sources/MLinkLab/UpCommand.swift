@@ -19,12 +19,7 @@ struct UpCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors(needsRoot: true) { () throws(LabError) in
-            guard let data = FileManager.default.contents(atPath: topology) else {
-                let exists = FileManager.default.fileExists(atPath: topology)
-                throw .file(operation: "reading", path: topology, reason: exists ? "not readable" : "no such file")
-            }
-            let text = String(decoding: data, as: UTF8.self)
-            let parsed = try Topology.parse(text, file: topology)
+            let parsed = try Topology.load(file: topology)
             let absolute = URL(fileURLWithPath: topology).standardizedFileURL.path
             Interruption.catchSignals()
             try Lab.live().up(topology: parsed, topologyFile: absolute,

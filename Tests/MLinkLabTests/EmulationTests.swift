@@ -171,11 +171,13 @@ final class EmulationTests: XCTestCase {
     }
 
     func testTimeScriptReadsStepsAndDirections() throws {
-        let node = try XCTUnwrap(try YAMLNode.parse("""
+        let text = """
             - {at: 1s, delay: 80ms}
             - {at: 2.5s, from: b, down: on}
-            """))
-        let script = try TimeScript.read(node, file: "s.yaml", needsNet: false)
+            """
+        let reader = LabFileReader(file: "s.yaml")
+        let node = try reader.document(bytes: Array(text.utf8), documentName: "time script", contents: "steps")
+        let script = try TimeScript.read(node, reader: reader, path: "steps", nets: nil, allowsShares: false)
         let steps = try script.steps(forNet: nil, ends: ["a", "b"], runSeconds: 0)
         XCTAssertEqual(steps, [WireEmulation.ScriptStep(at: 1, direction: .both, settings: ["delay=80ms"]),
                                WireEmulation.ScriptStep(at: 2.5, direction: .backward, settings: ["down=on"])])

@@ -1,38 +1,69 @@
-/// Turns profile text into one `YAMLNode` tree, or a `ProfileError` that names the file, line and column.
+/// Why a YAML file could not be read into a tree: where, which key (`yaml` for syntax, `document` for the
+/// document's shape) and what, so that each reader can report it as `FILE:LINE:COL: key: problem`.
+public struct YAMLError: Error, Equatable, CustomStringConvertible {
+    /// Where the problem is.
+    public var mark: YAMLMark
+    /// `yaml` for a syntax or structure problem, `document` for a missing or extra document.
+    public var key: String
+    /// What is wrong, in libyaml's words or ours.
+    public var problem: String
+
+    /// An error at `mark`.
+    public init(mark: YAMLMark, key: String, problem: String) {
+        self.mark = mark
+        self.key = key
+        self.problem = problem
+    }
+
+    /// `LINE:COL: key: problem`; the caller puts the file name in front.
+    public var description: String { "\(mark.line):\(mark.column): \(key): \(problem)" }
+}
+
+/// Turns YAML text into one `YAMLNode` tree, or a `YAMLError` that names the line and column.
 ///
 /// Built on the event API with an explicit stack so that nesting depth costs heap, not call stack, and is
-/// capped: a profile is three levels deep, so anything far deeper is a mistake or an attack on the parser.
-enum YAMLReader {
+/// capped: a profile is three levels deep and a lab file four, so anything far deeper is a mistake or an
+/// attack on the parser.
+public enum YAMLReader {
     /// Deeper nesting is refused before it can cost memory or stack in later passes.
-    static let maximumDepth = 32
+    public static let maximumDepth = 32
 
-    /// The single document in `bytes` (UTF-8, or UTF-16 with a byte order mark); `file` only labels errors.
+    /// The single document in `bytes` (UTF-8, or UTF-16 with a byte order mark).
     ///
     /// Bytes, not a `String`, so that invalid UTF-8 in a file is reported where it is instead of being
-    /// silently replaced.
-    static func readDocument(bytes: [UInt8], file: String) throws -> YAMLNode {
+    /// silently replaced. `documentName` and `contents` only word the errors about the document itself:
+    /// "a second document starts here; a DOCUMENTNAME file holds exactly one" and "the file holds no YAML
+    /// document; expected CONTENTS".
+    public static func readDocument(bytes: [UInt8], documentName: String,
+                                    contents: String) throws(YAMLError) -> YAMLNode {
         do {
-            return try readDocument(parser: LibYAMLParser(bytes: bytes), file: file)
+            return try readDocument(parser: LibYAMLParser(bytes: bytes), documentName: documentName,
+                                    contents: contents)
         } catch let error as LibYAMLParser.SyntaxError {
-            throw ProfileError(file: file, mark: error.mark, key: "yaml", problem: error.problem)
+            throw YAMLError(mark: error.mark, key: "yaml", problem: error.problem)
+        } catch let error as YAMLError {
+            throw error
+        } catch {
+            throw YAMLError(mark: .start, key: "yaml", problem: "\(error)")
         }
     }
 
-    private static func readDocument(parser: LibYAMLParser, file: String) throws -> YAMLNode {
-        func fail(_ mark: YAMLMark, _ problem: String) -> ProfileError {
-            ProfileError(file: file, mark: mark, key: "document", problem: problem)
+    private static func readDocument(parser: LibYAMLParser, documentName: String,
+                                     contents: String) throws -> YAMLNode {
+        func fail(_ mark: YAMLMark, _ problem: String) -> YAMLError {
+            YAMLError(mark: mark, key: "document", problem: problem)
         }
         var (event, mark) = try parser.nextEvent()
         if case .streamStart = event { (event, mark) = try parser.nextEvent() }
         guard case .documentStart = event else {
-            throw fail(.start, "the file holds no YAML document; expected a mapping of profile keys")
+            throw fail(.start, "the file holds no YAML document; expected \(contents)")
         }
-        let root = try readNode(parser: parser, file: file)
+        let root = try readNode(parser: parser)
         (event, mark) = try parser.nextEvent()
         guard case .documentEnd = event else { throw fail(mark, "expected the end of the document") }
         (event, mark) = try parser.nextEvent()
         if case .documentStart = event {
-            throw fail(mark, "a second document starts here; a profile file holds exactly one")
+            throw fail(mark, "a second document starts here; a \(documentName) file holds exactly one")
         }
         return root
     }
@@ -52,7 +83,7 @@ enum YAMLReader {
     }
 
     /// Reads exactly one node (with everything nested in it) from the parser's next events.
-    private static func readNode(parser: LibYAMLParser, file: String) throws -> YAMLNode {
+    private static func readNode(parser: LibYAMLParser) throws -> YAMLNode {
         var stack: [Frame] = []
         var anchors: [String: YAMLNode] = [:]
         while true {
@@ -65,14 +96,12 @@ enum YAMLReader {
                 anchor = scalarAnchor
             case .alias(let name):
                 guard let target = anchors[name] else {
-                    throw ProfileError(file: file, mark: mark, key: "yaml",
-                                       problem: "alias '*\(name)' names no earlier anchor")
+                    throw YAMLError(mark: mark, key: "yaml", problem: "alias '*\(name)' names no earlier anchor")
                 }
                 completed = YAMLNode(content: target.content, mark: mark)
             case .sequenceStart(let frameAnchor), .mappingStart(let frameAnchor):
                 guard stack.count < maximumDepth else {
-                    throw ProfileError(file: file, mark: mark, key: "yaml",
-                                       problem: "nesting deeper than \(maximumDepth) levels")
+                    throw YAMLError(mark: mark, key: "yaml", problem: "nesting deeper than \(maximumDepth) levels")
                 }
                 var isMapping = false
                 if case .mappingStart = event { isMapping = true }
@@ -80,12 +109,12 @@ enum YAMLReader {
                 continue
             case .sequenceEnd, .mappingEnd:
                 guard let frame = stack.popLast() else {
-                    throw ProfileError(file: file, mark: mark, key: "yaml", problem: "unbalanced end of a collection")
+                    throw YAMLError(mark: mark, key: "yaml", problem: "unbalanced end of a collection")
                 }
                 completed = frame.node()
                 anchor = frame.anchor
             case .streamStart, .streamEnd, .documentStart, .documentEnd:
-                throw ProfileError(file: file, mark: mark, key: "yaml", problem: "unexpected document boundary")
+                throw YAMLError(mark: mark, key: "yaml", problem: "unexpected document boundary")
             }
             if let anchor { anchors[anchor] = completed }
             guard var parent = stack.popLast() else { return completed }

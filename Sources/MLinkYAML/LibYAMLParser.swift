@@ -1,6 +1,6 @@
 import CYAML
 
-/// One libyaml parser over an in-memory copy of the text; the only file in this module that touches libyaml.
+/// One libyaml parser over an in-memory copy of the text; the only file in mlink that touches libyaml.
 ///
 /// The parser state and the input live on the heap so that libyaml's pointers into them stay valid however
 /// Swift moves this object's references around; `deinit` releases both.
