@@ -36,15 +36,15 @@ let package = Package(
         .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"]),
         // The protocol core's CPU cost per packet, without I/O (scripts/bench.sh).
         .executableTarget(name: "mlink-bench-engine", dependencies: ["MLinkProtocol", "MLinkTypes"]),
-        .target(name: "CMLinkLabShims"),
         .target(name: "MLinkLab", dependencies: [
-            "MLinkTypes", "MLinkSystem", "MLinkYAML", "MLinkConfig", "CSodium", "CMLinkLabShims",
+            "MLinkTypes", "MLinkSystem", "MLinkYAML", "MLinkConfig", "CSodium",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mlink-lab", dependencies: [
             "MLinkLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "MLinkTypesTests", dependencies: ["MLinkTypes"]),
+        .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),

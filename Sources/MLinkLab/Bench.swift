@@ -1,8 +1,5 @@
-import CMLinkLabShims
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import MLinkSystem
 
 /// The availability benchmark of one scenario: a seed-like lab (VM0 with two emulated links to the router
 /// VM1, VM2 behind the router on a clean link), one real-time stream sent four ways at once, and the figures.
@@ -83,7 +80,7 @@ struct Bench {
         for path in paths { try warmUp(path) }
         try Interruption.check()
 
-        let start = mlink_lab_now_ns() + 1_500_000_000
+        let start = Relay.now() + 1_500_000_000
         for net in Scenario.linkNets {
             var emulation = try scenario.emulation(of: net, runSeconds: runSeconds)
             emulation.epoch = start
@@ -95,22 +92,22 @@ struct Bench {
         }
         let directory = lab.paths.directory(of: labName)
         let receiverLog = directory + "/receiver.txt"
-        let receiver: pid_t
+        let receiver: Int32
         do {
-            receiver = try Subprocess.spawnDetached(
-                ip,
-                ["ip", "netns", "exec", namespace("vm2"), "python3", streamTool, "recv", "--start-ns", "\(start)",
+            receiver = try ProcessControl.spawnDetached(
+                path: ip,
+                arguments: ["netns", "exec", namespace("vm2"), "python3", streamTool, "recv", "--start-ns", "\(start)",
                  "--seconds", "\(runSeconds)", "--out", receiverLog] + paths.map { "\($0.id)=\($0.port)" },
-                log: directory + "/receiver.log")
+                inherit: [], logPath: directory + "/receiver.log")
         } catch {
             throw .command("avstream.py recv", status: 127, output: "\(error)")
         }
         defer { _ = lab.system.terminate(pid: receiver) }
-        let sender: Subprocess.Result
+        let sender: ProcessControl.ChildResult
         do {
-            sender = try Subprocess.run(
-                ip,
-                ["ip", "netns", "exec", namespace("vm0"), "python3", streamTool, "send", "--start-ns", "\(start)",
+            sender = try ProcessControl.run(
+                path: ip,
+                arguments: ["netns", "exec", namespace("vm0"), "python3", streamTool, "send", "--start-ns", "\(start)",
                  "--seconds", "\(runSeconds)"] + paths.map { "\($0.id)=\($0.destination):\($0.port)" },
                 captureOutput: true)
         } catch {
@@ -120,11 +117,10 @@ struct Bench {
               let sent = try? JSONDecoder().decode([String: [String: Int]].self,
                                                    from: Data(sender.output.split(separator: "\n").last.map(String.init)?.utf8 ?? "".utf8))
         else { throw .command("avstream.py send", status: sender.status, output: sender.output) }
-        var status: Int32 = 0
-        while waitpid(receiver, &status, 0) < 0 && errno == EINTR {}
+        let status = (try? ProcessControl.waitForExit(receiver)) ?? 127
         guard let data = FileManager.default.contents(atPath: receiverLog) else {
             let log = FileManager.default.contents(atPath: directory + "/receiver.log").map { String(decoding: $0, as: UTF8.self) }
-            throw .command("avstream.py recv", status: (status >> 8) & 0xff, output: log ?? "no output")
+            throw .command("avstream.py recv", status: status, output: log ?? "no output")
         }
         let records = StreamRecord.parse(String(decoding: data, as: UTF8.self))
         return BenchResult(scenario: scenario, runSeconds: runSeconds, isShort: isShort, start: start,
@@ -176,13 +172,13 @@ struct Bench {
     private func warmUp(_ path: Path) throws(LabError) {
         for attempt in 0..<40 {
             try Interruption.check()
-            let result = try? Subprocess.run(ip, ["ip", "netns", "exec", namespace("vm0"), "ping", "-c", "1",
+            let result = try? ProcessControl.run(path: ip, arguments: ["netns", "exec", namespace("vm0"), "ping", "-c", "1",
                                                               "-W", "1", path.destination], captureOutput: true)
             if result?.status == 0 {
-                if path.id == "mlink" { usleep(1_000_000) }  // let the probes bring up every link, not just one
+                if path.id == "mlink" { ProcessControl.sleep(milliseconds: 1000) }  // let the probes bring up every link, not just one
                 return
             }
-            if attempt > 0 { usleep(500_000) }
+            if attempt > 0 { ProcessControl.sleep(milliseconds: 500) }
         }
         throw .command("warming up \(path.title)", status: 1, output: "\(path.destination) does not answer from vm0")
     }

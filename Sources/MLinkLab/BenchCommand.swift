@@ -1,8 +1,5 @@
 import ArgumentParser
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `mlink-lab bench SCENARIO.yaml... [--short] [--check] [--out DIR]`: the availability benchmark.
 struct BenchCommand: ParsableCommand {
@@ -98,14 +95,13 @@ struct BenchCommand: ParsableCommand {
 
     /// What the figures came from: kernel, CPU, core count, date.
     static func machine() -> [String: String] {
-        var name = utsname()
-        uname(&name)
-        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let release = ((try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8)) ?? "unknown")
+            .trimmingWhitespace()
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
             .split(separator: ":", maxSplits: 1).last.map { String($0).trimmingWhitespace() } ?? "unknown"
         let formatter = ISO8601DateFormatter()
-        return ["kernel": release, "cpu": model, "cores": "\(sysconf(Int32(_SC_NPROCESSORS_ONLN)))",
+        return ["kernel": release, "cpu": model, "cores": "\(ProcessInfo.processInfo.activeProcessorCount)",
                 "date": formatter.string(from: Date())]
     }
 }

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import MLinkSystem
 
 /// `mlink-lab exec HOST [--lab LAB] -- CMD ARGS...`.
 struct ExecCommand: ParsableCommand {
@@ -34,9 +32,8 @@ struct ExecCommand: ParsableCommand {
             guard let ip = findExecutable("ip") else {
                 throw .command(shellQuoted(arguments), status: 127, output: "ip: command not found")
             }
-            let cArguments = arguments.map { strdup($0) } + [nil]
-            execv(ip, cArguments)
-            throw .command(shellQuoted(arguments), status: 127, output: String(cString: strerror(errno)))
+            let failure = ProcessControl.replaceProcess(path: ip, arguments: Array(arguments.dropFirst()))
+            throw .command(shellQuoted(arguments), status: 127, output: failure.reason)
         }
     }
 }

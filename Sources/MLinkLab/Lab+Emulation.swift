@@ -1,4 +1,3 @@
-import CMLinkLabShims
 import Foundation
 
 extension Lab {
@@ -16,7 +15,7 @@ extension Lab {
                 guard let end = hosts.firstIndex(of: from) else { throw .unknownHost(from, lab: lab, known: hosts) }
                 direction = end == 0 ? .forward : .backward
             }
-            let now = mlink_lab_now_ns()
+            let now = Relay.now()
             emulation.settleScript(now: now)
             do throws(Emulation.SettingError) { try emulation.apply(words, to: direction) } catch { throw .badSetting(error) }
             if let script {

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The lab's operations (`up`, `down`, impairments, status) over a `LabSystem`, with its files under `paths`.
 ///
@@ -104,12 +101,14 @@ struct Lab {
     /// Creates a directory with exactly `mode` (chmod, because umask narrows what mkdir sets).
     ///
     /// With `exclusive` an existing directory is an error (EEXIST): that is how `up` claims a lab name atomically.
-    /// The corresponding C calls are `mkdir` and `chmod`.
     func makeDirectory(_ path: String, mode: Int, exclusive: Bool) throws(LabError) {
         if !exclusive && FileManager.default.fileExists(atPath: path) { return }
         system.note("mkdir -m \(String(mode, radix: 8)) \(path)")
-        guard mkdir(path, mode_t(mode)) == 0, chmod(path, mode_t(mode)) == 0 else {
-            throw .file(operation: "creating", path: path, reason: String(cString: strerror(errno)))
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        } catch {
+            throw .file(operation: "creating", path: path, reason: "\(error.localizedDescription)")
         }
     }
 }

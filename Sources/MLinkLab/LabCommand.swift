@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import MLinkSystem
 
 /// `mlink-lab`: builds mlink test networks in network namespaces and impairs their wires.
 ///
@@ -38,7 +36,7 @@ struct LabOption: ParsableArguments {
 /// Runs a subcommand body, printing a `LabError` as `mlink-lab: <what failed>: <why>` and exiting with its code.
 func reportingErrors(needsRoot: Bool, _ body: () throws(LabError) -> Void) throws {
     do throws(LabError) {
-        if needsRoot && geteuid() != 0 { throw .needsRoot }
+        if needsRoot && !ProcessControl.isRoot { throw .needsRoot }
         try body()
     } catch {
         FileHandle.standardError.write(Data("mlink-lab: \(error)\n".utf8))

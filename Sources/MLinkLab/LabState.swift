@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import MLinkSystem
 
 /// What a running lab is made of, saved as `state.json` in the lab's directory.
 ///
@@ -92,38 +90,24 @@ struct LabPaths {
 
 /// Writes `contents` to `path` with mode 0600 via a temporary file and a rename.
 func writePrivateFile(_ path: String, contents: Data) throws(LabError) {
-    let temporary = path + ".tmp"
-    guard FileManager.default.createFile(atPath: temporary, contents: contents,
-                                         attributes: [.posixPermissions: 0o600]) else {
-        throw .file(operation: "writing", path: temporary, reason: String(cString: strerror(errno)))
-    }
-    guard rename(temporary, path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        unlink(temporary)
-        throw .file(operation: "renaming", path: temporary, reason: reason)
+    do {
+        try Files.writeAtomically(Array(contents), to: path, mode: 0o600)
+    } catch {
+        throw .file(operation: "writing", path: path, reason: (error as? SystemError)?.reason ?? "\(error)")
     }
 }
 
 /// An exclusive `flock` on a lab's lock file, held until deinit, so that concurrent `cut`/`loss`/`down`
 /// calls do not lose each other's state updates.
 final class LabLock {
-    private let descriptor: Int32
+    private let lock: FileLock
 
-    /// Blocks until the lock is ours. The corresponding C calls are `open` and `flock`.
+    /// Blocks until the lock is ours.
     init(path: String) throws(LabError) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw .file(operation: "opening", path: path, reason: String(cString: strerror(errno)))
+        do {
+            lock = try FileLock(path: path)
+        } catch {
+            throw .file(operation: "locking", path: path, reason: (error as? SystemError)?.reason ?? "\(error)")
         }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                throw .file(operation: "locking", path: path, reason: reason)
-            }
-        }
-        descriptor = fd
     }
-
-    deinit { close(descriptor) }
 }

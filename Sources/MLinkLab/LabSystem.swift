@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import MLinkSystem
 
 /// How the lab changes the machine: commands (`ip`, `nft`, `mlink`) and a few probes.
 ///
@@ -52,7 +50,11 @@ func findExecutable(_ name: String) -> String? {
     return nil
 }
 
-/// The real machine: runs commands with `posix_spawn` (see `Subprocess`).
+/// The real machine: runs commands with MLinkSystem's `ProcessControl`.
+///
+/// Not Foundation's `Process`: that one learns of the child's exit through a descriptor the child inherits, so
+/// `mlink up`, whose daemon outlives it, would look like it never returned. `ProcessControl` passes on only
+/// stdin (/dev/null) and, when capturing, one pipe for stdout and stderr; everything else is close-on-exec.
 final class HostSystem: LabSystem {
     func run(_ arguments: [String], inheritOutput: Bool) throws(LabError) {
         let rendered = shellQuoted(arguments)
@@ -60,9 +62,10 @@ final class HostSystem: LabSystem {
         guard let executable = findExecutable(arguments[0]) else {
             throw .command(rendered, status: 127, output: "\(arguments[0]): command not found")
         }
-        let result: Subprocess.Result
+        let result: ProcessControl.ChildResult
         do {
-            result = try Subprocess.run(executable, arguments, captureOutput: !inheritOutput)
+            result = try ProcessControl.run(path: executable, arguments: Array(arguments.dropFirst()),
+                                            captureOutput: !inheritOutput)
         } catch {
             throw .command(rendered, status: 127, output: "\(error)")
         }
@@ -76,16 +79,16 @@ final class HostSystem: LabSystem {
     func note(_ text: String) { echo(text) }
 
     func terminate(pid: Int32) -> Bool {
-        guard pid > 1, kill(pid, 0) == 0 else { return false }
+        guard pid > 1, ProcessControl.isAlive(pid) else { return false }
         echo("kill -TERM \(pid)")
-        kill(pid, SIGTERM)
+        ProcessControl.signal(pid, ProcessSignal.terminate)
         for _ in 0..<20 {
-            usleep(100_000)
+            ProcessControl.sleep(milliseconds: 100)
             // Our own child (a relay the bench started) must be reaped, or it lingers as a zombie.
-            if waitpid(pid, nil, WNOHANG) == pid || kill(pid, 0) != 0 { return true }
+            if ProcessControl.exitStatusIfExited(pid) != nil || !ProcessControl.isAlive(pid) { return true }
         }
         echo("kill -KILL \(pid)")
-        kill(pid, SIGKILL)
+        ProcessControl.signal(pid, ProcessSignal.kill)
         return true
     }
 
@@ -95,30 +98,31 @@ final class HostSystem: LabSystem {
         guard let executable = findExecutable(arguments[0]) else {
             throw .command(rendered, status: 127, output: "\(arguments[0]): command not found")
         }
-        unlink(readyFile)
+        Files.remove(readyFile)
         let pid: Int32
         do {
-            pid = try Subprocess.spawnDetached(executable, arguments, log: log)
+            pid = try ProcessControl.spawnDetached(path: executable, arguments: Array(arguments.dropFirst()),
+                                                   inherit: [], logPath: log)
         } catch {
             throw .command(rendered, status: 127, output: "\(error)")
         }
         for _ in 0..<500 {
             if FileManager.default.fileExists(atPath: readyFile) { return pid }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
+            if let status = ProcessControl.exitStatusIfExited(pid) {
                 let output = (FileManager.default.contents(atPath: log)).map { String(decoding: $0, as: UTF8.self) }
-                throw .command(rendered, status: (status >> 8) & 0xff, output: output ?? "")
+                throw .command(rendered, status: status, output: output ?? "")
             }
-            usleep(10_000)
+            ProcessControl.sleep(milliseconds: 10)
         }
         _ = terminate(pid: pid)
         throw .command(rendered, status: 124, output: "not ready after 5 s (no \(readyFile))")
     }
 
     func signal(pid: Int32, _ signal: Int32) -> Bool {
-        guard pid > 1 else { return false }
+        guard pid > 1, ProcessControl.isAlive(pid) else { return false }
         echo("kill -\(signal) \(pid)")
-        return kill(pid, signal) == 0
+        ProcessControl.signal(pid, signal)
+        return true
     }
 
     private func echo(_ text: String) {

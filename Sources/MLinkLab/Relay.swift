@@ -1,9 +1,6 @@
-import CMLinkLabShims
 import Foundation
-#if canImport(Glibc)
-import Glibc
+import MLinkSystem
 import MLinkTypes
-#endif
 
 /// The link emulator of one net: a process in the lab's wire namespace bridging the net's two inner veth
 /// ends with AF_PACKET sockets, one `DirectionEngine` per direction deciding what is dropped and when the
@@ -36,65 +33,62 @@ final class Relay {
     private var engines = [DirectionEngine(), DirectionEngine()]
     private var heaps = [DueHeap(capacity: Relay.slotsPerDirection), DueHeap(capacity: Relay.slotsPerDirection)]
     private var pools: [SlotPool]
-    private let sockets: [Int32]
-    private let timer: Int32
-    private let signals: Int32
-    private let epollFD: Int32
+    /// The sockets on interfaces `a` and `b`; direction 0 reads from `a` and sends on `b`.
+    private let sockets: [PacketSocket]
+    private let timer: TimerDescriptor
+    private let signals: SignalDescriptor
+    private let epoll: Epoll
     private var armedAt: Int64 = -1
 
-    /// Why the relay could not start.
-    struct StartError: Error, CustomStringConvertible {
-        var what: String
-        var errno: Int32
-        var description: String { "\(what): \(String(cString: strerror(errno)))" }
+    /// What each epoll token stands for.
+    private enum Token: UInt64 {
+        case socketA, socketB, timer, signals
+    }
+
+    /// Why the relay could not start: the configuration file is missing or not a `WireEmulation`.
+    struct ConfigurationError: Error, CustomStringConvertible {
+        var path: String
+        var reason: String
+        var description: String { "reading \(path): \(reason)" }
     }
 
     /// Opens both sockets (interfaces `a` and `b`, in this process's namespace) and reads the configuration.
+    /// Every descriptor is owned by an MLinkSystem type, so a failure half-way closes what was opened.
     init(a: String, b: String, configPath: String, statsPath: String) throws {
         self.configPath = configPath
         self.statsPath = statsPath
         emulation = try Relay.readConfiguration(configPath)
         random = SplitMix64(seed: emulation.seed)
         pools = [try SlotPool(), try SlotPool()]
-        var opened: [Int32] = []
-        func check(_ value: Int32, _ what: String) throws -> Int32 {
-            guard value >= 0 else {
-                for fd in opened { close(fd) }
-                throw StartError(what: what, errno: -value)
-            }
-            opened.append(value)
-            return value
-        }
-        let socketA = try check(mlink_lab_packet_open(a, 8 << 20), "AF_PACKET socket on \(a)")
-        let socketB = try check(mlink_lab_packet_open(b, 8 << 20), "AF_PACKET socket on \(b)")
-        sockets = [socketA, socketB]
-        timer = try check(mlink_lab_timer_open(), "timerfd_create")
-        let wanted: [Int32] = [SIGHUP, SIGTERM, SIGINT]
-        signals = try check(mlink_lab_signal_open(wanted, Int32(wanted.count)), "signalfd")
-        epollFD = try check(epoll_create1(Int32(EPOLL_CLOEXEC)), "epoll_create1")
-        for fd in [socketA, socketB, timer, signals] {
-            var event = epoll_event()
-            event.events = EPOLLIN.rawValue
-            event.data.fd = fd
-            guard epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 else {
-                let saved = errno
-                for fd in opened { close(fd) }
-                throw StartError(what: "epoll_ctl", errno: saved)
-            }
-        }
-        mlink_lab_precise_timers()
-        load(now: mlink_lab_now_ns())
+        sockets = [try PacketSocket(interface: a, receiveBufferBytes: 8 << 20, batchCapacity: Relay.batch),
+                   try PacketSocket(interface: b, receiveBufferBytes: 8 << 20, batchCapacity: Relay.batch)]
+        timer = try TimerDescriptor()
+        signals = try SignalDescriptor()
+        epoll = try Epoll(capacity: 8)
+        try epoll.add(sockets[0].descriptor.rawValue, token: Token.socketA.rawValue)
+        try epoll.add(sockets[1].descriptor.rawValue, token: Token.socketB.rawValue)
+        try epoll.add(timer.descriptor.rawValue, token: Token.timer.rawValue)
+        try epoll.add(signals.descriptor.rawValue, token: Token.signals.rawValue)
+        TimerDescriptor.usePreciseTimerSlack()
+        load(now: Relay.now())
     }
 
-    deinit {
-        for fd in sockets + [timer, signals, epollFD] { close(fd) }
-    }
+    /// CLOCK_MONOTONIC in nanoseconds: the clock every lab namespace shares, and the one `epoch` is on.
+    static func now() -> Int64 { Int64(MonotonicClock.now()) }
 
     static func readConfiguration(_ path: String) throws -> WireEmulation {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw StartError(what: "reading \(path)", errno: errno)
+        let bytes: [UInt8]?
+        do {
+            bytes = try Files.read(path)
+        } catch {
+            throw ConfigurationError(path: path, reason: (error as? SystemError)?.reason ?? "\(error)")
         }
-        return try JSONDecoder().decode(WireEmulation.self, from: data)
+        guard let bytes else { throw ConfigurationError(path: path, reason: "no such file") }
+        do {
+            return try JSONDecoder().decode(WireEmulation.self, from: Data(bytes))
+        } catch {
+            throw ConfigurationError(path: path, reason: "\(error)")
+        }
     }
 
     /// Takes `emulation` as the base settings and replays the script steps already due.
@@ -122,20 +116,24 @@ final class Relay {
     func runRelayLoop() {
         log("relay loop starting: forward \(emulation.forward.words), backward \(emulation.backward.words), "
             + "\(emulation.script.count) script steps")
-        var events = [epoll_event](repeating: epoll_event(), count: 8)
-        var nextStats = mlink_lab_now_ns()
+        var nextStats = Relay.now()
         var running = true
         while running {
-            let ready = epoll_wait(epollFD, &events, Int32(events.count), 1000)
-            if ready < 0 && errno != EINTR { log("epoll_wait: \(String(cString: strerror(errno)))"); break }
-            for index in 0..<max(0, Int(ready)) {
-                let fd = events[index].data.fd
-                if fd == sockets[0] { receive(direction: 0) }
-                else if fd == sockets[1] { receive(direction: 1) }
-                else if fd == timer { drainTimer() }
-                else if fd == signals { running = handleSignals() }
+            do {
+                try epoll.wait(timeoutMilliseconds: 1000) { token in
+                    switch Token(rawValue: token) {
+                    case .socketA: receive(direction: 0)
+                    case .socketB: receive(direction: 1)
+                    case .timer: drainTimer()
+                    case .signals: running = handleSignals()
+                    case nil: break
+                    }
+                }
+            } catch {
+                log("epoll_wait: \(error)")
+                break
             }
-            let now = mlink_lab_now_ns()
+            let now = Relay.now()
             advanceScript(now: now)
             flush(direction: 0, now: now)
             flush(direction: 1, now: now)
@@ -153,14 +151,21 @@ final class Relay {
         let pool = pools[direction]
         while true {
             let taken = pool.take(upTo: Relay.batch)
-            let count = mlink_lab_recv_batch(sockets[direction], pool.batchPointers, Relay.slotSize,
-                                             pool.batchLengths, Int32(taken))
-            let received = max(0, Int(count))
-            let now = mlink_lab_now_ns()
+            let socket = sockets[direction]
+            var received = 0
+            var failed = false
+            do {
+                received = try socket.receive(into: pool.batchPointers, bufferSize: Relay.slotSize, count: taken)
+            } catch {
+                log("\(error)")
+                failed = true
+            }
+            let now = Relay.now()
             for index in 0..<received {
                 let slot = pool.batchSlots[index]
-                let length = Int(pool.batchLengths[index])
-                guard length > Int(MLINK_LAB_VNET_HDR_LEN) + 14, slot >= 0 else {
+                let length = socket.lengths[index]
+                // Truncated frames come back longer than the slot; runts shorter than header plus Ethernet.
+                guard length > PacketSocket.virtioHeaderLength + 14, length <= Relay.slotSize, slot >= 0 else {
                     engines[direction].counters.received += 1
                     engines[direction].counters.overflow += 1
                     pool.release(slot)
@@ -168,7 +173,7 @@ final class Relay {
                 }
                 pool.lengths[Int(slot)] = Int32(length)
                 // Rate limits count the frame as it is on the wire, without the vnet header.
-                if let due = engines[direction].admit(bytes: length - Int(MLINK_LAB_VNET_HDR_LEN), now: now,
+                if let due = engines[direction].admit(bytes: length - PacketSocket.virtioHeaderLength, now: now,
                                                       epoch: epoch, random: &random) {
                     heaps[direction].push(due: due, slot: slot)
                 } else {
@@ -176,11 +181,10 @@ final class Relay {
                 }
             }
             pool.returnUnused(from: received, taken: taken)
-            if count < 0 { log("recvmmsg: \(String(cString: strerror(-count)))") }
             // Under a flood the socket never runs dry: send what is already due after every batch, so that
             // frames with little or no delay do not pile up in the slots (and overflow) while we keep reading.
             flush(direction: direction, now: now)
-            if received < taken || count <= 0 { return }
+            if received < taken || received == 0 || failed { return }
         }
     }
 
@@ -188,8 +192,11 @@ final class Relay {
         let pool = pools[direction]
         let out = sockets[1 - direction]
         while let slot = heaps[direction].popDue(now: now) {
-            let result = mlink_lab_send(out, pool.pointer(slot), Int(pool.lengths[Int(slot)]))
-            if result == 0 { engines[direction].counters.forwarded += 1 } else { engines[direction].counters.sendFailed += 1 }
+            if out.send(pool.pointer(slot), count: Int(pool.lengths[Int(slot)])) {
+                engines[direction].counters.forwarded += 1
+            } else {
+                engines[direction].counters.sendFailed += 1
+            }
             pool.release(slot)
         }
     }
@@ -205,24 +212,26 @@ final class Relay {
         }
         guard next != armedAt else { return }
         armedAt = next
-        _ = mlink_lab_timer_arm(timer, next)
+        do {
+            try timer.arm(at: UInt64(max(0, next)))
+        } catch {
+            log("\(error)")
+        }
     }
 
     private func drainTimer() {
-        var expirations: UInt64 = 0
-        _ = read(timer, &expirations, 8)
+        _ = try? timer.acknowledge()
         armedAt = -1
     }
 
     /// Returns false when asked to stop.
     private func handleSignals() -> Bool {
-        var info = signalfd_siginfo()
         var keepRunning = true
-        while read(signals, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
-            if info.ssi_signo == UInt32(SIGHUP) {
+        while let signal = signals.next() {
+            if signal == ProcessSignal.hangup {
                 do {
                     emulation = try Relay.readConfiguration(configPath)
-                    load(now: mlink_lab_now_ns())
+                    load(now: Relay.now())
                     log("reloaded: forward \(emulation.forward.words), backward \(emulation.backward.words), "
                         + "\(emulation.script.count) script steps")
                 } catch {
@@ -238,8 +247,11 @@ final class Relay {
     private func writeStats() {
         let stats = ["forward": engines[0].counters, "backward": engines[1].counters]
         guard let data = try? JSONEncoder().encode(stats) else { return }
-        let temporary = statsPath + ".tmp"
-        if FileManager.default.createFile(atPath: temporary, contents: data) { rename(temporary, statsPath) }
+        do {
+            try Files.writeAtomically(Array(data), to: statsPath, mode: 0o644)
+        } catch {
+            log("writing stats: \(error)")
+        }
     }
 
     private func log(_ text: String) {
@@ -250,40 +262,32 @@ final class Relay {
 /// Fixed-size frame buffers for one direction: one anonymous mapping (pages are touched only when used, and
 /// the free list is LIFO so the same few stay hot), a free-slot stack, and the arrays one batch read fills.
 final class SlotPool {
-    private let base: UnsafeMutableRawPointer
-    private let mappedBytes: Int
+    private let memory: AnonymousMemory
     private var free: [Int32]
     /// Frame length per slot, vnet header included.
     var lengths: [Int32]
-    /// Filled by `take`: the slots and their addresses for one `recvmmsg`; -1 marks the spare slot used when
+    /// Filled by `take`: the slots and their addresses for one batch read; -1 marks the spare slot used when
     /// every slot is in flight (the frame is read and dropped).
     let batchSlots: UnsafeMutablePointer<Int32>
     let batchPointers: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>
-    let batchLengths: UnsafeMutablePointer<UInt32>
 
     init() throws {
         let slots = Relay.slotsPerDirection + 1  // the last one is the spare
-        mappedBytes = slots * Relay.slotSize
-        let mapped = mmap(nil, mappedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        guard let mapped, mapped != MAP_FAILED else { throw Relay.StartError(what: "mmap", errno: errno) }
-        base = mapped
+        memory = try AnonymousMemory(byteCount: slots * Relay.slotSize)
         free = (0..<Int32(Relay.slotsPerDirection)).reversed().map { $0 }
         lengths = [Int32](repeating: 0, count: Relay.slotsPerDirection)
         batchSlots = .allocate(capacity: Relay.batch)
         batchPointers = .allocate(capacity: Relay.batch)
-        batchLengths = .allocate(capacity: Relay.batch)
     }
 
     deinit {
-        munmap(base, mappedBytes)
         batchSlots.deallocate()
         batchPointers.deallocate()
-        batchLengths.deallocate()
     }
 
     func pointer(_ slot: Int32) -> UnsafeMutablePointer<UInt8> {
         let index = slot < 0 ? Relay.slotsPerDirection : Int(slot)
-        return (base + index * Relay.slotSize).assumingMemoryBound(to: UInt8.self)
+        return (memory.baseAddress + index * Relay.slotSize).assumingMemoryBound(to: UInt8.self)
     }
 
     /// Fills the batch arrays with up to `count` free slots (or the spare alone when none is free).

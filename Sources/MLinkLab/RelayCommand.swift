@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import MLinkSystem
 
 /// `mlink-lab _relay`: the link emulator process of one net (hidden; `up` starts it, `down` stops it).
 struct RelayCommand: ParsableCommand {
@@ -18,7 +16,7 @@ struct RelayCommand: ParsableCommand {
 
     func run() throws {
         // Leave the session of whoever started us, so that their terminal's Ctrl-C does not stop the wire.
-        _ = setsid()
+        ProcessControl.startNewSession()
         let relay: Relay
         do {
             relay = try Relay(a: a, b: b, configPath: config, statsPath: stats)
@@ -26,8 +24,10 @@ struct RelayCommand: ParsableCommand {
             FileHandle.standardError.write(Data("mlink-lab relay: \(error)\n".utf8))
             throw ExitCode(71)
         }
-        guard FileManager.default.createFile(atPath: ready, contents: Data("\(getpid())\n".utf8)) else {
-            FileHandle.standardError.write(Data("mlink-lab relay: cannot write \(ready)\n".utf8))
+        do {
+            try Files.writeAtomically(Array("\(ProcessControl.currentPID)\n".utf8), to: ready, mode: 0o644)
+        } catch {
+            FileHandle.standardError.write(Data("mlink-lab relay: writing \(ready): \(error)\n".utf8))
             throw ExitCode(71)
         }
         relay.runRelayLoop()

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import MLinkSystem
 
 /// The cable of one net: a veth pair between two namespaces, or, when the net is emulated, two veth pairs
 /// meeting in the lab's wire namespace where a relay process (`mlink-lab _relay`, see `Relay`) delays,
@@ -154,7 +152,7 @@ struct Wire: Codable, Equatable {
     func reloadRelay(using system: LabSystem) throws(LabError) {
         guard let relay else { throw .notEmulated(net) }
         try writeRelayConfiguration(using: system)
-        guard let pid = relay.pid, system.signal(pid: pid, SIGHUP) else { throw .relayNotRunning(net, pid: relay.pid) }
+        guard let pid = relay.pid, system.signal(pid: pid, ProcessSignal.hangup) else { throw .relayNotRunning(net, pid: relay.pid) }
     }
 
     /// Makes both ends drop what `impairment` says, replacing whatever was there (one nft transaction per end).
