@@ -1,4 +1,5 @@
 import Foundation
+import MLinkEmulator
 import MLinkSystem
 
 /// The availability benchmark of one scenario: a seed-like lab (VM0 with two emulated links to the router

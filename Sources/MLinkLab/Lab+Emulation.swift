@@ -1,4 +1,5 @@
 import Foundation
+import MLinkEmulator
 
 extension Lab {
     /// Changes an emulated net's settings (one direction with `from`, else both), replaces its time script

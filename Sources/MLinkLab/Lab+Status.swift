@@ -1,4 +1,5 @@
 import Foundation
+import MLinkEmulator
 
 extension Lab {
     /// A human-readable report of one lab: hosts with their namespace and mlink state, nets with their impairment.

@@ -1,3 +1,5 @@
+import MLinkEmulator
+
 /// Everything that can go wrong in the lab tool, each case carrying the offending value.
 ///
 /// `description` is the text after `mlink-lab: `; `exitCode` follows sysexits(3).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MLinkEmulator
 import MLinkSystem
 
 /// `mlink-lab _relay`: the link emulator process of one net (hidden; `up` starts it, `down` stops it).

@@ -1,3 +1,4 @@
+import MLinkEmulator
 import MLinkYAML
 
 /// A benchmark scenario (examples/lab/scenarios/NAME.yaml): how VM0's two links behave during a run.

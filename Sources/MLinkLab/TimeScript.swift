@@ -1,3 +1,4 @@
+import MLinkEmulator
 import MLinkYAML
 
 /// A time script: timed emulation changes, read from YAML.

@@ -1,3 +1,4 @@
+import MLinkEmulator
 import MLinkTypes
 import MLinkYAML
 

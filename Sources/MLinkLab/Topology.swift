@@ -1,3 +1,4 @@
+import MLinkEmulator
 import MLinkTypes
 
 /// A lab described in YAML: hosts that run mlink and the nets (wires) between them.

@@ -1,4 +1,5 @@
 import Foundation
+import MLinkEmulator
 import MLinkSystem
 
 /// The cable of one net: a veth pair between two namespaces, or, when the net is emulated, two veth pairs

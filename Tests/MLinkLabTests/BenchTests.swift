@@ -1,4 +1,5 @@
 import XCTest
+@testable import MLinkEmulator
 @testable import MLinkLab
 
 final class BenchTests: XCTestCase {

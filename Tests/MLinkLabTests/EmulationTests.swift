@@ -1,5 +1,6 @@
 import MLinkTypes
 import XCTest
+@testable import MLinkEmulator
 @testable import MLinkLab
 
 final class EmulationTests: XCTestCase {

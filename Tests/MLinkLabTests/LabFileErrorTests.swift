@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import MLinkEmulator
 @testable import MLinkLab
 
 /// Scenario and time-script files report problems as topologies and profiles do: `FILE:LINE:COL: key: problem`.

@@ -24,27 +24,27 @@ import Foundation
 /// delay distribution shifts up a little at high packet rates, because a packet that drew a short delay
 /// waits for the one ahead. Loss processes run in order: outage, then Gilbert-Elliott, then random loss,
 /// then the queue bound.
-struct Emulation: Codable, Equatable, Sendable {
+public struct Emulation: Codable, Equatable, Sendable {
     /// How jitter is drawn.
-    enum Distribution: String, Codable, Equatable, Sendable, CaseIterable {
+    public enum Distribution: String, Codable, Equatable, Sendable, CaseIterable {
         case normal
         case uniform
         case pareto
     }
 
     /// The two-state burst loss model: long quiet stretches and short bursts of loss.
-    struct GilbertElliott: Codable, Equatable, Sendable {
+    public struct GilbertElliott: Codable, Equatable, Sendable {
         /// Probability per packet of going from good to bad.
-        var p: Double
+        public var p: Double
         /// Probability per packet of going from bad back to good; 1/r is the mean burst length in packets.
-        var r: Double
+        public var r: Double
         /// Loss probability in the bad state.
-        var h = 1.0
+        public var h = 1.0
         /// Loss probability in the good state.
-        var k = 0.0
+        public var k = 0.0
 
         /// The long-run share of packets lost.
-        var meanLoss: Double {
+        public var meanLoss: Double {
             guard p + r > 0 else { return k }
             let bad = p / (p + r)
             return bad * h + (1 - bad) * k
@@ -52,36 +52,39 @@ struct Emulation: Codable, Equatable, Sendable {
     }
 
     /// A periodic outage, phased from the emulator's epoch (the time script's zero).
-    struct Flap: Codable, Equatable, Sendable {
+    public struct Flap: Codable, Equatable, Sendable {
         /// Seconds between the starts of two outages.
-        var period: Double
+        public var period: Double
         /// Seconds each outage lasts, at the start of each period.
-        var down: Double
+        public var down: Double
     }
 
     /// Seconds.
-    var delay = 0.0
+    public var delay = 0.0
     /// Seconds.
-    var jitter = 0.0
+    public var jitter = 0.0
     /// Seconds between the knots of the jitter curve; 0 draws every packet independently.
-    var jitterTime = 0.02
-    var distribution = Distribution.normal
-    var reorder = false
+    public var jitterTime = 0.02
+    public var distribution = Distribution.normal
+    public var reorder = false
     /// Share of packets lost at random, 0...1.
-    var loss = 0.0
-    var burst: GilbertElliott?
+    public var loss = 0.0
+    public var burst: GilbertElliott?
     /// Bits per second; nil for no bottleneck.
-    var rate: Double?
+    public var rate: Double?
     /// Seconds of backlog the bottleneck holds at `rate`.
-    var queue = 0.1
-    var down = false
-    var flap: Flap?
+    public var queue = 0.1
+    public var down = false
+    public var flap: Flap?
 
     /// True when nothing is done to packets: they are forwarded at once.
-    var isTransparent: Bool { self == Emulation() }
+    /// No impairment at all: what a net's relay does before `set`.
+    public init() {}
+
+    public var isTransparent: Bool { self == Emulation() }
 
     /// The long-run share of packets lost by the loss processes and outages together (not the queue bound).
-    var expectedLoss: Double {
+    public var expectedLoss: Double {
         if down { return 1 }
         let outage = flap.map { min(1, max(0, $0.down / $0.period)) } ?? 0
         let survive = (1 - outage) * (1 - (burst?.meanLoss ?? 0)) * (1 - loss)
@@ -89,16 +92,16 @@ struct Emulation: Codable, Equatable, Sendable {
     }
 
     /// One `KEY=VALUE` word that could not be understood.
-    struct SettingError: Error, Equatable, CustomStringConvertible {
-        var setting: String
-        var problem: String
-        var description: String { "\(setting): \(problem)" }
+    public struct SettingError: Error, Equatable, CustomStringConvertible {
+        public var setting: String
+        public var problem: String
+        public var description: String { "\(setting): \(problem)" }
     }
 
-    static let keys = ["delay", "jitter", "jitter-time", "distribution", "reorder", "loss", "ge", "rate", "queue", "down", "flap"]
+    public static let keys = ["delay", "jitter", "jitter-time", "distribution", "reorder", "loss", "ge", "rate", "queue", "down", "flap"]
 
     /// Applies one `KEY=VALUE` word.
-    mutating func apply(_ word: String) throws(SettingError) {
+    public mutating func apply(_ word: String) throws(SettingError) {
         guard let equals = word.firstIndex(of: "=") else {
             throw SettingError(setting: word, problem: "expected KEY=VALUE with KEY one of \(Emulation.keys.joined(separator: ", "))")
         }
@@ -106,7 +109,7 @@ struct Emulation: Codable, Equatable, Sendable {
     }
 
     /// Applies one setting.
-    mutating func apply(key: String, value: String) throws(SettingError) {
+    public mutating func apply(key: String, value: String) throws(SettingError) {
         let fail = { (problem: String) in SettingError(setting: "\(key)=\(value)", problem: problem) }
         switch key {
         case "delay", "jitter", "jitter-time":
@@ -156,7 +159,7 @@ struct Emulation: Codable, Equatable, Sendable {
     }
 
     /// The settings that differ from no emulation, as `KEY=VALUE` words: what `status` prints.
-    var words: [String] {
+    public var words: [String] {
         var out: [String] = []
         if delay > 0 { out.append("delay=\(Emulation.format(seconds: delay))") }
         if jitter > 0 {
@@ -179,7 +182,7 @@ struct Emulation: Codable, Equatable, Sendable {
     // MARK: Values
 
     /// `40ms`, `1.5s`, `250us`, or a bare number of milliseconds, as seconds; nil when malformed or negative.
-    static func duration(_ text: String) -> Double? {
+    public static func duration(_ text: String) -> Double? {
         let units: [(String, Double)] = [("us", 1e-6), ("ms", 1e-3), ("s", 1)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             guard let value = Double(text.dropLast(suffix.count)), value >= 0, value.isFinite else { return nil }
@@ -190,14 +193,14 @@ struct Emulation: Codable, Equatable, Sendable {
     }
 
     /// `2%` or `2` (percent) as a share 0...1.
-    static func share(_ text: String) -> Double? {
+    public static func share(_ text: String) -> Double? {
         let number = text.hasSuffix("%") ? String(text.dropLast()) : text
         guard let value = Double(number), value >= 0, value <= 100 else { return nil }
         return value / 100
     }
 
     /// `2mbit`, `500kbit`, `1gbit`, `64000bit` or a bare number of bits/s.
-    static func bitRate(_ text: String) -> Double? {
+    public static func bitRate(_ text: String) -> Double? {
         let units: [(String, Double)] = [("gbit", 1e9), ("mbit", 1e6), ("kbit", 1e3), ("bit", 1)]
         let lower = text.lowercased()
         for (suffix, scale) in units where lower.hasSuffix(suffix) {
@@ -207,7 +210,7 @@ struct Emulation: Codable, Equatable, Sendable {
         return Double(lower)
     }
 
-    static func flag(_ text: String) -> Bool? {
+    public static func flag(_ text: String) -> Bool? {
         switch text {
         case "on", "true", "yes", "1": return true
         case "off", "false", "no", "0": return false
@@ -215,15 +218,15 @@ struct Emulation: Codable, Equatable, Sendable {
         }
     }
 
-    static func format(seconds: Double) -> String {
+    public static func format(seconds: Double) -> String {
         if seconds >= 1 || seconds == 0 { return trimmed(seconds) + "s" }
         if seconds >= 1e-3 { return trimmed(seconds * 1e3) + "ms" }
         return trimmed(seconds * 1e6) + "us"
     }
 
-    static func format(share: Double) -> String { trimmed(share * 100) + "%" }
+    public static func format(share: Double) -> String { trimmed(share * 100) + "%" }
 
-    static func format(bits: Double) -> String {
+    public static func format(bits: Double) -> String {
         if bits >= 1e9 { return trimmed(bits / 1e9) + "gbit" }
         if bits >= 1e6 { return trimmed(bits / 1e6) + "mbit" }
         if bits >= 1e3 { return trimmed(bits / 1e3) + "kbit" }
@@ -238,35 +241,48 @@ struct Emulation: Codable, Equatable, Sendable {
 
 /// The emulation of both directions of a net plus the time script the emulator follows: what the lab saves in
 /// its state and hands to the net's relay process.
-struct WireEmulation: Codable, Equatable, Sendable {
+public struct WireEmulation: Codable, Equatable, Sendable {
     /// Packets going from the net's first end to its second.
-    var forward = Emulation()
+    public var forward = Emulation()
     /// Packets going from the second end to the first.
-    var backward = Emulation()
+    public var backward = Emulation()
     /// Timed changes, applied in order as the emulator's clock passes them.
-    var script: [ScriptStep] = []
+    public var script: [ScriptStep] = []
     /// CLOCK_MONOTONIC nanoseconds of the script's zero (and of `flap`'s phase); 0 means "when loaded".
-    var epoch: Int64 = 0
+    public var epoch: Int64 = 0
     /// Seed of the emulator's random numbers, so that a run can be repeated.
-    var seed: UInt64 = 1
+    public var seed: UInt64 = 1
+
+    /// Both directions as given, no script, epoch 0 (the relay's start), seed 1.
+    public init(forward: Emulation = Emulation(), backward: Emulation = Emulation()) {
+        self.forward = forward
+        self.backward = backward
+    }
 
     /// Which directions a change applies to.
-    enum Direction: String, Codable, Equatable, Sendable {
+    public enum Direction: String, Codable, Equatable, Sendable {
         case both
         case forward
         case backward
     }
 
     /// One timed change: at `at` seconds after the epoch, apply `settings` to `direction`.
-    struct ScriptStep: Codable, Equatable, Sendable {
-        var at: Double
-        var direction: Direction = .both
+    public struct ScriptStep: Codable, Equatable, Sendable {
+        public var at: Double
+        public var direction: Direction = .both
         /// `KEY=VALUE` words, validated when the script was read.
-        var settings: [String]
+        public var settings: [String]
+
+        /// A step `at` seconds after the epoch.
+        public init(at: Double, direction: Direction = .both, settings: [String]) {
+            self.at = at
+            self.direction = direction
+            self.settings = settings
+        }
     }
 
     /// Applies `words` to one or both directions; nothing changes if any word is malformed.
-    mutating func apply(_ words: [String], to direction: Direction) throws(Emulation.SettingError) {
+    public mutating func apply(_ words: [String], to direction: Direction) throws(Emulation.SettingError) {
         var forward = self.forward, backward = self.backward
         for word in words {
             if direction != .backward { try forward.apply(word) }
@@ -276,3 +292,4 @@ struct WireEmulation: Codable, Equatable, Sendable {
         self.backward = backward
     }
 }
+

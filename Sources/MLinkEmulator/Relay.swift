@@ -17,7 +17,7 @@ import MLinkTypes
 ///    1 ns timer slack: wake-ups are precise to tens of microseconds without busy waiting.
 /// SIGHUP re-reads the configuration file (how `mlink-lab set` reaches us); SIGTERM and SIGINT stop the loop.
 /// Counters are written to the stats file once a second and at exit.
-final class Relay {
+public final class Relay {
     /// Frames larger than a slot (64 KiB GSO frames fit) are dropped and counted as overflow.
     static let slotSize = 65_536 + 64
     /// Frames in flight per direction: 8192, enough for 500 ms of delay at 16k frames/s.
@@ -46,15 +46,15 @@ final class Relay {
     }
 
     /// Why the relay could not start: the configuration file is missing or not a `WireEmulation`.
-    struct ConfigurationError: Error, CustomStringConvertible {
-        var path: String
-        var reason: String
-        var description: String { "reading \(path): \(reason)" }
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "reading \(path): \(reason)" }
     }
 
     /// Opens both sockets (interfaces `a` and `b`, in this process's namespace) and reads the configuration.
     /// Every descriptor is owned by an MLinkSystem type, so a failure half-way closes what was opened.
-    init(a: String, b: String, configPath: String, statsPath: String) throws {
+    public init(a: String, b: String, configPath: String, statsPath: String) throws {
         self.configPath = configPath
         self.statsPath = statsPath
         emulation = try Relay.readConfiguration(configPath)
@@ -74,7 +74,7 @@ final class Relay {
     }
 
     /// CLOCK_MONOTONIC in nanoseconds: the clock every lab namespace shares, and the one `epoch` is on.
-    static func now() -> Int64 { Int64(MonotonicClock.now()) }
+    public static func now() -> Int64 { Int64(MonotonicClock.now()) }
 
     static func readConfiguration(_ path: String) throws -> WireEmulation {
         let bytes: [UInt8]?
@@ -113,7 +113,7 @@ final class Relay {
     }
 
     /// Runs until SIGTERM or SIGINT.
-    func runRelayLoop() {
+    public func runRelayLoop() {
         log("relay loop starting: forward \(emulation.forward.words), backward \(emulation.backward.words), "
             + "\(emulation.script.count) script steps")
         var nextStats = Relay.now()
@@ -256,63 +256,5 @@ final class Relay {
 
     private func log(_ text: String) {
         FileHandle.standardError.write(Data("mlink-lab relay: \(text)\n".utf8))
-    }
-}
-
-/// Fixed-size frame buffers for one direction: one anonymous mapping (pages are touched only when used, and
-/// the free list is LIFO so the same few stay hot), a free-slot stack, and the arrays one batch read fills.
-final class SlotPool {
-    private let memory: AnonymousMemory
-    private var free: [Int32]
-    /// Frame length per slot, vnet header included.
-    var lengths: [Int32]
-    /// Filled by `take`: the slots and their addresses for one batch read; -1 marks the spare slot used when
-    /// every slot is in flight (the frame is read and dropped).
-    let batchSlots: UnsafeMutablePointer<Int32>
-    let batchPointers: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>
-
-    init() throws {
-        let slots = Relay.slotsPerDirection + 1  // the last one is the spare
-        memory = try AnonymousMemory(byteCount: slots * Relay.slotSize)
-        free = (0..<Int32(Relay.slotsPerDirection)).reversed().map { $0 }
-        lengths = [Int32](repeating: 0, count: Relay.slotsPerDirection)
-        batchSlots = .allocate(capacity: Relay.batch)
-        batchPointers = .allocate(capacity: Relay.batch)
-    }
-
-    deinit {
-        batchSlots.deallocate()
-        batchPointers.deallocate()
-    }
-
-    func pointer(_ slot: Int32) -> UnsafeMutablePointer<UInt8> {
-        let index = slot < 0 ? Relay.slotsPerDirection : Int(slot)
-        return (memory.baseAddress + index * Relay.slotSize).assumingMemoryBound(to: UInt8.self)
-    }
-
-    /// Fills the batch arrays with up to `count` free slots (or the spare alone when none is free).
-    func take(upTo count: Int) -> Int {
-        guard !free.isEmpty else {
-            batchSlots[0] = -1
-            batchPointers[0] = pointer(-1)
-            return 1
-        }
-        let taken = min(count, free.count)
-        for index in 0..<taken {
-            let slot = free.removeLast()
-            batchSlots[index] = slot
-            batchPointers[index] = pointer(slot)
-        }
-        return taken
-    }
-
-    /// Gives back the slots a batch read did not fill.
-    func returnUnused(from used: Int, taken: Int) {
-        guard used < taken else { return }
-        for index in used..<taken { release(batchSlots[index]) }
-    }
-
-    func release(_ slot: Int32) {
-        if slot >= 0 { free.append(slot) }
     }
 }

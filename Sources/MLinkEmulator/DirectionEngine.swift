@@ -13,22 +13,22 @@ import MLinkTypes
 /// 5. due = serialised + delay + jitter (from `distribution`, a smooth curve over `jitterTime`, never below zero);
 /// 6. without `reorder`, due is raised to the previous frame's due (FIFO, like a real link's queue).
 /// Times are CLOCK_MONOTONIC nanoseconds.
-struct DirectionEngine {
+public struct DirectionEngine {
     /// Why frames were dropped, and how many went through.
-    struct Counters: Codable, Equatable {
-        var received = 0
-        var forwarded = 0
-        var outage = 0
-        var burst = 0
-        var random = 0
-        var queue = 0
+    public struct Counters: Codable, Equatable {
+        public var received = 0
+        public var forwarded = 0
+        public var outage = 0
+        public var burst = 0
+        public var random = 0
+        public var queue = 0
         /// No free buffer (more than the relay can hold in flight) or a frame too large.
-        var overflow = 0
-        var sendFailed = 0
+        public var overflow = 0
+        public var sendFailed = 0
     }
 
-    var settings = Emulation()
-    var counters = Counters()
+    public var settings = Emulation()
+    public var counters = Counters()
     /// Whether the Gilbert-Elliott chain is in its bad state.
     private(set) var inBadState = false
     /// When the bottleneck finishes serialising what it holds.
@@ -41,7 +41,7 @@ struct DirectionEngine {
     private var jitterTo = 0.0
 
     /// Decides one frame of `bytes` arriving `now`, with the emulator epoch `epoch` (flap phase); nil drops it.
-    mutating func admit(bytes: Int, now: Int64, epoch: Int64, random: inout SplitMix64) -> Int64? {
+    public mutating func admit(bytes: Int, now: Int64, epoch: Int64, random: inout SplitMix64) -> Int64? {
         counters.received += 1
         if settings.down || isFlapDown(now: now, epoch: epoch) {
             counters.outage += 1
@@ -115,72 +115,17 @@ struct DirectionEngine {
     }
 
     /// A standard normal variate (Box-Muller; the second variate is thrown away to keep the state simple).
-    static func normal(_ random: inout SplitMix64) -> Double {
+    public static func normal(_ random: inout SplitMix64) -> Double {
         let u1 = max(random.nextUnit(), 1e-12), u2 = random.nextUnit()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 
-    static func normalCDF(_ z: Double) -> Double { 0.5 * (1 + erf(z / 2.0.squareRoot())) }
+    public static func normalCDF(_ z: Double) -> Double { 0.5 * (1 + erf(z / 2.0.squareRoot())) }
 
     private func isFlapDown(now: Int64, epoch: Int64) -> Bool {
         guard let flap = settings.flap, flap.down > 0 else { return false }
         let elapsed = Double(now - epoch) / 1e9
         guard elapsed >= 0 else { return false }
         return elapsed.truncatingRemainder(dividingBy: flap.period) < flap.down
-    }
-}
-
-/// A min-heap of frames waiting to leave: (due time, arrival order, buffer slot). Ties leave in arrival order.
-struct DueHeap {
-    struct Entry {
-        var due: Int64
-        var order: UInt64
-        var slot: Int32
-    }
-
-    private var entries: [Entry] = []
-    private var nextOrder: UInt64 = 0
-
-    init(capacity: Int) { entries.reserveCapacity(capacity) }
-
-    var isEmpty: Bool { entries.isEmpty }
-    var count: Int { entries.count }
-    /// The earliest due time, if any frame waits.
-    var nextDue: Int64? { entries.first?.due }
-
-    mutating func push(due: Int64, slot: Int32) {
-        entries.append(Entry(due: due, order: nextOrder, slot: slot))
-        nextOrder &+= 1
-        var child = entries.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.before(entries[child], entries[parent]) else { break }
-            entries.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    /// Removes and returns the earliest frame's slot if it is due at `now`.
-    mutating func popDue(now: Int64) -> Int32? {
-        guard let first = entries.first, first.due <= now else { return nil }
-        let last = entries.removeLast()
-        if !entries.isEmpty {
-            entries[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < entries.count && Self.before(entries[left], entries[smallest]) { smallest = left }
-                if right < entries.count && Self.before(entries[right], entries[smallest]) { smallest = right }
-                if smallest == parent { break }
-                entries.swapAt(parent, smallest)
-                parent = smallest
-            }
-        }
-        return first.slot
-    }
-
-    private static func before(_ a: Entry, _ b: Entry) -> Bool {
-        a.due != b.due ? a.due < b.due : a.order < b.order
     }
 }
