@@ -34,7 +34,7 @@ let package = Package(
         // ---------------------------------------------------------------------------------------------------
         // Development targets: never linked into /usr/bin/mlink and not products a user installs. They are
         // built with the package (scripts/demo.sh, scripts/bench.sh and tests/integration/* run them from
-        // .build) and may use full Foundation.
+        // .build) and may use full Foundation. The lab's live in Tools/ (path:), apart from the shipped Sources/.
         //   MLinkEmulator   the link emulator (a userspace netem): Emulation, DirectionEngine, DueHeap, Relay
         //   MLinkLab        the namespace lab: topologies, wires, profiles, the bench, mlink-lab's commands
         //   mlink-lab       the lab's executable (a thin main over MLinkLab)
@@ -45,14 +45,14 @@ let package = Package(
         .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"]),
         // The protocol core's CPU cost per packet, without I/O (scripts/bench.sh).
         .executableTarget(name: "mlink-bench-engine", dependencies: ["MLinkProtocol", "MLinkTypes"]),
-        .target(name: "MLinkEmulator", dependencies: ["MLinkSystem", "MLinkTypes"]),
+        .target(name: "MLinkEmulator", dependencies: ["MLinkSystem", "MLinkTypes"], path: "Tools/MLinkEmulator"),
         .target(name: "MLinkLab", dependencies: [
             "MLinkEmulator", "MLinkTypes", "MLinkSystem", "MLinkYAML", "MLinkConfig", "CSodium",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], path: "Tools/MLinkLab"),
         .executableTarget(name: "mlink-lab", dependencies: [
             "MLinkLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], path: "Tools/mlink-lab"),
         .testTarget(name: "MLinkTypesTests", dependencies: ["MLinkTypes"]),
         .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
