@@ -98,7 +98,7 @@ struct Bench {
             receiver = try ProcessControl.spawnDetached(
                 path: ip,
                 arguments: ["netns", "exec", namespace("vm2"), "python3", streamTool, "recv", "--start-ns", "\(start)",
-                 "--seconds", "\(runSeconds)", "--out", receiverLog] + paths.map { "\($0.id)=\($0.port)" },
+                            "--seconds", "\(runSeconds)", "--out", receiverLog] + paths.map { "\($0.id)=\($0.port)" },
                 inherit: [], logPath: directory + "/receiver.log")
         } catch {
             throw .command("avstream.py recv", status: 127, output: "\(error)")
@@ -109,7 +109,7 @@ struct Bench {
             sender = try ProcessControl.run(
                 path: ip,
                 arguments: ["netns", "exec", namespace("vm0"), "python3", streamTool, "send", "--start-ns", "\(start)",
-                 "--seconds", "\(runSeconds)"] + paths.map { "\($0.id)=\($0.destination):\($0.port)" },
+                            "--seconds", "\(runSeconds)"] + paths.map { "\($0.id)=\($0.destination):\($0.port)" },
                 captureOutput: true)
         } catch {
             throw .command("avstream.py send", status: 127, output: "\(error)")
@@ -174,7 +174,7 @@ struct Bench {
         for attempt in 0..<40 {
             try Interruption.check()
             let result = try? ProcessControl.run(path: ip, arguments: ["netns", "exec", namespace("vm0"), "ping", "-c", "1",
-                                                              "-W", "1", path.destination], captureOutput: true)
+                                                                       "-W", "1", path.destination], captureOutput: true)
             if result?.status == 0 {
                 if path.id == "mlink" { ProcessControl.sleep(milliseconds: 1000) }  // let the probes bring up every link, not just one
                 return
