@@ -1,3 +1,4 @@
+import MLinkConfig
 import MLinkEmulator
 import MLinkTypes
 
@@ -22,11 +23,9 @@ struct Topology: Equatable {
     /// The nets, in file order.
     var nets: [Net]
 
-    /// What a host does in the virtual network.
-    enum Role: String, Codable, Equatable {
-        case host
-        case router
-    }
+    /// What a host does in the virtual network: the profile's own role type, so that the lab and the loader
+    /// cannot disagree about the roles there are.
+    typealias Role = Profile.Role
 
     /// One network namespace running one mlink instance.
     struct Host: Equatable {
@@ -77,3 +76,6 @@ struct Topology: Equatable {
     /// Hosts in start order: the router first, so that hosts find it listening.
     var startOrder: [Host] { hosts.filter { $0.role == .router } + hosts.filter { $0.role != .router } }
 }
+
+/// The lab saves roles in its state file (`LabState`) by their profile names.
+extension Profile.Role: Codable {}
