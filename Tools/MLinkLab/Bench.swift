@@ -86,7 +86,7 @@ struct Bench {
             var emulation = try scenario.emulation(of: net, runSeconds: runSeconds)
             emulation.epoch = start
             emulation.seed = UInt64(net == "net0" ? 1 : 2)
-            try lab.updateWire(lab: labName, net: net) { (wire) throws(LabError) in
+            _ = try lab.updateWire(lab: labName, net: net) { (wire) throws(LabError) in
                 wire.emulation = emulation
                 try wire.reloadRelay(using: lab.system)
             }
