@@ -4,13 +4,13 @@ import PackageDescription
 /// Module graph (dependencies point one way):
 /// C libraries and shims -> MLinkSystem -> MLinkNetlink / MLinkConfig / MLinkProtocol -> MLinkDaemon -> MLinkCLI -> mlink.
 /// MLinkControl (the typed status report and control requests) sits below MLinkDaemon and MLinkCLI, which share it.
+/// MLinkYAML (libyaml to a tree with marks) is the one YAML reader: MLinkConfig's and the lab's.
 /// MLinkTypes holds the pure value types (addresses, networks, keys) that every layer shares.
 let package = Package(
     name: "mlink",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mlink", targets: ["mlink"]),
-        .executable(name: "mlink-lab", targets: ["mlink-lab"]),
     ],
     dependencies: [
         // 1.5.0 imported full Foundation on Linux (ICU: 37 MB of the binary); 1.8.2 uses FoundationEssentials.
@@ -24,7 +24,8 @@ let package = Package(
         .target(name: "MLinkTypes"),
         .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"]),
         .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"]),
-        .target(name: "MLinkConfig", dependencies: ["CYAML", "MLinkSystem", "MLinkTypes"]),
+        .target(name: "MLinkYAML", dependencies: ["CYAML"]),
+        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes"]),
         .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "CSodium"]),
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
         .target(name: "MLinkControl"),
@@ -37,6 +38,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mlink", dependencies: ["MLinkCLI"]),
+        // ---------------------------------------------------------------------------------------------------
+        // Development targets: never linked into /usr/bin/mlink and not products a user installs. They are
+        // built with the package (scripts/demo.sh, scripts/bench.sh and tests/integration/* run them from
+        // .build) and may use full Foundation. The lab's live in Tools/ (path:), apart from the shipped Sources/.
+        //   MLinkEmulator   the link emulator (a userspace netem): Emulation, DirectionEngine, DueHeap, Relay
+        //   MLinkLab        the namespace lab: topologies, wires, profiles, the bench, mlink-lab's commands
+        //   mlink-lab       the lab's executable (a thin main over MLinkLab)
+        //   mlink-fuzz-*, mlink-bench-engine   fuzz and benchmark harnesses
+        // ---------------------------------------------------------------------------------------------------
         // Fuzz targets: corpus replayers in a normal build, libFuzzer binaries from scripts/fuzz.sh.
         .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CMLinkShims"]),
         .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"]),
@@ -49,21 +59,24 @@ let package = Package(
         // An established host/router pair driven through the daemon's outbound call: shared by the protocol
         // tests, the engine benchmark and the packet fuzz harness. Not shipped.
         .target(name: "MLinkTestSupport", dependencies: ["MLinkProtocol", "MLinkTypes"]),
-        .target(name: "CMLinkLabShims"),
+        .target(name: "MLinkEmulator", dependencies: ["MLinkSystem", "MLinkTypes"], path: "Tools/MLinkEmulator"),
         .target(name: "MLinkLab", dependencies: [
-            "MLinkTypes", "CSodium", "CYAML", "CMLinkLabShims", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+            "MLinkEmulator", "MLinkTypes", "MLinkSystem", "MLinkYAML", "MLinkConfig", "CSodium",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Tools/MLinkLab"),
         .executableTarget(name: "mlink-lab", dependencies: [
             "MLinkLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], path: "Tools/mlink-lab"),
         .testTarget(name: "MLinkTypesTests", dependencies: ["MLinkTypes"]),
+        .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
-        .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
         .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CSodium"],
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
-        .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkTypes"]),
+        .testTarget(name: "MLinkYAMLTests", dependencies: ["MLinkYAML"]),
+        .testTarget(name: "MLinkEmulatorTests", dependencies: ["MLinkEmulator", "MLinkTypes"]),
+        .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkEmulator", "MLinkTypes", "MLinkYAML", "MLinkConfig"]),
         .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig", "MLinkSetup", "MLinkProtocol", "MLinkControl",
                                                           "MLinkDaemon", "MLinkTypes"]),
         .testTarget(name: "MLinkSetupTests", dependencies: ["MLinkSetup", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),

@@ -58,4 +58,26 @@ long mlink_send_segmented(int fd, const void *const *bufs, const size_t *lens, i
 /// True when the kernel knows UDP_SEGMENT (Linux 4.18+) on this socket.
 int mlink_udp_segment_supported(int fd);
 
+/// The link emulator's calls (mlink-lab _relay, through MLinkSystem's PacketSocket and TimerDescriptor): AF_PACKET,
+/// timerfd and timer slack, which Swift's Glibc module does not expose. Each returns a value or -errno.
+
+/// Size of the virtio_net_hdr in front of every frame read or written on a packet socket opened below.
+#define MLINK_PACKET_VNET_HDR_LEN 10
+
+/// Opens a non-blocking, close-on-exec AF_PACKET SOCK_RAW socket bound to interface `name` for every
+/// protocol, with PACKET_VNET_HDR (checksum-offloaded frames keep their offload state across the relay),
+/// PACKET_IGNORE_OUTGOING (we never read what we send) and PACKET_QDISC_BYPASS, and a `rcvbuf`-byte receive
+/// buffer. Returns the descriptor or -errno.
+int mlink_packet_open(const char *name, int rcvbuf);
+
+/// A non-blocking, close-on-exec CLOCK_MONOTONIC timerfd. Returns the descriptor or -errno.
+int mlink_timer_open(void);
+
+/// Arms the timer to fire once at absolute CLOCK_MONOTONIC time `at_ns` (at least 1), or disarms it for 0.
+/// Returns 0 or -errno.
+int mlink_timer_arm(int fd, int64_t at_ns);
+
+/// Sets this thread's timer slack to 1 ns so that timerfd wake-ups are not coalesced (default 50 us).
+void mlink_set_precise_timer_slack(void);
+
 #endif
