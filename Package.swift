@@ -6,6 +6,10 @@ import PackageDescription
 /// MLinkControl (the typed status report and control requests) sits below MLinkDaemon and MLinkCLI, which share it.
 /// MLinkYAML (libyaml to a tree with marks) is the one YAML reader: MLinkConfig's and the lab's.
 /// MLinkTypes holds the pure value types (addresses, networks, keys) that every layer shares.
+/// Shipped modules: an import cannot leak in through another module (SE-0444), so a dependency such as full
+/// Foundation shows in the file that uses it.
+let shipped: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
     name: "mlink",
     platforms: [.macOS(.v13)],
@@ -21,23 +25,23 @@ let package = Package(
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .target(name: "CMLinkShims"),
-        .target(name: "MLinkTypes"),
-        .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"]),
-        .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"]),
-        .target(name: "MLinkYAML", dependencies: ["CYAML"]),
-        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes"]),
-        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "CSodium"]),
+        .target(name: "MLinkTypes", swiftSettings: shipped),
+        .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"], swiftSettings: shipped),
+        .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
+        .target(name: "MLinkYAML", dependencies: ["CYAML"], swiftSettings: shipped),
+        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
+        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "CSodium"], swiftSettings: shipped),
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
-        .target(name: "MLinkControl"),
+        .target(name: "MLinkControl", swiftSettings: shipped),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes",
-                                                    "MLinkControl"]),
+                                                    "MLinkControl"], swiftSettings: shipped),
         // The wg-quick half: set-up plan and steps, rollback, state, core launcher, teardown.
-        .target(name: "MLinkSetup", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkSystem", "MLinkTypes"]),
+        .target(name: "MLinkSetup", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkCLI", dependencies: [
             "MLinkSetup", "MLinkProtocol", "MLinkDaemon", "MLinkConfig", "MLinkNetlink", "MLinkSystem", "MLinkTypes", "MLinkControl",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "mlink", dependencies: ["MLinkCLI"]),
+        ], swiftSettings: shipped),
+        .executableTarget(name: "mlink", dependencies: ["MLinkCLI"], swiftSettings: shipped),
         // ---------------------------------------------------------------------------------------------------
         // Development targets: never linked into /usr/bin/mlink and not products a user installs. They are
         // built with the package (scripts/demo.sh, scripts/bench.sh and tests/integration/* run them from
@@ -48,17 +52,19 @@ let package = Package(
         //   mlink-fuzz-*, mlink-bench-engine   fuzz and benchmark harnesses
         // ---------------------------------------------------------------------------------------------------
         // Fuzz targets: corpus replayers in a normal build, libFuzzer binaries from scripts/fuzz.sh.
-        .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CMLinkShims"]),
-        .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"]),
+        .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CMLinkShims"],
+                          path: "Tools/mlink-fuzz-packet"),
+        .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"], path: "Tools/mlink-fuzz-profile"),
         // The protocol core's CPU cost per packet, without I/O (scripts/bench.sh).
         // Counts heap allocations per thread; linked only into the engine benchmark, which pins zero allocations
         // per packet in an optimized build (tests/integration/62-allocations.sh).
-        .target(name: "CAllocationCounter"),
+        .target(name: "CAllocationCounter", path: "Tools/CAllocationCounter"),
         .executableTarget(name: "mlink-bench-engine", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes",
-                                                                    "CAllocationCounter"]),
+                                                                    "CAllocationCounter"],
+                          path: "Tools/mlink-bench-engine"),
         // An established host/router pair driven through the daemon's outbound call: shared by the protocol
         // tests, the engine benchmark and the packet fuzz harness. Not shipped.
-        .target(name: "MLinkTestSupport", dependencies: ["MLinkProtocol", "MLinkTypes"]),
+        .target(name: "MLinkTestSupport", dependencies: ["MLinkProtocol", "MLinkTypes"], path: "Tools/MLinkTestSupport"),
         .target(name: "MLinkEmulator", dependencies: ["MLinkSystem", "MLinkTypes"], path: "Tools/MLinkEmulator"),
         .target(name: "MLinkLab", dependencies: [
             "MLinkEmulator", "MLinkTypes", "MLinkSystem", "MLinkYAML", "MLinkConfig", "CSodium",

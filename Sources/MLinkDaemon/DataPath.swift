@@ -99,8 +99,7 @@ extension ForwardingCore {
                         flush()
                     }
                 case .reply(let replyLength):
-                    let addressLength = source.write(to: &destination)
-                    _ = entry.socket.send(engine.replyBuffer, count: replyLength, to: &destination, destinationLength: addressLength)
+                    _ = entry.socket.send(engine.replyBuffer, count: replyLength, to: source)
                 case .none:
                     break
                 }

@@ -1,3 +1,4 @@
+import MLinkConfig
 import MLinkNetlink
 import MLinkProtocol
 import MLinkSystem

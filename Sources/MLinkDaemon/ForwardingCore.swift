@@ -1,4 +1,3 @@
-import Glibc
 import MLinkConfig
 import MLinkNetlink
 import MLinkProtocol
@@ -62,8 +61,6 @@ public final class ForwardingCore {
     let flushed: UnsafeMutablePointer<Bool>
     /// Datagrams read from a link with one recvmmsg.
     let batch: DatagramBatch
-    /// Where answers (handshake responses, probe replies) are addressed.
-    var destination = sockaddr_storage()
     static let bufferSize = 65536 + WireFormat.transportOverhead
     static let packetBatchSize = 32
     static let outboundCapacity = 128
