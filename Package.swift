@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkYAML", dependencies: ["CYAML"], swiftSettings: shipped),
         .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
-        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "CSodium"], swiftSettings: shipped),
+        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "CSodium"], swiftSettings: shipped),
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
         .target(name: "MLinkControl", swiftSettings: shipped),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes",

@@ -1,3 +1,4 @@
+import MLinkControl
 import MLinkTypes
 
 /// The sans-I/O protocol core: given datagrams, inner packets and the time, it decides what to send and deliver.
@@ -47,24 +48,9 @@ public final class TunnelEngine {
         return false
     }
 
-    /// Drops not attributable to a peer.
-    public struct GlobalDrops: Equatable {
-        public var malformed: UInt64 = 0
-        public var unknownSession: UInt64 = 0
-        public var unauthenticated: UInt64 = 0
-        public var unknownKey: UInt64 = 0
-        public var noRoute: UInt64 = 0
-        /// Initiations refused by the per-source or global handshake rate limit.
-        public var rateLimited: UInt64 = 0
-        /// Outbound inner packets too large for the batch buffers (larger than the interface MTU allows).
-        public var oversized: UInt64 = 0
-        public init() {}
-
-        /// Every drop counted here.
-        public var total: UInt64 {
-            malformed + unknownSession + unauthenticated + unknownKey + noRoute + rateLimited + oversized
-        }
-    }
+    /// Drops not attributable to a peer: MLinkControl's `DropCounts` (its `tunWrite` is the daemon's, never the
+    /// engine's).
+    public typealias GlobalDrops = DropCounts
 
     /// What to do with a received datagram.
     public enum Verdict: Equatable {
