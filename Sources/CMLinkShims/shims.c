@@ -193,3 +193,16 @@ int mlink_timer_arm(int fd, int64_t at_ns) {
 }
 
 void mlink_set_precise_timer_slack(void) { (void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); }
+
+int mlink_tun_set_offload(int fd, unsigned int flags) {
+    return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags) == 0 ? 0 : -errno;
+}
+
+int mlink_tun_flags(int fd) {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (ioctl(fd, TUNGETIFF, &ifr) < 0) return -errno;
+    return ifr.ifr_flags & 0xffff;
+}
+
+int mlink_tun_vnet_hdr_flag(void) { return IFF_VNET_HDR; }

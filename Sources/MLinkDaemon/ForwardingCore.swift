@@ -52,6 +52,8 @@ public final class ForwardingCore {
     // Preallocated data-path memory (DataPath.swift).
     /// Inner packets read from the TUN device, with headroom and tailroom for sealing in place.
     let packets: PacketBatch
+    /// A TCP super-packet read with TSO, copied here while its segments are cut into `packets`.
+    let superPacket: UnsafeMutableRawPointer
     /// Sealed datagrams waiting to be sent: the engine fills it, `flush` sends it.
     let out: OutboundBatch
     /// One sendmmsg's worth of one slot's datagrams, and for each the index into `out`.
@@ -62,7 +64,7 @@ public final class ForwardingCore {
     /// Datagrams read from a link with one recvmmsg.
     let batch: DatagramBatch
     static let bufferSize = 65536 + WireFormat.transportOverhead
-    static let packetBatchSize = 32
+    static let packetBatchSize = 64
     static let outboundCapacity = 128
 
     /// One usable local address with its pinned socket.
@@ -79,12 +81,18 @@ public final class ForwardingCore {
         var oversized: UInt64 = 0
         /// sendmmsg calls made for data, probes and initiations.
         var sendCalls: UInt64 = 0
+        /// TCP super-packets read with TSO (cut into segments), and TUN reads dropped as malformed offloads.
+        var tunSuperPackets: UInt64 = 0
+        var offloadDrops: UInt64 = 0
     }
 
     /// Builds the core for `profile` around an already configured TUN device.
     public init(profile: Profile, tun: TunDevice, controlPath: String, log: Logger) throws {
         self.profile = profile
         self.tun = tun
+        let offloads = tun.negotiateOffloads()
+        log.info("\(tun.name): " + (tun.hasVirtioHeader ? "virtio header, offloads 0x\(String(offloads, radix: 16))"
+                                                        : "no TUN offloads (MLINK_TUN_OFFLOAD=0)"))
         self.controlPath = controlPath
         self.log = log
         startedAt = WallClock.now()
@@ -96,7 +104,8 @@ public final class ForwardingCore {
         sourceRouting = SourceRouting(settings: profile.routing, netlink: netlink, log: log)
         resolver = try EndpointResolver(endpoints: profile.router?.endpoints ?? [])
         control = try ControlServer(path: controlPath, tokenBase: ForwardingCore.controlClientTokenBase)
-        packets = PacketBatch(capacity: ForwardingCore.packetBatchSize, packetCapacity: 65535 - WireFormat.transportOverhead)
+        packets = PacketBatch(capacity: ForwardingCore.packetBatchSize, packetCapacity: 65535)
+        superPacket = .allocate(byteCount: 65536, alignment: 64)
         out = OutboundBatch(capacity: ForwardingCore.outboundCapacity, bufferSize: ForwardingCore.bufferSize)
         sender = DatagramSender(capacity: ForwardingCore.outboundCapacity)
         senderEntries = .allocate(capacity: ForwardingCore.outboundCapacity)
@@ -129,6 +138,7 @@ public final class ForwardingCore {
 
     deinit {
         senderEntries.deallocate()
+        superPacket.deallocate()
         flushed.deallocate()
         Files.remove(controlPath)
     }

@@ -49,6 +49,23 @@ int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *
 int mlink_send_batch(int fd, const void *const *bufs, const size_t *lens, const struct sockaddr_storage *tos,
                      const socklen_t *tolens, int count, struct mlink_batch_headers *h);
 
+/// TUN offload flags for TUNSETOFFLOAD (linux/if_tun.h; USO4/6 are missing from Debian 12's 6.1 headers).
+#define MLINK_TUN_F_CSUM 0x01
+#define MLINK_TUN_F_TSO4 0x02
+#define MLINK_TUN_F_TSO6 0x04
+#define MLINK_TUN_F_USO4 0x20
+#define MLINK_TUN_F_USO6 0x40
+
+/// Asks the kernel to hand the TUN device `fd` packets with these offloads (checksum left partial, TCP super-
+/// packets up to 64 KiB); needs IFF_VNET_HDR. Returns 0 or -errno (EINVAL: the kernel lacks one of them).
+int mlink_tun_set_offload(int fd, unsigned int flags);
+
+/// The IFF_* flags of the TUN device `fd` (TUNGETIFF), or -errno.
+int mlink_tun_flags(int fd);
+
+/// IFF_VNET_HDR, for testing `mlink_tun_flags`.
+int mlink_tun_vnet_hdr_flag(void);
+
 /// UDP GSO: sends `count` buffers as one super-datagram to `to`, which the kernel (or the NIC) cuts into datagrams of
 /// `segment` bytes (the last may be shorter): one sendmsg with a UDP_SEGMENT control message. Returns the bytes
 /// sent or -errno (EIO or EINVAL: the kernel or driver cannot segment; the caller falls back to sendmmsg).
