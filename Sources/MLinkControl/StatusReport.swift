@@ -86,11 +86,18 @@ public struct SourceRouteReport: Codable, Equatable, Sendable {
 public struct TunCounts: Codable, Equatable, Sendable {
     public var rxPackets: UInt64 = 0
     public var txPackets: UInt64 = 0
+    /// The offloads the TUN device negotiated: `csum`, `tso4`, `tso6`; empty without them (or with
+    /// `MLINK_TUN_OFFLOAD=0`).
+    public var offloads: [String] = []
+    /// TCP super-packets read with TSO and cut into segments, and reads dropped as malformed offloads.
+    public var superPackets: UInt64 = 0
+    public var offloadDrops: UInt64 = 0
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case rxPackets = "rx_packets", txPackets = "tx_packets"
+        case rxPackets = "rx_packets", txPackets = "tx_packets", offloads
+        case superPackets = "super_packets", offloadDrops = "offload_drops"
     }
 }
 

@@ -73,6 +73,9 @@ extension ForwardingCore {
         facts.tunWriteDrops = statistics.tunWriteDrops
         facts.tunReadPackets = statistics.tunReadPackets
         facts.tunWritePackets = statistics.tunWritePackets
+        facts.tun.offloads = TunDevice.offloadNames(tun.offloads)
+        facts.tun.superPackets = statistics.tunSuperPackets
+        facts.tun.offloadDrops = statistics.offloadDrops
         return StatusSnapshot.report(engine: engine, facts: facts, now: now, wallNow: WallClock.now())
     }
 }

@@ -30,6 +30,7 @@ enum StatusSnapshot {
         var tunWriteDrops: UInt64 = 0
         var tunReadPackets: UInt64 = 0
         var tunWritePackets: UInt64 = 0
+        var tun = TunCounts()
     }
 
     /// The report at monotonic time `now` (ns) and wall time `wallNow` (s since the epoch).
@@ -49,6 +50,7 @@ enum StatusSnapshot {
         report.routerEndpoints = facts.routerEndpoints
         report.metricsListen = facts.metricsListen
         report.drops = DropCounts(engine.globalDrops, oversized: facts.oversized, tunWrite: facts.tunWriteDrops)
+        report.tun = facts.tun
         report.tun.rxPackets = facts.tunReadPackets
         report.tun.txPackets = facts.tunWritePackets
         let isRouter = engine.configuration.isRouter

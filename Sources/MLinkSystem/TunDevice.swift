@@ -62,6 +62,13 @@ public final class TunDevice {
         return offloads
     }
 
+    /// The names of offload flags, as `show` reports them.
+    public static func offloadNames(_ flags: UInt32) -> [String] {
+        [(UInt32(MLINK_TUN_F_CSUM), "csum"), (UInt32(MLINK_TUN_F_TSO4), "tso4"), (UInt32(MLINK_TUN_F_TSO6), "tso6"),
+         (UInt32(MLINK_TUN_F_USO4), "uso4"), (UInt32(MLINK_TUN_F_USO6), "uso6")]
+            .filter { flags & $0.0 != 0 }.map(\.1)
+    }
+
     /// Reads one packet; nil when none is pending.
     @inline(__always)
     public func readPacket(into buffer: UnsafeMutableRawPointer, capacity: Int) throws -> Int? {
