@@ -5,7 +5,7 @@
 # minutes (a release build of its own).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-scratch=.build-size
+scratch=.build-release  # shared with 62-allocations.sh: the modules compile once
 swift build --configuration release --product mlink --scratch-path "$scratch" --static-swift-stdlib \
     -Xlinker -z -Xlinker now -Xlinker -z -Xlinker relro >"$TMP/build.txt" 2>&1 || { tail -20 "$TMP/build.txt"; fail "release build failed"; }
 bin="$scratch/release/mlink"
