@@ -11,10 +11,16 @@
 #include <spawn.h>
 #include <sys/eventfd.h>
 
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#define MLINK_CONTROL_SPACE CMSG_SPACE(sizeof(int))
+
 struct mlink_batch_headers {
     int count;
     struct mmsghdr *msgs;
     struct iovec *iovs;
+    unsigned char *controls; /* count x MLINK_CONTROL_SPACE, for UDP_GRO's segment size */
 };
 
 struct mlink_batch_headers *mlink_batch_headers_new(int count) {
@@ -23,7 +29,8 @@ struct mlink_batch_headers *mlink_batch_headers_new(int count) {
     h->count = count;
     h->msgs = calloc((size_t)count, sizeof *h->msgs);
     h->iovs = calloc((size_t)count, sizeof *h->iovs);
-    if (!h->msgs || !h->iovs) { mlink_batch_headers_free(h); return NULL; }
+    h->controls = calloc((size_t)count, MLINK_CONTROL_SPACE);
+    if (!h->msgs || !h->iovs || !h->controls) { mlink_batch_headers_free(h); return NULL; }
     return h;
 }
 
@@ -31,6 +38,7 @@ void mlink_batch_headers_free(struct mlink_batch_headers *h) {
     if (!h) return;
     free(h->msgs);
     free(h->iovs);
+    free(h->controls);
     free(h);
 }
 
@@ -206,3 +214,43 @@ int mlink_tun_flags(int fd) {
 }
 
 int mlink_tun_vnet_hdr_flag(void) { return IFF_VNET_HDR; }
+
+int mlink_recv_batch_segments(int fd, unsigned char **bufs, size_t cap, size_t *lens,
+                              struct sockaddr_storage *froms, uint16_t *segments, int count,
+                              struct mlink_batch_headers *h) {
+    struct mmsghdr *msgs = h->msgs;
+    struct iovec *iovs = h->iovs;
+    if (count > h->count) count = h->count;
+    for (int i = 0; i < count; i++) {
+        iovs[i].iov_base = bufs[i];
+        iovs[i].iov_len = cap;
+        memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+        msgs[i].msg_hdr.msg_name = &froms[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof froms[i];
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_control = h->controls + (size_t)i * MLINK_CONTROL_SPACE;
+        msgs[i].msg_hdr.msg_controllen = MLINK_CONTROL_SPACE;
+        msgs[i].msg_len = 0;
+    }
+    int n = recvmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT, NULL);
+    if (n < 0) return -errno;
+    for (int i = 0; i < n; i++) {
+        lens[i] = msgs[i].msg_len;
+        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) lens[i] = cap + 1; /* caller drops oversized */
+        segments[i] = 0;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm; cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
+            if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO && cm->cmsg_len >= CMSG_LEN(sizeof(uint16_t))) {
+                uint16_t size;
+                memcpy(&size, CMSG_DATA(cm), sizeof size);
+                segments[i] = size;
+            }
+        }
+    }
+    return n;
+}
+
+int mlink_udp_enable_gro(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0 ? 0 : -errno;
+}

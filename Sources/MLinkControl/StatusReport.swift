@@ -47,21 +47,25 @@ public struct LinkReport: Codable, Equatable, Sendable {
     /// True while the socket sends runs of datagrams with UDP GSO (`UDP_SEGMENT`); false when the kernel lacks
     /// it, the driver refused it, or `MLINK_UDP_GSO=0` turned it off (then `sendmmsg`).
     public var udpGSO: Bool
+    /// True when reads may return datagrams coalesced by UDP GRO (Linux 5.0+), which the core splits.
+    public var udpGRO: Bool
     /// The socket buffers the kernel granted, in bytes (as the kernel reports them: twice what was asked).
     public var sendBuffer: Int
     public var receiveBuffer: Int
 
-    public init(link: String, local: String, udpGSO: Bool = false, sendBuffer: Int = 0, receiveBuffer: Int = 0) {
+    public init(link: String, local: String, udpGSO: Bool = false, udpGRO: Bool = false, sendBuffer: Int = 0,
+                receiveBuffer: Int = 0) {
         self.link = link
         self.local = local
         self.udpGSO = udpGSO
+        self.udpGRO = udpGRO
         self.sendBuffer = sendBuffer
         self.receiveBuffer = receiveBuffer
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case link, local
-        case udpGSO = "udp_gso", sendBuffer = "send_buffer", receiveBuffer = "receive_buffer"
+        case udpGSO = "udp_gso", udpGRO = "udp_gro", sendBuffer = "send_buffer", receiveBuffer = "receive_buffer"
     }
 }
 

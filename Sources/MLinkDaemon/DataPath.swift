@@ -17,7 +17,8 @@ import MLinkTypes
 ///      full, unreachable) are marked failed, so a stalled link loses its own copies only.
 ///   4. `completeTransmission(out)`: the engine counts failed copies per connection and empties the batch.
 /// Inbound, links to TUN or another peer (`drainSocket`):
-///   1. A link socket is readable: up to 32 datagrams with one `recvmmsg`.
+///   1. A link socket is readable: up to 32 buffers with one `recvmmsg`; with UDP GRO a buffer may hold several
+///      datagrams of one sender, each then handled where it lies.
 ///   2. `receive` per datagram: header, session, tag (verified before anything changes), replay window,
 ///      connection (learned or moved on a router only by a new authentic counter), decrypt (new packets only),
 ///      allowed-ips of the sender, route.
@@ -132,30 +133,49 @@ extension ForwardingCore {
                     continue
                 }
                 let raw = UnsafeMutableRawPointer(message)
-                switch engine.receive(raw, length: length, slot: slot, source: source, now: now) {
-                case .deliver(let offset, let payloadLength):
-                    // A virtio header (all zero: a complete packet) goes in the transport header's place.
-                    let virtio = tun.hasVirtioHeader ? TunDevice.virtioHeaderSize : 0
-                    if virtio > 0 { VirtioNetHeader.writeNone(at: raw + offset - virtio) }
-                    if (try? tun.writePacket(raw + offset - virtio, count: payloadLength + virtio)) == true {
-                        statistics.tunWritePackets += 1
-                    } else {
-                        statistics.tunWriteDrops += 1
-                    }
-                case .forward(let peer, let offset, let payloadLength):
-                    // Sealed in place in the receive buffer: `out` is flushed before the next read reuses it.
-                    while !engine.encapsulate(raw + offset, length: payloadLength, to: peer, inPlace: true,
-                                              into: out, now: now) {
-                        flush()
-                    }
-                case .reply(let replyLength):
-                    _ = entry.socket.send(engine.replyBuffer, count: replyLength, to: source)
-                case .none:
-                    break
+                let segment = Int(batch.segments[i])
+                if segment == 0 || length <= segment {
+                    handleDatagram(raw, length: length, from: source, on: entry, slot: slot, now: now)
+                    continue
+                }
+                // UDP GRO coalesced datagrams of one sender: each is handled where it lies (decrypting, sealing a
+                // forwarded copy or writing a virtio header stays inside its own bytes).
+                statistics.coalescedReads += 1
+                var offset = 0
+                while offset < length {
+                    handleDatagram(raw + offset, length: min(segment, length - offset), from: source, on: entry,
+                                   slot: slot, now: now)
+                    offset += segment
                 }
             }
             flush()
             if count < batch.capacity { return }
+        }
+    }
+
+    /// One datagram from a link: the engine's verdict carried out.
+    @inline(__always)
+    func handleDatagram(_ raw: UnsafeMutableRawPointer, length: Int, from source: SocketAddress, on entry: LinkSlot,
+                        slot: Int, now: UInt64) {
+        switch engine.receive(raw, length: length, slot: slot, source: source, now: now) {
+        case .deliver(let offset, let payloadLength):
+            // A virtio header (all zero: a complete packet) goes in the transport header's place.
+            let virtio = tun.hasVirtioHeader ? TunDevice.virtioHeaderSize : 0
+            if virtio > 0 { VirtioNetHeader.writeNone(at: raw + offset - virtio) }
+            if (try? tun.writePacket(raw + offset - virtio, count: payloadLength + virtio)) == true {
+                statistics.tunWritePackets += 1
+            } else {
+                statistics.tunWriteDrops += 1
+            }
+        case .forward(let peer, let offset, let payloadLength):
+            // Sealed in place in the receive buffer: `out` is flushed before the next read reuses it.
+            while !engine.encapsulate(raw + offset, length: payloadLength, to: peer, inPlace: true, into: out, now: now) {
+                flush()
+            }
+        case .reply(let replyLength):
+            _ = entry.socket.send(engine.replyBuffer, count: replyLength, to: source)
+        case .none:
+            break
         }
     }
 }

@@ -57,6 +57,7 @@ extension ForwardingCore {
         facts.listenPort = profile.role == .router ? Int(profile.listenPort ?? 7000) : 0
         facts.links = slots.compactMap { $0 }.map {
             LinkReport(link: $0.link.name, local: $0.socket.localAddress.description, udpGSO: $0.socket.segmentationOffload,
+                       udpGRO: $0.socket.receiveOffload,
                        sendBuffer: $0.socket.sendBufferBytes, receiveBuffer: $0.socket.receiveBufferBytes)
         }
         facts.sourceRouting = sourceRouting.installed.map {

@@ -15,6 +15,9 @@ public final class DatagramBatch {
     public let buffers: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>
     /// Lengths after a read; a length above `bufferSize` means the datagram was truncated.
     public let lengths: UnsafeMutablePointer<Int>
+    /// After a read with UDP GRO: the size of the datagrams coalesced in each buffer (the last may be shorter), 0
+    /// for a buffer holding one datagram.
+    public let segments: UnsafeMutablePointer<UInt16>
     /// Source addresses after a read.
     public let sources: UnsafeMutablePointer<sockaddr_storage>
     private let headers: OpaquePointer
@@ -30,6 +33,8 @@ public final class DatagramBatch {
         }
         lengths = .allocate(capacity: capacity)
         lengths.initialize(repeating: 0, count: capacity)
+        segments = .allocate(capacity: capacity)
+        segments.initialize(repeating: 0, count: capacity)
         sources = .allocate(capacity: capacity)
         sources.initialize(repeating: sockaddr_storage(), count: capacity)
         guard let h = mlink_batch_headers_new(Int32(capacity)) else { fatalError("out of memory for batch headers") }
@@ -40,6 +45,7 @@ public final class DatagramBatch {
         storage.deallocate()
         buffers.deallocate()
         lengths.deallocate()
+        segments.deallocate()
         sources.deallocate()
         mlink_batch_headers_free(headers)
     }
@@ -52,8 +58,15 @@ public final class DatagramBatch {
         let outcome: IOResult<Int32>
         do {
             // `lengths` needs no rebinding: Swift imports C's size_t as Int.
-            outcome = try Syscall.retryingNegatedErrno("recvmmsg") {
-                mlink_recv_batch(fd, buffers, bufferSize, lengths, sources, Int32(capacity), headers)
+            if socket.receiveOffload {
+                outcome = try Syscall.retryingNegatedErrno("recvmmsg") {
+                    mlink_recv_batch_segments(fd, buffers, bufferSize, lengths, sources, segments, Int32(capacity), headers)
+                }
+            } else {
+                outcome = try Syscall.retryingNegatedErrno("recvmmsg") {
+                    mlink_recv_batch(fd, buffers, bufferSize, lengths, sources, Int32(capacity), headers)
+                }
+                segments.update(repeating: 0, count: capacity)
             }
         } catch {
             // ICMP errors surface as ECONNREFUSED/EHOSTUNREACH on the next read; they are not fatal to the link.

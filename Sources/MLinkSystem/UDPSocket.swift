@@ -18,6 +18,8 @@ public final class UDPSocket {
     public let sendBufferBytes: Int
     /// True while sends may use UDP GSO (`UDP_SEGMENT`); cleared for good when the kernel or driver refuses it.
     public internal(set) var segmentationOffload: Bool
+    /// True when reads may return coalesced datagrams (UDP GRO, Linux 5.0+), which the reader splits.
+    public let receiveOffload: Bool
 
     /// Opens, pins and binds. The corresponding C calls are `socket`, `setsockopt(SO_BINDTODEVICE)`, `bind`.
     public init(interfaceName: String, address: SocketAddress, bufferBytes: Int32 = 4 << 20) throws {
@@ -65,6 +67,7 @@ public final class UDPSocket {
         }
         localAddress = SocketAddress(storage: &actual) ?? address
         segmentationOffload = UDPSocket.segmentationAllowed && mlink_udp_segment_supported(fd) != 0
+        receiveOffload = UDPSocket.segmentationAllowed && mlink_udp_enable_gro(fd) == 0
     }
 
     /// Sends one datagram. Returns false when it would block or the kernel refused it for this destination
@@ -84,8 +87,8 @@ public final class UDPSocket {
         return .failed(e)
     }
 
-    /// False when the environment turns UDP GSO off (`MLINK_UDP_GSO=0`): the sendmmsg path, for tests and for
-    /// drivers that misbehave.
+    /// False when the environment turns UDP GSO and GRO off (`MLINK_UDP_GSO=0`): the sendmmsg path and plain
+    /// reads, for tests and for drivers that misbehave.
     static let segmentationAllowed: Bool = {
         guard let value = getenv("MLINK_UDP_GSO") else { return true }
         return String(cString: value) != "0"

@@ -35,9 +35,9 @@ run_mode() {  # run_mode MODE EXPECTED_TUN_OFFLOADS EXPECTED_GSO
     show_json vm0 >"$TMP/show-$1.json" || fail "$1: show --json"
     local offloads gso supers
     offloads=$(json_query "' '.join(d['tun']['offloads'])" <"$TMP/show-$1.json")
-    gso=$(json_query "sorted(set(l['udp_gso'] for l in d['links']))" <"$TMP/show-$1.json")
+    gso=$(json_query "sorted(set(l['udp_gso'] and l['udp_gro'] for l in d['links']))" <"$TMP/show-$1.json")
     supers=$(json_query "d['tun']['super_packets']" <"$TMP/show-$1.json")
-    note "$1: tun offloads '$offloads', link udp_gso $gso, super-packets cut $supers, 8 MiB byte-identical"
+    note "$1: tun offloads '$offloads', link udp_gso and udp_gro $gso, super-packets cut $supers, 8 MiB byte-identical"
     [ "$offloads" = "$2" ] || fail "$1: tun offloads '$offloads', expected '$2'"
     [ "$gso" = "$3" ] || fail "$1: link udp_gso $gso, expected $3"
     if [ -n "$2" ]; then [ "$supers" -gt 0 ] || fail "$1: no TSO super-packet was cut"; else [ "$supers" = 0 ] || fail "$1: super-packets without TSO"; fi
@@ -47,4 +47,4 @@ run_mode() {  # run_mode MODE EXPECTED_TUN_OFFLOADS EXPECTED_GSO
 
 run_mode offloads "csum tso4 tso6" "[True]"
 MLINK_TUN_OFFLOAD=0 MLINK_UDP_GSO=0 run_mode plain "" "[False]"
-pass "offloads on (csum tso4 tso6, UDP GSO, super-packets cut) and off (plain TUN, sendmmsg): 8 MiB byte-identical both ways"
+pass "offloads on (csum tso4 tso6, UDP GSO and GRO, super-packets cut) and off (plain TUN, sendmmsg, plain reads): 8 MiB byte-identical both ways"

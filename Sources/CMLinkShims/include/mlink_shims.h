@@ -72,6 +72,15 @@ int mlink_tun_vnet_hdr_flag(void);
 long mlink_send_segmented(int fd, const void *const *bufs, const size_t *lens, int count,
                           const struct sockaddr_storage *to, socklen_t tolen, uint16_t segment);
 
+/// Like mlink_recv_batch, and with UDP GRO on the socket: `segments[i]` is the size of the datagrams the kernel
+/// coalesced into buffer i (every one that size but the last, which may be shorter), 0 when it holds one datagram.
+int mlink_recv_batch_segments(int fd, unsigned char **bufs, size_t cap, size_t *lens,
+                              struct sockaddr_storage *froms, uint16_t *segments, int count,
+                              struct mlink_batch_headers *h);
+
+/// Turns UDP GRO on (Linux 5.0+): reads may return several datagrams from one sender coalesced. 0 or -errno.
+int mlink_udp_enable_gro(int fd);
+
 /// True when the kernel knows UDP_SEGMENT (Linux 4.18+) on this socket.
 int mlink_udp_segment_supported(int fd);
 
