@@ -60,27 +60,7 @@ int mlink_tun_open(char name[16], int vnet_hdr) {
 
 int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
                      struct sockaddr_storage *froms, int count, struct mlink_batch_headers *h) {
-    struct mmsghdr *msgs = h->msgs;
-    struct iovec *iovs = h->iovs;
-    if (count > h->count) count = h->count;
-    for (int i = 0; i < count; i++) {
-        iovs[i].iov_base = bufs[i];
-        iovs[i].iov_len = cap;
-        memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-        msgs[i].msg_hdr.msg_name = &froms[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof froms[i];
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_len = 0;
-    }
-    /* One attempt: EINTR comes back as -EINTR and is retried by MLinkSystem's Syscall, like every other call. */
-    int n = recvmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT, NULL);
-    if (n < 0) return -errno;
-    for (int i = 0; i < n; i++) {
-        lens[i] = msgs[i].msg_len;
-        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) lens[i] = cap + 1; /* caller drops oversized */
-    }
-    return n;
+    return mlink_recv_batch_segments(fd, bufs, cap, lens, froms, NULL, count, h);
 }
 
 int mlink_pipe_cloexec(int fds[2]) {
@@ -229,15 +209,19 @@ int mlink_recv_batch_segments(int fd, unsigned char **bufs, size_t cap, size_t *
         msgs[i].msg_hdr.msg_namelen = sizeof froms[i];
         msgs[i].msg_hdr.msg_iov = &iovs[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
-        msgs[i].msg_hdr.msg_control = h->controls + (size_t)i * MLINK_CONTROL_SPACE;
-        msgs[i].msg_hdr.msg_controllen = MLINK_CONTROL_SPACE;
+        if (segments) {
+            msgs[i].msg_hdr.msg_control = h->controls + (size_t)i * MLINK_CONTROL_SPACE;
+            msgs[i].msg_hdr.msg_controllen = MLINK_CONTROL_SPACE;
+        }
         msgs[i].msg_len = 0;
     }
+    /* One attempt: EINTR comes back as -EINTR and is retried by MLinkSystem's Syscall, like every other call. */
     int n = recvmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT, NULL);
     if (n < 0) return -errno;
     for (int i = 0; i < n; i++) {
         lens[i] = msgs[i].msg_len;
         if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) lens[i] = cap + 1; /* caller drops oversized */
+        if (!segments) continue;
         segments[i] = 0;
         for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm; cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
             if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO && cm->cmsg_len >= CMSG_LEN(sizeof(uint16_t))) {
