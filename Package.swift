@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "MLinkTestSupport", dependencies: ["MLinkProtocol", "MLinkTypes"], path: "Tools/MLinkTestSupport"),
         .target(name: "MLinkEmulator", dependencies: ["MLinkSystem", "MLinkTypes"], path: "Tools/MLinkEmulator"),
         .target(name: "MLinkLab", dependencies: [
-            "MLinkEmulator", "MLinkTypes", "MLinkSystem", "MLinkYAML", "MLinkConfig", "CSodium",
+            "MLinkEmulator", "MLinkTypes", "MLinkSystem", "MLinkYAML", "MLinkConfig", "MLinkProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Tools/MLinkLab"),
         .executableTarget(name: "mlink-lab", dependencies: [
@@ -82,7 +82,8 @@ let package = Package(
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
         .testTarget(name: "MLinkYAMLTests", dependencies: ["MLinkYAML"]),
         .testTarget(name: "MLinkEmulatorTests", dependencies: ["MLinkEmulator", "MLinkTypes"]),
-        .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkEmulator", "MLinkTypes", "MLinkYAML", "MLinkConfig"]),
+        .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkEmulator", "MLinkTypes", "MLinkYAML", "MLinkConfig",
+                                                           "MLinkProtocol"]),
         .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig", "MLinkSetup", "MLinkProtocol", "MLinkControl",
                                                           "MLinkDaemon", "MLinkTypes"]),
         .testTarget(name: "MLinkSetupTests", dependencies: ["MLinkSetup", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),

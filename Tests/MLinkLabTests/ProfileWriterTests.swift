@@ -1,3 +1,4 @@
+import MLinkProtocol
 import XCTest
 @testable import MLinkLab
 import MLinkConfig

@@ -1,3 +1,4 @@
+import MLinkProtocol
 import Foundation
 import XCTest
 @testable import MLinkLab
@@ -23,7 +24,7 @@ enum Repository {
 /// Fixed, distinct key pairs per host name, so profiles are golden text.
 func fixedKeyPair(_ host: String) -> KeyPair {
     let seed = UInt8(truncatingIfNeeded: host.utf8.reduce(0) { $0 &* 31 &+ Int($1) })
-    return KeyPair(privateKey: Key32(bytes: (0..<32).map { UInt8(truncatingIfNeeded: Int(seed) &+ $0) })!)
+    return try! KeyPair(privateKey: Key32(bytes: (0..<32).map { UInt8(truncatingIfNeeded: Int(seed) &+ $0) })!)
 }
 
 /// Records commands instead of running them; tracks namespaces so existence checks stay truthful.

@@ -1,3 +1,4 @@
+import MLinkProtocol
 import Foundation
 import MLinkEmulator
 import MLinkSystem
@@ -148,7 +149,7 @@ struct Bench {
     /// name: wireguard-go's control sockets in /var/run/wireguard are shared by every namespace.
     private func startWireguard() throws(LabError) {
         let directory = lab.paths.directory(of: labName)
-        let keys = ["vm0": KeyPair.generate(), "vm2": KeyPair.generate()]
+        let keys = ["vm0": Lab.newKeyPair(), "vm2": Lab.newKeyPair()]
         for (host, pair) in keys {
             try writePrivateFile("\(directory)/wg-\(host).key", contents: Data((pair.privateKey.base64 + "\n").utf8))
         }

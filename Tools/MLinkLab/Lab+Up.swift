@@ -1,3 +1,4 @@
+import MLinkProtocol
 import Foundation
 import MLinkTypes
 

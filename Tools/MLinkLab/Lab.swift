@@ -1,3 +1,4 @@
+import MLinkProtocol
 import Foundation
 
 /// The lab's operations (`up`, `down`, impairments, status) over a `LabSystem`, with its files under `paths`.
@@ -12,7 +13,7 @@ struct Lab {
     /// This program (`/proc/self/exe`), which runs the relays of emulated nets as `mlink-lab _relay`.
     var relayExecutable = "mlink-lab"
     /// Makes each host's key pair; tests substitute fixed keys.
-    var makeKeyPair: (String) -> KeyPair = { _ in KeyPair.generate() }
+    var makeKeyPair: (String) -> KeyPair = { _ in Lab.newKeyPair() }
 
     /// The lab for the real machine and environment.
     static func live() -> Lab {
@@ -122,5 +123,13 @@ struct Rollback {
     /// Runs every action, newest first; actions swallow their own errors (the first error is the one reported).
     func run() {
         for action in actions.reversed() { action() }
+    }
+}
+
+extension Lab {
+    /// A fresh key pair from the protocol core's one key generator (the lab cannot run without a random source).
+    static func newKeyPair() -> KeyPair {
+        guard let pair = try? KeyPair.generate() else { fatalError("mlink-lab: libsodium has no random source") }
+        return pair
     }
 }

@@ -1,3 +1,4 @@
+import MLinkProtocol
 import MLinkTypes
 
 /// Writes the mlink profile (DESIGN.md section 5) of each host of a topology.
