@@ -3,7 +3,8 @@
 
     bench-report.py RESULTS META [DOCS]
 
-RESULTS holds `round path metric value` lines (tab-separated; paths bare, wg, ml1, ml2; metrics tcp, udp in
+RESULTS holds `round path metric value` lines (tab-separated; paths bare, wg, ml1, ml2, and old1, old2 when an
+older mlink ran as "before"; metrics tcp, udp in
 Mbit/s, ping_idle, ping_loaded in ms), META `key value` lines. Prints the report; with DOCS, also writes it as the
 top section of that Markdown file, replacing the section an earlier run wrote and keeping everything else.
 Exits 1 when a figure the report needs is missing (a measurement did not complete), never because of a number.
@@ -12,6 +13,7 @@ import statistics
 import sys
 
 PATHS = [("bare", "bare veth"), ("wg", "wireguard-go (*)"), ("ml1", "mlink 1 link"), ("ml2", "mlink 2 links")]
+BEFORE_PATHS = [("old1", "mlink 1 link (before)"), ("old2", "mlink 2 links (before)")]
 BEGIN = "<!-- scripts/bench.sh: begin (the next full run replaces this section) -->"
 END = "<!-- scripts/bench.sh: end -->"
 WIREGUARD_NOTE = ("(*) Debian 12's wireguard-go {} predates wireguard-go's own batching (vectorized TUN and UDP I/O "
@@ -44,8 +46,10 @@ def number(meta, key):
 
 def report(results, meta):
     rounds = int(meta["rounds"])
+    before = bool(meta.get("before"))
+    paths = PATHS + (BEFORE_PATHS if before else [])
     for r in range(1, rounds + 1):
-        for path, name in PATHS:
+        for path, name in paths:
             for metric in ("tcp", "udp", "ping_idle", "ping_loaded"):
                 if (r, path, metric) not in results:
                     fail("the report", "a measurement is missing", f"round {r} {name} {metric}")
@@ -60,10 +64,12 @@ def report(results, meta):
                f"UDP: -b 0 -l 1300, received rate; ping: {meta['pings']} pings 2 ms apart idle, and 2 ms apart "
                f"during a TCP run")
     out.append("")
-    out.append(f"{'medians of ' + str(rounds) + ' round(s)':<22}{'TCP Mbit/s':>12}{'UDP Mbit/s':>12}"
+    if before:
+        out.append(f"before: {meta['before']}")
+    out.append(f"{'medians of ' + str(rounds) + ' round(s)':<24}{'TCP Mbit/s':>12}{'UDP Mbit/s':>12}"
                f"{'ping idle ms':>14}{'ping loaded ms':>16}")
-    for path, name in PATHS:
-        out.append(f"{name:<22}{median(path, 'tcp'):>12.1f}{median(path, 'udp'):>12.1f}"
+    for path, name in paths:
+        out.append(f"{name:<24}{median(path, 'tcp'):>12.1f}{median(path, 'udp'):>12.1f}"
                    f"{median(path, 'ping_idle'):>14.3f}{median(path, 'ping_loaded'):>16.3f}")
     out.append(WIREGUARD_NOTE.format(meta["wireguard_go"]))
     out.append("")
@@ -80,6 +86,16 @@ def report(results, meta):
         ("ping idle, 1 link / bare", lambda r: v(r, "ml1", "ping_idle") / v(r, "bare", "ping_idle"), "x"),
         ("ping loaded, 1 link / bare", lambda r: v(r, "ml1", "ping_loaded") / v(r, "bare", "ping_loaded"), "x"),
     ]
+    if before:
+        ratios += [
+            ("1 link TCP, now / before", lambda r: v(r, "ml1", "tcp") / v(r, "old1", "tcp"), "x"),
+            ("1 link UDP, now / before", lambda r: v(r, "ml1", "udp") / v(r, "old1", "udp"), "x"),
+            ("2 links TCP, now / before", lambda r: v(r, "ml2", "tcp") / v(r, "old2", "tcp"), "x"),
+            ("before: 1 link TCP / wireguard-go", lambda r: v(r, "old1", "tcp") / v(r, "wg", "tcp"), "x"),
+            ("before: 1 link UDP / wireguard-go", lambda r: v(r, "old1", "udp") / v(r, "wg", "udp"), "x"),
+            ("before: 2 links TCP / 1 link TCP", lambda r: v(r, "old2", "tcp") / v(r, "old1", "tcp"), "x"),
+            ("before: ping idle, 1 link - bare", lambda r: v(r, "old1", "ping_idle") - v(r, "bare", "ping_idle"), "ms"),
+        ]
     out.append(f"{'per-round ratios':<34}" + "".join(f"{'r' + str(r):>8}" for r in range(1, rounds + 1))
                + f"{'median':>9}")
     per_round = {}
@@ -99,6 +115,10 @@ def report(results, meta):
     out.append("protocol core alone (mlink-bench-engine: host engine -> router engine, no I/O, 1400-byte packets)")
     out.append(f"  packets/s ({meta['engine_packets']} packets): 1 link {rate1:.0f}, 2 links {rate2:.0f} "
                f"= {rate2 / rate1:.2f}x")
+    if meta.get("before_engine"):
+        old1, old2 = number(meta, "engine_before_rate_1"), number(meta, "engine_before_rate_2")
+        out.append(f"  before ({meta['before_engine']}): 1 link {old1:.0f}, 2 links {old2:.0f} = {old2 / old1:.2f}x; "
+                   f"now / before: 1 link {rate1 / old1:.2f}x, 2 links {rate2 / old2:.2f}x")
     out.append(f"  instructions per packet (callgrind, (I({large}) - I({small})) / {large - small}): "
                f"1 link {per_packet[1]:.0f}, 2 links {per_packet[2]:.0f} = {per_packet[2] / per_packet[1]:.3f}x")
     out.append(f"  allocation check: {meta.get('allocations_line', '')} -> "

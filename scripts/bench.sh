@@ -19,6 +19,10 @@
 # mlink-bench-engine and a debug mlink-lab, built here. BENCH_LAB (default bench) prefixes the labs' names
 # (BENCH_LAB1, BENCH_LAB2); BENCH_DOCS names the file to write (default docs/BENCHMARKS.md, none with --short);
 # BENCH_SYSCALL_RATE (default 200M) is the fixed rate of the system-call count's UDP run.
+# Before and after in one run: BENCH_BEFORE_MLINK names an older mlink (same profile format) that runs two more
+# labs (BENCH_LAB3 over pair.yaml, BENCH_LAB4 over pair2.yaml) as the paths "mlink 1 link (before)" and "mlink 2
+# links (before)"; BENCH_BEFORE_ENGINE an older mlink-bench-engine whose packets/s are printed next to today's;
+# BENCH_BEFORE_LABEL (e.g. the commit) says in the report what "before" is.
 # Exit status: 0 when every measurement completed and the table was printed, whatever the numbers (the targets'
 # table says which hold); 1 when a step failed; 77 without root. Everything it creates (namespaces, wireguard-go,
 # iperf3, perf, files) is removed on every exit path.
@@ -30,7 +34,7 @@ SHORT=0
 for argument in "$@"; do
     case $argument in
         --short) SHORT=1 ;;
-        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "mlink bench: unknown argument: expected --short ($argument)" >&2; exit 64 ;;
     esac
 done
@@ -53,7 +57,7 @@ scripts/install-deps.sh >/dev/null
 BUILD=""
 if [ -z "${MLINK_BIN:-}" ]; then
     swift build -c release --product mlink >/dev/null
-    MLINK_BIN=$PWD/.build/release/mlink BUILD="release (built here)"
+    MLINK_BIN=$PWD/.build/release/mlink BUILD="release build (built by this run)"
 fi
 if [ -z "${MLINK_BENCH_ENGINE_BIN:-}" ]; then
     swift build -c release --product mlink-bench-engine >/dev/null
@@ -68,12 +72,17 @@ LAB=$MLINK_LAB_BIN ENGINE=$MLINK_BENCH_ENGINE_BIN
 for binary in "$MLINK_BIN" "$LAB" "$ENGINE"; do
     [ -x "$binary" ] || { echo "mlink bench: no executable: build it or set its variable ($binary)" >&2; exit 1; }
 done
-[ -n "$BUILD" ] || BUILD="$(basename "$(dirname "$MLINK_BIN")") ($MLINK_BIN)"
+[ -n "$BUILD" ] || BUILD="$(basename "$(dirname "$MLINK_BIN")") build (${MLINK_BIN#"$PWD"/})"
 
 PREFIX=${BENCH_LAB:-bench}
 L1=${PREFIX}1 L2=${PREFIX}2
 WGA=wg${PREFIX:0:10}a WGB=wg${PREFIX:0:10}b  # wireguard-go's sockets live in /var/run/wireguard, shared by all
 NAMESPACES=("$L1-a" "$L1-b" "$L2-a" "$L2-b")
+BEFORE=${BENCH_BEFORE_MLINK:-} BEFORE_ENGINE=${BENCH_BEFORE_ENGINE:-} L3=${PREFIX}3 L4=${PREFIX}4
+for binary in $BEFORE $BEFORE_ENGINE; do
+    [ -x "$binary" ] || { echo "mlink bench: no executable for the 'before' figures ($binary)" >&2; exit 1; }
+done
+[ -n "$BEFORE" ] && NAMESPACES+=("$L3-a" "$L3-b" "$L4-a" "$L4-b")
 TMP=$(mktemp -d /tmp/mlink-bench.XXXXXX)
 RESULTS=$TMP/results.tsv META=$TMP/meta.tsv
 : >"$RESULTS"; : >"$META"
@@ -94,6 +103,9 @@ cleanup() {
     ip -n "$L1-a" link del "$WGA" 2>/dev/null; ip -n "$L1-b" link del "$WGB" 2>/dev/null
     rm -f "/var/run/wireguard/$WGA.sock" "/var/run/wireguard/$WGB.sock"
     "$LAB" down "$L1" >/dev/null 2>&1; "$LAB" down "$L2" >/dev/null 2>&1
+    if [ -n "$BEFORE" ]; then
+        MLINK_BIN=$BEFORE "$LAB" down "$L3" >/dev/null 2>&1; MLINK_BIN=$BEFORE "$LAB" down "$L4" >/dev/null 2>&1
+    fi
     for ns in "${NAMESPACES[@]}"; do
         ip netns list 2>/dev/null | grep -q "^$ns\b" || continue
         echo "mlink bench: namespace left after mlink-lab down, removing it ($ns)" >&2
@@ -118,6 +130,11 @@ jq_py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)
 for lab in "$L1" "$L2"; do "$LAB" down "$lab" >/dev/null 2>&1 || true; done
 "$LAB" up examples/lab/pair.yaml --name "$L1" >"$TMP/up1.log" 2>&1 || { cat "$TMP/up1.log" >&2; fail "starting the 1-link lab" "mlink-lab up failed" "examples/lab/pair.yaml"; }
 "$LAB" up examples/lab/pair2.yaml --name "$L2" >"$TMP/up2.log" 2>&1 || { cat "$TMP/up2.log" >&2; fail "starting the 2-link lab" "mlink-lab up failed" "examples/lab/pair2.yaml"; }
+if [ -n "$BEFORE" ]; then
+    for lab in "$L3" "$L4"; do MLINK_BIN=$BEFORE "$LAB" down "$lab" >/dev/null 2>&1 || true; done
+    MLINK_BIN=$BEFORE "$LAB" up examples/lab/pair.yaml --name "$L3" >"$TMP/up3.log" 2>&1 || { cat "$TMP/up3.log" >&2; fail "starting the 'before' 1-link lab" "mlink-lab up failed" "$BEFORE"; }
+    MLINK_BIN=$BEFORE "$LAB" up examples/lab/pair2.yaml --name "$L4" >"$TMP/up4.log" 2>&1 || { cat "$TMP/up4.log" >&2; fail "starting the 'before' 2-link lab" "mlink-lab up failed" "$BEFORE"; }
+fi
 (umask 077; wg genkey >"$TMP/wg-a.key"; wg genkey >"$TMP/wg-b.key")
 x "$L1-a" env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go "$WGA" >/dev/null 2>&1
 x "$L1-b" env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wireguard-go "$WGB" >/dev/null 2>&1
@@ -131,11 +148,17 @@ PATHS=(bare wg ml1 ml2)
 NAME=([bare]="bare veth" [wg]="wireguard-go (*)" [ml1]="mlink 1 link" [ml2]="mlink 2 links")
 LABOF=([bare]=$L1 [wg]=$L1 [ml1]=$L1 [ml2]=$L2)
 ADDRESS=([bare]=192.168.100.2 [wg]=10.99.0.2 [ml1]=10.77.0.1 [ml2]=10.77.0.1)
+if [ -n "$BEFORE" ]; then
+    PATHS+=(old1 old2)
+    NAME+=([old1]="mlink 1 link (before)" [old2]="mlink 2 links (before)")
+    LABOF+=([old1]=$L3 [old2]=$L4)
+    ADDRESS+=([old1]=10.77.0.1 [old2]=10.77.0.1)
+fi
 for p in "${PATHS[@]}"; do
     for _ in $(seq 40); do x "${LABOF[$p]}-a" ping -c 1 -W 1 "${ADDRESS[$p]}" >/dev/null 2>&1 && continue 2; sleep 0.25; done
     fail "reaching ${NAME[$p]}" "no echo reply in 10 s" "${ADDRESS[$p]} from ${LABOF[$p]}-a"
 done
-for lab in "$L1" "$L2"; do x "$lab-b" iperf3 -s -D -I "$TMP/iperf3-$lab.pid" >/dev/null; done
+for lab in $(printf '%s\n' "${LABOF[@]}" | sort -u); do x "$lab-b" iperf3 -s -D -I "$TMP/iperf3-$lab.pid" >/dev/null; done
 sleep 0.3
 
 # iperf NAMESPACE OUT ARGS...: one iperf3 client run as JSON into OUT, retried while the server is still busy.
@@ -174,13 +197,13 @@ measure() {
     wait "$load" || fail "the TCP load under ping" "iperf3 failed" "${NAME[$p]}"
     record "$r" "$p" tcp "$tcp"; record "$r" "$p" udp "$udp"
     record "$r" "$p" ping_idle "$idle"; record "$r" "$p" ping_loaded "$loaded"
-    printf '  round %d  %-16s TCP %9s Mbit/s  UDP %8s Mbit/s  ping %s ms idle, %s ms loaded\n' \
+    printf '  round %d  %-22s TCP %9s Mbit/s  UDP %8s Mbit/s  ping %s ms idle, %s ms loaded\n' \
         "$r" "${NAME[$p]}" "$tcp" "$udp" "$idle" "$loaded" >&2
 }
 
 echo "mlink bench: $ROUNDS round(s) of ${SECS} s per iperf3 run, paths alternating" >&2
 for r in $(seq "$ROUNDS"); do
-    for i in 0 1 2 3; do measure "${PATHS[$(( (i + r - 1) % 4 ))]}" "$r"; done
+    for i in "${!PATHS[@]}"; do measure "${PATHS[$(( (i + r - 1) % ${#PATHS[@]} ))]}" "$r"; done
 done
 
 # mlink's cores on the 1-link path: the process named mlink in each namespace.
@@ -248,6 +271,12 @@ for links in 1 2; do
     meta "engine_rate_$links" "$(sed -nE "s/^engine, $links links? *:.*CPU: ([0-9]+) packets\/s.*/\1/p" "$TMP/engine.txt")"
 done
 meta engine_packets "$ENGINE_PACKETS"
+if [ -n "$BEFORE_ENGINE" ]; then
+    "$BEFORE_ENGINE" "$ENGINE_PACKETS" >"$TMP/engine-before.txt"
+    for links in 1 2; do
+        meta "engine_before_rate_$links" "$(sed -nE "s/^engine, $links links? *:.*CPU: ([0-9]+) packets\/s.*/\1/p" "$TMP/engine-before.txt")"
+    done
+fi
 for links in 1 2; do
     for n in "$CALLGRIND_SMALL" "$CALLGRIND_LARGE"; do
         valgrind --tool=callgrind --callgrind-out-file="$TMP/callgrind.out" "$ENGINE" --links "$links" "$n" \
@@ -276,6 +305,7 @@ meta iperf3 "$(iperf3 --version | head -1 | cut -d' ' -f2)"
 meta commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
 meta build "$BUILD"
 meta rounds "$ROUNDS"; meta seconds "$SECS"; meta pings "$PINGS"
+meta before "${BEFORE:+${BENCH_BEFORE_LABEL:-$BEFORE}}"; meta before_engine "${BEFORE_ENGINE:+${BENCH_BEFORE_LABEL:-$BEFORE_ENGINE}}"
 meta started "$STARTED"; meta finished "$(date -u +"%H:%M")"
 
 python3 scripts/bench-report.py "$RESULTS" "$META" "$DOCS"
