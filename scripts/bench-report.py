@@ -214,6 +214,9 @@ def write_docs(path, lines, meta):
         "every round measures every path, each round starting with the next one. Both ends, iperf3 and the "
         "tunnels share the machine's cores. The targets are issue 11's; the table says what was measured.",
         "",
+        *([f"Before and after in the same run: \"before\" is {meta['before']} (BENCH_BEFORE_MLINK, "
+           "BENCH_BEFORE_ENGINE), run in two more labs of the same topologies and alternating with the others.", ""]
+          if meta.get("before") else []),
         "```",
         *lines,
         "```",

@@ -59,4 +59,7 @@ done
 for ns in "${P}1-a" "${P}1-b" "${P}2-a" "${P}2-b"; do
     ip netns list | grep -q "^$ns\b" && fail "scripts/bench.sh left namespace $ns behind"
 done
-pass "scripts/bench.sh --short completed in ${elapsed} s and printed every row; its namespaces are gone"
+for socket in "/var/run/wireguard/wg${P}a.sock" "/var/run/wireguard/wg${P}b.sock"; do
+    [ -e "$socket" ] && fail "scripts/bench.sh left wireguard-go's socket $socket behind"
+done
+pass "scripts/bench.sh --short completed in ${elapsed} s and printed every row; its namespaces and wireguard-go are gone"
