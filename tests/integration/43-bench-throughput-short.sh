@@ -15,7 +15,7 @@ P=bt$$
 P=${P:0:8}
 LABS+=("${P}1" "${P}2")
 start=$(date +%s)
-env -u BENCH_ROUNDS -u BENCH_SECONDS -u BENCH_DOCS -u BENCH_BEFORE_MLINK -u BENCH_BEFORE_ENGINE \
+env -u BENCH_ROUNDS -u BENCH_SECONDS -u BENCH_DOCS -u BENCH_SYSCALL_RATE -u BENCH_BEFORE_MLINK -u BENCH_BEFORE_ENGINE \
     BENCH_LAB=$P MLINK_BIN=$MLINK MLINK_LAB_BIN=$LAB MLINK_BENCH_ENGINE_BIN=$ENGINE \
     "$ROOT/scripts/bench.sh" --short >"$TMP/bench.txt" 2>"$TMP/bench.err"
 status=$?
