@@ -3,6 +3,7 @@ import PackageDescription
 
 /// Module graph (dependencies point one way):
 /// C libraries and shims -> MLinkSystem -> MLinkNetlink / MLinkConfig / MLinkProtocol -> MLinkDaemon -> MLinkCLI -> mlink.
+/// MLinkControl (the typed status report and control requests) sits below MLinkDaemon and MLinkCLI, which share it.
 /// MLinkTypes holds the pure value types (addresses, networks, keys) that every layer shares.
 let package = Package(
     name: "mlink",
@@ -12,7 +13,8 @@ let package = Package(
         .executable(name: "mlink-lab", targets: ["mlink-lab"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // 1.5.0 imported full Foundation on Linux (ICU: 37 MB of the binary); 1.8.2 uses FoundationEssentials.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
@@ -21,14 +23,17 @@ let package = Package(
         .target(name: "CMLinkShims"),
         .target(name: "MLinkTypes"),
         .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"]),
-        .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkTypes"]),
-        .target(name: "MLinkConfig", dependencies: ["CYAML", "MLinkTypes"]),
+        .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"]),
+        .target(name: "MLinkConfig", dependencies: ["CYAML", "MLinkSystem", "MLinkTypes"]),
         .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "CSodium"]),
-        .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes", "CSodium"]),
+        // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
+        .target(name: "MLinkControl"),
+        .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes",
+                                                    "MLinkControl"]),
         // The wg-quick half: set-up plan and steps, rollback, state, core launcher, teardown.
         .target(name: "MLinkSetup", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkSystem", "MLinkTypes"]),
         .target(name: "MLinkCLI", dependencies: [
-            "MLinkSetup", "MLinkProtocol", "MLinkDaemon", "MLinkConfig", "MLinkNetlink", "MLinkSystem", "MLinkTypes", "CSodium",
+            "MLinkSetup", "MLinkProtocol", "MLinkDaemon", "MLinkConfig", "MLinkNetlink", "MLinkSystem", "MLinkTypes", "MLinkControl",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "mlink", dependencies: ["MLinkCLI"]),
@@ -55,12 +60,16 @@ let package = Package(
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
+        .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
         .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CSodium"],
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
         .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkTypes"]),
-        .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig", "MLinkSetup", "MLinkProtocol"]),
+        .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig", "MLinkSetup", "MLinkProtocol", "MLinkControl",
+                                                          "MLinkDaemon", "MLinkTypes"]),
         .testTarget(name: "MLinkSetupTests", dependencies: ["MLinkSetup", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),
-        .testTarget(name: "MLinkDaemonTests", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),
+        .testTarget(name: "MLinkControlTests", dependencies: ["MLinkControl"]),
+        .testTarget(name: "MLinkDaemonTests", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkTypes",
+                                                             "MLinkControl", "MLinkSystem", "MLinkProtocol"]),
     ],
     swiftLanguageModes: [.v5]
 )

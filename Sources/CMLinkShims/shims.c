@@ -9,6 +9,7 @@
 #include <linux/if_tun.h>
 #include <stdlib.h>
 #include <spawn.h>
+#include <sys/eventfd.h>
 
 struct mlink_batch_headers {
     int count;
@@ -64,8 +65,8 @@ int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
         msgs[i].msg_hdr.msg_iovlen = 1;
         msgs[i].msg_len = 0;
     }
-    int n;
-    do { n = recvmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT, NULL); } while (n < 0 && errno == EINTR);
+    /* One attempt: EINTR comes back as -EINTR and is retried by MLinkSystem's Syscall, like every other call. */
+    int n = recvmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT, NULL);
     if (n < 0) return -errno;
     for (int i = 0; i < n; i++) {
         lens[i] = msgs[i].msg_len;
@@ -76,6 +77,11 @@ int mlink_recv_batch(int fd, unsigned char **bufs, size_t cap, size_t *lens,
 
 int mlink_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno;
+}
+
+int mlink_eventfd(unsigned int initval) {
+    int fd = eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
 }
 
 int mlink_spawn_setsid_flag(void) {
@@ -99,4 +105,44 @@ int mlink_send_batch(int fd, const void *const *bufs, const size_t *lens, const 
     }
     int n = sendmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT);
     return n < 0 ? -errno : n;
+}
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+
+long mlink_send_segmented(int fd, const void *const *bufs, const size_t *lens, int count,
+                          const struct sockaddr_storage *to, socklen_t tolen, uint16_t segment) {
+    struct iovec iov[128];
+    if (count > 128) count = 128;
+    for (int i = 0; i < count; i++) {
+        iov[i].iov_base = (void *)bufs[i];
+        iov[i].iov_len = lens[i];
+    }
+    union { char buf[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_name = (void *)to;
+    msg.msg_namelen = tolen;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)count;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_UDP;
+    cm->cmsg_type = UDP_SEGMENT;
+    cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    memcpy(CMSG_DATA(cm), &segment, sizeof segment);
+    ssize_t n = sendmsg(fd, &msg, MSG_DONTWAIT);
+    return n < 0 ? -errno : (long)n;
+}
+
+int mlink_udp_segment_supported(int fd) {
+    int value = 0;
+    socklen_t length = sizeof value;
+    return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &value, &length) == 0;
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import MLinkControl
 import MLinkDaemon
 import MLinkSetup
 import MLinkSystem
@@ -40,20 +40,25 @@ extension MLinkCommand {
                 try runWatchLoop(runDirectory)
                 return
             }
-            let (documents, problems) = collect(runDirectory)
+            let (reports, problems) = collect(runDirectory)
             problems.forEach(complain)
             if json {
-                let value: Any = name != nil ? (documents.first ?? [:]) : documents
-                let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
+                print(jsonText(reports, pretty: true))
             } else {
-                print(documents.map { StatusText.render($0) }.joined(separator: "\n"), terminator: "")
+                print(reports.map { StatusText.render($0, wallNow: WallClock.now()) }.joined(separator: "\n"), terminator: "")
             }
-            if name != nil && documents.isEmpty { throw ExitCode(ExitStatus.notRunning) }
+            if name != nil && reports.isEmpty { throw ExitCode(ExitStatus.notRunning) }
         }
 
-        /// The status documents of the interfaces asked for, and what went wrong on the way.
-        func collect(_ runDirectory: RunDirectory) -> (documents: [[String: Any]], problems: [String]) {
+        /// The JSON of `show --json`: one report for NAME (`{}` when it is not running), else an array of them.
+        func jsonText(_ reports: [StatusReport], pretty: Bool) -> String {
+            guard name != nil else { return String(decoding: StatusReport.json(reports, pretty: pretty), as: UTF8.self) }
+            guard let report = reports.first else { return "{}" }
+            return String(decoding: StatusReport.json(report, pretty: pretty), as: UTF8.self)
+        }
+
+        /// The status reports of the interfaces asked for, and what went wrong on the way.
+        func collect(_ runDirectory: RunDirectory) -> (reports: [StatusReport], problems: [String]) {
             var names = runDirectory.interfaces()
             if let name {
                 guard let interface = runDirectory.interface(forArgument: name) else {
@@ -61,16 +66,16 @@ extension MLinkCommand {
                 }
                 names = [interface]
             }
-            var documents: [[String: Any]] = []
+            var reports: [StatusReport] = []
             var problems: [String] = []
             for interface in names {
-                guard let document = query(runDirectory.socketPath(interface)) else {
-                    problems.append("\(interface): the forwarding core does not answer")
-                    continue
+                do {
+                    reports.append(try query(runDirectory.socketPath(interface)))
+                } catch {
+                    problems.append("\(interface): no status from the forwarding core: \(error)")
                 }
-                documents.append(document)
             }
-            return (documents, problems)
+            return (reports, problems)
         }
 
         /// Redraws until SIGINT, SIGTERM or SIGHUP; exits 0 after restoring a clean line.
@@ -78,26 +83,21 @@ extension MLinkCommand {
         /// Drawing homes the cursor, overwrites each line and clears what the previous, longer frame left below,
         /// so the screen does not flicker the way a full clear does.
         func runWatchLoop(_ runDirectory: RunDirectory) throws {
-            let signals = try SignalDescriptor(resettingIgnored: true)
+            let signals = try SignalDescriptor(resettingIgnored: true)  // also ignores SIGPIPE: writes report EPIPE
             let interactive = !json
-            let clock = DateFormatter()
-            clock.dateFormat = "HH:mm:ss"
-            if interactive { write("\u{1B}[?25l\u{1B}[H\u{1B}[2J") }  // hide the cursor, clear once
-            defer { if interactive { write("\u{1B}[?25h\n") } }
+            if interactive { StandardOutput.write("\u{1B}[?25l\u{1B}[H\u{1B}[2J") }  // hide the cursor, clear once
+            defer { if interactive { StandardOutput.write("\u{1B}[?25h\n") } }
             while true {
-                let (documents, problems) = collect(runDirectory)
+                let (reports, problems) = collect(runDirectory)
                 if json {
-                    let value: Any = name != nil ? (documents.first ?? [:]) : documents
-                    if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]),
-                       !write(String(decoding: data, as: UTF8.self) + "\n") { return }  // the reader left
+                    guard StandardOutput.write(jsonText(reports, pretty: false) + "\n") else { return }  // the reader left
                 } else {
-                    let stamp = clock.string(from: Date())
-                    var frame = "mlink show, every \(interval) s (Ctrl-C to quit), \(stamp)\n\n"
+                    var frame = "mlink show, every \(interval) s (Ctrl-C to quit), \(WallClock.localTimeOfDay())\n\n"
                     frame += problems.map { "mlink: \($0)\n" }.joined()
-                    frame += documents.isEmpty && problems.isEmpty ? "no interface is running\n" : ""
-                    frame += documents.map { StatusText.render($0) }.joined(separator: "\n")
+                    frame += reports.isEmpty && problems.isEmpty ? "no interface is running\n" : ""
+                    frame += reports.map { StatusText.render($0, wallNow: WallClock.now()) }.joined(separator: "\n")
                     let lines = frame.split(separator: "\n", omittingEmptySubsequences: false)
-                    guard write("\u{1B}[H" + lines.map { $0 + "\u{1B}[K" }.joined(separator: "\n") + "\u{1B}[J") else {
+                    guard StandardOutput.write("\u{1B}[H" + lines.map { $0 + "\u{1B}[K" }.joined(separator: "\n") + "\u{1B}[J") else {
                         return  // the reader left
                     }
                 }
@@ -105,19 +105,9 @@ extension MLinkCommand {
             }
         }
 
-        /// Writes to standard output; false when the reader went away (`show --watch | head`).
-        @discardableResult
-        private func write(_ text: String) -> Bool {
-            (try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))) != nil
-        }
-
-        func query(_ socketPath: String) -> [String: Any]? {
-            guard let socket = try? UnixSocket.connect(path: socketPath) else { return nil }
-            try? socket.writeAll(Array("show\n".utf8))
-            UnixSocket.shutdownWrite(socket)
-            guard let bytes = try? socket.readAll(),
-                  let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
-            return object
+        /// Asks the core at `socketPath` for its status report.
+        func query(_ socketPath: String) throws -> StatusReport {
+            try StatusReport(json: UnixSocket.exchange(path: socketPath, request: ControlRequest.show.wireLine))
         }
     }
 }

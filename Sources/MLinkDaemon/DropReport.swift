@@ -1,41 +1,55 @@
-import MLinkProtocol
+import MLinkControl
 
-/// Turns the engine's drop counters and handshake counts into log lines, at most one summary per interval.
+/// Turns the status report's drop counters and handshake counts into log lines, at most one summary per interval.
 ///
 /// The data path never logs: a flood of forged datagrams must cost a counter increment, not a write to the
 /// journal. Instead, every `interval` this compares the counters with the last report and, if anything moved,
-/// writes one line per kind of event: dropped datagrams by reason, handshakes per peer, refusals blamed on a peer.
+/// writes one line per kind of event: dropped datagrams by reason (the names of `DropCounts.fieldList`, as in
+/// `show --json` and the metrics), handshakes per peer, refusals blamed on a peer.
 struct DropReport {
     var interval: UInt64 = 10_000_000_000
     private var lastReport: UInt64 = 0
-    private var lastDrops = TunnelEngine.GlobalDrops()
-    private var lastPeers: [String: [UInt64]] = [:]
+    private var lastDrops = DropCounts()
+    private var lastPeers: [String: PeerCounts] = [:]
 
-    mutating func report(_ engine: TunnelEngine, now: UInt64, log: Logger) {
+    enum Severity { case info, warning }
+
+    /// Logs what moved since the last report, if `interval` has passed; `status` is only built then.
+    mutating func report(now: UInt64, log: Logger, status: () -> StatusReport) {
         guard now &- lastReport >= interval else { return }
         lastReport = now
-        let drops = engine.globalDrops
-        let reasons: [(String, UInt64, UInt64)] = [
-            ("malformed", drops.malformed, lastDrops.malformed),
-            ("unknown session", drops.unknownSession, lastDrops.unknownSession),
-            ("failed authentication", drops.unauthenticated, lastDrops.unauthenticated),
-            ("unknown key", drops.unknownKey, lastDrops.unknownKey),
-            ("handshake rate limit", drops.rateLimited, lastDrops.rateLimited),
-            ("no route", drops.noRoute, lastDrops.noRoute),
-        ]
-        let moved = reasons.filter { $0.1 > $0.2 }.map { "\($0.1 - $0.2) \($0.0)" }
-        if !moved.isEmpty { log.info("dropped in the last \(interval / 1_000_000_000) s: \(moved.joined(separator: ", "))") }
-        lastDrops = drops
-        for peer in engine.peers {
-            let c = peer.counters
-            let now = [c.handshakes, c.replayedHandshakes, c.sourceRejected]
-            let before = lastPeers[peer.name] ?? [0, 0, 0]
-            if now[0] > before[0] { log.info("peer \(peer.name): session established (\(now[0]) handshakes so far)") }
-            if now[1] > before[1] { log.warning("peer \(peer.name): \(now[1] - before[1]) replayed initiations refused") }
-            if now[2] > before[2] {
-                log.warning("peer \(peer.name): \(now[2] - before[2]) packets from outside its allowed-ips dropped")
+        for line in lines(for: status()) {
+            switch line.severity {
+            case .info: log.info(line.text)
+            case .warning: log.warning(line.text)
             }
-            lastPeers[peer.name] = now
         }
+    }
+
+    /// The log lines for `report` compared with the previous one (and remembers this one).
+    mutating func lines(for report: StatusReport) -> [(severity: Severity, text: String)] {
+        var lines: [(Severity, String)] = []
+        let moved = report.drops.increases(since: lastDrops).map { "\($0.increase) \($0.name)" }
+        if !moved.isEmpty {
+            lines.append((.info, "dropped in the last \(interval / 1_000_000_000) s: \(moved.joined(separator: ", "))"))
+        }
+        lastDrops = report.drops
+        for peer in report.peers {
+            let c = peer.counters
+            let before = lastPeers[peer.name] ?? PeerCounts()
+            if c.handshakes > before.handshakes {
+                lines.append((.info, "peer \(peer.name): session established (\(c.handshakes) handshakes so far)"))
+            }
+            if c.replayedHandshakes > before.replayedHandshakes {
+                lines.append((.warning, "peer \(peer.name): \(c.replayedHandshakes - before.replayedHandshakes) "
+                                        + "replayed_handshakes refused"))
+            }
+            if c.sourceRejected > before.sourceRejected {
+                lines.append((.warning, "peer \(peer.name): \(c.sourceRejected - before.sourceRejected) "
+                                        + "source_rejected (packets from outside its allowed-ips dropped)"))
+            }
+            lastPeers[peer.name] = c
+        }
+        return lines
     }
 }

@@ -1,24 +1,31 @@
-import Foundation
 import MLinkSystem
 import MLinkTypes
+import Synchronization
 
 /// Resolves the router's endpoints off the event loop: `getaddrinfo` can block for seconds when DNS is down,
 /// and the data path must never wait for it.
 ///
-/// The loop calls `start` (at most one resolution runs at a time) and later collects the answer with `take`.
-/// Literal addresses need no thread: `literalOnly` endpoints never start one.
+/// The loop calls `start` (at most one resolution runs at a time); the resolving thread stores its answer and
+/// signals `wakeup`, whose descriptor the loop watches, and the loop then collects the answer with `take`. So
+/// the loop touches the lock only when an answer is there, never per tick. Literal addresses need no thread:
+/// `literalOnly` endpoints never start one.
 final class EndpointResolver: @unchecked Sendable {
     let endpoints: [Endpoint]
     /// True when every endpoint is a literal address: resolving again cannot change anything.
     let literalOnly: Bool
-    private let lock = NSLock()
-    private var running = false
-    private var answer: [SocketAddress]?
-    private var problems: [String] = []
+    /// Readable when a resolution finished.
+    let wakeup: EventDescriptor
 
-    init(endpoints: [Endpoint]) {
+    private struct State {
+        var running = false
+        var answer: (addresses: [SocketAddress], problems: [String])?
+    }
+    private let state = Mutex(State())
+
+    init(endpoints: [Endpoint]) throws {
         self.endpoints = endpoints
         literalOnly = endpoints.allSatisfy { if case .address = $0.host { return true } else { return false } }
+        wakeup = try EventDescriptor()
     }
 
     /// Resolves now, on the calling thread (at start, before the loop runs); failures are returned as text.
@@ -44,28 +51,40 @@ final class EndpointResolver: @unchecked Sendable {
     @discardableResult
     func start() -> Bool {
         guard !literalOnly else { return false }
-        lock.lock()
-        defer { lock.unlock() }
-        guard !running else { return false }
-        running = true
+        let claimed = state.withLock { state -> Bool in
+            guard !state.running else { return false }
+            state.running = true
+            return true
+        }
+        guard claimed else { return false }
         let endpoints = self.endpoints
-        Thread.detachNewThread { [self] in
-            let (addresses, problems) = EndpointResolver.resolve(endpoints)
-            lock.lock()
-            answer = addresses
-            self.problems = problems
-            running = false
-            lock.unlock()
+        do {
+            try DetachedThread.start { [self] in
+                let answer = EndpointResolver.resolve(endpoints)
+                state.withLock {
+                    $0.answer = answer
+                    $0.running = false
+                }
+                wakeup.signal()
+            }
+        } catch {
+            state.withLock {
+                $0.answer = ([], ["cannot start the resolver thread: \(error)"])
+                $0.running = false
+            }
+            wakeup.signal()
+            return false
         }
         return true
     }
 
     /// The addresses of the last finished resolution and its problems, once; nil when none finished since.
+    /// Called when `wakeup` is readable; resets it.
     func take() -> (addresses: [SocketAddress], problems: [String])? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let answer else { return nil }
-        self.answer = nil
-        return (answer, problems)
+        _ = wakeup.drain()
+        return state.withLock { state in
+            defer { state.answer = nil }
+            return state.answer
+        }
     }
 }

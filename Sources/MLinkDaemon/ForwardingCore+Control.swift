@@ -1,105 +1,74 @@
-import Foundation
+import MLinkControl
 import MLinkProtocol
 import MLinkSystem
 import MLinkTypes
 
+/// The control socket and the metrics endpoint: their clients, and the status report both answer from.
 extension ForwardingCore {
-    /// Answers one control request: `show` (JSON status) or `stop`.
+    /// Epoll tokens of the control socket's clients: `controlClientTokenBase + i`.
+    static let controlClientTokenBase: UInt64 = 200
+
+    /// Accepts the control socket's pending clients (they are served as they become readable).
+    func acceptControlClients() {
+        control.clients.acceptClients(epoll: epoll, now: MonotonicClock.now())
+    }
+
+    /// Handles an epoll event of a control or metrics client, of the metrics listener, or of the worker that
+    /// renders their answers.
     ///
-    /// Requests are one line; the exchange is short and bounded by socket timeouts, so a stuck client costs at
-    /// most two seconds of this loop, never a crash.
-    func serveControl() {
-        guard let client = UnixSocket.accept(control) else { return }
-        var request = [UInt8]()
-        var byte: UInt8 = 0
-        while request.count < 256, (try? client.read(into: &byte, count: 1)) == 1, byte != UInt8(ascii: "\n") {
-            request.append(byte)
-        }
-        let command = String(decoding: request, as: UTF8.self).trimmingCharacters(in: .whitespaces)
-        let response: [UInt8]
-        switch command {
-        case "show":
-            response = Array(statusJSON(now: MonotonicClock.now()).utf8)
-        case "stop":
-            requestStop()
-            response = Array("ok\n".utf8)
-        default:
-            response = Array("error: unknown request '\(command)'\n".utf8)
-        }
-        try? client.writeAll(response)
-    }
-
-    /// The status document `mlink show --json` prints.
-    func statusJSON(now: UInt64) -> String {
-        let wallNow = WallClock.now()
-        func ago(_ t: UInt64) -> Double? { t == 0 ? nil : Double(now &- t) / 1e9 }
-        var peers: [[String: Any]] = []
-        for peer in engine.peers {
-            var connections: [[String: Any]] = []
-            for c in peer.connections {
-                let s = c.statistics
-                let report = ConnectionReport(c, peerDelivered: peer.counters.delivered,
-                                              isRouter: engine.configuration.isRouter)
-                var entry: [String: Any] = [
-                    "link": c.linkName, "local": c.local.description, "remote": c.remote.description,
-                    "state": c.state.rawValue, "path_id": Int(c.pathID),
-                    "rtt_ms": report.rttSeconds * 1e3, "jitter_ms": report.jitterSeconds * 1e3, "loss": report.loss,
-                    "tx_bytes": s.txBytes, "rx_bytes": s.rxBytes, "tx_packets": s.txPackets, "rx_packets": s.rxPackets,
-                    "delivered_first": s.deliveredFirst, "duplicates": s.duplicates, "too_old": s.tooOld,
-                    "send_drops": s.sendDrops, "first_share": report.firstShare, "lost": s.lostEstimate,
-                ]
-                if let a = ago(c.lastReceived) { entry["last_received_s"] = a }
-                if let a = ago(c.stateChanged) { entry["state_since_s"] = a }
-                connections.append(entry)
+    /// `show` costs the loop one snapshot (`statusReport`, about 40 us for 64 connections in a release build);
+    /// its JSON (0.6 ms there, 5 ms for 100 peers with 4 connections each) is encoded by the `AnswerWorker`.
+    func handleClientEvent(token: UInt64) {
+        if token == Token.answers.rawValue {
+            control.worker.collect(epoll: epoll)
+        } else if control.clients.owns(token: token) {
+            control.serve(token: token, epoll: epoll) { request in
+                switch request {
+                case .show:
+                    let report = statusReport(now: MonotonicClock.now())
+                    return .later { report.jsonLine }
+                case .stop:
+                    requestStop()
+                    return .now(Array("ok\n".utf8))
+                }
             }
-            var entry: [String: Any] = [
-                "name": peer.name, "public_key": peer.publicKey.base64,
-                "allowed_ips": peer.allowedIPs.map(\.description),
-                "virtual_addresses": virtualAddresses(of: peer),
-                "session": peer.session != nil,
-                "delivered": peer.counters.delivered, "duplicates": peer.counters.duplicates,
-                "too_old": peer.counters.tooOld, "forwarded": peer.counters.forwarded,
-                "source_rejected": peer.counters.sourceRejected, "no_path": peer.counters.noPath,
-                "sent": peer.counters.sent, "handshakes": peer.counters.handshakes,
-                "handshake_repeats": peer.counters.handshakeRepeats,
-                "replayed_handshakes": peer.counters.replayedHandshakes, "expired": peer.counters.expired,
-                "tx_bytes": peer.connections.reduce(UInt64(0)) { $0 + $1.statistics.txBytes },
-                "rx_bytes": peer.connections.reduce(UInt64(0)) { $0 + $1.statistics.rxBytes },
-                "connections": connections,
-            ]
-            if let a = ago(peer.lastHandshake) { entry["latest_handshake"] = wallNow - a }
-            peers.append(entry)
+        } else {
+            handleMetrics(token: token)
         }
-        let drops = engine.globalDrops
-        var document: [String: Any] = [
-            "interface": tun.name, "name": profile.name, "role": profile.role.rawValue,
-            "address": profile.interface.address.description, "mode": profile.mode.rawValue,
-            "public_key": engine.configuration.publicKey.base64, "pid": Int(ProcessControl.currentPID),
-            "started": startedAt,
-            "listen_port": profile.role == .router ? Int(profile.listenPort ?? 7000) : 0,
-            "links": slots.compactMap { $0 }.map { ["link": $0.link.name, "local": $0.socket.localAddress.description] },
-            "source_routing": sourceRouting.installed.map {
-                ["link": $0.linkName, "from": $0.address.address.description, "table": Int($0.table),
-                 "gateway": $0.gateway.description]
-            },
-            "router_endpoints": routerAddresses.map(\.description),
-            "drops": ["malformed": drops.malformed, "unknown_session": drops.unknownSession,
-                      "unauthenticated": drops.unauthenticated, "unknown_key": drops.unknownKey,
-                      "no_route": drops.noRoute, "rate_limited": drops.rateLimited, "oversized": statistics.oversized,
-                      "tun_write": statistics.tunWriteDrops],
-            "tun": ["rx_packets": statistics.tunReadPackets, "tx_packets": statistics.tunWritePackets],
-            "peers": peers,
-        ]
-        if let metrics { document["metrics_listen"] = metrics.listener.localAddress.description }
-        guard let data = try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    /// What a peer's virtual network holds: a router's peers their allowed-ips; a host's router its virtual
-    /// address and the extra routes the profile sends through it.
-    func virtualAddresses(of peer: Peer) -> [String] {
-        guard let router = profile.router else { return peer.allowedIPs.map(\.description) }
-        let host = IPNetwork(address: router.virtualIP, prefixLength: router.virtualIP.bitWidth)!
-        return ([host] + router.routes).map(\.description)
+    /// Closes control and metrics clients that overstayed their time.
+    func expireClients(now: UInt64) {
+        control.clients.expire(now: now, epoll: epoll)
+        metrics?.clients.expire(now: now, epoll: epoll)
+    }
+
+    /// The status report: `show`, the metrics and the drop log all render from it.
+    func statusReport(now: UInt64) -> StatusReport {
+        var facts = StatusSnapshot.CoreFacts()
+        facts.interface = tun.name
+        facts.name = profile.name
+        facts.role = profile.role.rawValue
+        facts.address = profile.interface.address.description
+        facts.mode = profile.mode.rawValue
+        facts.pid = Int(ProcessControl.currentPID)
+        facts.started = startedAt
+        facts.listenPort = profile.role == .router ? Int(profile.listenPort ?? 7000) : 0
+        facts.links = slots.compactMap { $0 }.map { LinkReport(link: $0.link.name, local: $0.socket.localAddress.description) }
+        facts.sourceRouting = sourceRouting.installed.map {
+            SourceRouteReport(link: $0.linkName, from: $0.address.address.description, table: Int($0.table),
+                              gateway: $0.gateway.description)
+        }
+        facts.routerEndpoints = routerAddresses.map(\.description)
+        facts.metricsListen = metrics?.listener.localAddress.description
+        if let router = profile.router {
+            facts.routerNetworks = [IPNetwork(address: router.virtualIP, prefixLength: router.virtualIP.bitWidth)!]
+                + router.routes
+        }
+        facts.oversized = statistics.oversized
+        facts.tunWriteDrops = statistics.tunWriteDrops
+        facts.tunReadPackets = statistics.tunReadPackets
+        facts.tunWritePackets = statistics.tunWritePackets
+        return StatusSnapshot.report(engine: engine, facts: facts, now: now, wallNow: WallClock.now())
     }
 }

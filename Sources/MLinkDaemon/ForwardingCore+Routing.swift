@@ -7,7 +7,8 @@ import MLinkTypes
 ///
 /// Source routing is recomputed after every link/address/route notification and every `routingCheckInterval`
 /// as a safety net (a diff: nothing changes when nothing moved). Names are resolved again every
-/// `resolveInterval`, and sooner (at most every `failedResolveInterval`) while no connection to the router is up.
+/// `resolveInterval`, and sooner (at most every `failedResolveInterval`) while no connection to the router is up;
+/// the answer wakes the loop through the resolver's event descriptor (`collectResolution`).
 extension ForwardingCore {
     static let routingCheckInterval: UInt64 = 10_000_000_000
     static let resolveInterval: UInt64 = 60_000_000_000
@@ -30,19 +31,22 @@ extension ForwardingCore {
             updateSourceRouting()
         }
         guard profile.router != nil else { return }
-        if let (addresses, problems) = resolver.take() {
-            for problem in problems { log.warning(problem) }
-            if !addresses.isEmpty && Set(addresses) != Set(routerAddresses) {  // order alone is no change
-                log.info("router endpoints now \(addresses.map(\.description).joined(separator: ", "))")
-                routerAddresses = addresses
-                engine.setRouterEndpoints(addresses)
-                updateSourceRouting()
-            }
-        }
         let allFailing = !(engine.peers.first?.connections.contains { $0.state.carriesTraffic } ?? false)
         let due = lastResolve + (allFailing ? ForwardingCore.failedResolveInterval : ForwardingCore.resolveInterval)
         if now >= due && resolver.start() {
             lastResolve = now
+        }
+    }
+
+    /// Takes the answer of a finished resolution (the resolver's wake-up descriptor became readable).
+    func collectResolution() {
+        guard let (addresses, problems) = resolver.take() else { return }
+        for problem in problems { log.warning(problem) }
+        if !addresses.isEmpty && Set(addresses) != Set(routerAddresses) {  // order alone is no change
+            log.info("router endpoints now \(addresses.map(\.description).joined(separator: ", "))")
+            routerAddresses = addresses
+            engine.setRouterEndpoints(addresses)
+            updateSourceRouting()
         }
     }
 }

@@ -13,7 +13,7 @@ import MLinkTypes
 public final class ForwardingCore {
     /// Epoll tokens: fixed ones, then one per link slot from `slotTokenBase`.
     enum Token: UInt64 {
-        case tun = 1, control = 2, signals = 3, netlink = 4, metrics = 5
+        case tun = 1, control = 2, signals = 3, netlink = 4, metrics = 5, resolver = 6, answers = 7
     }
     static let slotTokenBase: UInt64 = 1000
     /// How often the engine's timers run. The engine expects "every few ms": a probe goes out at the first tick
@@ -28,7 +28,7 @@ public final class ForwardingCore {
     let engine: TunnelEngine
     let epoll: Epoll
     let signals: SignalDescriptor
-    let control: FileDescriptor
+    let control: ControlServer
     let controlPath: String
     var monitor: NetlinkMonitor?
     let netlink: RouteNetlink
@@ -97,8 +97,8 @@ public final class ForwardingCore {
         signals = try SignalDescriptor()
         netlink = try RouteNetlink()
         sourceRouting = SourceRouting(settings: profile.routing, netlink: netlink, log: log)
-        resolver = EndpointResolver(endpoints: profile.router?.endpoints ?? [])
-        control = try UnixSocket.listen(path: controlPath)
+        resolver = try EndpointResolver(endpoints: profile.router?.endpoints ?? [])
+        control = try ControlServer(path: controlPath, tokenBase: ForwardingCore.controlClientTokenBase)
         packets = PacketBatch(capacity: ForwardingCore.packetBatchSize, packetCapacity: 65535 - WireFormat.transportOverhead)
         out = OutboundBatch(capacity: ForwardingCore.outboundCapacity, bufferSize: ForwardingCore.bufferSize)
         sender = DatagramSender(capacity: ForwardingCore.outboundCapacity)
@@ -108,7 +108,9 @@ public final class ForwardingCore {
         flushed.initialize(repeating: false, count: ForwardingCore.outboundCapacity)
         batch = DatagramBatch(capacity: 32, bufferSize: ForwardingCore.bufferSize)
         try epoll.add(tun.descriptor.rawValue, token: Token.tun.rawValue)
-        try epoll.add(control.rawValue, token: Token.control.rawValue)
+        try epoll.add(control.listener.descriptor.rawValue, token: Token.control.rawValue)
+        try epoll.add(control.worker.ready.descriptor.rawValue, token: Token.answers.rawValue)
+        try epoll.add(resolver.wakeup.descriptor.rawValue, token: Token.resolver.rawValue)
         try epoll.add(signals.descriptor.rawValue, token: Token.signals.rawValue)
         do {
             let monitor = try NetlinkMonitor(includeRoutes: true)
@@ -213,10 +215,11 @@ public final class ForwardingCore {
             try epoll.wait(timeoutMilliseconds: timeout) { token in
                 switch token {
                 case Token.tun.rawValue: try drainTun()
-                case Token.control.rawValue: serveControl()
+                case Token.control.rawValue: acceptControlClients()
+                case Token.resolver.rawValue: collectResolution()
                 case Token.signals.rawValue: handleSignals()
                 case Token.netlink.rawValue: handleLinkChanges()
-                case ..<ForwardingCore.slotTokenBase: handleMetrics(token: token)
+                case ..<ForwardingCore.slotTokenBase: handleClientEvent(token: token)
                 default: try drainSocket(slot: Int(token - ForwardingCore.slotTokenBase))
                 }
             }
@@ -225,9 +228,9 @@ public final class ForwardingCore {
     }
 
     func runTimers(now: UInt64) {
-        dropReport.report(engine, now: now, log: log)
+        dropReport.report(now: now, log: log) { statusReport(now: now) }
         runRoutingTimers(now: now)
-        metrics?.expire(now: now, epoll: epoll)
+        expireClients(now: now)
         engine.tick(now: now, into: out)
         flush()
     }

@@ -1,4 +1,4 @@
-import Glibc
+import MLinkSystem
 
 /// Log lines on stderr (the journal under systemd, NAME.log when detached).
 ///
@@ -15,8 +15,6 @@ public final class Logger {
     public func error(_ message: @autoclosure () -> String) { emit("error", message()) }
 
     private func emit(_ level: String, _ message: String) {
-        let line = "\(prefix): \(level): \(message)\n"
-        _ = line.withCString { fputs($0, stderr) }
-        fflush(stderr)
+        StandardError.write("\(prefix): \(level): \(message)\n")
     }
 }

@@ -1,6 +1,6 @@
-import Glibc
 import MLinkConfig
 import MLinkNetlink
+import MLinkSystem
 import MLinkTypes
 
 /// Per-link source routing (DESIGN.md section 2): for each link whose way to the router goes through a gateway,
@@ -211,7 +211,7 @@ public final class SourceRouting {
     }
 
     private func tolerateExisting(_ body: () throws -> Void) throws {
-        do { try body() } catch let error as NetlinkError where error.errno == EEXIST {}
+        do { try body() } catch let error as NetlinkError where error.code == .fileExists {}
     }
 
     /// Removes every rule and route of `settings` (protocol 109, mlink's tables and priority), echoing each as

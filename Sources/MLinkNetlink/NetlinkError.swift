@@ -1,4 +1,4 @@
-import Glibc
+import MLinkSystem
 
 /// A netlink request the kernel refused, or a netlink socket call that failed.
 ///
@@ -20,8 +20,11 @@ public struct NetlinkError: Error, CustomStringConvertible, Equatable {
         self.message = message
     }
 
+    /// The errno as its Swift name, for comparisons such as `error.code == .fileExists`.
+    public var code: Errno { Errno(rawValue: errno) }
+
     /// The errno's text, as strerror gives it.
-    public var reason: String { String(cString: strerror(errno)) }
+    public var reason: String { code.description }
 
     /// `operation: reason (kernel: message)`, the kernel part only when present.
     public var description: String {

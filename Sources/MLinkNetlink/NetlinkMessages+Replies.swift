@@ -1,5 +1,4 @@
 import CMnl
-import Glibc
 import MLinkTypes
 
 /// The end of a request as the kernel reports it: an NLMSG_ERROR (errno 0 is a plain acknowledgement) or a

@@ -1,5 +1,4 @@
 import CMnl
-import Glibc
 import MLinkTypes
 
 /// Requests. Each returns one complete message; `sequence` is the caller's, so tests can pin it to a recording.

@@ -1,5 +1,4 @@
 import CMnl
-import Glibc
 import MLinkTypes
 
 /// Encoding and decoding of rtnetlink messages, with no socket in sight.

@@ -1,12 +1,13 @@
 import CMnl
-import Glibc
+import MLinkSystem
 
-/// One NETLINK_ROUTE socket (an `mnl_socket`), closed when the owner lets go of it.
+/// One NETLINK_ROUTE socket, closed when the owner lets go of it.
 ///
-/// This is the only file that performs netlink I/O; messages are built and decoded in `NetlinkMessages`, and
-/// replies gathered by `ReplyCollector`. EINTR from the socket calls is retried here, in one place.
+/// This is the only file that performs netlink I/O, through MLinkSystem's `NetlinkSocketDescriptor` (which
+/// retries EINTR and reports would-block as a value); messages are built and decoded in `NetlinkMessages`, and
+/// replies gathered by `ReplyCollector`.
 final class NetlinkSocket {
-    private let handle: OpaquePointer
+    private let socket: NetlinkSocketDescriptor
     /// The port id the kernel assigned at bind time; replies to our requests carry it.
     let portID: UInt32
     private var lastSequence: UInt32
@@ -18,29 +19,21 @@ final class NetlinkSocket {
     /// the whole request back with each acknowledgement. Both are best effort: kernels before 4.12 (extended)
     /// and 4.3 (capped) refuse the options and still work, with terser errors.
     init(groups: UInt32, nonBlocking: Bool) throws {
-        let flags = Int32(SOCK_CLOEXEC.rawValue) | (nonBlocking ? Int32(SOCK_NONBLOCK.rawValue) : 0)
-        guard let handle = mnl_socket_open2(NETLINK_ROUTE, flags) else {
-            throw NetlinkError(operation: "open netlink socket", errno: errno)
+        do {
+            socket = try NetlinkSocketDescriptor(protocol: NETLINK_ROUTE, groups: groups, nonBlocking: nonBlocking)
+        } catch {
+            throw NetlinkError(operation: "\(error.call == "socket" ? "open" : "bind") netlink socket", errno: error.errno)
         }
-        self.handle = handle
-        var on: Int32 = 1
         for option in [NETLINK_EXT_ACK, NETLINK_CAP_ACK] {
-            _ = mnl_socket_setsockopt(handle, option, &on, socklen_t(MemoryLayout<Int32>.size))
+            try? socket.setOption(option, to: 1)
         }
-        guard mnl_socket_bind(handle, groups, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
-            let error = errno
-            mnl_socket_close(handle)
-            throw NetlinkError(operation: "bind netlink socket", errno: error)
-        }
-        portID = mnl_socket_get_portid(handle)
-        lastSequence = UInt32(truncatingIfNeeded: time(nil))
+        portID = socket.portID
+        lastSequence = UInt32(truncatingIfNeeded: WallClock.seconds)
         receiveBuffer = [UInt8](repeating: 0, count: NetlinkMessages.receiveCapacity)
     }
 
-    deinit { mnl_socket_close(handle) }
-
     /// The descriptor, for epoll; still owned by this socket.
-    var fileDescriptor: Int32 { mnl_socket_get_fd(handle) }
+    var fileDescriptor: Int32 { socket.descriptor.rawValue }
 
     /// A fresh, non-zero sequence number (0 would switch off reply matching).
     func nextSequence() -> UInt32 {
@@ -71,9 +64,11 @@ final class NetlinkSocket {
                 case .interrupted: continue attempts
                 }
             }
-            throw NetlinkError(operation: operation(), errno: EAGAIN, message: "no reply on a non-blocking socket")
+            throw NetlinkError(operation: operation(), errno: Errno.wouldBlock.rawValue,
+                               message: "no reply on a non-blocking socket")
         }
-        throw NetlinkError(operation: operation(), errno: EINTR, message: "dump kept changing while read")
+        throw NetlinkError(operation: operation(), errno: Errno.interrupted.rawValue,
+                           message: "dump kept changing while read")
     }
 
     /// Reads whatever notifications are queued, without blocking; the socket must be non-blocking.
@@ -89,28 +84,29 @@ final class NetlinkSocket {
         return messages
     }
 
+    /// Sends one request. A full queue on a non-blocking socket is reported as EAGAIN: requests are never
+    /// dropped silently. The corresponding C call is `sendto`.
     private func send(_ message: [UInt8], operation: @autoclosure () -> String) throws {
-        while true {
-            let sent = message.withUnsafeBytes { mnl_socket_sendto(handle, $0.baseAddress, $0.count) }
-            if sent >= 0 { return }
-            if errno == EINTR { continue }
-            throw NetlinkError(operation: operation(), errno: errno)
+        let outcome: Result<IOResult<Int>, SystemError> = message.withUnsafeBytes { bytes in
+            Result { () throws(SystemError) in try socket.send(bytes) }
+        }
+        switch outcome {
+        case .success(.processed): return
+        case .success(.wouldBlock): throw NetlinkError(operation: operation(), errno: Errno.wouldBlock.rawValue)
+        case .failure(let error): throw NetlinkError(operation: operation(), errno: error.errno)
         }
     }
 
     /// One datagram into the receive buffer; its length, or nil when nothing is queued on a non-blocking
-    /// socket. The corresponding C call is `recvmsg`, through `mnl_socket_recvfrom`.
+    /// socket. The corresponding C call is `recvmsg`.
     private func receive(operation: @autoclosure () -> String) throws -> Int? {
-        while true {
-            let count = receiveBuffer.withUnsafeMutableBytes {
-                mnl_socket_recvfrom(handle, $0.baseAddress, $0.count)
-            }
-            if count >= 0 { return count }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return nil
-            default: throw NetlinkError(operation: operation(), errno: errno)
-            }
+        let outcome: Result<IOResult<Int>, SystemError> = receiveBuffer.withUnsafeMutableBytes { buffer in
+            Result { () throws(SystemError) in try socket.receive(into: buffer) }
+        }
+        switch outcome {
+        case .success(.processed(let count)): return count
+        case .success(.wouldBlock): return nil
+        case .failure(let error): throw NetlinkError(operation: operation(), errno: error.errno)
         }
     }
 }

@@ -1,5 +1,5 @@
 import CMnl
-import Glibc
+import MLinkSystem
 
 /// Gathers the replies to one request (or a batch of notifications) from received datagrams, through
 /// `mnl_cb_run2`, without doing any I/O itself, so recorded datagrams can be fed to it in tests.
@@ -47,7 +47,7 @@ final class ReplyCollector {
             mnl_cb_run2(base, datagram.count, 0, 0, ReplyCollector.onData, context,
                         controls.baseAddress, UInt32(controls.count))
         }
-        if result == MNL_CB_ERROR && errno == EINTR {
+        if result == MNL_CB_ERROR && Errno.current == .interrupted {  // libmnl: NLM_F_DUMP_INTR
             draining = true
             messages.removeAll()
             return ReplyCollector.containsEnd(of: sequence, in: datagram) ? .interrupted : .needMore
@@ -95,7 +95,7 @@ final class ReplyCollector {
         guard let message else { return MNL_CB_OK }
         let collector = ReplyCollector.collector(context)
         guard collector.accepts(message) else { return MNL_CB_OK }
-        collector.status = NetlinkMessages.parseStatus(message) ?? NetlinkStatus(errno: EBADMSG)
+        collector.status = NetlinkMessages.parseStatus(message) ?? NetlinkStatus(errno: Errno.badMessage.rawValue)
         return MNL_CB_STOP
     }
 

@@ -1,5 +1,5 @@
 import CMnl
-import Glibc
+import MLinkSystem
 
 extension RouteNetlink {
     /// Every interface in the namespace. The corresponding kernel message is RTM_GETLINK (a dump).
@@ -17,7 +17,7 @@ extension RouteNetlink {
             return try socket.exchange({ NetlinkMessages.getLink(named: name, sequence: $0) },
                                        operation: "look up link \(name)")
                 .lazy.compactMap(NetlinkMessages.parseLink).first
-        } catch let error as NetlinkError where error.errno == ENODEV {
+        } catch let error as NetlinkError where error.code == .noSuchDevice {
             return nil
         }
     }

@@ -1,4 +1,4 @@
-import Glibc
+import MLinkSystem
 
 extension RouteNetlink {
     /// The IPv4 and IPv6 "from SOURCE lookup TABLE" rules. The corresponding kernel message is RTM_GETRULE
@@ -34,7 +34,7 @@ extension RouteNetlink {
     private func withProtocolFallback(_ rule: Rule, _ body: (Bool) throws -> Void) throws {
         do {
             try body(true)
-        } catch let error as NetlinkError where error.errno == EINVAL && rule.protocolNumber != 0 {
+        } catch let error as NetlinkError where error.code == .invalidArgument && rule.protocolNumber != 0 {
             try body(false)
         }
     }

@@ -1,5 +1,5 @@
 import CMnl
-import Glibc
+import MLinkSystem
 
 /// The configuration side of rtnetlink: links, addresses, routes and rules, read and changed through one
 /// NETLINK_ROUTE socket.
@@ -18,8 +18,6 @@ public final class RouteNetlink {
 
     /// A link's name for messages, "#index" when it has none (any more).
     func describeLink(_ index: Int32) -> String {
-        var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE))
-        guard index > 0, if_indextoname(UInt32(index), &name) != nil else { return "link #\(index)" }
-        return String(cString: name)
+        NetworkInterfaces.name(ofIndex: index) ?? "link #\(index)"
     }
 }

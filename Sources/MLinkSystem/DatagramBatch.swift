@@ -48,16 +48,19 @@ public final class DatagramBatch {
     /// The corresponding C function is `recvmmsg`.
     @inline(__always)
     public func receive(from socket: UDPSocket) throws -> Int {
-        let n = lengths.withMemoryRebound(to: Int.self, capacity: capacity) { lens in
-            mlink_recv_batch(socket.descriptor.rawValue, buffers, bufferSize,
-                             UnsafeMutableRawPointer(lens).assumingMemoryBound(to: size_t.self),
-                             sources, Int32(capacity), headers)
+        let fd = socket.descriptor.rawValue
+        let outcome: IOResult<Int32>
+        do {
+            // `lengths` needs no rebinding: Swift imports C's size_t as Int.
+            outcome = try Syscall.retryingNegatedErrno("recvmmsg") {
+                mlink_recv_batch(fd, buffers, bufferSize, lengths, sources, Int32(capacity), headers)
+            }
+        } catch {
+            // ICMP errors surface as ECONNREFUSED/EHOSTUNREACH on the next read; they are not fatal to the link.
+            if error == .connectionRefused || error == .noRouteToHost || error == .networkUnreachable { return 0 }
+            throw SystemError("recvmmsg", socket.interfaceName, error)
         }
-        if n >= 0 { return Int(n) }
-        let e = -n
-        if e == EAGAIN || e == EWOULDBLOCK { return 0 }
-        // ICMP errors surface as ECONNREFUSED/EHOSTUNREACH on the next read; they are not fatal to the link.
-        if e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH { return 0 }
-        throw SystemError("recvmmsg", socket.interfaceName, errno: e)
+        guard case .processed(let n) = outcome else { return 0 }
+        return Int(n)
     }
 }

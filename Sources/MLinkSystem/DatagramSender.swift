@@ -17,8 +17,10 @@ public final class DatagramSender {
     private let headers: OpaquePointer
     /// Datagrams appended since the last `removeAll`.
     public private(set) var count = 0
-    /// `sendmmsg` calls made (for the syscall-per-packet figures).
+    /// Send system calls made (`sendmsg` with GSO and `sendmmsg`), for the syscalls-per-packet figures.
     public private(set) var calls: UInt64 = 0
+    /// Times a socket refused GSO and fell back to sendmmsg.
+    public private(set) var segmentationRefusals: UInt64 = 0
 
     public init(capacity: Int) {
         self.capacity = capacity
@@ -63,18 +65,88 @@ public final class DatagramSender {
     @inline(__always)
     public func wasSent(_ index: Int) -> Bool { sent[index] }
 
-    /// Sends every appended datagram on `socket`. A full queue (EAGAIN, ENOBUFS) drops the rest of this batch; a
-    /// datagram the kernel refuses (e.g. ENETUNREACH) is skipped and the others still go. Returns how many left.
-    /// The corresponding C function is `sendmmsg`.
+    /// Sends every appended datagram on `socket`. Runs of datagrams to one destination whose lengths are equal
+    /// (the last may be shorter) leave as one UDP GSO super-datagram where the socket allows it (`UDP_SEGMENT`);
+    /// the rest, and every run once the kernel or driver refused GSO (EIO, EINVAL: then off for good on that
+    /// socket), go with `sendmmsg`. A full queue (EAGAIN, ENOBUFS) drops the rest of this batch; a datagram the
+    /// kernel refuses (e.g. ENETUNREACH) is skipped and the others still go. Returns how many left.
+    /// The corresponding C functions are `sendmsg` and `sendmmsg`.
     @discardableResult
     public func send(on socket: UDPSocket) -> Int {
         var index = 0, total = 0
         while index < count {
+            if socket.segmentationOffload {
+                let run = segmentRun(from: index)
+                if run > 1 {
+                    switch sendSegmented(on: socket, from: index, count: run) {
+                    case .sent:
+                        for i in index..<(index + run) { sent[i] = true }
+                        index += run
+                        total += run
+                        continue
+                    case .full:
+                        return total
+                    case .refused:
+                        socket.segmentationOffload = false
+                        segmentationRefusals += 1
+                    }
+                }
+            }
+            // Without GSO: everything left in one sendmmsg; with it, the stretch of datagrams no run can take.
+            var end = count
+            if socket.segmentationOffload {
+                end = index + 1
+                while end < count && segmentRun(from: end) == 1 { end += 1 }
+            }
+            let (next, done, stop) = sendBatch(on: socket, from: index, to: end)
+            total += done
+            index = next
+            if stop { break }
+        }
+        return total
+    }
+
+    /// How many datagrams from `start` can share one GSO send: same destination, equal lengths (the last may be
+    /// shorter), at most 64 segments and 65000 bytes.
+    @inline(__always)
+    private func segmentRun(from start: Int) -> Int {
+        let segment = lengths[start]
+        var total = segment, end = start + 1
+        while end < count, end - start < 64, total + lengths[end] <= 65000, lengths[end - 1] == segment,
+              lengths[end] <= segment, destinationLengths[end] == destinationLengths[start],
+              memcmp(destinations + end, destinations + start, Int(destinationLengths[start])) == 0 {
+            total += lengths[end]
+            end += 1
+        }
+        return end - start
+    }
+
+    private enum SegmentedOutcome { case sent, full, refused }
+
+    @inline(__always)
+    private func sendSegmented(on socket: UDPSocket, from start: Int, count run: Int) -> SegmentedOutcome {
+        var n: Int
+        repeat {
+            calls += 1
+            n = mlink_send_segmented(socket.descriptor.rawValue, bases + start, lengths + start, Int32(run),
+                                     destinations + start, destinationLengths[start], UInt16(lengths[start]))
+        } while n == -Int(EINTR)
+        if n >= 0 { return .sent }
+        let e = Int32(-n)
+        if e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS { return .full }
+        return .refused  // EIO, EINVAL, ENOPROTOOPT: no GSO here; the datagrams go the plain way
+    }
+
+    /// sendmmsg over `start..<end`; returns the next index, how many left, and whether the queue is full.
+    @inline(__always)
+    private func sendBatch(on socket: UDPSocket, from start: Int, to end: Int) -> (Int, Int, Bool) {
+        var index = start, total = 0
+        while index < end {
             var n: Int32
             repeat {
                 calls += 1
                 n = mlink_send_batch(socket.descriptor.rawValue, bases + index, lengths + index,
-                                     destinations + index, destinationLengths + index, Int32(count - index), headers)
+                                     destinations + index, destinationLengths + index, Int32(end - index), headers)
             } while n == -EINTR
             if n > 0 {
                 for i in index..<(index + Int(n)) { sent[i] = true }
@@ -83,10 +155,10 @@ public final class DatagramSender {
                 continue
             }
             let e = -n
-            if n == 0 || e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS { break }
+            if n == 0 || e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS { return (end, total, true) }
             index += 1  // this destination is refused; the rest may still go
         }
-        return total
+        return (index, total, false)
     }
 
     /// Empties the sender for the next socket.

@@ -9,8 +9,7 @@ public final class Epoll {
 
     /// The corresponding C function is `epoll_create1`.
     public init(capacity: Int = 64) throws {
-        let fd = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard fd >= 0 else { throw SystemError("epoll_create1", errno: errno) }
+        let fd = try Syscall.run("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
         descriptor = FileDescriptor(owning: fd)
         self.capacity = capacity
         events = .allocate(capacity: capacity)
@@ -25,9 +24,8 @@ public final class Epoll {
         var event = epoll_event()
         event.events = EPOLLIN.rawValue
         event.data.u64 = token
-        guard epoll_ctl(descriptor.rawValue, EPOLL_CTL_ADD, fd, &event) == 0 else {
-            throw SystemError("epoll_ctl ADD", errno: errno)
-        }
+        let epoll = descriptor.rawValue
+        _ = try Syscall.run("epoll_ctl ADD") { epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) }
     }
 
     /// Changes what `fd` is watched for: readability and/or writability (a client whose answer did not fit the
@@ -36,25 +34,26 @@ public final class Epoll {
         var event = epoll_event()
         event.events = (readable ? EPOLLIN.rawValue : 0) | (writable ? EPOLLOUT.rawValue : 0)
         event.data.u64 = token
-        guard epoll_ctl(descriptor.rawValue, EPOLL_CTL_MOD, fd, &event) == 0 else {
-            throw SystemError("epoll_ctl MOD", errno: errno)
-        }
+        let epoll = descriptor.rawValue
+        _ = try Syscall.run("epoll_ctl MOD") { epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event) }
     }
 
-    /// Stops watching `fd`.
+    /// Stops watching `fd`; a descriptor that is no longer watched (or already closed) is not an error.
+    /// The corresponding C call is `epoll_ctl(EPOLL_CTL_DEL)`.
     public func remove(_ fd: Int32) {
-        _ = epoll_ctl(descriptor.rawValue, EPOLL_CTL_DEL, fd, nil)
+        let epoll = descriptor.rawValue
+        _ = try? Syscall.retrying("epoll_ctl DEL") { epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil) }
     }
 
     /// Waits up to `timeoutMilliseconds` (-1: forever) and calls `body` with each ready token.
     /// The corresponding C function is `epoll_wait`.
+    ///
+    /// A signal interrupting the wait restarts it (in `Syscall`) with the full timeout again; the daemon's
+    /// signals arrive through a signalfd, so that only stretches a wait in processes that left them unblocked.
     @inline(__always)
     public func wait(timeoutMilliseconds: Int32, _ body: (UInt64) throws -> Void) throws {
-        let n = epoll_wait(descriptor.rawValue, events, Int32(capacity), timeoutMilliseconds)
-        if n < 0 {
-            if errno == EINTR { return }
-            throw SystemError("epoll_wait", errno: errno)
-        }
+        let epoll = descriptor.rawValue
+        let n = try Syscall.run("epoll_wait") { epoll_wait(epoll, events, Int32(capacity), timeoutMilliseconds) }
         for i in 0..<Int(n) { try body(events[i].data.u64) }
     }
 }

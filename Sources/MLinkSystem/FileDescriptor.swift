@@ -18,7 +18,7 @@ public final class FileDescriptor {
     /// Closes the descriptor now (idempotent). The corresponding C function is `close`.
     public func close() {
         if rawValue >= 0 {
-            _ = Glibc.close(rawValue)
+            Syscall.close(rawValue)
             rawValue = -1
         }
     }
@@ -32,50 +32,68 @@ public final class FileDescriptor {
 
     /// Sets or clears O_NONBLOCK. The corresponding C function is `fcntl(F_SETFL)`.
     public func setNonBlocking(_ on: Bool) throws {
-        let flags = fcntl(rawValue, F_GETFL)
-        guard flags >= 0 else { throw SystemError("fcntl", errno: errno) }
+        let fd = rawValue
+        let flags = try Syscall.run("fcntl F_GETFL") { fcntl(fd, F_GETFL) }
         let new = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
-        guard fcntl(rawValue, F_SETFL, new) >= 0 else { throw SystemError("fcntl", errno: errno) }
+        _ = try Syscall.run("fcntl F_SETFL") { fcntl(fd, F_SETFL, new) }
     }
 
     /// Sets or clears FD_CLOEXEC, so a descriptor can be handed to a spawned child on purpose.
+    /// The corresponding C function is `fcntl(F_SETFD)`.
     public func setCloseOnExec(_ on: Bool) throws {
-        let flags = fcntl(rawValue, F_GETFD)
-        guard flags >= 0 else { throw SystemError("fcntl", errno: errno) }
+        let fd = rawValue
+        let flags = try Syscall.run("fcntl F_GETFD") { fcntl(fd, F_GETFD) }
         let new = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC
-        guard fcntl(rawValue, F_SETFD, new) >= 0 else { throw SystemError("fcntl", errno: errno) }
+        _ = try Syscall.run("fcntl F_SETFD") { fcntl(fd, F_SETFD, new) }
+    }
+
+    /// Reads up to `buffer.count` bytes: how many (0 at end of file), or `.wouldBlock` on a non-blocking
+    /// descriptor with nothing to read. The corresponding C function is `read`.
+    @inline(__always)
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+        let fd = rawValue
+        return try Syscall.nonBlocking("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+    }
+
+    /// Writes up to `buffer.count` bytes: how many were taken, or `.wouldBlock` when a non-blocking descriptor's
+    /// queue is full. The corresponding C function is `write`.
+    @inline(__always)
+    public func write(_ buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+        let fd = rawValue
+        return try Syscall.nonBlocking("write") { Glibc.write(fd, buffer.baseAddress, buffer.count) }
     }
 
     /// Reads up to `count` bytes into `buffer`. Returns bytes read, 0 at end of file, or nil when it would block.
     /// The corresponding C function is `read`.
+    ///
+    /// The optional-returning form of `read(into:)`, for callers written before `IOResult`.
     @inline(__always)
     public func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int? {
-        let n = retryingInterrupts { Glibc.read(rawValue, buffer, count) }
-        if n >= 0 { return n }
-        let e = Int32(-n)
-        if e == EAGAIN || e == EWOULDBLOCK { return nil }
-        throw SystemError("read", errno: e)
+        switch try read(into: UnsafeMutableRawBufferPointer(start: buffer, count: count)) {
+        case .processed(let n): return n
+        case .wouldBlock: return nil
+        }
     }
 
     /// Writes `count` bytes; returns bytes written or nil when it would block. The corresponding C function is `write`.
+    ///
+    /// The optional-returning form of `write(_:)`, for callers written before `IOResult`.
     @inline(__always)
     public func write(_ buffer: UnsafeRawPointer, count: Int) throws -> Int? {
-        let n = retryingInterrupts { Glibc.write(rawValue, buffer, count) }
-        if n >= 0 { return n }
-        let e = Int32(-n)
-        if e == EAGAIN || e == EWOULDBLOCK { return nil }
-        throw SystemError("write", errno: e)
+        switch try write(UnsafeRawBufferPointer(start: buffer, count: count)) {
+        case .processed(let n): return n
+        case .wouldBlock: return nil
+        }
     }
 
     /// Writes all of `bytes`, blocking as needed (for small control messages, never the data path).
     public func writeAll(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = try bytes.withUnsafeBytes { raw in
-                try write(raw.baseAddress! + offset, count: bytes.count - offset)
+            let outcome = try bytes.withUnsafeBytes { raw throws(SystemError) in
+                try write(UnsafeRawBufferPointer(rebasing: raw[offset...]))
             }
-            guard let written = n else { continue }
-            offset += written
+            if case .processed(let written) = outcome { offset += written }
         }
     }
 
@@ -84,8 +102,8 @@ public final class FileDescriptor {
         var out = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 4096)
         while out.count < limit {
-            let n = try chunk.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: $0.count) }
-            guard let got = n else { continue }
+            let outcome = try chunk.withUnsafeMutableBytes { raw throws(SystemError) in try read(into: raw) }
+            guard case .processed(let got) = outcome else { continue }
             if got == 0 { break }
             out += chunk[0..<got]
         }

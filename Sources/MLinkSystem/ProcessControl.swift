@@ -6,8 +6,7 @@ public enum ProcessControl {
     /// A pipe whose ends are owned descriptors.
     public static func makePipe() throws -> (read: FileDescriptor, write: FileDescriptor) {
         var fds: [Int32] = [0, 0]
-        let rc = mlink_pipe_cloexec(&fds)
-        guard rc == 0 else { throw SystemError("pipe2", errno: -rc) }
+        _ = try Syscall.run("pipe2") { mlink_pipe_cloexec(&fds) == 0 ? 0 : -1 }
         return (FileDescriptor(owning: fds[0]), FileDescriptor(owning: fds[1]))
     }
 
@@ -41,42 +40,65 @@ public enum ProcessControl {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
-        guard rc == 0 else { throw SystemError("posix_spawn", path, errno: rc) }
+        try Syscall.runReturningError("posix_spawn", path) { posix_spawn(&pid, path, &actions, &attributes, argv, environ) }
         return pid
     }
 
     /// True while a process with this pid exists. The corresponding C function is `kill(pid, 0)`.
     public static func isAlive(_ pid: pid_t) -> Bool {
-        kill(pid, 0) == 0 || errno == EPERM
+        do {
+            _ = try Syscall.run("kill") { kill(pid, 0) }
+            return true
+        } catch {
+            return error.code == .notPermitted  // it exists, but belongs to someone else
+        }
     }
 
-    /// Sends a signal; ignores a process that is already gone.
+    /// Sends a signal; ignores a process that is already gone. The corresponding C function is `kill`.
     public static func signal(_ pid: pid_t, _ signal: Int32) {
-        _ = kill(pid, signal)
+        _ = try? Syscall.retrying("kill") { kill(pid, signal) }
     }
 
-    /// Reaps a child without blocking; true when it has exited.
+    /// Reaps a child without blocking; true when it has exited. The corresponding C function is `waitpid`.
     public static func reap(_ pid: pid_t) -> Bool {
         var status: Int32 = 0
-        return waitpid(pid, &status, WNOHANG) == pid
+        return (try? Syscall.retrying("waitpid") { waitpid(pid, &status, WNOHANG) }) == .processed(pid)
     }
 
     /// This process's pid.
     public static var currentPID: pid_t { getpid() }
 
-    /// The path of the running executable (/proc/self/exe).
+    /// The path of the running executable (/proc/self/exe). The corresponding C function is `readlink`.
     public static func executablePath() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        return n > 0 ? String(cString: buffer) : CommandLine.arguments[0]
+        let capacity = buffer.count - 1
+        guard case .processed(let n)? = try? Syscall.retrying("readlink", { readlink("/proc/self/exe", &buffer, capacity) }),
+              n > 0 else { return CommandLine.arguments[0] }
+        return String(cString: buffer)
     }
 
     /// True when running as root (effective uid 0).
     public static var isRoot: Bool { geteuid() == 0 }
 
-    /// Sleeps for a number of milliseconds.
+    /// Sleeps for a number of milliseconds, the whole time even when a signal interrupts it (the retry carries
+    /// on with the time that was left). The corresponding C function is `nanosleep`.
     public static func sleep(milliseconds: Int) {
-        usleep(useconds_t(milliseconds * 1000))
+        var remaining = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+        _ = try? Syscall.retrying("nanosleep") {
+            var request = remaining
+            return nanosleep(&request, &remaining)
+        }
     }
+}
+
+/// Signal numbers for `ProcessControl.signal(_:_:)` and `SignalDescriptor.next()`, so callers need no libc.
+public enum ProcessSignal {
+    /// SIGTERM: asks a process to stop cleanly.
+    public static let terminate: Int32 = SIGTERM
+    /// SIGINT: Ctrl-C.
+    public static let interrupt: Int32 = SIGINT
+    /// SIGHUP: the terminal went away.
+    public static let hangUp: Int32 = SIGHUP
+    /// SIGKILL: stops a process at once; it cannot be caught.
+    public static let kill: Int32 = SIGKILL
 }

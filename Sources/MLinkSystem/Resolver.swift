@@ -10,7 +10,7 @@ public enum Resolver {
         var result: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, nil, &hints, &result)
         guard rc == 0 else {
-            throw SystemError("getaddrinfo", host, errno: rc == EAI_SYSTEM ? errno : EHOSTUNREACH)
+            throw SystemError("getaddrinfo", host, rc == EAI_SYSTEM ? Errno.current : .noRouteToHost)
         }
         defer { freeaddrinfo(result) }
         var addresses: [IPAddress] = []

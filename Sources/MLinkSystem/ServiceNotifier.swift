@@ -6,9 +6,10 @@ public enum ServiceNotifier {
     /// The corresponding C call is `sendto` on an AF_UNIX datagram socket, as sd_notify does.
     public static func notify(_ state: String) {
         guard let path = Files.environment("NOTIFY_SOCKET"), !path.isEmpty else { return }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
+        let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let opened = try? Syscall.run("socket") { socket(AF_UNIX, type, 0) }
+        guard let fd = opened else { return }
+        let owned = FileDescriptor(owning: fd)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         var bytes = Array(path.utf8)
@@ -17,9 +18,11 @@ public enum ServiceNotifier {
         withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
         let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
         let message = Array(state.utf8)
-        _ = withUnsafePointer(to: &address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                message.withUnsafeBytes { sendto(fd, $0.baseAddress, message.count, 0, sa, length) }
+        _ = try? Syscall.retrying("sendto") {
+            withUnsafePointer(to: &address) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                    message.withUnsafeBytes { sendto(owned.rawValue, $0.baseAddress, message.count, 0, sa, length) }
+                }
             }
         }
     }

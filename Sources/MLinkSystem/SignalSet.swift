@@ -20,9 +20,8 @@ public final class SignalDescriptor {
         sigaddset(&set, SIGTERM)
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGHUP)
-        guard pthread_sigmask(SIG_BLOCK, &set, nil) == 0 else { throw SystemError("sigprocmask", errno: errno) }
-        let fd = signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
-        guard fd >= 0 else { throw SystemError("signalfd", errno: errno) }
+        try Syscall.runReturningError("sigprocmask") { pthread_sigmask(SIG_BLOCK, &set, nil) }
+        let fd = try Syscall.run("signalfd") { signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }
         descriptor = FileDescriptor(owning: fd)
         signal(SIGPIPE, SIG_IGN)
     }
@@ -31,14 +30,16 @@ public final class SignalDescriptor {
     /// programs without an event loop (`show --watch`). The corresponding C function is `poll`.
     public func wait(timeoutMilliseconds: Int32) -> Int32? {
         var entry = pollfd(fd: descriptor.rawValue, events: Int16(POLLIN), revents: 0)
-        _ = poll(&entry, 1, timeoutMilliseconds)  // EINTR or timeout: next() says whether a signal is pending
+        _ = try? Syscall.retrying("poll") { poll(&entry, 1, timeoutMilliseconds) }  // next() says whether one is pending
         return next()
     }
 
-    /// Returns the next pending signal number, or nil.
+    /// Returns the next pending signal number, or nil. The corresponding C function is `read` on the signalfd.
     public func next() -> Int32? {
         var info = signalfd_siginfo()
-        let n = read(descriptor.rawValue, &info, MemoryLayout<signalfd_siginfo>.size)
-        return n == MemoryLayout<signalfd_siginfo>.size ? Int32(info.ssi_signo) : nil
+        let size = MemoryLayout<signalfd_siginfo>.size
+        let outcome = withUnsafeMutableBytes(of: &info) { raw in try? descriptor.read(into: raw) }
+        guard case .processed(size)? = outcome else { return nil }
+        return Int32(info.ssi_signo)
     }
 }

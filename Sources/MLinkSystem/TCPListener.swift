@@ -12,25 +12,27 @@ public final class TCPListener {
     /// Binds and listens. The corresponding C calls are `socket`, `setsockopt(SO_REUSEADDR)`, `bind`, `listen`.
     public init(address: SocketAddress, backlog: Int32 = 16) throws {
         let family = address.address.isIPv6 ? AF_INET6 : AF_INET
-        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SystemError("socket", "\(address)", errno: errno) }
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = try Syscall.run("socket", "\(address)") { socket(family, type, 0) }
         descriptor = FileDescriptor(owning: fd)
         var on: Int32 = 1
-        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        _ = try? Syscall.retrying("setsockopt") { setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, size) }
         if address.address.isIPv6 {
-            _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
+            _ = try? Syscall.retrying("setsockopt") { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, size) }
         }
         var storage = sockaddr_storage()
         let length = address.write(to: &storage)
-        let bound = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        _ = try Syscall.run("bind", "tcp \(address)") {
+            withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
         }
-        guard bound == 0 else { throw SystemError("bind", "tcp \(address)", errno: errno) }
-        guard listen(fd, backlog) == 0 else { throw SystemError("listen", "tcp \(address)", errno: errno) }
+        _ = try Syscall.run("listen", "tcp \(address)") { listen(fd, backlog) }
         var actual = sockaddr_storage()
         var actualLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &actualLength) }
+        _ = try? Syscall.retrying("getsockname") {
+            withUnsafeMutablePointer(to: &actual) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &actualLength) }
+            }
         }
         localAddress = SocketAddress(storage: &actual) ?? address
     }
@@ -38,15 +40,6 @@ public final class TCPListener {
     /// Accepts one pending client as a non-blocking descriptor, or nil when none is pending (or it went away).
     /// The corresponding C functions are `accept` and `fcntl` (glibc hides `accept4` from Swift).
     public func accept() -> FileDescriptor? {
-        let fd = retryingInterrupts { Glibc.accept(descriptor.rawValue, nil, nil) }
-        guard fd >= 0 else { return nil }
-        let client = FileDescriptor(owning: fd)
-        do {
-            try client.setCloseOnExec(true)
-            try client.setNonBlocking(true)
-        } catch {
-            return nil
-        }
-        return client
+        acceptNonBlockingClient(of: descriptor)
     }
 }

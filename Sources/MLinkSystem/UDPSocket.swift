@@ -13,6 +13,11 @@ public final class UDPSocket {
     public let localAddress: SocketAddress
     /// The interface the socket is pinned to.
     public let interfaceName: String
+    /// The buffer sizes the kernel granted (it reports twice what was asked, for its bookkeeping).
+    public let receiveBufferBytes: Int
+    public let sendBufferBytes: Int
+    /// True while sends may use UDP GSO (`UDP_SEGMENT`); cleared for good when the kernel or driver refuses it.
+    public internal(set) var segmentationOffload: Bool
 
     /// Opens, pins and binds. The corresponding C calls are `socket`, `setsockopt(SO_BINDTODEVICE)`, `bind`.
     public init(interfaceName: String, address: SocketAddress, bufferBytes: Int32 = 4 << 20) throws {
@@ -27,9 +32,21 @@ public final class UDPSocket {
         if address.address.isIPv6 {
             _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
         }
+        // The *FORCE variants (root, CAP_NET_ADMIN) pass net.core.rmem_max/wmem_max, which a stock kernel sets to
+        // 208 KiB and silently clamps the plain options to; without the capability the plain ones are the fallback.
         var size = bufferBytes
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var granted: Int32 = 0
+        var grantedSize = socklen_t(MemoryLayout<Int32>.size)
+        _ = getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &grantedSize)
+        receiveBufferBytes = Int(granted)
+        _ = getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &granted, &grantedSize)
+        sendBufferBytes = Int(granted)
         let nameBytes = Array(interfaceName.utf8) + [0]
         let rc = nameBytes.withUnsafeBytes { raw in
             setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, raw.baseAddress, socklen_t(nameBytes.count))
@@ -47,6 +64,7 @@ public final class UDPSocket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &actualLength) }
         }
         localAddress = SocketAddress(storage: &actual) ?? address
+        segmentationOffload = UDPSocket.segmentationAllowed && mlink_udp_segment_supported(fd) != 0
     }
 
     /// Sends one datagram. Returns false when it would block or the kernel refused it for this destination
@@ -65,6 +83,13 @@ public final class UDPSocket {
         if e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS { return .queueFull }
         return .failed(e)
     }
+
+    /// False when the environment turns UDP GSO off (`MLINK_UDP_GSO=0`): the sendmmsg path, for tests and for
+    /// drivers that misbehave.
+    static let segmentationAllowed: Bool = {
+        guard let value = getenv("MLINK_UDP_GSO") else { return true }
+        return String(cString: value) != "0"
+    }()
 
     /// What happened to one datagram handed to `send`.
     public enum SendOutcome: Equatable {

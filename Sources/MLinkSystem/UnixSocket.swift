@@ -1,39 +1,40 @@
 import CMLinkShims
 import Glibc
 
-/// Unix stream sockets for the control channel (`/run/mlink/NAME.sock`).
-public enum UnixSocket {
-    /// Listens at `path` (replacing a stale socket file), mode 0600, non-blocking.
-    /// The corresponding C calls are `socket(AF_UNIX)`, `bind`, `listen`.
-    public static func listen(path: String) throws -> FileDescriptor {
+/// The listening side of the control channel (`/run/mlink/NAME.sock`): non-blocking, and so are its clients.
+public final class UnixListener: StreamListener {
+    public let descriptor: FileDescriptor
+    /// The socket file's path.
+    public let path: String
+
+    /// Listens at `path` (replacing a stale socket file), mode 0600. The corresponding C calls are
+    /// `socket(AF_UNIX)`, `bind`, `listen`.
+    public init(path: String, backlog: Int32 = 32) throws {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError("socket AF_UNIX", path, errno: errno) }
-        let owned = FileDescriptor(owning: fd)
+        descriptor = FileDescriptor(owning: fd)
+        self.path = path
         unlink(path)
-        var address = try makeAddress(path)
+        var address = try UnixSocket.makeAddress(path)
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard rc == 0 else { throw SystemError("bind", path, errno: errno) }
         chmod(path, 0o600)
-        guard Glibc.listen(fd, 16) == 0 else { throw SystemError("listen", path, errno: errno) }
-        return owned
+        guard listen(fd, backlog) == 0 else { throw SystemError("listen", path, errno: errno) }
     }
 
-    /// Accepts one pending client (blocking mode for the short exchange), or nil when none is pending.
-    public static func accept(_ listener: FileDescriptor) -> FileDescriptor? {
-        let fd = Glibc.accept(listener.rawValue, nil, nil)
-        guard fd >= 0 else { return nil }
-        let owned = FileDescriptor(owning: fd)
-        try? owned.setCloseOnExec(true)
-        try? owned.setNonBlocking(false)
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        return owned
+    /// Accepts one pending client as a non-blocking descriptor, or nil when none is pending (or it went away).
+    /// The corresponding C functions are `accept` and `fcntl` (glibc hides `accept4` from Swift).
+    public func accept() -> FileDescriptor? {
+        acceptNonBlockingClient(of: descriptor)
     }
+}
 
-    /// Connects to the control socket at `path`. The corresponding C function is `connect`.
+/// The client side of the control channel.
+public enum UnixSocket {
+    /// Connects to the control socket at `path`; reads time out after 5 s. The corresponding C function is
+    /// `connect`.
     public static func connect(path: String) throws -> FileDescriptor {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError("socket AF_UNIX", path, errno: errno) }
@@ -45,7 +46,32 @@ public enum UnixSocket {
         guard rc == 0 else { throw SystemError("connect", path, errno: errno) }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return owned
+    }
+
+    /// Sends `request` to the server at `path` and returns its whole answer (up to `limit` bytes).
+    ///
+    /// Throws `SystemError` with ETIMEDOUT when the server stays silent for 5 s, and with EMSGSIZE when the
+    /// answer is longer than `limit`.
+    public static func exchange(path: String, request: [UInt8], limit: Int = 64 << 20) throws -> [UInt8] {
+        let socket = try connect(path: path)
+        var offset = 0
+        while offset < request.count {
+            let n = try request.withUnsafeBytes { try socket.write($0.baseAddress! + offset, count: request.count - offset) }
+            guard let n else { throw SystemError("write", path, errno: ETIMEDOUT) }
+            offset += n
+        }
+        shutdownWrite(socket)
+        var answer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try socket.read(into: $0.baseAddress!, count: $0.count) }
+            guard let n else { throw SystemError("read", path, errno: ETIMEDOUT) }  // SO_RCVTIMEO ran out
+            if n == 0 { return answer }
+            guard answer.count + n <= limit else { throw SystemError("read", path, errno: EMSGSIZE) }
+            answer += chunk[0..<n]
+        }
     }
 
     /// Half-closes the writing side so the peer sees end of file after the request.
@@ -53,7 +79,7 @@ public enum UnixSocket {
         _ = shutdown(fd.rawValue, Int32(SHUT_WR))
     }
 
-    private static func makeAddress(_ path: String) throws -> sockaddr_un {
+    static func makeAddress(_ path: String) throws -> sockaddr_un {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)

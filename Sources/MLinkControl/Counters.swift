@@ -1,0 +1,106 @@
+/// Datagrams and packets the core dropped that belong to no peer: the `drops` object of `show --json`, the
+/// `reason` label of `mlink_dropped_packets_total` and the words of the core's drop log.
+///
+/// Drops that can be blamed on a peer are that peer's counters (`PeerCounts`); copies a link's socket refused
+/// are the connection's (`ConnectionCounts.sendDrops`).
+public struct DropCounts: CounterSet, Codable {
+    public var malformed: UInt64 = 0
+    public var unknownSession: UInt64 = 0
+    public var unauthenticated: UInt64 = 0
+    public var unknownKey: UInt64 = 0
+    public var noRoute: UInt64 = 0
+    public var rateLimited: UInt64 = 0
+    public var oversized: UInt64 = 0
+    public var tunWrite: UInt64 = 0
+
+    public init() {}
+
+    public static let fieldList: [CounterField<DropCounts>] = [
+        .init("malformed", \.malformed,
+              help: "Datagrams too short, of an unknown type or of the wrong size for their type."),
+        .init("unknown_session", \.unknownSession,
+              help: "Transport messages or responses for a receiver index that no session or handshake has."),
+        .init("unauthenticated", \.unauthenticated,
+              help: "Datagrams whose MAC, handshake or authentication tag did not verify."),
+        .init("unknown_key", \.unknownKey, help: "Initiations from a public key that is no peer of the profile."),
+        .init("no_route", \.noRoute, help: "Inner packets whose destination no peer's allowed-ips cover."),
+        .init("rate_limited", \.rateLimited, help: "Initiations refused by the handshake rate limit."),
+        .init("oversized", \.oversized, help: "Datagrams larger than the core's receive buffer, and inner packets larger than its send buffers."),
+        .init("tun_write", \.tunWrite, help: "Inner packets the TUN device refused."),
+    ]
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: FieldKey.self)
+        try encodeFields(into: &container)
+    }
+
+    public init(from decoder: Decoder) throws {
+        try self.init(fieldsOf: decoder.container(keyedBy: FieldKey.self))
+    }
+}
+
+/// A peer's counters, flat in its `show --json` object and `mlink_peer_NAME_total` in the metrics.
+public struct PeerCounts: CounterSet {
+    public var delivered: UInt64 = 0
+    public var duplicates: UInt64 = 0
+    public var tooOld: UInt64 = 0
+    public var forwarded: UInt64 = 0
+    public var sourceRejected: UInt64 = 0
+    public var noPath: UInt64 = 0
+    public var sent: UInt64 = 0
+    public var handshakes: UInt64 = 0
+    public var handshakeRepeats: UInt64 = 0
+    public var replayedHandshakes: UInt64 = 0
+    public var expired: UInt64 = 0
+    public var pathsRefused: UInt64 = 0
+
+    public init() {}
+
+    public static let fieldList: [CounterField<PeerCounts>] = [
+        .init("delivered", unit: "packets", \.delivered, help: "Packets from this peer delivered (first copies)."),
+        .init("duplicates", \.duplicates, help: "Copies from this peer dropped because another copy came first."),
+        .init("too_old", \.tooOld, help: "Copies from this peer dropped as too old for the replay window."),
+        .init("forwarded", unit: "packets", \.forwarded, help: "Packets from this peer forwarded to another peer."),
+        .init("source_rejected", unit: "packets", \.sourceRejected,
+              help: "Packets from this peer whose inner source lies outside its allowed-ips."),
+        .init("no_path", unit: "packets", \.noPath,
+              help: "Packets for this peer dropped because no session or no connection existed yet."),
+        .init("sent", unit: "packets", \.sent, help: "Packets sent to this peer, once however many copies."),
+        .init("handshakes", \.handshakes, help: "Completed session set-ups with this peer."),
+        .init("handshake_repeats", \.handshakeRepeats,
+              help: "Initiations answered again from the cache (the same initiation on another path)."),
+        .init("replayed_handshakes", \.replayedHandshakes,
+              help: "Initiations refused because their timestamp was not newer than the last one (replays)."),
+        .init("expired", unit: "packets", \.expired,
+              help: "Authentic messages that came under a session past its reject-after time."),
+        .init("paths_refused", unit: "packets", \.pathsRefused,
+              help: "Authentic messages on a new path refused because the peer's path limit is reached."),
+    ]
+}
+
+/// A connection's counters, flat in its `show --json` object and `mlink_connection_NAME_total` in the metrics.
+public struct ConnectionCounts: CounterSet {
+    public var txBytes: UInt64 = 0
+    public var rxBytes: UInt64 = 0
+    public var txPackets: UInt64 = 0
+    public var rxPackets: UInt64 = 0
+    public var deliveredFirst: UInt64 = 0
+    public var duplicates: UInt64 = 0
+    public var tooOld: UInt64 = 0
+    public var sendDrops: UInt64 = 0
+    public var lost: UInt64 = 0
+
+    public init() {}
+
+    public static let fieldList: [CounterField<ConnectionCounts>] = [
+        .init("tx_bytes", \.txBytes, help: "Bytes sent on this connection (tunnel datagrams)."),
+        .init("rx_bytes", \.rxBytes, help: "Bytes received on this connection, duplicates included."),
+        .init("tx_packets", \.txPackets, help: "Datagrams sent on this connection."),
+        .init("rx_packets", \.rxPackets, help: "Authentic datagrams received on this connection."),
+        .init("delivered_first", \.deliveredFirst, help: "Packets this connection delivered before any other copy."),
+        .init("duplicates", \.duplicates, help: "Copies that arrived here after another connection's."),
+        .init("too_old", \.tooOld, help: "Copies that arrived here too late for the replay window."),
+        .init("send_drops", \.sendDrops, help: "Copies dropped because the link's socket refused them."),
+        .init("lost", unit: "packets", \.lost, help: "Packets estimated lost on the way here, from the path sequence."),
+    ]
+}

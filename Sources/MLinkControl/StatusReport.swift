@@ -1,0 +1,218 @@
+/// The status of one running interface: what the core answers to `show`, what `mlink show` prints (as text or
+/// JSON) and what the metrics endpoint and the drop log are rendered from.
+///
+/// The JSON keys are the `CodingKeys` below and the counters' `fieldList` names; mlink(8) documents every one
+/// (a test holds the page to it). Times are seconds: `started` and `latest_handshake` since the Unix epoch,
+/// `*_s` ages relative to the moment the report was made.
+public struct StatusReport: Codable, Equatable, Sendable {
+    public var interface = ""
+    public var name = ""
+    /// `host` or `router`.
+    public var role = ""
+    /// The interface's virtual address with its prefix, e.g. `10.77.0.10/24`.
+    public var address = ""
+    /// The profile's mode, e.g. `redundant`.
+    public var mode = ""
+    public var publicKey = ""
+    public var pid = 0
+    public var started = 0.0
+    /// The router's UDP port; 0 on a host.
+    public var listenPort = 0
+    /// The local link addresses in the bundle.
+    public var links: [LinkReport] = []
+    /// The per-link routing tables and rules in place.
+    public var sourceRouting: [SourceRouteReport] = []
+    /// The router's endpoints as last resolved (host only; empty on a router).
+    public var routerEndpoints: [String] = []
+    /// The `metrics-listen` address actually bound, when there is one.
+    public var metricsListen: String?
+    public var drops = DropCounts()
+    public var tun = TunCounts()
+    public var peers: [PeerReport] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case interface, name, role, address, mode, pid, started, links, drops, tun, peers
+        case publicKey = "public_key", listenPort = "listen_port", sourceRouting = "source_routing"
+        case routerEndpoints = "router_endpoints", metricsListen = "metrics_listen"
+    }
+}
+
+/// One local link address in the bundle.
+public struct LinkReport: Codable, Equatable, Sendable {
+    public var link: String
+    /// The address and port its socket is bound to.
+    public var local: String
+
+    public init(link: String, local: String) {
+        self.link = link
+        self.local = local
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case link, local }
+}
+
+/// One link's source routing: traffic from `from` looks up `table`, whose default route goes via `gateway`.
+public struct SourceRouteReport: Codable, Equatable, Sendable {
+    public var link: String
+    public var from: String
+    public var table: Int
+    public var gateway: String
+
+    public init(link: String, from: String, table: Int, gateway: String) {
+        self.link = link
+        self.from = from
+        self.table = table
+        self.gateway = gateway
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case link, from, table, gateway }
+}
+
+/// Packets read from (`rx_packets`) and written to (`tx_packets`) the TUN device.
+public struct TunCounts: Codable, Equatable, Sendable {
+    public var rxPackets: UInt64 = 0
+    public var txPackets: UInt64 = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case rxPackets = "rx_packets", txPackets = "tx_packets"
+    }
+}
+
+/// One peer and its bundle of connections. Its counters are flat in its JSON object.
+public struct PeerReport: Codable, Equatable, Sendable {
+    public var name = ""
+    public var publicKey = ""
+    public var allowedIPs: [String] = []
+    /// What the peer's virtual network holds: a router's peers their allowed-ips; a host's router its virtual
+    /// address and the routes the profile sends through it.
+    public var virtualAddresses: [String] = []
+    /// True once a session is established.
+    public var session = false
+    /// The last completed handshake, seconds since the Unix epoch; nil: never.
+    public var latestHandshake: Double?
+    /// The sums of the connections' byte counters.
+    public var txBytes: UInt64 = 0
+    public var rxBytes: UInt64 = 0
+    public var counters = PeerCounts()
+    public var connections: [ConnectionReport] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, session, connections
+        case publicKey = "public_key", allowedIPs = "allowed_ips", virtualAddresses = "virtual_addresses"
+        case latestHandshake = "latest_handshake", txBytes = "tx_bytes", rxBytes = "rx_bytes"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(publicKey, forKey: .publicKey)
+        try container.encode(allowedIPs, forKey: .allowedIPs)
+        try container.encode(virtualAddresses, forKey: .virtualAddresses)
+        try container.encode(session, forKey: .session)
+        try container.encodeIfPresent(latestHandshake, forKey: .latestHandshake)
+        try container.encode(txBytes, forKey: .txBytes)
+        try container.encode(rxBytes, forKey: .rxBytes)
+        try container.encode(connections, forKey: .connections)
+        var fields = encoder.container(keyedBy: FieldKey.self)
+        try counters.encodeFields(into: &fields)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        publicKey = try container.decode(String.self, forKey: .publicKey)
+        allowedIPs = try container.decode([String].self, forKey: .allowedIPs)
+        virtualAddresses = try container.decode([String].self, forKey: .virtualAddresses)
+        session = try container.decode(Bool.self, forKey: .session)
+        latestHandshake = try container.decodeIfPresent(Double.self, forKey: .latestHandshake)
+        txBytes = try container.decode(UInt64.self, forKey: .txBytes)
+        rxBytes = try container.decode(UInt64.self, forKey: .rxBytes)
+        connections = try container.decode([ConnectionReport].self, forKey: .connections)
+        counters = try PeerCounts(fieldsOf: decoder.container(keyedBy: FieldKey.self))
+    }
+}
+
+/// Liveness of a connection, from what this end has received on the path.
+public enum ConnectionState: String, Codable, CaseIterable, Sendable {
+    /// Nothing received yet.
+    case probing
+    /// Answers on time, little recent loss.
+    case up
+    /// Still answers, but an expected reply is missing or recent loss is high.
+    case degraded
+    /// Several expected replies are missing.
+    case down
+
+    /// Up or degraded: the connection delivers, if not at its best.
+    public var carriesTraffic: Bool { self == .up || self == .degraded }
+}
+
+/// One path between a local link and a remote endpoint, with its measurements. Its counters are flat in its
+/// JSON object.
+public struct ConnectionReport: Codable, Equatable, Sendable {
+    public var link = ""
+    public var local = ""
+    public var remote = ""
+    public var state = ConnectionState.probing
+    /// Our id for the path (high byte: our link number).
+    public var pathID = 0
+    /// Smoothed round-trip time and its variation (RFC 6298 SRTT and RTTVAR), ms; 0 before the first sample.
+    public var rttMilliseconds = 0.0
+    public var jitterMilliseconds = 0.0
+    /// Share of packets lost, 0...1.
+    public var loss = 0.0
+    /// Share of the peer's delivered packets that this connection brought first, 0...1.
+    public var firstShare = 0.0
+    /// Seconds since the last authentic datagram on the path; nil: none yet.
+    public var lastReceivedAge: Double?
+    /// Seconds since the state last changed; nil: never.
+    public var stateAge: Double?
+    public var counters = ConnectionCounts()
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case link, local, remote, state, loss
+        case pathID = "path_id", rttMilliseconds = "rtt_ms", jitterMilliseconds = "jitter_ms"
+        case firstShare = "first_share", lastReceivedAge = "last_received_s", stateAge = "state_since_s"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(link, forKey: .link)
+        try container.encode(local, forKey: .local)
+        try container.encode(remote, forKey: .remote)
+        try container.encode(state, forKey: .state)
+        try container.encode(pathID, forKey: .pathID)
+        try container.encode(rttMilliseconds, forKey: .rttMilliseconds)
+        try container.encode(jitterMilliseconds, forKey: .jitterMilliseconds)
+        try container.encode(loss, forKey: .loss)
+        try container.encode(firstShare, forKey: .firstShare)
+        try container.encodeIfPresent(lastReceivedAge, forKey: .lastReceivedAge)
+        try container.encodeIfPresent(stateAge, forKey: .stateAge)
+        var fields = encoder.container(keyedBy: FieldKey.self)
+        try counters.encodeFields(into: &fields)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        link = try container.decode(String.self, forKey: .link)
+        local = try container.decode(String.self, forKey: .local)
+        remote = try container.decode(String.self, forKey: .remote)
+        state = try container.decode(ConnectionState.self, forKey: .state)
+        pathID = try container.decode(Int.self, forKey: .pathID)
+        rttMilliseconds = try container.decode(Double.self, forKey: .rttMilliseconds)
+        jitterMilliseconds = try container.decode(Double.self, forKey: .jitterMilliseconds)
+        loss = try container.decode(Double.self, forKey: .loss)
+        firstShare = try container.decode(Double.self, forKey: .firstShare)
+        lastReceivedAge = try container.decodeIfPresent(Double.self, forKey: .lastReceivedAge)
+        stateAge = try container.decodeIfPresent(Double.self, forKey: .stateAge)
+        counters = try ConnectionCounts(fieldsOf: decoder.container(keyedBy: FieldKey.self))
+    }
+}
