@@ -92,7 +92,7 @@ RESULTS=$TMP/results.tsv META=$TMP/meta.tsv
 cleanup() {
     local status=$? pid ns
     set +e
-    trap - EXIT INT TERM
+    trap - EXIT INT TERM ERR
     for pid in $(jobs -p); do kill "$pid" 2>/dev/null; done
     for ns in "${NAMESPACES[@]}"; do
         for pid in $(ip netns pids "$ns" 2>/dev/null); do
@@ -116,6 +116,7 @@ cleanup() {
     exit "$status"
 }
 trap cleanup EXIT
+trap 'echo "mlink bench: a step failed: exit status $? at line $LINENO ($BASH_COMMAND)" >&2' ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -266,13 +267,13 @@ else
 fi
 
 echo "mlink bench: the protocol core alone (mlink-bench-engine)" >&2
-"$ENGINE" "$ENGINE_PACKETS" >"$TMP/engine.txt"
+"$ENGINE" "$ENGINE_PACKETS" >"$TMP/engine.txt" || fail "the engine benchmark" "exit status $?" "$ENGINE $ENGINE_PACKETS"
 for links in 1 2; do
     meta "engine_rate_$links" "$(sed -nE "s/^engine, $links links? *:.*CPU: ([0-9]+) packets\/s.*/\1/p" "$TMP/engine.txt")"
 done
 meta engine_packets "$ENGINE_PACKETS"
 if [ -n "$BEFORE_ENGINE" ]; then
-    "$BEFORE_ENGINE" "$ENGINE_PACKETS" >"$TMP/engine-before.txt"
+    "$BEFORE_ENGINE" "$ENGINE_PACKETS" >"$TMP/engine-before.txt" || fail "the 'before' engine benchmark" "exit status $?" "$BEFORE_ENGINE"
     for links in 1 2; do
         meta "engine_before_rate_$links" "$(sed -nE "s/^engine, $links links? *:.*CPU: ([0-9]+) packets\/s.*/\1/p" "$TMP/engine-before.txt")"
     done
