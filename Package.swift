@@ -4,13 +4,17 @@ import PackageDescription
 /// Module graph (dependencies point one way):
 /// C libraries and shims -> MLinkSystem -> MLinkNetlink / MLinkConfig / MLinkProtocol -> MLinkDaemon -> MLinkCLI -> mlink.
 /// MLinkControl (the typed status report and control requests) sits below MLinkDaemon and MLinkCLI, which share it.
+/// MLinkYAML (libyaml to a tree with marks) is the one YAML reader: MLinkConfig's and the lab's.
 /// MLinkTypes holds the pure value types (addresses, networks, keys) that every layer shares.
+/// Shipped modules: an import cannot leak in through another module (SE-0444), so a dependency such as full
+/// Foundation shows in the file that uses it.
+let shipped: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
     name: "mlink",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mlink", targets: ["mlink"]),
-        .executable(name: "mlink-lab", targets: ["mlink-lab"]),
     ],
     dependencies: [
         // 1.5.0 imported full Foundation on Linux (ICU: 37 MB of the binary); 1.8.2 uses FoundationEssentials.
@@ -21,49 +25,64 @@ let package = Package(
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .target(name: "CMLinkShims"),
-        .target(name: "MLinkTypes"),
-        .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"]),
-        .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"]),
-        .target(name: "MLinkConfig", dependencies: ["CYAML", "MLinkSystem", "MLinkTypes"]),
-        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "CSodium"]),
+        .target(name: "MLinkTypes", swiftSettings: shipped),
+        .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"], swiftSettings: shipped),
+        .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
+        .target(name: "MLinkYAML", dependencies: ["CYAML"], swiftSettings: shipped),
+        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
+        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "CSodium"], swiftSettings: shipped),
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
-        .target(name: "MLinkControl"),
+        .target(name: "MLinkControl", swiftSettings: shipped),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes",
-                                                    "MLinkControl"]),
+                                                    "MLinkControl"], swiftSettings: shipped),
         // The wg-quick half: set-up plan and steps, rollback, state, core launcher, teardown.
-        .target(name: "MLinkSetup", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkSystem", "MLinkTypes"]),
+        .target(name: "MLinkSetup", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkCLI", dependencies: [
             "MLinkSetup", "MLinkProtocol", "MLinkDaemon", "MLinkConfig", "MLinkNetlink", "MLinkSystem", "MLinkTypes", "MLinkControl",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "mlink", dependencies: ["MLinkCLI"]),
+        ], swiftSettings: shipped),
+        .executableTarget(name: "mlink", dependencies: ["MLinkCLI"], swiftSettings: shipped),
+        // ---------------------------------------------------------------------------------------------------
+        // Development targets: never linked into /usr/bin/mlink and not products a user installs. They are
+        // built with the package (scripts/demo.sh, scripts/bench.sh and tests/integration/* run them from
+        // .build) and may use full Foundation. The lab's live in Tools/ (path:), apart from the shipped Sources/.
+        //   MLinkEmulator   the link emulator (a userspace netem): Emulation, DirectionEngine, DueHeap, Relay
+        //   MLinkLab        the namespace lab: topologies, wires, profiles, the bench, mlink-lab's commands
+        //   mlink-lab       the lab's executable (a thin main over MLinkLab)
+        //   mlink-fuzz-*, mlink-bench-engine   fuzz and benchmark harnesses
+        // ---------------------------------------------------------------------------------------------------
         // Fuzz targets: corpus replayers in a normal build, libFuzzer binaries from scripts/fuzz.sh.
-        .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CMLinkShims"]),
-        .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"]),
+        .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CMLinkShims"],
+                          path: "Tools/mlink-fuzz-packet"),
+        .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"], path: "Tools/mlink-fuzz-profile"),
         // The protocol core's CPU cost per packet, without I/O (scripts/bench.sh).
         // Counts heap allocations per thread; linked only into the engine benchmark, which pins zero allocations
         // per packet in an optimized build (tests/integration/62-allocations.sh).
-        .target(name: "CAllocationCounter"),
+        .target(name: "CAllocationCounter", path: "Tools/CAllocationCounter"),
         .executableTarget(name: "mlink-bench-engine", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes",
-                                                                    "CAllocationCounter"]),
+                                                                    "CAllocationCounter"],
+                          path: "Tools/mlink-bench-engine"),
         // An established host/router pair driven through the daemon's outbound call: shared by the protocol
         // tests, the engine benchmark and the packet fuzz harness. Not shipped.
-        .target(name: "MLinkTestSupport", dependencies: ["MLinkProtocol", "MLinkTypes"]),
-        .target(name: "CMLinkLabShims"),
+        .target(name: "MLinkTestSupport", dependencies: ["MLinkProtocol", "MLinkTypes"], path: "Tools/MLinkTestSupport"),
+        .target(name: "MLinkEmulator", dependencies: ["MLinkSystem", "MLinkTypes"], path: "Tools/MLinkEmulator"),
         .target(name: "MLinkLab", dependencies: [
-            "MLinkTypes", "CSodium", "CYAML", "CMLinkLabShims", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+            "MLinkEmulator", "MLinkTypes", "MLinkSystem", "MLinkYAML", "MLinkConfig", "CSodium",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Tools/MLinkLab"),
         .executableTarget(name: "mlink-lab", dependencies: [
             "MLinkLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], path: "Tools/mlink-lab"),
         .testTarget(name: "MLinkTypesTests", dependencies: ["MLinkTypes"]),
+        .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
-        .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
         .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CSodium"],
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
-        .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkTypes"]),
+        .testTarget(name: "MLinkYAMLTests", dependencies: ["MLinkYAML"]),
+        .testTarget(name: "MLinkEmulatorTests", dependencies: ["MLinkEmulator", "MLinkTypes"]),
+        .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkEmulator", "MLinkTypes", "MLinkYAML", "MLinkConfig"]),
         .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig", "MLinkSetup", "MLinkProtocol", "MLinkControl",
                                                           "MLinkDaemon", "MLinkTypes"]),
         .testTarget(name: "MLinkSetupTests", dependencies: ["MLinkSetup", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),

@@ -146,3 +146,63 @@ int mlink_udp_segment_supported(int fd) {
     socklen_t length = sizeof value;
     return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &value, &length) == 0;
 }
+
+/* The link emulator's calls (see the header). */
+
+#include <arpa/inet.h>
+#include <sys/prctl.h>
+#include <sys/timerfd.h>
+#include <linux/if_packet.h>
+#include <linux/if_ether.h>
+
+int mlink_packet_open(const char *name, int rcvbuf) {
+    unsigned int index = if_nametoindex(name);
+    if (index == 0) return -errno;
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    if (fd < 0) return -errno;
+    int on = 1;
+    if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &on, sizeof on) < 0) goto fail;
+    if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof on) < 0) goto fail;
+    (void)setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &on, sizeof on);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    struct sockaddr_ll address;
+    memset(&address, 0, sizeof address);
+    address.sll_family = AF_PACKET;
+    address.sll_protocol = htons(ETH_P_ALL);
+    address.sll_ifindex = (int)index;
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) goto fail;
+    return fd;
+fail:;
+    int saved = errno;
+    close(fd);
+    return -saved;
+}
+
+int mlink_timer_open(void) {
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int mlink_timer_arm(int fd, int64_t at_ns) {
+    struct itimerspec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.it_value.tv_sec = at_ns / 1000000000;
+    spec.it_value.tv_nsec = at_ns % 1000000000;
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL) < 0 ? -errno : 0;
+}
+
+void mlink_set_precise_timer_slack(void) { (void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); }
+
+int mlink_tun_set_offload(int fd, unsigned int flags) {
+    return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags) == 0 ? 0 : -errno;
+}
+
+int mlink_tun_flags(int fd) {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (ioctl(fd, TUNGETIFF, &ifr) < 0) return -errno;
+    return ifr.ifr_flags & 0xffff;
+}
+
+int mlink_tun_vnet_hdr_flag(void) { return IFF_VNET_HDR; }

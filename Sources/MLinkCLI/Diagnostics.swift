@@ -1,5 +1,4 @@
 import ArgumentParser
-import Glibc
 import MLinkConfig
 import MLinkSetup
 import MLinkSystem
@@ -7,12 +6,12 @@ import MLinkSystem
 /// Writes `mlink: <message>` on stderr.
 func complain(_ message: String) {
     let line = "mlink: \(message)\n"
-    _ = line.withCString { fputs($0, stderr) }
+    StandardError.write(line)
 }
 
 /// Writes a line on stderr without prefix (the `[#]` echo of side effects).
 func echo(_ line: String) {
-    _ = (line + "\n").withCString { fputs($0, stderr) }
+    StandardError.write(line + "\n")
 }
 
 /// What the user sees of a failure: the text on stderr and the documented exit status.
@@ -49,7 +48,7 @@ struct FailureReport: Equatable {
 /// Writes the report of `error` on stderr and returns its exit code.
 func reportFailure(_ error: Error) -> ExitCode {
     let report = FailureReport(error)
-    _ = (report.message + "\n").withCString { fputs($0, stderr) }
+    StandardError.write(report.message + "\n")
     return ExitCode(report.status)
 }
 
@@ -64,18 +63,7 @@ func loadProfile(_ argument: String) throws -> Profile {
 }
 
 /// The process environment as a dictionary.
-func environment() -> [String: String] {
-    var result: [String: String] = [:]
-    var cursor = environ
-    while let entry = cursor.pointee {
-        let text = String(cString: entry)
-        if let eq = text.firstIndex(of: "=") {
-            result[String(text[..<eq])] = String(text[text.index(after: eq)...])
-        }
-        cursor += 1
-    }
-    return result
-}
+func environment() -> [String: String] { Files.environment() }
 
 /// Refuses to go on without root (exit 77).
 func requireRoot() throws {

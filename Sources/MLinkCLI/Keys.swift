@@ -1,3 +1,4 @@
+import MLinkTypes
 import ArgumentParser
 import MLinkProtocol
 

@@ -1,3 +1,4 @@
+import MLinkYAML
 extension Profile {
     /// The `routing` block: where mlink puts the per-link source routing it installs.
     ///

@@ -1,3 +1,5 @@
+import MLinkYAML
+
 /// Why a profile was refused, pointing at the place to fix: `FILE:LINE:COLUMN: KEY: problem`.
 ///
 /// One error per load: the first problem found stops validation, so the message never describes a state that

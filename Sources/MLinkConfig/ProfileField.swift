@@ -1,4 +1,5 @@
 import MLinkTypes
+import MLinkYAML
 
 /// A value found in the profile together with its dotted key path: the unit the validator checks and blames.
 ///

@@ -1,3 +1,5 @@
+import MLinkYAML
+
 /// Reads profiles: the only way `check`, `up` and the lab obtain a `Profile`.
 ///
 /// Loading is two passes, YAML text to a tree with positions (`YAMLReader`), then tree to model

@@ -1,3 +1,5 @@
+import MLinkYAML
+
 /// A mapping from the profile whose keys have been checked: all known, none twice, all strings.
 ///
 /// Keys are checked once, in document order, before any value is read, so a misspelt key is reported as

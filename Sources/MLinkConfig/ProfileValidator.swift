@@ -1,4 +1,5 @@
 import MLinkTypes
+import MLinkYAML
 
 /// Turns a parsed YAML tree into a `Profile`, enforcing DESIGN.md section 5 and stopping at the first problem.
 ///

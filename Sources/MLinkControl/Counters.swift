@@ -15,6 +15,9 @@ public struct DropCounts: CounterSet, Codable {
 
     public init() {}
 
+    /// Every drop counted here.
+    public var total: UInt64 { Self.fieldList.reduce(0) { $0 + self[keyPath: $1.keyPath] } }
+
     public static let fieldList: [CounterField<DropCounts>] = [
         .init("malformed", \.malformed,
               help: "Datagrams too short, of an unknown type or of the wrong size for their type."),

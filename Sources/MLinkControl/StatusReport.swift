@@ -39,18 +39,30 @@ public struct StatusReport: Codable, Equatable, Sendable {
     }
 }
 
-/// One local link address in the bundle.
+/// One local link address in the bundle, with what its socket negotiated with the kernel at start.
 public struct LinkReport: Codable, Equatable, Sendable {
     public var link: String
     /// The address and port its socket is bound to.
     public var local: String
+    /// True while the socket sends runs of datagrams with UDP GSO (`UDP_SEGMENT`); false when the kernel lacks
+    /// it, the driver refused it, or `MLINK_UDP_GSO=0` turned it off (then `sendmmsg`).
+    public var udpGSO: Bool
+    /// The socket buffers the kernel granted, in bytes (as the kernel reports them: twice what was asked).
+    public var sendBuffer: Int
+    public var receiveBuffer: Int
 
-    public init(link: String, local: String) {
+    public init(link: String, local: String, udpGSO: Bool = false, sendBuffer: Int = 0, receiveBuffer: Int = 0) {
         self.link = link
         self.local = local
+        self.udpGSO = udpGSO
+        self.sendBuffer = sendBuffer
+        self.receiveBuffer = receiveBuffer
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case link, local }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case link, local
+        case udpGSO = "udp_gso", sendBuffer = "send_buffer", receiveBuffer = "receive_buffer"
+    }
 }
 
 /// One link's source routing: traffic from `from` looks up `table`, whose default route goes via `gateway`.
@@ -74,11 +86,18 @@ public struct SourceRouteReport: Codable, Equatable, Sendable {
 public struct TunCounts: Codable, Equatable, Sendable {
     public var rxPackets: UInt64 = 0
     public var txPackets: UInt64 = 0
+    /// The offloads the TUN device negotiated: `csum`, `tso4`, `tso6`; empty without them (or with
+    /// `MLINK_TUN_OFFLOAD=0`).
+    public var offloads: [String] = []
+    /// TCP super-packets read with TSO and cut into segments, and reads dropped as malformed offloads.
+    public var superPackets: UInt64 = 0
+    public var offloadDrops: UInt64 = 0
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case rxPackets = "rx_packets", txPackets = "tx_packets"
+        case rxPackets = "rx_packets", txPackets = "tx_packets", offloads
+        case superPackets = "super_packets", offloadDrops = "offload_drops"
     }
 }
 

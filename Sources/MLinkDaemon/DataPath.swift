@@ -5,8 +5,10 @@ import MLinkTypes
 /// The data path. The pipeline, written once (the engine and ARCHITECTURE.md point here):
 ///
 /// Outbound, TUN to links (`drainTun`):
-///   1. The TUN device is readable: up to `packetBatchSize` packets are read straight into the `PacketBatch`
-///      buffers, each behind 24 bytes of headroom and ahead of 16 bytes of tailroom.
+///   1. The TUN device is readable: packets are read straight into the `PacketBatch` buffers, each behind 28
+///      bytes of headroom and ahead of 16 bytes of tailroom. With TUN offloads (IFF_VNET_HDR, TSO4/6, CSUM) the
+///      virtio header lands in the headroom; a partial checksum is completed, a TCP super-packet of up to 64 KiB
+///      is cut into MSS-sized segments (TunOffload.swift). Delivered packets get an all-zero virtio header.
 ///   2. One engine call, `encapsulate(packets, into: out)`: per packet the peer (host: the router; router: longest
 ///      prefix of the destination), the copies (one connection per host-side link, the best one), one counter for
 ///      all copies, one seal per copy (the last one in place), one `OutboundBatch` entry per copy (slot,
@@ -24,27 +26,72 @@ import MLinkTypes
 ///      the same socket), or nothing (dropped and counted).
 /// Timers (every `tickInterval`): `tick` writes probes and initiations into `out`, flushed like data.
 extension ForwardingCore {
-    /// Reads packets from the TUN device in batches (bounded per wake-up so the links get their turn) and sends
-    /// them.
+    /// Reads packets from the TUN device into the packet batch (at most 64 reads per wake-up, so the links get
+    /// their turn) and sends them; TCP super-packets from TSO are cut into segments first (TunOffload.swift).
     @inline(__always)
     func drainTun() throws {
-        for _ in 0..<2 {
-            packets.removeAll()
-            while !packets.isFull {
-                guard let length = try tun.readPacket(into: packets.payload(at: packets.count),
-                                                      capacity: packets.packetCapacity) else { break }
-                statistics.tunReadPackets += 1
+        let virtio = tun.hasVirtioHeader ? TunDevice.virtioHeaderSize : 0
+        packets.removeAll()
+        for _ in 0..<64 {
+            if packets.isFull { sendPackets() }
+            // With a virtio header it lands in the slot's headroom, in front of the packet.
+            let slot = packets.payload(at: packets.count)
+            guard let length = try tun.readPacket(into: slot - virtio, capacity: packets.packetCapacity + virtio) else { break }
+            statistics.tunReadPackets += 1
+            if virtio == 0 {
                 if length > 0 { packets.append(length: length) }
+            } else if length > virtio {
+                takeOffloaded(slot, length: length - virtio, header: VirtioNetHeader(reading: slot - virtio))
+            } else {
+                statistics.offloadDrops += 1
             }
-            if packets.count == 0 { return }
-            let now = MonotonicClock.now()
-            var next = 0
-            while next < packets.count {
-                next = engine.encapsulate(packets, from: next, into: out, now: now)
-                flush()
-            }
-            if !packets.isFull { return }
         }
+        sendPackets()
+    }
+
+    /// Takes one packet read with a virtio header: completes a partial checksum, or cuts a super-packet into
+    /// segments (flushing the batch as it fills). Anything else is dropped and counted.
+    @inline(__always)
+    func takeOffloaded(_ packet: UnsafeMutableRawPointer, length: Int, header: VirtioNetHeader) {
+        switch header.gsoType & ~VirtioNetHeader.gsoECN {
+        case VirtioNetHeader.gsoNone:
+            if header.flags & VirtioNetHeader.needsChecksum != 0,
+               !TunOffload.completeChecksum(packet, length: length, start: Int(header.checksumStart),
+                                            offset: Int(header.checksumOffset)) {
+                statistics.offloadDrops += 1
+                return
+            }
+            packets.append(length: length)
+        case VirtioNetHeader.gsoTCPv4, VirtioNetHeader.gsoTCPv6:
+            superPacket.copyMemory(from: packet, byteCount: length)
+            statistics.tunSuperPackets += 1
+            var next = 0
+            while true {
+                guard let (cut, total) = TunOffload.segment(superPacket, length: length, header: header, from: next,
+                                                            into: packets) else {
+                    statistics.offloadDrops += 1
+                    return
+                }
+                next = cut
+                if next >= total { return }
+                sendPackets()
+            }
+        default:
+            statistics.offloadDrops += 1
+        }
+    }
+
+    /// Encapsulates and sends what the packet batch holds, then empties it.
+    @inline(__always)
+    func sendPackets() {
+        guard packets.count > 0 else { return }
+        let now = MonotonicClock.now()
+        var next = 0
+        while next < packets.count {
+            next = engine.encapsulate(packets, from: next, into: out, now: now)
+            flush()
+        }
+        packets.removeAll()
     }
 
     /// Sends every datagram in `out`, one `sendmmsg` per link slot, and hands the outcome to the engine.
@@ -87,7 +134,10 @@ extension ForwardingCore {
                 let raw = UnsafeMutableRawPointer(message)
                 switch engine.receive(raw, length: length, slot: slot, source: source, now: now) {
                 case .deliver(let offset, let payloadLength):
-                    if (try? tun.writePacket(raw + offset, count: payloadLength)) == true {
+                    // A virtio header (all zero: a complete packet) goes in the transport header's place.
+                    let virtio = tun.hasVirtioHeader ? TunDevice.virtioHeaderSize : 0
+                    if virtio > 0 { VirtioNetHeader.writeNone(at: raw + offset - virtio) }
+                    if (try? tun.writePacket(raw + offset - virtio, count: payloadLength + virtio)) == true {
                         statistics.tunWritePackets += 1
                     } else {
                         statistics.tunWriteDrops += 1
@@ -99,8 +149,7 @@ extension ForwardingCore {
                         flush()
                     }
                 case .reply(let replyLength):
-                    let addressLength = source.write(to: &destination)
-                    _ = entry.socket.send(engine.replyBuffer, count: replyLength, to: &destination, destinationLength: addressLength)
+                    _ = entry.socket.send(engine.replyBuffer, count: replyLength, to: source)
                 case .none:
                     break
                 }

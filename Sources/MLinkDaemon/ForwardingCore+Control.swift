@@ -1,3 +1,4 @@
+import MLinkConfig
 import MLinkControl
 import MLinkProtocol
 import MLinkSystem
@@ -54,7 +55,10 @@ extension ForwardingCore {
         facts.pid = Int(ProcessControl.currentPID)
         facts.started = startedAt
         facts.listenPort = profile.role == .router ? Int(profile.listenPort ?? 7000) : 0
-        facts.links = slots.compactMap { $0 }.map { LinkReport(link: $0.link.name, local: $0.socket.localAddress.description) }
+        facts.links = slots.compactMap { $0 }.map {
+            LinkReport(link: $0.link.name, local: $0.socket.localAddress.description, udpGSO: $0.socket.segmentationOffload,
+                       sendBuffer: $0.socket.sendBufferBytes, receiveBuffer: $0.socket.receiveBufferBytes)
+        }
         facts.sourceRouting = sourceRouting.installed.map {
             SourceRouteReport(link: $0.linkName, from: $0.address.address.description, table: Int($0.table),
                               gateway: $0.gateway.description)
@@ -69,6 +73,9 @@ extension ForwardingCore {
         facts.tunWriteDrops = statistics.tunWriteDrops
         facts.tunReadPackets = statistics.tunReadPackets
         facts.tunWritePackets = statistics.tunWritePackets
+        facts.tun.offloads = TunDevice.offloadNames(tun.offloads)
+        facts.tun.superPackets = statistics.tunSuperPackets
+        facts.tun.offloadDrops = statistics.offloadDrops
         return StatusSnapshot.report(engine: engine, facts: facts, now: now, wallNow: WallClock.now())
     }
 }

@@ -1,3 +1,4 @@
+import MLinkConfig
 import MLinkControl
 import MLinkSystem
 import MLinkTypes

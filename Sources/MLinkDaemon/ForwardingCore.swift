@@ -1,4 +1,3 @@
-import Glibc
 import MLinkConfig
 import MLinkNetlink
 import MLinkProtocol
@@ -53,6 +52,8 @@ public final class ForwardingCore {
     // Preallocated data-path memory (DataPath.swift).
     /// Inner packets read from the TUN device, with headroom and tailroom for sealing in place.
     let packets: PacketBatch
+    /// A TCP super-packet read with TSO, copied here while its segments are cut into `packets`.
+    let superPacket: UnsafeMutableRawPointer
     /// Sealed datagrams waiting to be sent: the engine fills it, `flush` sends it.
     let out: OutboundBatch
     /// One sendmmsg's worth of one slot's datagrams, and for each the index into `out`.
@@ -62,10 +63,8 @@ public final class ForwardingCore {
     let flushed: UnsafeMutablePointer<Bool>
     /// Datagrams read from a link with one recvmmsg.
     let batch: DatagramBatch
-    /// Where answers (handshake responses, probe replies) are addressed.
-    var destination = sockaddr_storage()
     static let bufferSize = 65536 + WireFormat.transportOverhead
-    static let packetBatchSize = 32
+    static let packetBatchSize = 64
     static let outboundCapacity = 128
 
     /// One usable local address with its pinned socket.
@@ -82,12 +81,18 @@ public final class ForwardingCore {
         var oversized: UInt64 = 0
         /// sendmmsg calls made for data, probes and initiations.
         var sendCalls: UInt64 = 0
+        /// TCP super-packets read with TSO (cut into segments), and TUN reads dropped as malformed offloads.
+        var tunSuperPackets: UInt64 = 0
+        var offloadDrops: UInt64 = 0
     }
 
     /// Builds the core for `profile` around an already configured TUN device.
     public init(profile: Profile, tun: TunDevice, controlPath: String, log: Logger) throws {
         self.profile = profile
         self.tun = tun
+        let offloads = tun.negotiateOffloads()
+        log.info("\(tun.name): " + (tun.hasVirtioHeader ? "virtio header, offloads 0x\(String(offloads, radix: 16))"
+                                                        : "no TUN offloads (MLINK_TUN_OFFLOAD=0)"))
         self.controlPath = controlPath
         self.log = log
         startedAt = WallClock.now()
@@ -99,7 +104,8 @@ public final class ForwardingCore {
         sourceRouting = SourceRouting(settings: profile.routing, netlink: netlink, log: log)
         resolver = try EndpointResolver(endpoints: profile.router?.endpoints ?? [])
         control = try ControlServer(path: controlPath, tokenBase: ForwardingCore.controlClientTokenBase)
-        packets = PacketBatch(capacity: ForwardingCore.packetBatchSize, packetCapacity: 65535 - WireFormat.transportOverhead)
+        packets = PacketBatch(capacity: ForwardingCore.packetBatchSize, packetCapacity: 65535)
+        superPacket = .allocate(byteCount: 65536, alignment: 64)
         out = OutboundBatch(capacity: ForwardingCore.outboundCapacity, bufferSize: ForwardingCore.bufferSize)
         sender = DatagramSender(capacity: ForwardingCore.outboundCapacity)
         senderEntries = .allocate(capacity: ForwardingCore.outboundCapacity)
@@ -132,6 +138,7 @@ public final class ForwardingCore {
 
     deinit {
         senderEntries.deallocate()
+        superPacket.deallocate()
         flushed.deallocate()
         Files.remove(controlPath)
     }
@@ -159,107 +166,5 @@ public final class ForwardingCore {
             configuration.maximumProbeInterval = min(configuration.maximumProbeInterval, keepalive)
         }
         return configuration
-    }
-
-    // MARK: Links
-
-    /// Opens sockets for links that appeared and closes those of links that went away.
-    func refreshLinks() throws {
-        let current = try LinkInventory.usableLinks(patterns: profile.links, excluding: tun.name, netlink: netlink)
-        for (slot, entry) in slots.enumerated() {
-            guard let entry else { continue }
-            if !current.contains(entry.link) {
-                log.info("link \(entry.link.name) \(entry.link.address) left the bundle")
-                epoll.remove(entry.socket.descriptor.rawValue)
-                engine.linkRemoved(slot: slot)
-                slots[slot] = nil
-            }
-        }
-        for link in current where !slots.contains(where: { $0?.link == link }) {
-            let port = profile.role == .router ? (profile.listenPort ?? 7000) : 0
-            do {
-                let socket = try UDPSocket(interfaceName: link.name, address: SocketAddress(address: link.address, port: port))
-                let slot = slots.firstIndex(where: { $0 == nil }) ?? slots.count
-                guard slot < ForwardingCore.maximumSlots else {
-                    log.warning("more than \(ForwardingCore.maximumSlots) link addresses; ignoring \(link.name) \(link.address)")
-                    continue
-                }
-                if slot == slots.count { slots.append(nil) }
-                slots[slot] = LinkSlot(link: link, socket: socket)
-                try epoll.add(socket.descriptor.rawValue, token: ForwardingCore.slotTokenBase + UInt64(slot))
-                engine.linkAdded(slot: slot, name: link.name, local: socket.localAddress)
-                log.info("link \(link.name) \(socket.localAddress) joined the bundle")
-            } catch {
-                log.warning("cannot use link \(link.name) \(link.address): \(error)")
-            }
-        }
-        updateSourceRouting()
-    }
-
-    // MARK: The loop
-
-    /// Runs until a stop request or a termination signal. `ready` is called once everything is listening.
-    public func runEventLoop(ready: () -> Void) throws {
-        // Also when the loop ends by an error (the TUN device deleted under it): no table or rule left behind.
-        defer { sourceRouting.removeAll() }
-        log.info("forwarding core for \(tun.name) started (\(profile.role.rawValue), \(slots.compactMap { $0 }.count) link addresses)")
-        ready()
-        var nextTick: UInt64 = 0
-        while running {
-            let now = MonotonicClock.now()
-            if now >= nextTick {
-                runTimers(now: now)
-                nextTick = now + ForwardingCore.tickInterval
-            }
-            let timeout = Int32(max(1, (nextTick - min(now, nextTick)) / 1_000_000))
-            try epoll.wait(timeoutMilliseconds: timeout) { token in
-                switch token {
-                case Token.tun.rawValue: try drainTun()
-                case Token.control.rawValue: acceptControlClients()
-                case Token.resolver.rawValue: collectResolution()
-                case Token.signals.rawValue: handleSignals()
-                case Token.netlink.rawValue: handleLinkChanges()
-                case ..<ForwardingCore.slotTokenBase: handleClientEvent(token: token)
-                default: try drainSocket(slot: Int(token - ForwardingCore.slotTokenBase))
-                }
-            }
-        }
-        log.info("forwarding core for \(tun.name) stopped")
-    }
-
-    func runTimers(now: UInt64) {
-        dropReport.report(now: now, log: log) { statusReport(now: now) }
-        runRoutingTimers(now: now)
-        expireClients(now: now)
-        engine.tick(now: now, into: out)
-        flush()
-    }
-
-    func handleSignals() {
-        while let signal = signals.next() {
-            log.info("signal \(signal): stopping")
-            running = false
-        }
-    }
-
-    func handleLinkChanges() {
-        guard let monitor else { return }
-        do {
-            let events = (try? monitor.readEvents()) ?? [.linkRemoved(index: 0, name: "")]  // lost events: rescan
-            if events.contains(where: \.changesLinks) {
-                try refreshLinks()  // also updates source routing
-            } else if events.contains(where: {
-                $0.changesOthersRoutes(ownProtocols: [RouteProtocol.mlink, profile.routing.routeProtocol])
-            }) {
-                updateSourceRouting()
-            }
-        } catch {
-            log.warning("link change handling failed: \(error)")
-        }
-    }
-
-    /// Stops the loop at its next turn (used by the control socket's `stop`).
-    func requestStop() {
-        running = false
     }
 }

@@ -30,6 +30,7 @@ enum StatusSnapshot {
         var tunWriteDrops: UInt64 = 0
         var tunReadPackets: UInt64 = 0
         var tunWritePackets: UInt64 = 0
+        var tun = TunCounts()
     }
 
     /// The report at monotonic time `now` (ns) and wall time `wallNow` (s since the epoch).
@@ -49,6 +50,7 @@ enum StatusSnapshot {
         report.routerEndpoints = facts.routerEndpoints
         report.metricsListen = facts.metricsListen
         report.drops = DropCounts(engine.globalDrops, oversized: facts.oversized, tunWrite: facts.tunWriteDrops)
+        report.tun = facts.tun
         report.tun.rxPackets = facts.tunReadPackets
         report.tun.txPackets = facts.tunWritePackets
         let isRouter = engine.configuration.isRouter
@@ -60,7 +62,7 @@ enum StatusSnapshot {
             entry.allowedIPs = peer.allowedIPs.map(\.description)
             entry.virtualAddresses = (facts.routerNetworks ?? peer.allowedIPs).map(\.description)
             entry.session = peer.session != nil
-            entry.counters = PeerCounts(peer.counters)
+            entry.counters = peer.counters
             if peer.lastHandshake != 0 { entry.latestHandshake = wallNow - seconds(now &- peer.lastHandshake) }
             entry.connections.reserveCapacity(peer.connections.count)
             for connection in peer.connections {
@@ -79,36 +81,13 @@ enum StatusSnapshot {
 
 extension DropCounts {
     /// The engine's drops plus the core's own (`oversized`, `tun_write`).
-    init(_ engine: TunnelEngine.GlobalDrops, oversized: UInt64, tunWrite: UInt64) {
-        self.init()
-        malformed = engine.malformed
-        unknownSession = engine.unknownSession
-        unauthenticated = engine.unauthenticated
-        unknownKey = engine.unknownKey
-        noRoute = engine.noRoute
-        rateLimited = engine.rateLimited
-        self.oversized = oversized + engine.oversized  // the core's receive side and the engine's outbound side
+    init(_ engine: DropCounts, oversized: UInt64, tunWrite: UInt64) {
+        self = engine
+        self.oversized += oversized  // the core's receive side and the engine's outbound side
         self.tunWrite = tunWrite
     }
 }
 
-extension PeerCounts {
-    init(_ c: PeerCounters) {
-        self.init()
-        delivered = c.delivered
-        duplicates = c.duplicates
-        tooOld = c.tooOld
-        forwarded = c.forwarded
-        sourceRejected = c.sourceRejected
-        noPath = c.noPath
-        sent = c.sent
-        handshakes = c.handshakes
-        handshakeRepeats = c.handshakeRepeats
-        replayedHandshakes = c.replayedHandshakes
-        expired = c.expired
-        pathsRefused = c.pathsRefused
-    }
-}
 
 extension ConnectionCounts {
     init(_ s: PathStatistics) {

@@ -1,34 +1,9 @@
+import MLinkControl
 import MLinkTypes
 
-/// Per-peer counters, as `show` reports them.
-public struct PeerCounters: Equatable {
-    /// Data packets delivered (first copies).
-    public var delivered: UInt64 = 0
-    /// Copies dropped because another connection had delivered them.
-    public var duplicates: UInt64 = 0
-    /// Copies dropped as too old for the window.
-    public var tooOld: UInt64 = 0
-    /// Packets forwarded to another peer (router).
-    public var forwarded: UInt64 = 0
-    /// Inner packets whose source lies outside the peer's allowed-ips (router).
-    public var sourceRejected: UInt64 = 0
-    /// Packets for the peer dropped because no session or no connection existed yet.
-    public var noPath: UInt64 = 0
-    /// Inner packets sent to the peer (each counted once, whatever the number of copies).
-    public var sent: UInt64 = 0
-    /// Handshakes completed (host: responses accepted; router: sessions confirmed by the host's first packet).
-    public var handshakes: UInt64 = 0
-    /// Initiations answered from the cache (the same initiation arriving on another path, or resent).
-    public var handshakeRepeats: UInt64 = 0
-    /// Initiations refused because their timestamp was not newer than the last accepted one (a replay).
-    public var replayedHandshakes: UInt64 = 0
-    /// Authentic transport messages that came under a session past its reject-after time.
-    public var expired: UInt64 = 0
-    /// New authentic messages on a path the router would not learn (the peer's path limit is reached).
-    public var pathsRefused: UInt64 = 0
-
-    public init() {}
-}
+/// Per-peer counters: MLinkControl's `PeerCounts`, the one list of their names, kept by the engine itself so
+/// `show`, the metrics and the drop log read what the engine counts with no copy in between.
+public typealias PeerCounters = PeerCounts
 
 /// A peer and its bundle: the session shared by all connections, and the connections themselves.
 public final class Peer {

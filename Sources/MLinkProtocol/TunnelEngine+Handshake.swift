@@ -1,3 +1,4 @@
+import MLinkControl
 import MLinkTypes
 
 /// The handshake side of the engine: a host initiates, the router responds (docs/PROTOCOL.md section 5).

@@ -1,3 +1,4 @@
+import MLinkControl
 import MLinkTypes
 
 /// Outbound: one call takes inner packets and fills a batch of sealed datagrams; one call takes the send results.

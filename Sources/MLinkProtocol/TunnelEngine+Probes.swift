@@ -1,3 +1,4 @@
+import MLinkControl
 import MLinkTypes
 
 /// Probes: every connection, busy or idle, at an interval scaled to its round-trip time (PROTOCOL.md section 6).

@@ -1,4 +1,3 @@
-import Glibc
 import MLinkConfig
 import MLinkDaemon
 import MLinkSystem
@@ -35,7 +34,7 @@ public enum CoreLauncher {
         readyWrite.close()
         let answer = String(decoding: try readyRead.readAll(limit: reportLimit), as: UTF8.self)
         guard answer.hasPrefix("ready") else {
-            ProcessControl.signal(pid, SIGKILL)
+            ProcessControl.signal(pid, ProcessSignal.kill)
             _ = waitForExit(pid, milliseconds: 2000)
             let why = answer.isEmpty ? "it exited before reporting (see \(runDirectory.logPath(name)))"
                 : String(answer.split(separator: "\n").first ?? "")
@@ -84,12 +83,12 @@ public enum CoreLauncher {
             try? socket.writeAll(Array("stop\n".utf8))
             _ = try? socket.readAll(limit: 64)
         } else {
-            ProcessControl.signal(pid, SIGTERM)
+            ProcessControl.signal(pid, ProcessSignal.terminate)
         }
         if waitForExit(pid, milliseconds: 5000) { return }
-        ProcessControl.signal(pid, SIGTERM)
+        ProcessControl.signal(pid, ProcessSignal.terminate)
         if waitForExit(pid, milliseconds: 2000) { return }
-        ProcessControl.signal(pid, SIGKILL)
+        ProcessControl.signal(pid, ProcessSignal.kill)
         _ = waitForExit(pid, milliseconds: 2000)
     }
 

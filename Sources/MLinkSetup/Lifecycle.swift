@@ -1,3 +1,4 @@
+import MLinkNetlink
 import MLinkConfig
 import MLinkSystem
 

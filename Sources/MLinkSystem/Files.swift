@@ -91,6 +91,20 @@ public enum Files {
         return names.sorted()
     }
 
+    /// The whole process environment, by name. The corresponding C variable is `environ`.
+    public static func environment() -> [String: String] {
+        var result: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") {
+                result[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            }
+            cursor += 1
+        }
+        return result
+    }
+
     /// The value of an environment variable.
     public static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }

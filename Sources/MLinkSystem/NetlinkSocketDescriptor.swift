@@ -1,3 +1,4 @@
+import CMLinkShims
 import Glibc
 
 /// A netlink socket (`AF_NETLINK`, `SOCK_RAW`): whole datagrams to and from the kernel, closed with its owner.

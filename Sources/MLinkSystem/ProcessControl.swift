@@ -24,24 +24,7 @@ public enum ProcessControl {
             // dup2 onto itself clears FD_CLOEXEC in the child (glibc >= 2.29 semantics documented in posix_spawn).
             posix_spawn_file_actions_adddup2(&actions, fd, fd)
         }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaultSignals = sigset_t()
-        sigemptyset(&defaultSignals)
-        sigaddset(&defaultSignals, SIGPIPE)
-        sigaddset(&defaultSignals, SIGTERM)
-        sigaddset(&defaultSignals, SIGINT)
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setflags(&attributes, Int16(mlink_spawn_setsid_flag() | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        try Syscall.runReturningError("posix_spawn", path) { posix_spawn(&pid, path, &actions, &attributes, argv, environ) }
-        return pid
+        return try spawn(path: path, arguments: arguments, actions: &actions, newSession: true)
     }
 
     /// True while a process with this pid exists. The corresponding C function is `kill(pid, 0)`.

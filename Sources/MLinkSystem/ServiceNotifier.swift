@@ -1,4 +1,5 @@
 import Glibc
+import CMLinkShims
 
 /// Tells systemd the service is ready (`Type=notify`), when started by it.
 public enum ServiceNotifier {

@@ -1,3 +1,4 @@
+import CMLinkShims
 import Glibc
 import MLinkTypes
 

@@ -10,16 +10,31 @@ public final class TunDevice {
     public let descriptor: FileDescriptor
     /// The interface name the kernel gave the device.
     public let name: String
+    /// True when every read and write carries a 10-byte `virtio_net_hdr` in front of the packet (IFF_VNET_HDR).
+    public let hasVirtioHeader: Bool
+    /// The offloads the kernel accepted (`MLINK_TUN_F_*`): with TSO it hands over TCP super-packets of up to
+    /// 64 KiB that the reader cuts into segments; with CSUM, checksums the reader completes. 0: none.
+    public private(set) var offloads: UInt32 = 0
+
+    /// Size of the header in front of every packet when `hasVirtioHeader`.
+    public static let virtioHeaderSize = 10
+
+    /// False when `MLINK_TUN_OFFLOAD=0`: plain packets, no virtio header (for tests and odd kernels).
+    static let offloadAllowed: Bool = {
+        guard let value = getenv("MLINK_TUN_OFFLOAD") else { return true }
+        return String(cString: value) != "0"
+    }()
 
     /// Creates (or attaches to) the TUN device `name`. The corresponding C calls are `open("/dev/net/tun")` and
     /// `ioctl(TUNSETIFF)`.
     public init(name: String) throws {
         var nameBuffer = [CChar](repeating: 0, count: 16)
         for (i, c) in name.utf8.prefix(15).enumerated() { nameBuffer[i] = CChar(bitPattern: c) }
-        let fd = mlink_tun_open(&nameBuffer, 0)
+        let fd = mlink_tun_open(&nameBuffer, TunDevice.offloadAllowed ? 1 : 0)
         guard fd >= 0 else { throw SystemError("open /dev/net/tun (TUNSETIFF)", name, errno: -fd) }
         descriptor = FileDescriptor(owning: fd)
         self.name = String(cString: nameBuffer)
+        hasVirtioHeader = TunDevice.offloadAllowed
     }
 
     /// Adopts a TUN descriptor inherited from the parent (`mlink up` hands it to the core).
@@ -28,6 +43,30 @@ public final class TunDevice {
         self.name = name
         try descriptor.setNonBlocking(true)
         try descriptor.setCloseOnExec(true)
+        let flags = mlink_tun_flags(fd)
+        hasVirtioHeader = flags > 0 && flags & mlink_tun_vnet_hdr_flag() != 0
+    }
+
+    /// Negotiates TCP segmentation and checksum offload (TSO4, TSO6, CSUM), falling back to none when the kernel
+    /// refuses; only with a virtio header. Returns the offloads in force. The corresponding C call is
+    /// `ioctl(TUNSETOFFLOAD)`.
+    @discardableResult
+    public func negotiateOffloads() -> UInt32 {
+        guard hasVirtioHeader else { return 0 }
+        let wanted = UInt32(MLINK_TUN_F_CSUM | MLINK_TUN_F_TSO4 | MLINK_TUN_F_TSO6)
+        if mlink_tun_set_offload(descriptor.rawValue, wanted) == 0 {
+            offloads = wanted
+        } else if mlink_tun_set_offload(descriptor.rawValue, 0) == 0 {
+            offloads = 0
+        }
+        return offloads
+    }
+
+    /// The names of offload flags, as `show` reports them.
+    public static func offloadNames(_ flags: UInt32) -> [String] {
+        [(UInt32(MLINK_TUN_F_CSUM), "csum"), (UInt32(MLINK_TUN_F_TSO4), "tso4"), (UInt32(MLINK_TUN_F_TSO6), "tso6"),
+         (UInt32(MLINK_TUN_F_USO4), "uso4"), (UInt32(MLINK_TUN_F_USO6), "uso6")]
+            .filter { flags & $0.0 != 0 }.map(\.1)
     }
 
     /// Reads one packet; nil when none is pending.

@@ -91,6 +91,15 @@ public final class UDPSocket {
         return String(cString: value) != "0"
     }()
 
+    /// Sends one datagram to `destination` (answers: handshake responses, probe replies). The corresponding C
+    /// function is `sendto`.
+    @inline(__always)
+    public func send(_ buffer: UnsafeRawPointer, count: Int, to destination: SocketAddress) -> SendOutcome {
+        var storage = sockaddr_storage()
+        let length = destination.write(to: &storage)
+        return send(buffer, count: count, to: &storage, destinationLength: length)
+    }
+
     /// What happened to one datagram handed to `send`.
     public enum SendOutcome: Equatable {
         case sent

@@ -1,2 +1,3 @@
+import ArgumentParser
 import MLinkCLI
 MLinkCommand.main()

@@ -1,4 +1,5 @@
 import XCTest
+@testable import MLinkEmulator
 @testable import MLinkLab
 
 final class BenchTests: XCTestCase {
@@ -60,7 +61,7 @@ final class BenchTests: XCTestCase {
 
     func testTheExampleTraceReads() throws {
         let path = Repository.url("examples/lab/traces/lte-drive.yaml").path
-        let script = try TimeScript.read(try YAMLNode.load(file: path), file: path, needsNet: false)
+        let script = try TimeScript.load(file: path)
         let steps = try script.steps(forNet: nil, ends: ["vm0", "vm1"], runSeconds: 0)
         XCTAssertEqual(steps.map(\.at), [0, 10, 20, 25, 28, 35])
         var emulation = WireEmulation()

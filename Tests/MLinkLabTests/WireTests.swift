@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import MLinkEmulator
 @testable import MLinkLab
 
 final class WireTests: XCTestCase {

@@ -5,8 +5,9 @@
 # its thread. It first checks that the counter sees an ordinary array allocation. Needs no root.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-swift build -c release --product mlink-bench-engine >"$TMP/build.txt" 2>&1 || { tail -20 "$TMP/build.txt"; fail "release build failed"; }
-out=$(.build/release/mlink-bench-engine --check-allocations); status=$?
+swift build -c release --scratch-path .build-release --static-swift-stdlib --product mlink-bench-engine >"$TMP/build.txt" 2>&1 \
+    || { tail -20 "$TMP/build.txt"; fail "release build failed"; }
+out=$(.build-release/release/mlink-bench-engine --check-allocations); status=$?
 echo "  $out"
 [ "$status" = 0 ] || fail "steady state allocates: $out"
 pass "0 heap allocations for 100000 packets x 2 links (release build)"

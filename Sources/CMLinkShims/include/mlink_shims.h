@@ -49,6 +49,23 @@ int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *
 int mlink_send_batch(int fd, const void *const *bufs, const size_t *lens, const struct sockaddr_storage *tos,
                      const socklen_t *tolens, int count, struct mlink_batch_headers *h);
 
+/// TUN offload flags for TUNSETOFFLOAD (linux/if_tun.h; USO4/6 are missing from Debian 12's 6.1 headers).
+#define MLINK_TUN_F_CSUM 0x01
+#define MLINK_TUN_F_TSO4 0x02
+#define MLINK_TUN_F_TSO6 0x04
+#define MLINK_TUN_F_USO4 0x20
+#define MLINK_TUN_F_USO6 0x40
+
+/// Asks the kernel to hand the TUN device `fd` packets with these offloads (checksum left partial, TCP super-
+/// packets up to 64 KiB); needs IFF_VNET_HDR. Returns 0 or -errno (EINVAL: the kernel lacks one of them).
+int mlink_tun_set_offload(int fd, unsigned int flags);
+
+/// The IFF_* flags of the TUN device `fd` (TUNGETIFF), or -errno.
+int mlink_tun_flags(int fd);
+
+/// IFF_VNET_HDR, for testing `mlink_tun_flags`.
+int mlink_tun_vnet_hdr_flag(void);
+
 /// UDP GSO: sends `count` buffers as one super-datagram to `to`, which the kernel (or the NIC) cuts into datagrams of
 /// `segment` bytes (the last may be shorter): one sendmsg with a UDP_SEGMENT control message. Returns the bytes
 /// sent or -errno (EIO or EINVAL: the kernel or driver cannot segment; the caller falls back to sendmmsg).
@@ -57,5 +74,27 @@ long mlink_send_segmented(int fd, const void *const *bufs, const size_t *lens, i
 
 /// True when the kernel knows UDP_SEGMENT (Linux 4.18+) on this socket.
 int mlink_udp_segment_supported(int fd);
+
+/// The link emulator's calls (mlink-lab _relay, through MLinkSystem's PacketSocket and TimerDescriptor): AF_PACKET,
+/// timerfd and timer slack, which Swift's Glibc module does not expose. Each returns a value or -errno.
+
+/// Size of the virtio_net_hdr in front of every frame read or written on a packet socket opened below.
+#define MLINK_PACKET_VNET_HDR_LEN 10
+
+/// Opens a non-blocking, close-on-exec AF_PACKET SOCK_RAW socket bound to interface `name` for every
+/// protocol, with PACKET_VNET_HDR (checksum-offloaded frames keep their offload state across the relay),
+/// PACKET_IGNORE_OUTGOING (we never read what we send) and PACKET_QDISC_BYPASS, and a `rcvbuf`-byte receive
+/// buffer. Returns the descriptor or -errno.
+int mlink_packet_open(const char *name, int rcvbuf);
+
+/// A non-blocking, close-on-exec CLOCK_MONOTONIC timerfd. Returns the descriptor or -errno.
+int mlink_timer_open(void);
+
+/// Arms the timer to fire once at absolute CLOCK_MONOTONIC time `at_ns` (at least 1), or disarms it for 0.
+/// Returns 0 or -errno.
+int mlink_timer_arm(int fd, int64_t at_ns);
+
+/// Sets this thread's timer slack to 1 ns so that timerfd wake-ups are not coalesced (default 50 us).
+void mlink_set_precise_timer_slack(void);
 
 #endif

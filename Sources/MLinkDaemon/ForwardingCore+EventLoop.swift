@@ -1,0 +1,58 @@
+import MLinkConfig
+import MLinkNetlink
+import MLinkProtocol
+import MLinkSystem
+import MLinkTypes
+
+/// The event loop: epoll over the TUN device, the link sockets, the control and metrics clients, signals, netlink
+/// and the resolver, with the engine's timers every `tickInterval`. The data path it drives is DataPath.swift.
+extension ForwardingCore {
+    /// Runs until a stop request or a termination signal. `ready` is called once everything is listening.
+    public func runEventLoop(ready: () -> Void) throws {
+        // Also when the loop ends by an error (the TUN device deleted under it): no table or rule left behind.
+        defer { sourceRouting.removeAll() }
+        log.info("forwarding core for \(tun.name) started (\(profile.role.rawValue), \(slots.compactMap { $0 }.count) link addresses)")
+        ready()
+        var nextTick: UInt64 = 0
+        while running {
+            let now = MonotonicClock.now()
+            if now >= nextTick {
+                runTimers(now: now)
+                nextTick = now + ForwardingCore.tickInterval
+            }
+            let timeout = Int32(max(1, (nextTick - min(now, nextTick)) / 1_000_000))
+            try epoll.wait(timeoutMilliseconds: timeout) { token in
+                switch token {
+                case Token.tun.rawValue: try drainTun()
+                case Token.control.rawValue: acceptControlClients()
+                case Token.resolver.rawValue: collectResolution()
+                case Token.signals.rawValue: handleSignals()
+                case Token.netlink.rawValue: handleLinkChanges()
+                case ..<ForwardingCore.slotTokenBase: handleClientEvent(token: token)
+                default: try drainSocket(slot: Int(token - ForwardingCore.slotTokenBase))
+                }
+            }
+        }
+        log.info("forwarding core for \(tun.name) stopped")
+    }
+
+    func runTimers(now: UInt64) {
+        dropReport.report(now: now, log: log) { statusReport(now: now) }
+        runRoutingTimers(now: now)
+        expireClients(now: now)
+        engine.tick(now: now, into: out)
+        flush()
+    }
+
+    func handleSignals() {
+        while let signal = signals.next() {
+            log.info("signal \(signal): stopping")
+            running = false
+        }
+    }
+
+    /// Stops the loop at its next turn (used by the control socket's `stop`).
+    func requestStop() {
+        running = false
+    }
+}

@@ -1,0 +1,76 @@
+import MLinkConfig
+import MLinkNetlink
+import MLinkProtocol
+import MLinkSystem
+import MLinkTypes
+
+/// Per-link source routing and the router endpoints' names, kept current from the event loop.
+///
+/// Source routing is recomputed after every link/address/route notification and every `routingCheckInterval`
+/// as a safety net (a diff: nothing changes when nothing moved). Names are resolved again every
+/// `resolveInterval`, and sooner (at most every `failedResolveInterval`) while no connection to the router is up;
+/// the answer wakes the loop through the resolver's event descriptor (`collectResolution`).
+extension ForwardingCore {
+    static let routingCheckInterval: UInt64 = 10_000_000_000
+    static let resolveInterval: UInt64 = 60_000_000_000
+    static let failedResolveInterval: UInt64 = 5_000_000_000
+
+    /// Recomputes the per-link tables and rules. A host routes each link towards the router's endpoints; a
+    /// router, whose hosts may be anywhere, towards the unspecified address, which only a default route covers:
+    /// a router with several uplinks then answers through the link each request came in on.
+    func updateSourceRouting() {
+        let links = slots.compactMap { $0?.link }
+        let endpoints = profile.router != nil ? routerAddresses.map(\.address)
+                                              : [IPAddress(ipv4: 0), IPAddress(ipv6High: 0, low: 0)]
+        sourceRouting.update(links: links, endpoints: endpoints, now: MonotonicClock.now())
+    }
+
+    /// Timer work for routing and names; called from `runTimers`, cheap when nothing is due.
+    func runRoutingTimers(now: UInt64) {
+        if now >= nextRoutingCheck || sourceRouting.isPending {
+            if now >= nextRoutingCheck { nextRoutingCheck = now + ForwardingCore.routingCheckInterval }
+            updateSourceRouting()
+        }
+        guard profile.router != nil else { return }
+        let allFailing = !(engine.peers.first?.connections.contains { $0.state.carriesTraffic } ?? false)
+        let due = lastResolve + (allFailing ? ForwardingCore.failedResolveInterval : ForwardingCore.resolveInterval)
+        if now >= due && resolver.start() {
+            lastResolve = now
+        }
+    }
+
+    /// Takes the answer of a finished resolution (the resolver's wake-up descriptor became readable).
+    func collectResolution() {
+        guard let (addresses, problems) = resolver.take() else { return }
+        for problem in problems { log.warning(problem) }
+        if !addresses.isEmpty && Set(addresses) != Set(routerAddresses) {  // order alone is no change
+            log.info("router endpoints now \(addresses.map(\.description).joined(separator: ", "))")
+            routerAddresses = addresses
+            engine.setRouterEndpoints(addresses)
+            updateSourceRouting()
+        }
+    }
+}
+
+extension Connection.State {
+    /// Up or degraded: the connection delivers, if not at its best.
+    var carriesTraffic: Bool { self == .up || self == .degraded }
+}
+
+extension NetlinkEvent {
+    /// A link or address event: the set of usable links may have changed.
+    var changesLinks: Bool {
+        switch self {
+        case .linkAdded, .linkRemoved, .addressAdded, .addressRemoved: return true
+        case .routeAdded, .routeRemoved: return false
+        }
+    }
+
+    /// A route event about someone else's route: mlink's own (`ownProtocols`) come back as echoes of its changes.
+    func changesOthersRoutes(ownProtocols: [UInt8]) -> Bool {
+        switch self {
+        case .routeAdded(let route), .routeRemoved(let route): return !ownProtocols.contains(route.protocolNumber)
+        default: return false
+        }
+    }
+}
