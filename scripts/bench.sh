@@ -296,7 +296,7 @@ meta allocations_line "$(head -1 "$TMP/allocations.txt")"
 
 # What mlink reports about its data path (offloads, when this build shows them).
 x "$L1-a" env MLINK_RUN_DIR="/run/mlink-lab/$L1/run/a" "$MLINK_BIN" show >"$TMP/show.txt" 2>&1 || true
-meta offloads "$(grep -iE "offload|gso|gro" "$TMP/show.txt" | sed 's/^ *//' | paste -sd ';' - || true)"
+meta offloads "$(grep -iwE "offloads?|gso|gro" "$TMP/show.txt" | sed 's/^ *//' | paste -sd ';' - | sed 's/;/; /g' || true)"
 meta machine "$(sed -nE 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
 meta os "$(. /etc/os-release && echo "$PRETTY_NAME")"
 meta kernel "$(uname -r)"
