@@ -34,7 +34,8 @@ done
 sleep 1
 caps="application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8,payload=96"
 for port in 6001 6002; do
-    x vm2 timeout -s INT $((SECONDS_RUN + 4)) gst-launch-1.0 -v udpsrc port=$port caps="$caps" \
+    # Slack for a sender that starts late on a loaded machine: the receivers must outlive the last packet.
+    x vm2 timeout -s INT $((SECONDS_RUN + 8)) gst-launch-1.0 -v udpsrc port=$port caps="$caps" \
         ! identity name=rx silent=false ! rtpjitterbuffer latency=150 drop-on-latency=true \
         ! rtpvp8depay ! vp8dec ! fakesink name=frames silent=false sync=false >"$TMP/rx-$port.txt" 2>&1 &
 done
