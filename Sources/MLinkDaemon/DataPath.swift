@@ -113,7 +113,6 @@ extension ForwardingCore {
             if slot < slots.count, let entry = slots[slot] { sender.send(on: entry.socket) }
             for k in 0..<sender.count where !sender.wasSent(k) { out.markFailed(senderEntries[k]) }
         }
-        statistics.sendCalls = sender.calls
         engine.completeTransmission(out)
     }
 
@@ -140,7 +139,6 @@ extension ForwardingCore {
                 }
                 // UDP GRO coalesced datagrams of one sender: each is handled where it lies (decrypting, sealing a
                 // forwarded copy or writing a virtio header stays inside its own bytes).
-                statistics.coalescedReads += 1
                 var offset = 0
                 while offset < length {
                     handleDatagram(raw + offset, length: min(segment, length - offset), from: source, on: entry,

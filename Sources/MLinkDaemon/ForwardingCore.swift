@@ -79,13 +79,9 @@ public final class ForwardingCore {
         var tunWritePackets: UInt64 = 0
         var tunWriteDrops: UInt64 = 0
         var oversized: UInt64 = 0
-        /// sendmmsg calls made for data, probes and initiations.
-        var sendCalls: UInt64 = 0
         /// TCP super-packets read with TSO (cut into segments), and TUN reads dropped as malformed offloads.
         var tunSuperPackets: UInt64 = 0
         var offloadDrops: UInt64 = 0
-        /// Link reads that returned several datagrams coalesced by UDP GRO.
-        var coalescedReads: UInt64 = 0
     }
 
     /// Builds the core for `profile` around an already configured TUN device.

@@ -17,10 +17,6 @@ public final class DatagramSender {
     private let headers: OpaquePointer
     /// Datagrams appended since the last `removeAll`.
     public private(set) var count = 0
-    /// Send system calls made (`sendmsg` with GSO and `sendmmsg`), for the syscalls-per-packet figures.
-    public private(set) var calls: UInt64 = 0
-    /// Times a socket refused GSO and fell back to sendmmsg.
-    public private(set) var segmentationRefusals: UInt64 = 0
 
     public init(capacity: Int) {
         self.capacity = capacity
@@ -88,7 +84,6 @@ public final class DatagramSender {
                         return total
                     case .refused:
                         socket.segmentationOffload = false
-                        segmentationRefusals += 1
                     }
                 }
             }
@@ -127,7 +122,6 @@ public final class DatagramSender {
     private func sendSegmented(on socket: UDPSocket, from start: Int, count run: Int) -> SegmentedOutcome {
         var n: Int
         repeat {
-            calls += 1
             n = mlink_send_segmented(socket.descriptor.rawValue, bases + start, lengths + start, Int32(run),
                                      destinations + start, destinationLengths[start], UInt16(lengths[start]))
         } while n == -Int(EINTR)
@@ -144,7 +138,6 @@ public final class DatagramSender {
         while index < end {
             var n: Int32
             repeat {
-                calls += 1
                 n = mlink_send_batch(socket.descriptor.rawValue, bases + index, lengths + index,
                                      destinations + index, destinationLengths + index, Int32(end - index), headers)
             } while n == -EINTR
