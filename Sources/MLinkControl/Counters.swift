@@ -56,6 +56,8 @@ public struct PeerCounts: CounterSet {
     public var replayedHandshakes: UInt64 = 0
     public var expired: UInt64 = 0
     public var pathsRefused: UInt64 = 0
+    public var staged: UInt64 = 0
+    public var stagingDrops: UInt64 = 0
 
     public init() {}
 
@@ -78,6 +80,10 @@ public struct PeerCounts: CounterSet {
               help: "Authentic messages that came under a session past its reject-after time."),
         .init("paths_refused", unit: "packets", \.pathsRefused,
               help: "Authentic messages on a new path refused because the peer's path limit is reached."),
+        .init("staged", unit: "packets", \.staged,
+              help: "Packets that waited for a session with this peer and were sent once it was up."),
+        .init("staging_drops", unit: "packets", \.stagingDrops,
+              help: "Packets that waited for a session with this peer and were dropped (queue full, too large, or older than 2 s)."),
     ]
 }
 

@@ -146,6 +146,8 @@ extension ForwardingCore {
                     offset += segment
                 }
             }
+            // A session that came up in this batch takes the packets that waited for it (in order, once).
+            if engine.hasStagedPackets { while !engine.flushStaged(into: out, now: now) { flush() } }
             flush()
             if count < batch.capacity { return }
         }

@@ -17,6 +17,7 @@ extension TunnelEngine {
     /// Advances timers and writes the control datagrams due now (probes, initiations) into `out`, which the caller
     /// sends and hands to `completeTransmission`. A datagram that finds `out` full waits for the next tick.
     public func tick(now: UInt64, into out: OutboundBatch) {
+        flushStaged(into: out, now: now)
         for (peerIndex, peer) in peers.enumerated() {
             updateStates(peer, now: now)
             if isRouter {

@@ -40,6 +40,8 @@ public final class TunnelEngine {
     /// Where `receive` writes an answer (handshake response or probe reply) when it returns `.reply`.
     public let replyBuffer: UnsafeMutableRawPointer
     public static let replyCapacity = 160
+    /// Per peer, the packets waiting for a session (TunnelEngine+Staging.swift).
+    lazy var staging = StagingArea(peers: peers.count, isRouter: isRouter)
     /// Datagrams dropped before any peer could be blamed: malformed, unknown session, bad tag, unknown key.
     public internal(set) var globalDrops = GlobalDrops()
 
