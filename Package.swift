@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkYAML", dependencies: ["CYAML"], swiftSettings: shipped),
         .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
+        // Flows and classes (issue 15): the bounded flow table and the classifier, sans I/O.
+        .target(name: "MLinkFlows", dependencies: ["MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "CSodium"], swiftSettings: shipped),
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
         .target(name: "MLinkControl", swiftSettings: shipped),
@@ -74,6 +76,7 @@ let package = Package(
             "MLinkLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Tools/mlink-lab"),
         .testTarget(name: "MLinkTypesTests", dependencies: ["MLinkTypes"]),
+        .testTarget(name: "MLinkFlowsTests", dependencies: ["MLinkFlows", "MLinkTypes"]),
         .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
                     resources: [.copy("Fixtures")]),
