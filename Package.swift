@@ -80,7 +80,7 @@ let package = Package(
         ], path: "Tools/mlink-lab"),
         .testTarget(name: "MLinkTypesTests", dependencies: ["MLinkTypes"]),
         .testTarget(name: "MLinkFlowsTests", dependencies: ["MLinkFlows", "MLinkTypes"]),
-        .testTarget(name: "MLinkParityTests", dependencies: ["MLinkParity"]),
+        .testTarget(name: "MLinkParityTests", dependencies: ["MLinkParity", "MLinkTypes"]),
         .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
                     resources: [.copy("Fixtures")]),

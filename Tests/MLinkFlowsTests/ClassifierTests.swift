@@ -43,16 +43,8 @@ enum Shapes {
     static let dtls: [UInt8] = [22, 0xFE, 0xFD] + [UInt8](repeating: 0, count: 10) + [UInt8](repeating: 1, count: 100)
 }
 
-/// A small deterministic random source for jitter.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// Uniform in 0...range.
     mutating func jitter(_ range: UInt64) -> UInt64 { next() % (range + 1) }
 }
 
@@ -63,7 +55,7 @@ final class ClassifierTests: XCTestCase {
 
     func testRTPAudioIsRecognisedWithinTenPacketsOr200Milliseconds() {
         for run in 0..<20 {
-            var random = SplitMix(state: UInt64(run))
+            var random = SplitMix64(seed: UInt64(run))
             let table = FlowTable(seed: UInt64(run))
             var now: UInt64 = 1_000_000_000
             let start = now
@@ -84,7 +76,7 @@ final class ClassifierTests: XCTestCase {
 
     func testWebRTCIsRecognisedFromSTUNThenDTLSThenRTP() {
         for run in 0..<20 {
-            var random = SplitMix(state: 100 + UInt64(run))
+            var random = SplitMix64(seed: 100 + UInt64(run))
             let table = FlowTable(seed: UInt64(run))
             var now: UInt64 = 5_000_000_000
             let start = now
@@ -106,7 +98,7 @@ final class ClassifierTests: XCTestCase {
 
     func testBulkIsNeverClassifiedRealTime() {
         for run in 0..<20 {
-            var random = SplitMix(state: 200 + UInt64(run))
+            var random = SplitMix64(seed: 200 + UInt64(run))
             let table = FlowTable(seed: UInt64(run))
             var now: UInt64 = 1_000_000_000
             let start = now

@@ -1,23 +1,16 @@
 import MLinkParity
+import MLinkTypes
 import XCTest
 
-final class ErasureBlockTests: XCTestCase {
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
+extension SplitMix64 {
+    mutating func belowLimit(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
 
+final class ErasureBlockTests: XCTestCase {
     /// Packets of random sizes through encode, any loss pattern of at most m shards (data or parity), recovery on
     /// a separate receiver block: every packet back, byte for byte, with its length.
     private func roundTrips(k: Int, m: Int, blocks: Int, seed: UInt64) {
-        var random = Random(state: seed)
+        var random = SplitMix64(seed: seed)
         let sender = ErasureBlock(k: k, m: m, maximumPacket: 1400)
         let receiver = ErasureBlock(k: k, m: m, maximumPacket: 1400)
         for block in 0..<blocks {
@@ -25,15 +18,15 @@ final class ErasureBlockTests: XCTestCase {
             receiver.reset()
             var packets: [[UInt8]] = []
             for i in 0..<k {
-                let packet = (0..<(1 + random.below(1400))).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                let packet = (0..<(1 + random.belowLimit(1400))).map { _ in UInt8(truncatingIfNeeded: random.next()) }
                 packets.append(packet)
                 packet.withUnsafeBytes { sender.setData(i, $0.baseAddress!, length: packet.count) }
             }
             sender.encode()
             // Lose `losses` distinct shards of the k + m.
-            let losses = random.below(m + 1)
+            let losses = random.belowLimit(m + 1)
             var lost = Set<Int>()
-            while lost.count < losses { lost.insert(random.below(k + m)) }
+            while lost.count < losses { lost.insert(random.belowLimit(k + m)) }
             for i in 0..<k where !lost.contains(i) {
                 packets[i].withUnsafeBytes { receiver.setData(i, $0.baseAddress!, length: packets[i].count) }
             }
