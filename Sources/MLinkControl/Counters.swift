@@ -58,6 +58,12 @@ public struct PeerCounts: CounterSet {
     public var pathsRefused: UInt64 = 0
     public var staged: UInt64 = 0
     public var stagingDrops: UInt64 = 0
+    public var controlSent: UInt64 = 0
+    public var controlReceived: UInt64 = 0
+    public var controlRetransmits: UInt64 = 0
+    public var controlMalformed: UInt64 = 0
+    public var controlUnknown: UInt64 = 0
+    public var controlOverflow: UInt64 = 0
 
     public init() {}
 
@@ -84,6 +90,18 @@ public struct PeerCounts: CounterSet {
               help: "Packets that waited for a session with this peer and were sent once it was up."),
         .init("staging_drops", unit: "packets", \.stagingDrops,
               help: "Packets that waited for a session with this peer and were dropped (queue full, too large, or older than 2 s)."),
+        .init("control_sent", unit: "messages", \.controlSent,
+              help: "Control messages sent to this peer (retransmissions and ACKs included), once however many copies."),
+        .init("control_received", unit: "messages", \.controlReceived,
+              help: "New control messages received from this peer (ACKs included)."),
+        .init("control_retransmits", unit: "messages", \.controlRetransmits,
+              help: "Control messages sent again because no ACK had come."),
+        .init("control_malformed", unit: "messages", \.controlMalformed,
+              help: "Control messages from this peer with a bad header or body, dropped."),
+        .init("control_unknown", unit: "messages", \.controlUnknown,
+              help: "Control messages of a kind this mlink does not know, ignored (acknowledged if asked)."),
+        .init("control_overflow", unit: "messages", \.controlOverflow,
+              help: "Control messages refused because 16 were already waiting for an ACK from this peer."),
     ]
 }
 
