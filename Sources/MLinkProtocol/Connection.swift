@@ -45,6 +45,9 @@ public struct Connection {
     public var stateChanged: UInt64 = 0
     public var state: State = .probing
     public var statistics = PathStatistics()
+    /// Host side: the last cookie the router sent on this path (its value binds this link's source address and
+    /// port), for mac2 while younger than 120 s (docs/PROTOCOL.md section 5.2).
+    var cookie: Cookie?
 
     public init(slot: Int, linkName: String, local: SocketAddress, remote: SocketAddress, pathID: UInt16) {
         self.slot = slot

@@ -57,6 +57,7 @@ extension TunnelEngine {
                     let buffer = out.takeBuffer()
                     initiation.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                     LE.put(buffer, 2, peer.connections[c].pathID)
+                    stampCookie(buffer, connection: peer.connections[c], now: now)
                     out.append(buffer, length: initiation.count, slot: slot, destination: remote, peer: peerIndex,
                                connection: c, pathID: peer.connections[c].pathID)
                 }

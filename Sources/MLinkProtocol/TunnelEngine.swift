@@ -160,6 +160,7 @@ public final class TunnelEngine {
         switch type {
         case .initiation: return receiveInitiation(message, length: length, slot: slot, source: source, now: now)
         case .response: return receiveResponse(message, length: length, slot: slot, source: source, now: now)
+        case .cookieReply: return receiveCookieReply(message, length: length, slot: slot, source: source, now: now)
         case .data, .probe, .control: return receiveTransport(message, length: length, slot: slot, source: source, now: now)
         }
     }

@@ -43,7 +43,7 @@ final class WireFormatTests: XCTestCase {
         XCTAssertEqual(WireFormat.MessageType.probe.rawValue, 5)
         XCTAssertEqual(WireFormat.MessageType.control.rawValue, 6)
         XCTAssertNil(WireFormat.MessageType(rawValue: 0))
-        XCTAssertNil(WireFormat.MessageType(rawValue: 3))
+        XCTAssertEqual(WireFormat.MessageType.cookieReply.rawValue, 3)
         XCTAssertNil(WireFormat.MessageType(rawValue: 7))
     }
 
@@ -52,7 +52,7 @@ final class WireFormatTests: XCTestCase {
         XCTAssertEqual(WireFormat.copyTagOffset, 20)
         XCTAssertEqual(WireFormat.tagSize, 16)
         XCTAssertEqual(WireFormat.transportOverhead, 44)
-        XCTAssertEqual(WireFormat.initiationSize, 132)
+        XCTAssertEqual(WireFormat.initiationSize, 148)
         XCTAssertEqual(WireFormat.responseSize, 60)
         XCTAssertLessThan(WireFormat.responseSize, WireFormat.initiationSize, "a response never amplifies")
         XCTAssertEqual(WireFormat.probePayloadSize, 24)

@@ -21,8 +21,32 @@ final class PacketHarness {
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65536 + 64, alignment: 16)
     /// (engine, receiver index, counter) of every delivered or forwarded packet: none may come twice.
     var delivered = Set<[UInt64]>()
-    /// Real datagrams of the pair while it started: the seed corpus.
-    var samples: [[UInt8]] { pair.startupDatagrams }
+    /// Real datagrams of the pair while it started, and of the cookie exchange: the seed corpus.
+    var samples: [[UInt8]] { pair.startupDatagrams + cookieSamples }
+    /// A valid-mac1 initiation with a random Noise message (what a flood sends) and the cookie reply of a router
+    /// under load to it (docs/PROTOCOL.md section 5.2), so the fuzzer starts from wire format 4's third message.
+    private(set) var cookieSamples: [[UInt8]] = []
+
+    init() {
+        var rng = SplitMix64(seed: 4)
+        let routerPublic = TunnelEngine.publicKey(for: Key32(bytes: [UInt8](repeating: 1, count: 32))!)
+        func floodInitiation() -> [UInt8] {
+            TunnelEngine.initiationShapedDatagram(routerPublicKey: routerPublic,
+                                                  noise: (0..<112).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        }
+        // Past 100 initiations a second the router is under load and answers with cookie replies (for 1 s of the
+        // harness clock, about the first 1000 inputs).
+        let flooder = SocketAddress(address: IPAddress(ipv4: 0xC000_0207), port: 40000)
+        for _ in 0..<102 {
+            var initiation = floodInitiation()
+            let verdict = initiation.withUnsafeMutableBytes {
+                pair.router.receive($0.baseAddress!, length: $0.count, slot: 0, source: flooder, now: pair.now)
+            }
+            if case .reply(let length) = verdict, cookieSamples.isEmpty {
+                cookieSamples = [initiation, [UInt8](UnsafeRawBufferPointer(start: pair.router.replyBuffer, count: length))]
+            }
+        }
+    }
 
     /// Feeds one input to both engines and checks the invariants.
     func run(_ input: UnsafeRawBufferPointer) {
@@ -50,7 +74,7 @@ final class PacketHarness {
         if pair.now % 64_000_000 == 0 { pair.exchange() }
     }
 
-    /// The fuzz invariant of wire format 3: no counter of a session is ever delivered twice.
+    /// The fuzz invariant of wire format 4: no counter of a session is ever delivered twice.
     private func recordDelivery(engine: Int) {
         let receiver = UInt64(buffer.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
         let counter = buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
