@@ -67,6 +67,7 @@ extension TunnelEngine {
 
     /// Moves each heard-from connection between up, degraded and down by its silence and recent loss.
     func updateStates(_ peer: Peer, now: UInt64) {
+        if !isRouter { markUnreachable(peer, now: now) }
         for c in peer.connections.indices where peer.connections[c].lastReceived != 0 {
             let connection = peer.connections[c]
             let interval: UInt64, margin: UInt64
