@@ -39,6 +39,11 @@ public struct Connection {
     public var lastReceived: UInt64 = 0
     /// Monotonic time of the last packet sent.
     public var lastSent: UInt64 = 0
+    /// Monotonic time of the last data copy sent and of the last data copy received, new or duplicate (0:
+    /// never): a connection carrying data in either direction is busy and probed for fast detection; an idle
+    /// one is probed at the standby rate (TunnelEngine+Probes.swift).
+    public var lastDataSent: UInt64 = 0
+    public var lastDataReceived: UInt64 = 0
     /// Monotonic time of the last probe sent.
     public var lastProbe: UInt64 = 0
     /// When the state last changed.

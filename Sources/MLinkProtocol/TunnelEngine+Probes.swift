@@ -65,11 +65,8 @@ extension TunnelEngine {
         LE.put(payload, 8, echo)
         if kind == .reply { LE.put(payload, 16, now) }
         peer.session!.seal(header: out, payloadLength: WireFormat.probePayloadSize)
-        peer.connections[c].nextSequence &+= 1
-        peer.connections[c].lastSent = now
         let length = WireFormat.transportOverhead + WireFormat.probePayloadSize
-        peer.connections[c].statistics.txPackets += 1
-        peer.connections[c].statistics.txBytes += UInt64(length)
+        peer.connections[c].recordSent(.probe, bytes: length, now: now)
         return length
     }
 

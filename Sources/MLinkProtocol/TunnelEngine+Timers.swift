@@ -54,6 +54,7 @@ extension TunnelEngine {
                     let buffer = out.takeBuffer()
                     initiation.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                     LE.put(buffer, 2, peer.connections[c].pathID)
+                    peer.connections[c].statistics.recordTransmit(.control, bytes: initiation.count)
                     out.append(buffer, length: initiation.count, slot: slot, destination: remote, peer: peerIndex,
                                connection: c, pathID: peer.connections[c].pathID)
                 }
