@@ -40,7 +40,7 @@ extension TunnelEngine {
             peer.counters.noPath += 1
             return true
         }
-        peer.selectCopies(into: &copyPlan, isRouter: isRouter)
+        peer.selectCopies(into: &copyPlan, isRouter: isRouter, mode: configuration.mode, copies: configuration.copies)
         let copies = copyPlan.count
         if copies == 0 {
             peer.counters.noPath += 1
