@@ -63,6 +63,10 @@ public struct PeerCounts: CounterSet {
     public var controlUnknown: UInt64 = 0
     public var controlOverflow: UInt64 = 0
 
+    public var silenceAlarmsSent: UInt64 = 0
+    public var silenceAlarmsReceived: UInt64 = 0
+    public var replayed: UInt64 = 0
+
     public init() {}
 
     public static let fieldList: [CounterField<PeerCounts>] = [
@@ -96,6 +100,12 @@ public struct PeerCounts: CounterSet {
               help: "Control messages of a kind this mlink does not know, ignored (acknowledged if asked)."),
         .init("control_overflow", unit: "messages", \.controlOverflow,
               help: "Control messages refused because 16 were already waiting for an ACK from this peer."),
+        .init("silence_alarms_sent", \.silenceAlarmsSent,
+              help: "PATH_SILENT alarms sent: data from this peer stopped on one path (one per other path)."),
+        .init("silence_alarms_received", \.silenceAlarmsReceived,
+              help: "PATH_SILENT alarms this peer sent about our paths."),
+        .init("replayed", unit: "packets", \.replayed,
+              help: "Data packets sent again on the new link after a failover takeover."),
     ]
 }
 
@@ -122,6 +132,8 @@ public struct ConnectionCounts: CounterSet {
     public var txProbePackets: UInt64 = 0
     public var txControlBytes: UInt64 = 0
     public var txControlPackets: UInt64 = 0
+    public var txReplayBytes: UInt64 = 0
+    public var txReplayPackets: UInt64 = 0
     public var rxDataBytes: UInt64 = 0
     public var rxDataPackets: UInt64 = 0
     public var rxDuplicateBytes: UInt64 = 0
@@ -137,7 +149,7 @@ public struct ConnectionCounts: CounterSet {
     /// exactly these).
     public static let trafficKeyPaths: [WritableKeyPath<ConnectionCounts, UInt64>] = [
         \.txDataBytes, \.txDataPackets, \.txDuplicateBytes, \.txDuplicatePackets, \.txProbeBytes, \.txProbePackets,
-        \.txControlBytes, \.txControlPackets, \.rxDataBytes, \.rxDataPackets, \.rxDuplicateBytes, \.rxDuplicatePackets,
+        \.txControlBytes, \.txControlPackets, \.txReplayBytes, \.txReplayPackets, \.rxDataBytes, \.rxDataPackets, \.rxDuplicateBytes, \.rxDuplicatePackets,
         \.rxProbeBytes, \.rxProbePackets, \.rxControlBytes, \.rxControlPackets,
     ]
 
@@ -159,6 +171,8 @@ public struct ConnectionCounts: CounterSet {
         .init("tx_probe_packets", \.txProbePackets, help: "Probe requests and replies sent here."),
         .init("tx_control_bytes", \.txControlBytes, help: "Bytes of handshakes, control messages and feedback sent here."),
         .init("tx_control_packets", \.txControlPackets, help: "Handshakes, control messages and feedback sent here."),
+        .init("tx_replay_bytes", \.txReplayBytes, help: "Bytes of data packets replayed here after a failover takeover."),
+        .init("tx_replay_packets", \.txReplayPackets, help: "Data packets replayed here after a failover takeover."),
         .init("rx_data_bytes", \.rxDataBytes, help: "Bytes of data packets this connection delivered first."),
         .init("rx_data_packets", \.rxDataPackets, help: "Data packets this connection delivered first."),
         .init("rx_duplicate_bytes", \.rxDuplicateBytes, help: "Bytes of data copies that arrived here after another copy or too late."),

@@ -50,7 +50,16 @@ public struct Connection {
     /// since that packet (each one older than a reply takes is a missing reply).
     public var probeIntervalInEffect: UInt64 = 0
     var livenessInterval: UInt64 = 0
+    /// The interval the last probe request announced (a router times its liveness decisions by it).
+    var announcedInterval: UInt64 = 0
     var probesSinceReceived: UInt32 = 0
+    /// Receiver feedback (LinkPolicy+Feedback.swift): the smoothed gap between data packets arriving here (ns),
+    /// the arrival already reported silent (one PATH_SILENT per silence), when the other end reported this path
+    /// silent, and since when it has been clean (failback waits from then).
+    var dataGap: UInt64 = 0
+    var silenceReported: UInt64 = 0
+    public internal(set) var alarmedAt: UInt64 = 0
+    var cleanSince: UInt64 = 0
     /// Monotonic time of the last probe sent.
     public var lastProbe: UInt64 = 0
     /// When the state last changed.

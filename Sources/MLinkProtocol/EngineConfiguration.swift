@@ -65,6 +65,8 @@ public struct EngineConfiguration {
     public var flapWindow: UInt64 = 60_000_000_000
     /// Failover: after a switch the previous link keeps a copy this long (make-before-break) (ns).
     public var switchOverlap: UInt64 = 200_000_000
+    /// Failover: on a takeover, the packets sent within this long are replayed on the new link (ns).
+    public var replayAge: UInt64 = 200_000_000
 
     public init(isRouter: Bool, privateKey: Key32, virtualAddress: IPAddress, peers: [PeerConfiguration]) {
         self.isRouter = isRouter

@@ -9,6 +9,7 @@ extension TunnelEngine {
         switch type {
         case .data:
             purpose = verdict == .new ? .data : .duplicate
+            noteDataArrival(peer: peer, connection: c, now: now)
             peer.connections[c].lastDataReceived = now
         case .probe: purpose = .probe
         default: purpose = .control

@@ -49,7 +49,7 @@ public struct FailoverState: Equatable, Sendable {
 
 extension TunnelEngine {
     /// Re-decides the peer's active link (failover mode), once per tick.
-    func updateFailover(_ peer: Peer, now: UInt64) {
+    func updateFailover(_ peer: Peer, peerIndex: Int, now: UInt64, into out: OutboundBatch) {
         if peer.failover.overlap >= 0 && now >= peer.failover.overlapUntil { peer.failover.overlap = -1 }
         var best = -1, activeHealthy = false, activeRole = LinkPolicy.Role.never
         for c in peer.connections.indices where peer.connections[c].lastReceived != 0 {
@@ -69,6 +69,7 @@ extension TunnelEngine {
         if !activeHealthy {
             peer.failover.record(switchTo: bestLink, from: previous, now: now, overlap: configuration.switchOverlap,
                                  takeover: previous >= 0)
+            if previous >= 0 { replay(peer, peerIndex: peerIndex, onto: best, link: bestLink, now: now, into: out) }
             return
         }
         // Failback only to a better role, and only once it has been up for the (damped) hold time.
@@ -76,7 +77,8 @@ extension TunnelEngine {
         guard bestRole < activeRole else { return }
         let flaps = max(1, peer.failover.recentTakeovers(now: now, window: configuration.flapWindow)) - 1
         let hold = configuration.revertAfter << UInt64(min(flaps, 4))
-        guard peer.connections[best].state == .up, now &- peer.connections[best].stateChanged >= hold else { return }
+        let clean = max(peer.connections[best].stateChanged, peer.connections[best].cleanSince)
+        guard peer.connections[best].state == .up, now &- clean >= hold else { return }
         peer.failover.record(switchTo: bestLink, from: previous, now: now, overlap: configuration.switchOverlap,
                              takeover: false)
     }
@@ -86,6 +88,8 @@ extension TunnelEngine {
     @inline(__always)
     func isHealthy(_ connection: Connection, now: UInt64) -> Bool {
         guard connection.state == .up else { return false }
+        // The other end reported the path silent, and nothing arrived since.
+        if connection.alarmedAt != 0 && connection.alarmedAt >= connection.lastReceived { return false }
         let statistics = connection.statistics
         if isRouter {
             let replyTime = statistics.smoothedRTT + 4 * statistics.rttVariation + 10_000_000
@@ -114,5 +118,16 @@ extension Peer {
         plan.removeAll(keepingCapacity: true)
         plan.append(first)
         if overlap >= 0 && overlap != first { plan.append(overlap) }
+    }
+}
+
+extension TunnelEngine {
+    /// Keeps the datagram just sealed at `sealed` for a replay (the ring is made on first use).
+    @inline(__always)
+    func keepForReplay(_ sealed: UnsafeRawPointer, length: Int, peer: Peer, now: UInt64) {
+        if peer.replayRing == nil { peer.replayRing = ReplayRing(slotSize: 2048) }
+        var mask: UInt64 = 0
+        for p in copyPlan.indices { mask |= 1 << UInt64(peer.connections[copyPlan[p]].group(isRouter: isRouter) & 63) }
+        peer.replayRing!.store(sealed, length: length, session: peer.session!.remoteIndex, linkMask: mask, now: now)
     }
 }

@@ -48,6 +48,7 @@ extension TunnelEngine {
 extension Peer {
     /// Sets the policy of host-side link `link` (0...255).
     func setLinkPolicy(_ policy: LinkPolicy, link: Int) {
+        if linkPolicies[link] != policy { rolesDirty = true }
         linkPolicies[link] = policy
         hasLinkPolicies = linkPolicies.contains { $0 != .primary }
     }

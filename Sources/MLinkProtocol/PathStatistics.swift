@@ -9,6 +9,8 @@ public enum TrafficPurpose {
     case probe
     /// Handshakes, control messages, feedback.
     case control
+    /// A data packet sent again on another link after a takeover (send side only).
+    case replay
 }
 
 /// Counters and measurements of one connection, as `show` reports them.
@@ -68,6 +70,7 @@ public struct PathStatistics: Equatable {
         case .duplicate: traffic.txDuplicatePackets &+= 1; traffic.txDuplicateBytes &+= n
         case .probe: traffic.txProbePackets &+= 1; traffic.txProbeBytes &+= n
         case .control: traffic.txControlPackets &+= 1; traffic.txControlBytes &+= n
+        case .replay: traffic.txReplayPackets &+= 1; traffic.txReplayBytes &+= n
         }
     }
 
@@ -80,7 +83,7 @@ public struct PathStatistics: Equatable {
         case .data: traffic.rxDataPackets &+= 1; traffic.rxDataBytes &+= n
         case .duplicate: traffic.rxDuplicatePackets &+= 1; traffic.rxDuplicateBytes &+= n
         case .probe: traffic.rxProbePackets &+= 1; traffic.rxProbeBytes &+= n
-        case .control: traffic.rxControlPackets &+= 1; traffic.rxControlBytes &+= n
+        case .control, .replay: traffic.rxControlPackets &+= 1; traffic.rxControlBytes &+= n
         }
     }
 

@@ -41,6 +41,17 @@ public final class Peer {
     public internal(set) var linkPolicies = [LinkPolicy](repeating: .primary, count: 256)
     /// False while every link is an unmetered primary: copies are planned as before roles existed.
     var hasLinkPolicies = false
+    /// Router: the mode and copies this host announced (LINK_ROLES), instead of the profile's; nil: none yet.
+    var modeOverride: BundleMode?
+    var copiesOverride: Int?
+    /// LINK_ROLES bookkeeping (LinkPolicy+Feedback.swift): the (session, generation) last sent (host) or
+    /// applied (router), the host's generation counter, and whether the roles changed since.
+    var announcedRoles: (session: UInt32, generation: UInt32) = (0, 0)
+    var rolesGeneration: UInt32 = 0
+    var rolesDirty = false
+    var rolesEverAnnounced = false
+    /// Failover mode: the recent sealed packets, for a replay on takeover (ReplayRing.swift).
+    var replayRing: ReplayRing?
     /// Failover mode: the link carrying data (LinkPolicy+Failover.swift).
     public internal(set) var failover = FailoverState()
     /// Monotonic time of the last completed handshake (0: never).

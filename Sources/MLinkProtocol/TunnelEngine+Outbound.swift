@@ -42,7 +42,8 @@ extension TunnelEngine {
             if type == .data { peer.counters.noPath += 1 }
             return true
         }
-        peer.selectCopies(into: &copyPlan, isRouter: isRouter, mode: configuration.mode, copies: configuration.copies)
+        let mode = peer.modeOverride ?? configuration.mode
+        peer.selectCopies(into: &copyPlan, isRouter: isRouter, mode: mode, copies: peer.copiesOverride ?? configuration.copies)
         let copies = copyPlan.count
         if copies == 0 {
             if type == .data { peer.counters.noPath += 1 }
@@ -78,6 +79,7 @@ extension TunnelEngine {
         TransportHeader(type: type, pathID: peer.connections[first].pathID, receiverIndex: remoteIndex, counter: counter,
                         pathSequence: peer.connections[first].nextSequence).write(to: sealed)
         session.seal(header: sealed, payloadLength: length)
+        if mode == .failover && type == .data { keepForReplay(sealed, length: datagramLength, peer: peer, now: now) }
         for copy in 0..<copies {
             let c = copyPlan[copy]
             let message: UnsafeMutableRawPointer
@@ -90,7 +92,8 @@ extension TunnelEngine {
                 LE.put(message, 16, peer.connections[c].nextSequence)
                 session.stampCopy(message, payloadLength: length)
             }
-            peer.connections[c].recordSent(copy == 0 ? .data : .duplicate, bytes: datagramLength, now: now)
+            peer.connections[c].recordSent(type != .data ? .control : copy == 0 ? .data : .duplicate,
+                                           bytes: datagramLength, now: now)
             out.append(message, length: datagramLength, slot: peer.connections[c].slot,
                        destination: peer.connections[c].remote, peer: peerIndex, connection: c,
                        pathID: peer.connections[c].pathID)
@@ -118,7 +121,7 @@ extension Connection {
     mutating func recordSent(_ purpose: TrafficPurpose, bytes: Int, now: UInt64) {
         nextSequence &+= 1
         lastSent = now
-        if purpose == .data || purpose == .duplicate { lastDataSent = now }
+        if purpose == .data || purpose == .duplicate || purpose == .replay { lastDataSent = now }
         statistics.recordTransmit(purpose, bytes: bytes)
     }
 }

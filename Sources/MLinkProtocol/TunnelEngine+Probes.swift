@@ -59,6 +59,7 @@ extension TunnelEngine {
             let statistics = peer.connections[c].statistics
             let interval = max(peer.connections[c].probeIntervalInEffect, probeInterval(of: peer.connections[c]))
             let milliseconds = min(interval / 1_000_000, UInt64(UInt16.max))
+            peer.connections[c].announcedInterval = interval
             LE.put(payload, 2, UInt16(milliseconds))
             LE.put(payload, 16, UInt32(min(statistics.smoothedRTT / 1000, UInt64(UInt32.max))))
             LE.put(payload, 20, UInt32(min(statistics.rttVariation / 1000, UInt64(UInt32.max))))

@@ -21,7 +21,11 @@ extension TunnelEngine {
         for (peerIndex, peer) in peers.enumerated() {
             if !isRouter { updateProbeIntervals(peer, now: now) }
             updateStates(peer, now: now)
-            if configuration.mode == .failover { updateFailover(peer, now: now) }
+            if (peer.modeOverride ?? configuration.mode) == .failover {
+                updateFailover(peer, peerIndex: peerIndex, now: now, into: out)
+            }
+            reportSilentPaths(peer, peerIndex: peerIndex, now: now, into: out)
+            announceLinkRoles(peer, peerIndex: peerIndex, now: now)
             noteBundleState(of: peerIndex)
             if isRouter {
                 peer.connections.removeAll { now &- $0.lastReceived > configuration.forgetAfter }
@@ -42,7 +46,11 @@ extension TunnelEngine {
             }
             let canProbe = peer.session.map { isUsable($0, now: now) } ?? false
             let initiating = peer.pending != nil
-            for c in peer.connections.indices where now &- peer.connections[c].lastProbe >= peer.connections[c].probeIntervalInEffect {
+            // A probe is due after its interval, or at once when the interval grew beyond what the last one
+            // announced (the router would otherwise expect the next one at the old, faster rate).
+            for c in peer.connections.indices where now &- peer.connections[c].lastProbe >= peer.connections[c].probeIntervalInEffect
+                || (peer.connections[c].announcedInterval != 0
+                    && peer.connections[c].probeIntervalInEffect > peer.connections[c].announcedInterval) {
                 if peer.hasLinkPolicies && peer.linkPolicies[Int(peer.connections[c].pathID >> 8)].role == .never { continue }
                 if !initiating && dataStandsInForProbe(peer.connections[c], interval: peer.connections[c].probeIntervalInEffect,
                                                         now: now) { continue }

@@ -33,7 +33,7 @@ final class TrafficAccountingTests: XCTestCase {
         for node in [Seed.vm0, Seed.vm2] {
             for c in net.routerPeer(of: node).connections {
                 let t = c.statistics.traffic
-                XCTAssertEqual(t.txDataBytes + t.txDuplicateBytes + t.txProbeBytes + t.txControlBytes, c.statistics.txBytes)
+                XCTAssertEqual(t.txDataBytes + t.txDuplicateBytes + t.txProbeBytes + t.txControlBytes + t.txReplayBytes, c.statistics.txBytes)
                 XCTAssertEqual(t.txDataPackets + t.txDuplicatePackets + t.txProbePackets + t.txControlPackets,
                                c.statistics.txPackets)
                 XCTAssertEqual(t.txProbePackets, c.statistics.probesSent, "a host sends requests only")

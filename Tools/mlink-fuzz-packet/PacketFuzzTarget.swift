@@ -21,8 +21,19 @@ final class PacketHarness {
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65536 + 64, alignment: 16)
     /// (engine, receiver index, counter) of every delivered or forwarded packet: none may come twice.
     var delivered = Set<[UInt64]>()
-    /// Real datagrams of the pair while it started: the seed corpus.
-    var samples: [[UInt8]] { pair.startupDatagrams }
+    /// Real datagrams of the pair while it started, plus the link-policy and feedback messages of PROTOCOL.md
+    /// section 14.3 (LINK_ROLES, PATH_SILENT) as the host seals them: the seed corpus.
+    var samples: [[UInt8]] { pair.startupDatagrams + feedbackSamples }
+    lazy var feedbackSamples: [[UInt8]] = {
+        let linkRoles: [UInt8] = [3, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 1, 2, 1, 0]
+        let pathSilent: [UInt8] = [0, 0, 0x3e, 0, 0xd2, 0x04, 0, 0]
+        _ = try? pair.host.sendControl(to: 0, kind: 32, body: linkRoles, reliability: .fullState)
+        _ = try? pair.host.sendControl(to: 0, kind: 33, body: pathSilent, reliability: .unreliable)
+        pair.host.flushControl(now: pair.now, into: pair.out)
+        let datagrams = pair.out.datagrams.map(\.bytes)
+        pair.host.completeTransmission(pair.out)
+        return datagrams
+    }()
 
     /// Feeds one input to both engines and checks the invariants.
     func run(_ input: UnsafeRawBufferPointer) {
