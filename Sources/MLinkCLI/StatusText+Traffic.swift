@@ -17,4 +17,21 @@ extension StatusText {
         }
         return "  traffic (sent / received):\n" + table(rows).map { "    \($0)\n" }.joined()
     }
+
+    /// One `budget:` line per metered link with a budget.
+    ///
+    ///     budget wwan0: today 120.00 MiB of 1.00 GiB, month 3.10 GiB of 20.00 GiB (forecast 9.80 GiB)
+    static func budgetLines(_ links: [LinkReport]) -> String {
+        var out = ""
+        for link in links {
+            guard let b = link.budget else { continue }
+            func part(_ label: String, _ used: UInt64, _ limit: UInt64?) -> String {
+                "\(label) \(bytes(used))" + (limit.map { " of \(bytes($0))" } ?? "")
+            }
+            out += "  budget \(link.link): \(part("today", b.usedToday, b.dailyLimit)), "
+                + "\(part("month", b.usedThisMonth, b.monthlyLimit)) (forecast \(bytes(b.monthForecast)))"
+                + (b.exhausted ? ", used up" : "") + "\n"
+        }
+        return out
+    }
 }

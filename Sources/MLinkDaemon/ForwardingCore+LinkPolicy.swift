@@ -1,4 +1,7 @@
 import MLinkConfig
+import MLinkControl
+import MLinkSystem
+import MLinkTypes
 import MLinkProtocol
 
 /// The profile's link roles, costs and copy policy, handed to the engine (issue 14).
@@ -17,7 +20,56 @@ extension ForwardingCore {
 
     /// The engine's policy for the link called `name`: the first `links` entry that matches it.
     func linkPolicy(forLink name: String) -> LinkPolicy {
-        LinkPolicy(profile.linkPolicy.settings(forLink: name))
+        let exhausted = budgets.status(of: name, wallSeconds: WallClock.now())?.exhausted ?? false
+        return BudgetKeeper.policy(profile.linkPolicy.settings(forLink: name), exhausted: exhausted)
+    }
+
+    /// Once a second: counts the metered links' bytes, moves a link whose budget ran out (or reset) to the role
+    /// `over-budget` says, and saves the counts when due.
+    func keepBudgets(now: UInt64) {
+        guard budgets.path != nil, now >= nextBudgetCheck else { return }
+        nextBudgetCheck = now + 1_000_000_000
+        var wire: [String: UInt64] = [:]
+        for peer in engine.peers {
+            for c in peer.connections {
+                let s = c.statistics
+                let header: UInt64 = c.remote.address.isIPv6 ? 48 : 28
+                wire[c.linkName, default: 0] &+= s.txBytes &+ s.rxBytes &+ header &* (s.txPackets &+ s.rxPackets)
+            }
+        }
+        for link in slots.compactMap({ $0?.link.name }) where wire[link] == nil { wire[link] = 0 }
+        for change in budgets.update(wireBytes: wire, wallSeconds: WallClock.now()) {
+            log.info("link \(change.link): budget \(change.exhausted ? "used up" : "available again"); "
+                     + "over-budget \(profile.linkPolicy.settings(forLink: change.link).overBudget.rawValue)")
+            for (slot, entry) in slots.enumerated() where entry?.link.name == change.link {
+                engine.setLinkPolicy(linkPolicy(forLink: change.link), slot: slot)
+            }
+        }
+        do {
+            try budgets.saveIfDue(now: now)
+        } catch {
+            log.warning("cannot save the budgets to \(budgets.path ?? ""): \(error)")
+        }
+    }
+
+    /// Writes the budgets now (at stop).
+    func saveBudgets() {
+        do {
+            try budgets.saveIfDue(now: 0, force: true)
+        } catch {
+            log.warning("cannot save the budgets to \(budgets.path ?? ""): \(error)")
+        }
+    }
+
+    /// Adds each metered link's budget to its report.
+    func addBudgets(to links: inout [LinkReport]) {
+        let wall = WallClock.now()
+        for i in links.indices {
+            guard let s = budgets.status(of: links[i].link, wallSeconds: wall) else { continue }
+            links[i].budget = BudgetReport(usedToday: s.usedToday, dailyLimit: s.dailyLimit, usedThisMonth: s.usedThisMonth,
+                                           monthlyLimit: s.monthlyLimit, monthForecast: s.monthForecast,
+                                           exhausted: s.exhausted)
+        }
     }
 }
 
