@@ -41,6 +41,9 @@ final class WireTallyTests: XCTestCase {
         arp[12] = 0x08; arp[13] = 0x06
         XCTAssertEqual(type(arp), 0)
         XCTAssertEqual(type([UInt8](repeating: 0, count: 10)), 0, "a runt")
+        var wireGuard = ipv4Frame(payload: [4, 0, 0, 0])
+        wireGuard[14 + 20 + 2] = 0xca; wireGuard[14 + 20 + 3] = 0x6c  // destination port 51820
+        XCTAssertEqual(type(wireGuard), 0, "WireGuard on its port")
     }
 
     func testTallyAddsFrameBytesPerType() {

@@ -3,7 +3,8 @@
 ///
 /// A frame counts under the first byte of its UDP payload when that looks like an mlink message (type 1 to 7,
 /// second byte 0: docs/PROTOCOL.md section 3), and under 0 ("other": ARP, the bench's plain UDP runs,
-/// wireguard-go, fragments) otherwise. Bytes are the frame as on the wire (Ethernet header included, virtio
+/// fragments) otherwise. WireGuard's messages look alike (type 1-4, then zeros), so UDP to or from its default
+/// port 51820 (the bench's wireguard-go run) counts as other. Bytes are the frame as on the wire (Ethernet header included, virtio
 /// header not). A tally is filled by the relay per frame received, before the emulator decides the frame's
 /// fate: what the sender paid for, not what arrived.
 public struct WireTally: Codable, Equatable {
@@ -12,6 +13,7 @@ public struct WireTally: Codable, Equatable {
     public var frames = [Int](repeating: 0, count: WireTally.slots)
 
     public static let slots = 8
+    static let wireGuardPort = 51820
 
     public init() {}
 
@@ -37,12 +39,15 @@ public struct WireTally: Codable, Equatable {
             guard headerLength >= 20, bytes[14 + 9] == 17, fragmentOffset == 0 else { return 0 }
             payload = 14 + headerLength + 8
         case 0x86DD:
-            guard length >= 14 + 40, bytes[14 + 6] == 17 else { return 0 }
+            guard length >= 14 + 40 + 8, bytes[14 + 6] == 17 else { return 0 }
             payload = 14 + 40 + 8
         default:
             return 0
         }
         guard length >= payload + 4 else { return 0 }
+        let source = Int(bytes[payload - 8]) << 8 | Int(bytes[payload - 7])
+        let destination = Int(bytes[payload - 6]) << 8 | Int(bytes[payload - 5])
+        guard source != wireGuardPort && destination != wireGuardPort else { return 0 }
         let type = Int(bytes[payload])
         guard type >= 1, type < slots, bytes[payload + 1] == 0 else { return 0 }
         return type
