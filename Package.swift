@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "MLinkFlows", dependencies: ["MLinkTypes"], swiftSettings: shipped),
         // Parity (issue 15): erasure blocks, XOR and Reed-Solomon through Intel ISA-L.
         .target(name: "MLinkParity", dependencies: ["CIsal"], swiftSettings: shipped),
-        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "CSodium"], swiftSettings: shipped),
+        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "MLinkParity", "CSodium"], swiftSettings: shipped),
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
         .target(name: "MLinkControl", swiftSettings: shipped),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes",
@@ -80,7 +80,8 @@ let package = Package(
         ], path: "Tools/mlink-lab"),
         .testTarget(name: "MLinkTypesTests", dependencies: ["MLinkTypes"]),
         .testTarget(name: "MLinkFlowsTests", dependencies: ["MLinkFlows", "MLinkTypes"]),
-        .testTarget(name: "MLinkParityTests", dependencies: ["MLinkParity", "MLinkTypes"]),
+        .testTarget(name: "MLinkParityTests", dependencies: ["MLinkParity", "MLinkTypes"],
+                    exclude: ["Fixtures"]),  // read by path (#filePath)
         .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
                     resources: [.copy("Fixtures")]),

@@ -47,7 +47,8 @@ extension TunnelEngine {
         }
         // Packets that waited for this session leave first, so nothing overtakes them.
         if staging.total > 0, !staging.isFlushing, !flushStaged(peer: peerIndex, into: out, now: now) { return false }
-        peer.selectCopies(into: &copyPlan, isRouter: isRouter)
+        let mode = peer.modeOverride ?? configuration.mode
+        peer.selectCopies(into: &copyPlan, isRouter: isRouter, mode: mode, copies: peer.copiesOverride ?? configuration.copies)
         let copies = copyPlan.count
         if copies == 0 {
             if type == .data { peer.counters.noPath += 1 }
@@ -65,7 +66,11 @@ extension TunnelEngine {
             }
             return false
         }
-        if type == .data { peer.counters.sent += 1 } else { peer.counters.controlSent += 1 }
+        switch type {
+        case .data: peer.counters.sent += 1
+        case .parity: peer.counters.paritySent += 1
+        default: peer.counters.controlSent += 1
+        }
         peer.session!.sendCounter += 1
         let counter = peer.session!.sendCounter
         let remoteIndex = session.remoteIndex
@@ -82,7 +87,12 @@ extension TunnelEngine {
         let first = copyPlan[0]
         TransportHeader(type: type, pathID: peer.connections[first].pathID, receiverIndex: remoteIndex, counter: counter,
                         pathSequence: peer.connections[first].nextSequence).write(to: sealed)
+        if type == .data, let parity = peer.paritySender,
+           parity.add(sealed + WireFormat.transportHeaderSize, length: length, counter: counter, now: now), parity.pending > 0 {
+            noteControlWork(peerIndex)  // the block is full: its parity leaves with the next flush
+        }
         session.seal(header: sealed, payloadLength: length)
+        if mode == .failover && type == .data { keepForReplay(sealed, length: datagramLength, peer: peer, now: now) }
         for copy in 0..<copies {
             let c = copyPlan[copy]
             let message: UnsafeMutableRawPointer
@@ -95,7 +105,8 @@ extension TunnelEngine {
                 LE.put(message, 16, peer.connections[c].nextSequence)
                 session.stampCopy(message, payloadLength: length)
             }
-            peer.connections[c].recordSent(bytes: datagramLength, now: now)
+            peer.connections[c].recordSent(type != .data ? .control : copy == 0 ? .data : .duplicate,
+                                           bytes: datagramLength, now: now)
             out.append(message, length: datagramLength, slot: peer.connections[c].slot,
                        destination: peer.connections[c].remote, peer: peerIndex, connection: c,
                        pathID: peer.connections[c].pathID)
@@ -118,12 +129,12 @@ extension TunnelEngine {
 }
 
 extension Connection {
-    /// Records a datagram of `bytes` bytes sealed for this path.
+    /// Records a datagram of `bytes` bytes sealed for this path for `purpose`.
     @inline(__always)
-    mutating func recordSent(bytes: Int, now: UInt64) {
+    mutating func recordSent(_ purpose: TrafficPurpose, bytes: Int, now: UInt64) {
         nextSequence &+= 1
         lastSent = now
-        statistics.txPackets += 1
-        statistics.txBytes += UInt64(bytes)
+        if purpose == .data || purpose == .duplicate || purpose == .replay { lastDataSent = now }
+        statistics.recordTransmit(purpose, bytes: bytes)
     }
 }
