@@ -3,7 +3,7 @@
 # 80 ms round trip) the first echo sent right after `mlink up` returns must arrive, 20 times out of 20. Before
 # staging it was lost every time: it left before the handshake completed. Each round restarts the host (a new
 # handshake); the router keeps running. Prints the count and the host's staged counter.
-source "$(dirname "$0")/lib-rt.sh"
+source "$(dirname "$0")/lib-lab.sh"
 need_root
 cat >"$TMP/first.yaml" <<'TOPOLOGY'
 virtual-network: 10.77.0.0/24
@@ -14,11 +14,7 @@ nets:
   net0: {ends: [a eth0 192.168.100.1/24, b eth0 192.168.100.2/24], emulate: {delay: 40ms}}
   net1: {ends: [a eth1 192.168.101.1/24, b eth1 192.168.101.2/24], emulate: {delay: 40ms}}
 TOPOLOGY
-L=fp$$
-LABS+=("$L")
-"$LAB" up "$TMP/first.yaml" --name "$L" --no-start >"$TMP/lab.log" 2>&1 || { cat "$TMP/lab.log"; fail "mlink-lab up"; }
-LABDIR=$(sed -nE 's#.*write (/[^ ]*)/a\.key .*#\1#p' "$TMP/lab.log" | head -1)
-[ -f "$LABDIR/a.yaml" ] || fail "cannot find the lab's profiles (looked in '$LABDIR')"
+lab_profiles fp$$ "$TMP/first.yaml" a
 start_mlink b
 rounds=20 arrived=0 staged=0
 for round in $(seq 1 $rounds); do

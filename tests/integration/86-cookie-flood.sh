@@ -4,7 +4,7 @@
 # router's port while the real host restarts: the host must get its session within 1 s (its first echo after
 # `up` answered) and its traffic must flow; the router's CPU over the flood is printed and must stay under one
 # core. Without cookies the flood empties the global handshake bucket and the host gets no session while it lasts.
-source "$(dirname "$0")/lib-rt.sh"
+source "$(dirname "$0")/lib-lab.sh"
 need_root
 cat >"$TMP/flood.yaml" <<'TOPOLOGY'
 virtual-network: 10.77.0.0/24
@@ -17,11 +17,7 @@ nets:
   net1: {ends: [a eth1 192.168.101.1/24, b eth1 192.168.101.2/24]}
   net2: {ends: [f eth0 192.168.102.1/24, b eth2 192.168.102.2/24]}
 TOPOLOGY
-L=cf$$
-LABS+=("$L")
-"$LAB" up "$TMP/flood.yaml" --name "$L" --no-start >"$TMP/lab.log" 2>&1 || { cat "$TMP/lab.log"; fail "mlink-lab up"; }
-LABDIR=$(sed -nE 's#.*write (/[^ ]*)/a\.key .*#\1#p' "$TMP/lab.log" | head -1)
-[ -f "$LABDIR/a.yaml" ] || fail "cannot find the lab's profiles (looked in '$LABDIR')"
+lab_profiles cf$$ "$TMP/flood.yaml" a
 start_mlink b a
 in_host a ping -c 3 -i 0.2 -w 5 10.77.0.1 >/dev/null || fail "tunnel did not come up"
 
