@@ -35,6 +35,7 @@ enum StatusText {
                 + "\(peer.counters.tooOld) too old\n"
             if !peer.connections.isEmpty { out += "  connections:\n" }
             out += table(peer.connections.map(connectionColumns)).map { "    \($0)\n" }.joined()
+            out += trafficLines(peer.connections)
         }
         return out
     }

@@ -163,6 +163,7 @@ public final class ForwardingCore {
             let keepalive = UInt64(profile.keepaliveSeconds) * 1_000_000_000
             configuration.maximumProbeInterval = min(configuration.maximumProbeInterval, keepalive)
         }
+        applyLinkPolicy(of: profile, to: &configuration)
         return configuration
     }
 }

@@ -36,6 +36,13 @@ public final class Peer {
     /// The bundle.
     public internal(set) var connections: [Connection] = []
     public internal(set) var counters = PeerCounters()
+    /// Roles and costs of the host-side links, by link number (the high byte of a path id): on a host our own
+    /// links, on a router this host's (LinkPolicy.swift). Fixed size, so a lookup on the data path is an index.
+    public internal(set) var linkPolicies = [LinkPolicy](repeating: .primary, count: 256)
+    /// False while every link is an unmetered primary: copies are planned as before roles existed.
+    var hasLinkPolicies = false
+    /// Failover mode: the link carrying data (LinkPolicy+Failover.swift).
+    public internal(set) var failover = FailoverState()
     /// Monotonic time of the last completed handshake (0: never).
     public internal(set) var lastHandshake: UInt64 = 0
     /// Control messages waiting to leave or for their ACK (TunnelEngine+Control.swift).

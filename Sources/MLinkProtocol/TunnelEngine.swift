@@ -248,6 +248,7 @@ public final class TunnelEngine {
             // path is up at once instead of degraded until the gap decays.
             if wasDown { peer.connections[c].statistics.recentLoss = 0 }
         }
+        recordReceived(header.type, verdict: verdict, bytes: length, peer: peer, connection: c, now: now)
         switch verdict {
         case .duplicate:
             peer.connections[c].statistics.duplicates += 1

@@ -1,0 +1,36 @@
+import MLinkConfig
+import MLinkProtocol
+
+/// The profile's link roles, costs and copy policy, handed to the engine (issue 14).
+extension ForwardingCore {
+    /// `mode`, `copies`, `standby-probe` and the keepalive (a cold backup's probe interval).
+    static func applyLinkPolicy(of profile: Profile, to configuration: inout EngineConfiguration) {
+        configuration.mode = profile.mode == .failover ? .failover : .redundant
+        configuration.copies = profile.linkPolicy.copies ?? 0
+        configuration.standbyProbeInterval = UInt64(profile.linkPolicy.standbyProbeMilliseconds) * 1_000_000
+        if profile.keepaliveSeconds > 0 {
+            configuration.coldProbeInterval = UInt64(profile.keepaliveSeconds) * 1_000_000_000
+        } else {
+            configuration.coldProbeInterval = configuration.standbyProbeInterval
+        }
+    }
+
+    /// The engine's policy for the link called `name`: the first `links` entry that matches it.
+    func linkPolicy(forLink name: String) -> LinkPolicy {
+        LinkPolicy(profile.linkPolicy.settings(forLink: name))
+    }
+}
+
+extension LinkPolicy {
+    /// The engine's form of a profile entry (budgets are kept by the core, which lowers the role when one runs out).
+    init(_ settings: Profile.LinkSettings) {
+        let role: Role
+        switch settings.role {
+        case .primary: role = .primary
+        case .secondary: role = .secondary
+        case .backup: role = .backup
+        case .never: role = .never
+        }
+        self.init(role: role, metered: settings.metered)
+    }
+}
