@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "MLinkFlows", dependencies: ["MLinkTypes"], swiftSettings: shipped),
         // Parity (issue 15): erasure blocks, XOR and Reed-Solomon through Intel ISA-L.
         .target(name: "MLinkParity", dependencies: ["CIsal"], swiftSettings: shipped),
-        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "MLinkParity", "CSodium"], swiftSettings: shipped),
+        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "MLinkFlows", "MLinkParity", "CSodium"], swiftSettings: shipped),
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
         .target(name: "MLinkControl", swiftSettings: shipped),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes",
@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
-        .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CSodium"],
+        .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "MLinkFlows", "CSodium"],
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
         .testTarget(name: "MLinkYAMLTests", dependencies: ["MLinkYAML"]),
         .testTarget(name: "MLinkEmulatorTests", dependencies: ["MLinkEmulator", "MLinkTypes"]),

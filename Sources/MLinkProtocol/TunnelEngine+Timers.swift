@@ -24,7 +24,8 @@ extension TunnelEngine {
         for (peerIndex, peer) in peers.enumerated() {
             if !isRouter { updateProbeIntervals(peer, now: now) }
             updateStates(peer, now: now)
-            if configuration.mode == .failover { updateFailover(peer, now: now) }
+            if configuration.mode == .failover || usesFailover { updateFailover(peer, now: now) }
+            if usesAdaptive { updateAdaptive(peer, peerIndex: peerIndex, now: now) }
             noteBundleState(of: peerIndex)
             if isRouter {
                 peer.connections.removeAll { now &- $0.lastReceived > configuration.forgetAfter }
