@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkYAML", dependencies: ["CYAML"], swiftSettings: shipped),
-        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
+        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes", "MLinkFlows"], swiftSettings: shipped),
         // Flows and classes (issue 15): the bounded flow table and the classifier, sans I/O.
         .target(name: "MLinkFlows", dependencies: ["MLinkTypes"], swiftSettings: shipped),
         // Parity (issue 15): erasure blocks, XOR and Reed-Solomon through Intel ISA-L.

@@ -96,6 +96,7 @@ public final class ForwardingCore {
         startedAt = WallClock.now()
         engine = TunnelEngine(configuration: try ForwardingCore.engineConfiguration(for: profile),
                               wallClock: { UInt64(WallClock.now() * 1e9) })
+        engine.setPolicies(ForwardingCore.policySettings(of: profile))
         epoll = try Epoll()
         signals = try SignalDescriptor()
         netlink = try RouteNetlink()
