@@ -11,6 +11,7 @@ extension TunnelEngine {
             purpose = verdict == .new ? .data : .duplicate
             peer.connections[c].lastDataReceived = now
         case .probe: purpose = .probe
+        case .parity: purpose = .parity
         default: purpose = .control
         }
         peer.connections[c].statistics.recordReceive(purpose, bytes: bytes)

@@ -9,6 +9,8 @@ public enum TrafficPurpose {
     case probe
     /// Handshakes, control messages, feedback.
     case control
+    /// Parity messages (PROTOCOL.md section 15).
+    case parity
 }
 
 /// Counters and measurements of one connection, as `show` reports them.
@@ -68,6 +70,7 @@ public struct PathStatistics: Equatable {
         case .duplicate: traffic.txDuplicatePackets &+= 1; traffic.txDuplicateBytes &+= n
         case .probe: traffic.txProbePackets &+= 1; traffic.txProbeBytes &+= n
         case .control: traffic.txControlPackets &+= 1; traffic.txControlBytes &+= n
+        case .parity: traffic.txParityPackets &+= 1; traffic.txParityBytes &+= n
         }
     }
 
@@ -81,6 +84,7 @@ public struct PathStatistics: Equatable {
         case .duplicate: traffic.rxDuplicatePackets &+= 1; traffic.rxDuplicateBytes &+= n
         case .probe: traffic.rxProbePackets &+= 1; traffic.rxProbeBytes &+= n
         case .control: traffic.rxControlPackets &+= 1; traffic.rxControlBytes &+= n
+        case .parity: traffic.rxParityPackets &+= 1; traffic.rxParityBytes &+= n
         }
     }
 

@@ -103,7 +103,8 @@ extension TunnelEngine {
                 LE.put(message, 16, peer.connections[c].nextSequence)
                 session.stampCopy(message, payloadLength: length)
             }
-            peer.connections[c].recordSent(copy == 0 ? .data : .duplicate, bytes: datagramLength, now: now)
+            let purpose: TrafficPurpose = type == .data ? (copy == 0 ? .data : .duplicate) : type == .parity ? .parity : .control
+            peer.connections[c].recordSent(purpose, bytes: datagramLength, now: now)
             out.append(message, length: datagramLength, slot: peer.connections[c].slot,
                        destination: peer.connections[c].remote, peer: peerIndex, connection: c,
                        pathID: peer.connections[c].pathID)

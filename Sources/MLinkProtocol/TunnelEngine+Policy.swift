@@ -60,6 +60,9 @@ extension TunnelEngine {
         }
     }
 
+    /// True when some rule (or the default) is adaptive: the peers' `adaptive` plans mean something.
+    public var usesAdaptivePolicies: Bool { usesAdaptive }
+
     /// What each policy's traffic cost so far, by name, the default last.
     public var policyUsage: [(name: String, counts: PolicyCounts)] {
         guard let policySettings else { return [] }
