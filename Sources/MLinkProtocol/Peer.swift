@@ -51,6 +51,10 @@ public final class Peer {
     /// Adaptive mode's decision for this peer and how often it changed (TunnelEngine+Policy.swift).
     public internal(set) var adaptive = AdaptivePlan()
     public internal(set) var adaptiveChanges: UInt64 = 0
+    /// Packets per second sent to the peer, as adaptive mode measures it each tick.
+    var adaptiveRate = 0.0
+    var adaptiveRateAt: UInt64 = 0
+    var adaptiveRateSent: UInt64 = 0
     /// Parity goes only on this host-side link (-1: with the data's copies).
     var parityLink = -1
     /// Parity this side sends to the peer, and keeps for recovering the peer's packets (TunnelEngine+Parity.swift).

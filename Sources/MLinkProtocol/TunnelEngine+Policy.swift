@@ -1,3 +1,4 @@
+import MLinkControl
 import MLinkFlows
 import MLinkTypes
 
@@ -15,8 +16,11 @@ import MLinkTypes
 ///      none (p <= target), else XOR parity on the next link with the largest k in 16, 8, 4, 2 whose residual loss
 ///      p x (1 - (1-p)^(k-1) x (1-q)) meets the target and whose overhead 1/k is within `max-overhead`, else
 ///      duplication on the best two (residual p x q); with one link, parity on it under the same rule;
+///      k counts only as far as the packets that arrive within a block's delay (a third of the deadline, at most
+///      50 ms, at the measured rate to the peer): at 100 packets/s a block holds 5;
 ///   4. escalation is immediate (a primary that degrades or falls silent means duplication at once); de-escalation
-///      is one step per `adaptiveHold`, so a noisy measurement cannot make the plan flap.
+///      is one step per `adaptiveHold`, and protection that is on stays on until the loss is under half the
+///      target, so a noisy measurement cannot make the plan flap.
 /// A flow whose class is still `unknown` (its first packets) is duplicated: it may be the start of a call.
 ///
 /// Loss here is the path's loss as this side measures it (path-sequence gaps of what it receives on that path),
@@ -36,6 +40,10 @@ extension TunnelEngine {
 
     /// How long adaptive mode keeps a protection level before it may step down (ns).
     static let adaptiveHold: UInt64 = 2_000_000_000
+
+    /// How long a parity block may wait for its packets: a third of the deadline, at most 50 ms, so a rebuilt
+    /// packet still arrives in time (ns).
+    static func parityDelay(_ deadline: UInt64) -> UInt64 { min(deadline / 3, 50_000_000) }
 
     /// Turns policies on (or off with nil): builds the flow table and the rules.
     public func setPolicies(_ settings: PolicySettings?) {
@@ -133,6 +141,15 @@ extension TunnelEngine {
     /// Re-decides `peer`'s adaptive plan: primary link, protection level, parity k and link.
     func updateAdaptive(_ peer: Peer, peerIndex: Int, now: UInt64) {
         guard let policySettings else { return }
+        // The data rate to the peer (packets/s), smoothed over about a second of ticks.
+        if peer.adaptiveRateAt != 0, now > peer.adaptiveRateAt {
+            let sent = Double(peer.counters.sent &- peer.adaptiveRateSent)
+            let instant = sent * 1e9 / Double(now - peer.adaptiveRateAt)
+            let gain = min(1, Double(now - peer.adaptiveRateAt) / 1e9)
+            peer.adaptiveRate += (instant - peer.adaptiveRate) * gain
+        }
+        peer.adaptiveRateAt = now
+        peer.adaptiveRateSent = peer.counters.sent
         var plan = peer.adaptive
         let candidates = peer.adaptiveCandidates(isRouter: isRouter, deadline: policySettings.deadline, into: &linkScratch)
         guard candidates > 0 else {
@@ -147,12 +164,19 @@ extension TunnelEngine {
         let target = policySettings.targetLoss
         let maximumOverhead = peer.adaptiveOverheadLimit(policySettings)
         var wanted = AdaptivePlan(level: .single, primaryLink: primary, since: now)
+        // Hysteresis: protection that is on stays on until the loss is well under the target (the loss estimate
+        // is noisy; a plan that flips to "none" loses packets at the full rate while it is wrong).
+        let threshold = plan.level == .single ? target : target / 2
+        // A block cannot hold more packets than arrive within its delay: that k is what the residual is worth.
+        let rate = peer.adaptiveRate
         if !peer.isLinkUp(primary, isRouter: isRouter), next >= 0 {
             wanted.level = .duplicate  // trouble on the primary: duplicate at once
-        } else if p > target {
+        } else if p > threshold {
             wanted.level = .duplicate
-            for k in [16, 8, 4, 2] where 1.0 / Double(k) <= maximumOverhead {
-                let residual = p * (1 - pow(1 - p, k - 1) * (1 - q))
+            let fill = max(2, Int(rate * Double(TunnelEngine.parityDelay(policySettings.deadline)) / 1e9))
+            for k in [16, 8, 4, 2] where 1.0 / Double(min(k, fill)) <= maximumOverhead {
+                let effective = min(k, fill)
+                let residual = p * (1 - pow(1 - p, effective - 1) * (1 - q))
                 if residual <= target || (next < 0 && k == 2) {
                     wanted.level = .parity
                     wanted.parityK = k
@@ -184,7 +208,8 @@ extension TunnelEngine {
         peer.adaptiveChanges += 1
         if plan.level == .parity {
             if previous.level != .parity || previous.parityK != plan.parityK || peer.paritySender == nil {
-                setParity(peer: peerIndex, k: plan.parityK, m: 1)
+                setParity(peer: peerIndex, k: plan.parityK, m: 1,
+                          maximumDelay: TunnelEngine.parityDelay(policySettings?.deadline ?? 150_000_000))
             }
             peer.parityLink = plan.parityLink
         } else {
