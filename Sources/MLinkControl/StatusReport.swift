@@ -29,11 +29,13 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var drops = DropCounts()
     public var tun = TunCounts()
     public var peers: [PeerReport] = []
+    /// Per-flow policies, when the profile has any (PolicyReport.swift).
+    public var policies: PolicyStatus?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case interface, name, role, address, mode, pid, started, links, drops, tun, peers
+        case interface, name, role, address, mode, pid, started, links, drops, tun, peers, policies
         case publicKey = "public_key", listenPort = "listen_port", sourceRouting = "source_routing"
         case routerEndpoints = "router_endpoints", metricsListen = "metrics_listen"
     }

@@ -101,6 +101,7 @@ public final class ForwardingCore {
         budgets = BudgetKeeper(links: profile.linkPolicy.links, directory: BudgetKeeper.stateDirectory(interface: tun.name))
         engine = TunnelEngine(configuration: try ForwardingCore.engineConfiguration(for: profile),
                               wallClock: { UInt64(WallClock.now() * 1e9) })
+        engine.setPolicies(ForwardingCore.policySettings(of: profile))
         epoll = try Epoll()
         signals = try SignalDescriptor()
         netlink = try RouteNetlink()
