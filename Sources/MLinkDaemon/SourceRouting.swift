@@ -15,7 +15,10 @@ import MLinkTypes
 /// Every route and rule carries `settings.routeProtocol` (109 by default) and lives in `settings.tables` at
 /// `settings.rulePriority`, so
 /// `sweep` (used by `down` and by a failed `up`) removes exactly these, even after a crash. The core calls
-/// `update` whenever links, addresses, routes or endpoints change; it is a diff, so calling it often is cheap.
+/// `update` whenever links, addresses, routes or endpoints change; it is a diff, so calling it often is cheap,
+/// and after the first call its route dump runs on `GatewayFinder`'s thread (`apply` takes the answer).
+/// `checkInstalled` compares what is installed with the kernel and puts back what the kernel dropped (a link
+/// down/up flushes every route through the link); nothing else in the tables is touched.
 public final class SourceRouting {
     /// One link's table and rule.
     struct Entry: Equatable, Sendable {
