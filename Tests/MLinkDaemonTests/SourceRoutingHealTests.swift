@@ -1,4 +1,5 @@
 import MLinkConfig
+import MLinkControl
 import MLinkNetlink
 import MLinkTypes
 import XCTest
@@ -55,5 +56,19 @@ final class SourceRoutingHealTests: XCTestCase {
         XCTAssertEqual(decisions.count, 1)
         XCTAssertEqual(decisions.first?.0, eth)
         XCTAssertNil(decisions.first?.1)
+    }
+}
+
+/// The heal counter reaches the metrics endpoint, one sample per link with a table.
+final class SourceRoutingHealMetricsTests: XCTestCase {
+    func testHealsAreExportedPerLink() {
+        var report = StatusReport()
+        report.interface = "ml0"
+        report.sourceRouting = [SourceRouteReport(link: "wwan0", from: "10.64.1.7", table: 10901, gateway: "10.64.1.1", heals: 3),
+                                SourceRouteReport(link: "eth0", from: "192.168.0.2", table: 10900, gateway: "192.168.0.1")]
+        let text = MetricsRenderer.render(report)
+        XCTAssertTrue(text.contains("# TYPE mlink_source_routing_heals_total counter\n"))
+        XCTAssertTrue(text.contains("mlink_source_routing_heals_total{interface=\"ml0\",link=\"wwan0\"} 3\n"), text)
+        XCTAssertTrue(text.contains("mlink_source_routing_heals_total{interface=\"ml0\",link=\"eth0\"} 0\n"), text)
     }
 }
