@@ -13,6 +13,7 @@ enum StatusText {
         out += "  mode: \(report.mode)\n"
         if report.listenPort > 0 { out += "  listening port: \(report.listenPort)\n" }
         out += "  links: " + (report.links.isEmpty ? "none" : report.links.map { "\($0.link) \($0.local)\($0.udpGSO ? " (udp gso)" : "")" }.joined(separator: ", ")) + "\n"
+        out += budgetLines(report.links)
         out += "  tun offloads: " + (report.tun.offloads.isEmpty ? "none" : report.tun.offloads.joined(separator: " ")) + "\n"
         if !report.sourceRouting.isEmpty {
             let entries = report.sourceRouting.map { "\($0.link) from \($0.from) table \($0.table) via \($0.gateway)" + ($0.heals > 0 ? " (healed \($0.heals)x)" : "") }
@@ -35,6 +36,7 @@ enum StatusText {
                 + "\(peer.counters.tooOld) too old\n"
             if !peer.connections.isEmpty { out += "  connections:\n" }
             out += table(peer.connections.map(connectionColumns)).map { "    \($0)\n" }.joined()
+            out += trafficLines(peer.connections)
         }
         return out
     }

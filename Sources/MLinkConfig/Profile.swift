@@ -39,6 +39,8 @@ public struct Profile: Sendable, Equatable {
     public var probeIntervalMilliseconds = 100
     /// Bytes per second probes may use per connection and direction (`probe-bandwidth`, default 4000; 0: no cap).
     public var probeBandwidth = 4000
+    /// The links' roles and costs, `copies` and `standby-probe` (Profile+Links.swift).
+    public var linkPolicy = LinkPolicySettings()
 
     public init(path: String, name: String, role: Role, privateKey: Key32, interface: InterfaceSettings,
                 links: [String], mode: Mode, keepaliveSeconds: Int, router: RouterReference?,
@@ -56,6 +58,8 @@ public struct Profile: Sendable, Equatable {
     public enum Mode: String, Sendable, Equatable, CaseIterable {
         /// Every packet on every working link (the default and the mission).
         case redundant
+        /// All data on the best link of the highest role; the others wait as hot standbys.
+        case failover
     }
 
     /// The `interface` block.

@@ -101,6 +101,7 @@ extension ConnectionCounts {
         tooOld = s.tooOld
         sendDrops = s.sendDrops
         lost = s.lostEstimate
+        for keyPath in ConnectionCounts.trafficKeyPaths { self[keyPath: keyPath] = s.traffic[keyPath: keyPath] }
     }
 }
 

@@ -36,6 +36,24 @@ public final class Peer {
     /// The bundle.
     public internal(set) var connections: [Connection] = []
     public internal(set) var counters = PeerCounters()
+    /// Roles and costs of the host-side links, by link number (the high byte of a path id): on a host our own
+    /// links, on a router this host's (LinkPolicy.swift). Fixed size, so a lookup on the data path is an index.
+    public internal(set) var linkPolicies = [LinkPolicy](repeating: .primary, count: 256)
+    /// False while every link is an unmetered primary: copies are planned as before roles existed.
+    var hasLinkPolicies = false
+    /// Router: the mode and copies this host announced (LINK_ROLES), instead of the profile's; nil: none yet.
+    var modeOverride: BundleMode?
+    var copiesOverride: Int?
+    /// LINK_ROLES bookkeeping (LinkPolicy+Feedback.swift): the (session, generation) last sent (host) or
+    /// applied (router), the host's generation counter, and whether the roles changed since.
+    var announcedRoles: (session: UInt32, generation: UInt32) = (0, 0)
+    var rolesGeneration: UInt32 = 0
+    var rolesDirty = false
+    var rolesEverAnnounced = false
+    /// Failover mode: the recent sealed packets, for a replay on takeover (ReplayRing.swift).
+    var replayRing: ReplayRing?
+    /// Failover mode: the link carrying data (LinkPolicy+Failover.swift).
+    public internal(set) var failover = FailoverState()
     /// Monotonic time of the last completed handshake (0: never).
     public internal(set) var lastHandshake: UInt64 = 0
     /// Control messages waiting to leave or for their ACK (TunnelEngine+Control.swift).

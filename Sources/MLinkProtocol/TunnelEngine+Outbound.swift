@@ -42,7 +42,8 @@ extension TunnelEngine {
             if type == .data { peer.counters.noPath += 1 }
             return true
         }
-        peer.selectCopies(into: &copyPlan, isRouter: isRouter)
+        let mode = peer.modeOverride ?? configuration.mode
+        peer.selectCopies(into: &copyPlan, isRouter: isRouter, mode: mode, copies: peer.copiesOverride ?? configuration.copies)
         let copies = copyPlan.count
         if copies == 0 {
             if type == .data { peer.counters.noPath += 1 }
@@ -86,6 +87,7 @@ extension TunnelEngine {
             noteControlWork(peerIndex)  // the block is full: its parity leaves with the next flush
         }
         session.seal(header: sealed, payloadLength: length)
+        if mode == .failover && type == .data { keepForReplay(sealed, length: datagramLength, peer: peer, now: now) }
         for copy in 0..<copies {
             let c = copyPlan[copy]
             let message: UnsafeMutableRawPointer
@@ -98,7 +100,8 @@ extension TunnelEngine {
                 LE.put(message, 16, peer.connections[c].nextSequence)
                 session.stampCopy(message, payloadLength: length)
             }
-            peer.connections[c].recordSent(bytes: datagramLength, now: now)
+            peer.connections[c].recordSent(type != .data ? .control : copy == 0 ? .data : .duplicate,
+                                           bytes: datagramLength, now: now)
             out.append(message, length: datagramLength, slot: peer.connections[c].slot,
                        destination: peer.connections[c].remote, peer: peerIndex, connection: c,
                        pathID: peer.connections[c].pathID)
@@ -121,12 +124,12 @@ extension TunnelEngine {
 }
 
 extension Connection {
-    /// Records a datagram of `bytes` bytes sealed for this path.
+    /// Records a datagram of `bytes` bytes sealed for this path for `purpose`.
     @inline(__always)
-    mutating func recordSent(bytes: Int, now: UInt64) {
+    mutating func recordSent(_ purpose: TrafficPurpose, bytes: Int, now: UInt64) {
         nextSequence &+= 1
         lastSent = now
-        statistics.txPackets += 1
-        statistics.txBytes += UInt64(bytes)
+        if purpose == .data || purpose == .duplicate || purpose == .replay { lastDataSent = now }
+        statistics.recordTransmit(purpose, bytes: bytes)
     }
 }

@@ -248,6 +248,7 @@ public final class TunnelEngine {
             // path is up at once instead of degraded until the gap decays.
             if wasDown { peer.connections[c].statistics.recentLoss = 0 }
         }
+        recordReceived(header.type, verdict: verdict, bytes: length, peer: peer, connection: c, now: now)
         switch verdict {
         case .duplicate:
             peer.connections[c].statistics.duplicates += 1
@@ -276,7 +277,11 @@ public final class TunnelEngine {
         case .probe:
             return receiveProbe(message + payload, length: payloadLength, peer: peer, connection: c, now: now)
         case .control:
-            return receiveControl(message + payload, length: payloadLength, from: peerIndex, offset: payload)
+            let verdict = receiveControl(message + payload, length: payloadLength, from: peerIndex, offset: payload)
+            if case .control(_, let kind, _, let offset, let bodyLength) = verdict, ControlKind.linkPolicy.contains(kind) {
+                return receiveLinkControl(kind: kind, body: message + offset, length: bodyLength, from: peerIndex, now: now)
+            }
+            return verdict
         default:
             return .none
         }
