@@ -1,0 +1,96 @@
+import MLinkTypes
+
+/// A host's side of the lease protocol (sans-I/O): what to ask, when, and what an answer changes.
+///
+/// The host asks on every new session (with the address it holds: INIT-REBOOT), at T1 (renew) and T2 (rebind;
+/// with one router the same request again), and 30 s after a refusal. It removes its address only at expiry
+/// or when the router's full-state answer no longer lists it, never because the router is silent.
+public struct HostLeaseClient: Sendable {
+    /// How long after a refusal the host asks again (a freed address is then picked up).
+    public static let retryAfterRefusalSeconds: UInt64 = 30
+
+    /// What the caller does after an event.
+    public struct Change: Sendable, Equatable {
+        /// The address to remove from the TUN device, if any.
+        public var remove: IPNetwork?
+        /// The address to add to the TUN device, if any.
+        public var add: IPNetwork?
+        /// True when the lease file must be rewritten (or deleted, when there is no lease).
+        public var persist: Bool
+
+        public init(remove: IPNetwork?, add: IPNetwork?, persist: Bool) {
+            self.remove = remove; self.add = add; self.persist = persist
+        }
+
+        public static let nothing = Change(remove: nil, add: nil, persist: false)
+    }
+
+    /// The lease held now, or nil.
+    public private(set) var lease: HostLease?
+    /// The reason of the last refusal, cleared by a grant.
+    public private(set) var lastRefusal: AssignReason?
+    /// Unix seconds of the next request the timers call for (T1, T2, retry), or nil.
+    public private(set) var nextRequestAt: UInt64?
+
+    /// A client that starts from a saved lease; an expired one is ignored.
+    public init(saved: HostLease?, now: UInt64) {
+        if let saved, saved.expires > now {
+            lease = saved
+            nextRequestAt = Self.nextTimer(of: saved, after: now)
+        }
+    }
+
+    /// The request to send now (a new session, or a timer).
+    public var request: AddressRequest {
+        var items = AddressItems()
+        _ = items.append(lease.map { AddressItem($0.address) } ?? .anyIPv4)
+        return AddressRequest(items: items, isReboot: lease != nil)
+    }
+
+    /// The release to send at `mlink down`, or nil when nothing is held.
+    public var release: AddressRelease? {
+        guard let lease else { return nil }
+        var items = AddressItems()
+        _ = items.append(AddressItem(lease.address))
+        return AddressRelease(items: items)
+    }
+
+    /// Applies an ASSIGN from `router` received at `now`.
+    public mutating func receive(_ assign: AddressAssign, now: UInt64, router: Key32) -> Change {
+        let old = lease?.address
+        guard let granted = HostLease(assign: assign, now: now, router: router) else {
+            lastRefusal = assign.reason
+            lease = nil
+            nextRequestAt = assign.reason == .released ? nil : now + Self.retryAfterRefusalSeconds
+            return Change(remove: old, add: nil, persist: old != nil)
+        }
+        lastRefusal = nil
+        lease = granted
+        nextRequestAt = Self.nextTimer(of: granted, after: now)
+        if old == granted.address { return Change(remove: nil, add: nil, persist: true) }
+        return Change(remove: old, add: granted.address, persist: true)
+    }
+
+    /// Forgets the lease after a RELEASE was sent (`mlink down`); returns the address to remove.
+    public mutating func released() -> IPNetwork? {
+        defer { lease = nil; nextRequestAt = nil }
+        return lease?.address
+    }
+
+    /// What the timers call for at `now`: a request to send (T1, T2, retry) and/or an expired address.
+    public mutating func tick(now: UInt64) -> (sendRequest: Bool, change: Change) {
+        if let lease, lease.expires <= now {
+            self.lease = nil
+            nextRequestAt = now + Self.retryAfterRefusalSeconds
+            return (true, Change(remove: lease.address, add: nil, persist: true))
+        }
+        guard let due = nextRequestAt, due <= now else { return (false, .nothing) }
+        nextRequestAt = lease.map { Self.nextTimer(of: $0, after: now) } ?? now + Self.retryAfterRefusalSeconds
+        return (true, .nothing)
+    }
+
+    /// The first of T1, T2 and expiry after `now`.
+    static func nextTimer(of lease: HostLease, after now: UInt64) -> UInt64 {
+        [lease.renewAt, lease.rebindAt, lease.expires].first { $0 > now } ?? lease.expires
+    }
+}
