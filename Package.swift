@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkYAML", dependencies: ["CYAML"], swiftSettings: shipped),
-        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
+        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes", "MLinkLeases"], swiftSettings: shipped),
         // Address leases (issue 13, step 4): pool, bindings, lease files, ADDRESS_* bodies; sans-I/O.
         .target(name: "MLinkLeases", dependencies: ["MLinkTypes", "CSodium"], swiftSettings: shipped),
         .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "CSodium"], swiftSettings: shipped),
