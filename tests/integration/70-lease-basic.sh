@@ -41,7 +41,7 @@ wait_lease 1 2000 >/dev/null || fail "no lease after the host's restart"
 note "host restart: same address $first after $(( $(now_ms) - start )) ms"
 
 # 2. The host's core is killed: the saved lease is configured at up, before the router answers.
-kill -9 "$(pgrep -f -n "_core --profile $TMP/lh1.yaml")" 2>/dev/null
+kill -9 "$(json_query "d['pid']" <"$TMP/run-h1/ml-lh.state")" || fail "no host core to kill"
 sleep 0.3
 on_host 1 "$MLINK" down ml-lh >/dev/null 2>&1
 [ -f "$TMP/state-h1/ml-lh/lease" ] || fail "the killed core's lease file is gone"
@@ -61,7 +61,7 @@ on_router "$MLINK" up "$TMP/lr.yaml" 2>/dev/null || fail "router up again"
 start=$(now_ms)
 until on_host 1 ping -c 1 -w 1 10.77.0.1 >/dev/null 2>&1; do [ $(( $(now_ms) - start )) -gt 10000 ] && fail "no ping 10 s after the router restart"; done
 note "router restart: ping back $(( $(now_ms) - start )) ms after the router's up"
-kill -9 "$(pgrep -f -n "_core --profile $TMP/lr.yaml")" 2>/dev/null
+kill -9 "$(json_query "d['pid']" <"$TMP/run-r/ml-lr.state")" || fail "no router core to kill"
 sleep 0.5
 on_router "$MLINK" down ml-lr >/dev/null 2>&1
 on_router "$MLINK" up "$TMP/lr.yaml" 2>/dev/null || fail "router up after SIGKILL"
