@@ -54,7 +54,8 @@ let package = Package(
         //   mlink-fuzz-*, mlink-bench-engine   fuzz and benchmark harnesses
         // ---------------------------------------------------------------------------------------------------
         // Fuzz targets: corpus replayers in a normal build, libFuzzer binaries from scripts/fuzz.sh.
-        .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CMLinkShims"],
+        .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CMLinkShims",
+                                                                   "MLinkLeases"],
                           path: "Tools/mlink-fuzz-packet"),
         .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"], path: "Tools/mlink-fuzz-profile"),
         // The protocol core's CPU cost per packet, without I/O (scripts/bench.sh).

@@ -104,6 +104,7 @@ extension ForwardingCore {
             leases = service
             if let lease = service.client?.lease {
                 configureLeasedAddress(lease.address, service: service)
+                service.obtainedAfterStart = WallClock.now() - startedAt
                 log.info("lease: \(lease.address) from the saved lease, valid for \(lease.expires - now) s")
             }
         }
@@ -276,7 +277,15 @@ extension ForwardingCore {
 
     private func applyAssign(_ assign: AddressAssign, service: LeaseService) {
         guard var client = service.client, let router = profile.router else { return }
-        let change = client.receive(assign, now: leaseNow, router: router.publicKey)
+        let now = leaseNow
+        let change = client.receive(assign, now: now, router: router.publicKey)
+        if let granted = change.add, let reason = localConflict(granted, service: service),
+           let decline = client.decline(reason, now: now) {
+            service.client = client
+            log.warning("lease: declining \(granted): \(reason) on this machine")
+            sendLease(kind: .addressDecline, flags: 0, body: decline.body, to: 0)
+            return apply(HostLeaseClient.Change(remove: change.remove, add: nil, persist: true), service: service)
+        }
         service.client = client
         if let lease = client.lease {
             if change.add != nil {
@@ -287,6 +296,13 @@ extension ForwardingCore {
             log.warning("lease: refused by the router: \(assign.reason)")
         }
         apply(change, service: service)
+    }
+
+    /// Whether `address` is configured on, or inside the network of, another interface of this machine.
+    private func localConflict(_ address: IPNetwork, service: LeaseService) -> DeclineReason? {
+        guard let addresses = try? netlink.addresses() else { return nil }
+        let others = addresses.filter { $0.linkIndex != service.tunIndex && !$0.network.address.isIPv6 }.map(\.network)
+        return HostLeaseClient.conflict(address.address, localAddresses: others)
     }
 
     private func apply(_ change: HostLeaseClient.Change, service: LeaseService) {

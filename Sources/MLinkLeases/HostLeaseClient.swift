@@ -71,6 +71,23 @@ public struct HostLeaseClient: Sendable {
         return Change(remove: old, add: granted.address, persist: true)
     }
 
+    /// Refuses the lease just granted because `reason` (the router answers with another address): forgets it and
+    /// returns the DECLINE to send, or nil without a lease.
+    public mutating func decline(_ reason: DeclineReason, now: UInt64) -> AddressDecline? {
+        guard let lease else { return nil }
+        self.lease = nil
+        nextRequestAt = now + Self.retryAfterRefusalSeconds
+        return AddressDecline(item: AddressItem(lease.address), reason: reason)
+    }
+
+    /// Why `address` cannot be used on this host, given the addresses of its other interfaces (with their
+    /// prefix lengths): configured there already, or inside one of their networks; nil when it can.
+    public static func conflict(_ address: IPAddress, localAddresses: [IPNetwork]) -> DeclineReason? {
+        if localAddresses.contains(where: { $0.address == address }) { return .inUseLocally }
+        if localAddresses.contains(where: { $0.masked.contains(address) }) { return .insideLocalNetwork }
+        return nil
+    }
+
     /// Forgets the lease after a RELEASE was sent (`mlink down`); returns the address to remove.
     public mutating func released() -> IPNetwork? {
         defer { lease = nil; nextRequestAt = nil }

@@ -61,4 +61,16 @@ final class HostLeaseClientTests: XCTestCase {
         XCTAssertEqual(client.released(), net("10.77.0.37/24"))
         XCTAssertNil(client.lease)
     }
+
+    func testDeclineAndConflicts() {
+        var client = HostLeaseClient(saved: nil, now: 0)
+        _ = client.receive(grant(a37), now: 0, router: router)
+        XCTAssertEqual(client.decline(.inUseLocally, now: 1), AddressDecline(item: a37, reason: .inUseLocally))
+        XCTAssertNil(client.lease)
+        XCTAssertNil(client.decline(.inUseLocally, now: 2))
+        let local = [net("192.168.0.2/24"), net("10.77.0.37/32")]
+        XCTAssertEqual(HostLeaseClient.conflict(ip("10.77.0.37"), localAddresses: local), .inUseLocally)
+        XCTAssertEqual(HostLeaseClient.conflict(ip("192.168.0.9"), localAddresses: local), .insideLocalNetwork)
+        XCTAssertNil(HostLeaseClient.conflict(ip("10.77.0.38"), localAddresses: local))
+    }
 }

@@ -27,6 +27,7 @@ final class PacketHarness {
     /// Feeds one input to both engines and checks the invariants.
     func run(_ input: UnsafeRawBufferPointer) {
         guard input.count <= 65535 else { return }
+        LeaseBodyFuzz.run(input)
         pair.now += 1_000_000
         for (n, (engine, source)) in [(pair.router, EnginePair.hostAddress(link: 0)), (pair.host, EnginePair.routerAddress(link: 0))].enumerated() {
             if let base = input.baseAddress { buffer.copyMemory(from: base, byteCount: input.count) }
