@@ -55,10 +55,18 @@ on_host 1 ping -c 3 -i 0.2 -w 8 10.77.0.1 >/dev/null || fail "no ping after the 
 # 3. The router restarts (down, then SIGKILL of its core): the host never drops its address meanwhile.
 watch_address() { while :; do a=$(leased 1); echo "${a:-none}"; sleep 0.05; done; }
 watch_address >"$TMP/watch.txt" & watcher=$!
+host_expiry() { on_host 1 "$MLINK" show ml-lh --json | json_query "d['leases']['host']['expires_in']"; }
 on_router "$MLINK" down ml-lr 2>/dev/null || fail "router down"
 sleep 1
+before=$(host_expiry)
 on_router "$MLINK" up "$TMP/lr.yaml" 2>/dev/null || fail "router up again"
 start=$(now_ms)
+until python3 -c "import sys; sys.exit(0 if $(host_expiry) > $before + 0.5 else 1)"; do
+    [ $(( $(now_ms) - start )) -gt 10000 ] && fail "no new ASSIGN 10 s after the router restart"
+    sleep 0.02
+done
+relet=$(( $(now_ms) - start ))
+note "router restart: the host's lease renewed $relet ms after the router's up"
 until on_host 1 ping -c 1 -w 1 10.77.0.1 >/dev/null 2>&1; do [ $(( $(now_ms) - start )) -gt 10000 ] && fail "no ping 10 s after the router restart"; done
 note "router restart: ping back $(( $(now_ms) - start )) ms after the router's up"
 kill -9 "$(json_query "d['pid']" <"$TMP/run-r/ml-lr.state")" || fail "no router core to kill"
@@ -93,4 +101,4 @@ note "router lease file deleted: the binding for $first is back $(( $(now_ms) - 
 on_host 1 "$MLINK" down ml-lh 2>/dev/null || fail "final host down"
 [ -z "$(ip -n lh1$$ -o addr show 2>/dev/null | grep 10.77.)" ] || fail "an address is left behind"
 on_router "$MLINK" down ml-lr 2>/dev/null || fail "final router down"
-pass "lease $first within ${waited} ms of up, kept across host, router, both restarts and a lost lease file"
+pass "lease $first within ${waited} ms of up, renewed ${relet} ms after a router restart, kept across host, router, both restarts and a lost lease file"
