@@ -115,6 +115,7 @@ extension ForwardingCore {
         guard let service = leases, let client = service.client, peer == 0 else { return }
         service.lastAssignSeq = 0
         sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: 0)
+        service.client?.noteRequestSent(now: leaseNow)
     }
 
     /// A lease message (kinds 1-4) from `peer`; the body is valid only during the call and is parsed in place.
@@ -178,8 +179,11 @@ extension ForwardingCore {
         }
         if var client = service.client {
             let (sendRequest, change) = client.tick(now: now)
+            if sendRequest {
+                sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: 0)
+                client.noteRequestSent(now: now)
+            }
             service.client = client
-            if sendRequest { sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: 0) }
             apply(change, service: service)
         }
     }

@@ -3,11 +3,14 @@ import MLinkTypes
 /// A host's side of the lease protocol (sans-I/O): what to ask, when, and what an answer changes.
 ///
 /// The host asks on every new session (with the address it holds: INIT-REBOOT), at T1 (renew) and T2 (rebind;
-/// with one router the same request again), and 30 s after a refusal. It removes its address only at expiry
+/// with one router the same request again), 30 s after a refusal, and 10 s after an unanswered first request. It removes its address only at expiry
 /// or when the router's full-state answer no longer lists it, never because the router is silent.
 public struct HostLeaseClient: Sendable {
     /// How long after a refusal the host asks again (a freed address is then picked up).
     public static let retryAfterRefusalSeconds: UInt64 = 30
+    /// How long a host without a lease waits for an answer before it asks again (the router may have been
+    /// unable to write its lease file, and the framework's ACK ends the request's own retransmissions).
+    public static let retryWithoutAnswerSeconds: UInt64 = 10
 
     /// What the caller does after an event.
     public struct Change: Sendable, Equatable {
@@ -45,6 +48,12 @@ public struct HostLeaseClient: Sendable {
         var items = AddressItems()
         _ = items.append(lease.map { AddressItem($0.address) } ?? .anyIPv4)
         return AddressRequest(items: items, isReboot: lease != nil)
+    }
+
+    /// Records that `request` was sent at `now`: without a lease, the host asks again if no answer comes.
+    public mutating func noteRequestSent(now: UInt64) {
+        guard lease == nil else { return }
+        nextRequestAt = min(nextRequestAt ?? UInt64.max, now + Self.retryWithoutAnswerSeconds)
     }
 
     /// The release to send at `mlink down`, or nil when nothing is held.

@@ -73,4 +73,15 @@ final class HostLeaseClientTests: XCTestCase {
         XCTAssertEqual(HostLeaseClient.conflict(ip("192.168.0.9"), localAddresses: local), .insideLocalNetwork)
         XCTAssertNil(HostLeaseClient.conflict(ip("10.77.0.38"), localAddresses: local))
     }
+
+    func testUnansweredFirstRequestIsRepeated() {
+        var client = HostLeaseClient(saved: nil, now: 100)
+        XCTAssertFalse(client.tick(now: 100).sendRequest, "the session sends the first request, not the timer")
+        client.noteRequestSent(now: 100)
+        XCTAssertFalse(client.tick(now: 109).sendRequest)
+        XCTAssertTrue(client.tick(now: 110).sendRequest, "asked again 10 s later")
+        _ = client.receive(grant(a37), now: 111, router: router)
+        client.noteRequestSent(now: 111)
+        XCTAssertEqual(client.nextRequestAt, 111 + 1800, "with a lease only T1 and T2 count")
+    }
 }
