@@ -40,9 +40,8 @@ let package = Package(
         .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "MLinkFlows", "MLinkParity", "CSodium"], swiftSettings: shipped),
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
         .target(name: "MLinkControl", swiftSettings: shipped),
-        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes", "MLinkFlows", "MLinkLeases"], swiftSettings: shipped),
-        // Address leases (issue 13, step 4): pool, bindings, lease files, ADDRESS_* bodies; sans-I/O.
-        .target(name: "MLinkLeases", dependencies: ["MLinkTypes", "CSodium"], swiftSettings: shipped),
+        .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes", "MLinkLeases",
+                                                    "MLinkControl", "MLinkFlows"], swiftSettings: shipped),
         // The wg-quick half: set-up plan and steps, rollback, state, core launcher, teardown.
         .target(name: "MLinkSetup", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkCLI", dependencies: [
