@@ -20,6 +20,7 @@ enum StatusText {
             out += "  source routing: \(entries.joined(separator: ", "))\n"
         }
         if let metrics = report.metricsListen { out += "  metrics: http://\(metrics)/metrics\n" }
+        out += leaseText(report)
         for peer in report.peers {
             out += "\npeer: \(peer.name)\n"
             out += "  public key: \(peer.publicKey)\n"

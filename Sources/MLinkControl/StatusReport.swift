@@ -29,13 +29,15 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var drops = DropCounts()
     public var tun = TunCounts()
     public var peers: [PeerReport] = []
+    /// Address leases (LeaseReport.swift), when the profile has an address-pool or `address: auto`.
+    public var leases: LeaseReport?
     /// Per-flow policies, when the profile has any (PolicyReport.swift).
     public var policies: PolicyStatus?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case interface, name, role, address, mode, pid, started, links, drops, tun, peers, policies
+        case interface, name, role, address, mode, pid, started, links, drops, tun, peers, policies, leases
         case publicKey = "public_key", listenPort = "listen_port", sourceRouting = "source_routing"
         case routerEndpoints = "router_endpoints", metricsListen = "metrics_listen"
     }

@@ -8,6 +8,8 @@ extension ForwardingCore {
     /// A new control message from `peer`; its body is `length` bytes at `body`, valid only during the call.
     func handleControl(peer: Int, kind: UInt8, flags: UInt8, body: UnsafeRawPointer, length: Int, now: UInt64) {
         switch kind {
+        case ControlKind.addressRequest...ControlKind.addressDecline:
+            handleLease(peer: peer, kind: kind, flags: flags, body: body, length: length, now: now)
         default:
             engine.countControl(from: peer, unknown: true)
         }
@@ -20,12 +22,14 @@ extension ForwardingCore {
             switch event {
             case .sessionEstablished(let peer):
                 log.info("peer \(engine.peers[peer].name): session established")
+                leaseSessionEstablished(peer: peer)
             case .bundleUp(let peer):
                 log.info("peer \(engine.peers[peer].name): bundle up")
             case .bundleDown(let peer):
                 log.info("peer \(engine.peers[peer].name): bundle down (no connection up)")
             }
         }
+        leaseTick()
         if engine.hasControlWork {
             engine.flushControl(now: now, into: out)
             flush()

@@ -54,6 +54,8 @@ public final class ForwardingCore {
     var lastResolve: UInt64 = 0
     /// The Prometheus endpoint (`metrics-listen`), if any (ForwardingCore+Metrics.swift).
     var metrics: MetricsServer?
+    /// Address leases, when the profile has an address-pool or `address: auto` (ForwardingCore+Leases.swift).
+    var leases: LeaseService?
 
     // Preallocated data-path memory (DataPath.swift).
     /// Inner packets read from the TUN device, with headroom and tailroom for sealing in place.
@@ -142,6 +144,7 @@ public final class ForwardingCore {
         }
         try refreshLinks()
         startMetrics()
+        try startLeases()
     }
 
     deinit {
