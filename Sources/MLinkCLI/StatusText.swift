@@ -14,6 +14,9 @@ enum StatusText {
         if report.listenPort > 0 { out += "  listening port: \(report.listenPort)\n" }
         out += "  links: " + (report.links.isEmpty ? "none" : report.links.map { "\($0.link) \($0.local)\($0.udpGSO ? " (udp gso)" : "")" }.joined(separator: ", ")) + "\n"
         out += "  tun offloads: " + (report.tun.offloads.isEmpty ? "none" : report.tun.offloads.joined(separator: " ")) + "\n"
+        if report.tun.coalescedSegments > 0 {
+            out += "  tun writes: \(report.tun.writes) for \(report.tun.txPackets) packets (\(report.tun.coalescedSegments) coalesced)\n"
+        }
         if !report.sourceRouting.isEmpty {
             let entries = report.sourceRouting.map { "\($0.link) from \($0.from) table \($0.table) via \($0.gateway)" }
             out += "  source routing: \(entries.joined(separator: ", "))\n"
