@@ -4,8 +4,8 @@ import MLinkSystem
 /// Where the coalescer's writes go: one packet, behind its 10-byte virtio header, as one vector of buffers.
 /// `TunDevice` in the daemon; the tests collect the bytes.
 protocol TunPacketWriter {
-    /// Writes the buffers of `vector` as one packet; false when it was dropped (queue full, error).
-    func writePacket(vector: UnsafePointer<iovec>, count: Int) -> Bool
+    /// Writes `count` buffers of `vectors` from `first` on as one packet; false when it was dropped.
+    func writePacket(_ vectors: IOVectorArray, from first: Int, count: Int) -> Bool
 }
 
 /// GRO-style coalescing of the packets one received batch delivers (issue 11): instead of one TUN write per
@@ -51,7 +51,8 @@ final class TunCoalescer {
         var closed: Bool
         /// PSH seen on the last segment.
         var push: Bool
-        /// First of this run's entries in `vectors` (slot * vectorSlotSize); -1 before the second segment.
+        /// First of this run's entries in `vectors` (1 + slot * vectorSlotSize; entry 0 is for single
+        /// packets); -1 before the second segment.
         var vector: Int
     }
 
@@ -70,7 +71,7 @@ final class TunCoalescer {
     /// The writes whose runs are still open, by index into `writes`; searched linearly (a batch has few flows).
     private let open: UnsafeMutablePointer<Int>
     private var openCount = 0
-    private let vectors: UnsafeMutablePointer<iovec>
+    private let vectors: IOVectorArray
     private var slotsUsed = 0
     private var statistics = Statistics()
 
@@ -99,14 +100,12 @@ final class TunCoalescer {
         writes = .allocate(capacity: capacity)
         open = .allocate(capacity: flows)
         open.initialize(repeating: 0, count: flows)
-        vectors = .allocate(capacity: slots * TunCoalescer.vectorSlotSize)
-        vectors.initialize(repeating: iovec(iov_base: nil, iov_len: 0), count: slots * TunCoalescer.vectorSlotSize)
+        vectors = IOVectorArray(capacity: 1 + slots * TunCoalescer.vectorSlotSize)
     }
 
     deinit {
         writes.deallocate()
         open.deallocate()
-        vectors.deallocate()
     }
 
     /// Takes the packet `packet` (`length` bytes, with at least 10 bytes of writable headroom in front of it,
@@ -140,22 +139,18 @@ final class TunCoalescer {
 
     /// Writes every pending packet and super-packet, in the order their first packets arrived, and forgets them.
     func flush<W: TunPacketWriter>(to writer: W) {
-        var single = iovec(iov_base: nil, iov_len: 0)
         for i in 0..<count {
             let w = writes[i]
             let header = w.head - TunDevice.virtioHeaderSize
             let sent: Bool
             if w.segments == 1 {
                 VirtioNetHeader.writeNone(at: header)
-                single.iov_base = header
-                single.iov_len = w.length + TunDevice.virtioHeaderSize
-                sent = writer.writePacket(vector: &single, count: 1)
+                vectors.set(0, base: header, length: w.length + TunDevice.virtioHeaderSize)
+                sent = writer.writePacket(vectors, from: 0, count: 1)
             } else {
                 finishSuperPacket(w)
-                let vector = vectors + w.vector
-                vector[0].iov_base = header
-                vector[0].iov_len = w.headLength + TunDevice.virtioHeaderSize
-                sent = writer.writePacket(vector: vector, count: w.segments)
+                vectors.set(w.vector, base: header, length: w.headLength + TunDevice.virtioHeaderSize)
+                sent = writer.writePacket(vectors, from: w.vector, count: w.segments)
                 statistics.superPackets += 1
                 statistics.coalescedSegments += UInt64(w.segments)
             }
@@ -198,10 +193,10 @@ final class TunCoalescer {
         guard TunCoalescer.checksumsValid(packet, c) else { return false }
         var r = run
         if r.segments == 1 {
-            r.vector = slotsUsed * TunCoalescer.vectorSlotSize
+            r.vector = 1 + slotsUsed * TunCoalescer.vectorSlotSize
             slotsUsed += 1
         }
-        vectors[r.vector + r.segments] = iovec(iov_base: packet + c.ipHeader + c.l4Header, iov_len: c.payload)
+        vectors.set(r.vector + r.segments, base: packet + c.ipHeader + c.l4Header, length: c.payload)
         r.segments += 1
         r.payload += c.payload
         r.length += c.payload

@@ -92,16 +92,40 @@ public final class TunDevice {
         try descriptor.write(buffer, count: count) != nil
     }
 
-    /// Writes one packet gathered from `count` buffers (a super-packet: the virtio header and first segment, then
-    /// the other segments' payloads); false when it was dropped (queue full, or refused, counted by the caller).
-    /// The corresponding C function is `writev`.
+    /// Writes one packet gathered from the `count` buffers of `vectors` from `first` on (a super-packet: the
+    /// virtio header and first segment, then the other segments' payloads); false when it was dropped (queue
+    /// full, or refused; the caller counts it). The corresponding C function is `writev`.
     @inline(__always)
-    public func writePacket(vector: UnsafePointer<iovec>, count: Int) -> Bool {
+    public func writePacket(_ vectors: IOVectorArray, from first: Int, count: Int) -> Bool {
         let fd = descriptor.rawValue
         while true {
-            let written = writev(fd, vector, Int32(count))
+            let written = writev(fd, vectors.entries + first, Int32(count))
             if written >= 0 { return true }
             if errno != EINTR { return false }
         }
     }
+}
+
+/// A preallocated array of buffer descriptions (`struct iovec`) for gathered writes; one owner, reused.
+public final class IOVectorArray {
+    public let capacity: Int
+    let entries: UnsafeMutablePointer<iovec>
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+        entries = .allocate(capacity: capacity)
+        entries.initialize(repeating: iovec(iov_base: nil, iov_len: 0), count: capacity)
+    }
+
+    deinit { entries.deallocate() }
+
+    /// Sets entry `index` to the `length` bytes at `base`.
+    @inline(__always)
+    public func set(_ index: Int, base: UnsafeMutableRawPointer, length: Int) {
+        entries[index] = iovec(iov_base: base, iov_len: length)
+    }
+
+    /// The start and length of entry `index`.
+    public func base(at index: Int) -> UnsafeMutableRawPointer? { entries[index].iov_base }
+    public func length(at index: Int) -> Int { entries[index].iov_len }
 }

@@ -1,5 +1,5 @@
-import Glibc
 import MLinkProtocol
+import MLinkSystem
 import XCTest
 @testable import MLinkDaemon
 
@@ -12,10 +12,10 @@ final class TunCoalescerTests: XCTestCase {
     final class Collector: TunPacketWriter {
         var packets: [[UInt8]] = []
         var refuse = false
-        func writePacket(vector: UnsafePointer<iovec>, count: Int) -> Bool {
+        func writePacket(_ vectors: IOVectorArray, from first: Int, count: Int) -> Bool {
             var bytes: [UInt8] = []
-            for i in 0..<count {
-                bytes += UnsafeRawBufferPointer(start: vector[i].iov_base, count: vector[i].iov_len)
+            for i in first..<first + count {
+                bytes += UnsafeRawBufferPointer(start: vectors.base(at: i), count: vectors.length(at: i))
             }
             packets.append(bytes)
             return !refuse
