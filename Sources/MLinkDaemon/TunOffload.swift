@@ -150,16 +150,42 @@ enum TunOffload {
     }
 
     /// The Internet checksum's ones' complement sum of `count` bytes as big-endian 16-bit words (an odd last
-    /// byte padded with zero), added to `initial`, not yet folded: 32-bit words summed into 64 bits (RFC 1071).
+    /// byte padded with zero), added to `initial`, not yet folded (RFC 1071). The bulk is summed 32 bytes per
+    /// step as native 64-bit words with end-around carry; that sum of byte-swapped words, folded, is swapped back
+    /// (the ones' complement sum does not depend on byte order, RFC 1071 section 2 (B)). The tail of fewer than
+    /// 8 bytes is summed as big-endian words.
     @inline(__always)
     static func onesComplementSum(_ p: UnsafeRawPointer, count: Int, initial: UInt64) -> UInt64 {
-        var sum = initial
         var i = 0
-        while i + 4 <= count {
-            sum &+= UInt64(UInt32(bigEndian: p.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
-            i += 4
+        var sum = initial
+        if count >= 8 {
+            var native: UInt64 = 0
+            var carries: UInt64 = 0
+            @inline(__always) func add(_ word: UInt64) {
+                let (s, overflow) = native.addingReportingOverflow(word)
+                native = s
+                carries &+= overflow ? 1 : 0
+            }
+            while i + 32 <= count {
+                add(p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                add(p.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
+                add(p.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
+                add(p.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
+                i += 32
+            }
+            while i + 8 <= count {
+                add(p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                i += 8
+            }
+            let (withCarries, overflow) = native.addingReportingOverflow(carries)
+            native = withCarries &+ (overflow ? 1 : 0)  // cannot overflow again: carries < count / 8
+            var folded = (native & 0xffff_ffff) + (native >> 32)
+            folded = (folded & 0xffff) + (folded >> 16)
+            folded = (folded & 0xffff) + (folded >> 16)
+            folded = (folded & 0xffff) + (folded >> 16)
+            sum &+= UInt64(UInt16(bigEndian: UInt16(truncatingIfNeeded: folded)))
         }
-        if i + 2 <= count {
+        while i + 2 <= count {
             sum &+= UInt64(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: i, as: UInt16.self)))
             i += 2
         }

@@ -269,3 +269,26 @@ final class TunCoalescerTests: XCTestCase {
         XCTAssertEqual(try supers.flatMap { try cut($0) }, run)
     }
 }
+
+/// The fast ones' complement sum (64-bit native words, end-around carry, swapped back) against the slow one.
+final class OnesComplementSumTests: XCTestCase {
+    func testMatchesSixteenBitWordsForEveryLengthAndOffset() {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let allOnes = [UInt8](repeating: 0xff, count: 300)  // the most carries
+        for data in [bytes, allOnes] {
+            data.withUnsafeBytes { raw in
+                for offset in 0..<3 {
+                    for count in 0...(data.count - offset) {
+                        var slow: UInt64 = 0x1_2345
+                        var i = offset
+                        while i + 1 < offset + count { slow += UInt64(data[i]) << 8 | UInt64(data[i + 1]); i += 2 }
+                        if i < offset + count { slow += UInt64(data[i]) << 8 }
+                        let fast = TunOffload.onesComplementSum(raw.baseAddress! + offset, count: count, initial: 0x1_2345)
+                        XCTAssertEqual(TunOffload.fold(fast), TunOffload.fold(slow), "offset \(offset), \(count) bytes")
+                    }
+                }
+            }
+        }
+    }
+}
