@@ -31,19 +31,21 @@ extension TunnelEngine {
     /// Encapsulates one inner packet for peer `peerIndex` into `out`. With `inPlace`, the packet's buffer has
     /// `WireFormat.transportHeaderSize` writable bytes in front and `WireFormat.tagSize` behind, and the packet is
     /// sealed there (it must stay untouched until `out` is sent). Returns false only when `out` lacks room:
-    /// nothing was assigned or counted, so the caller sends the batch and calls again.
+    /// nothing was assigned or counted, so the caller sends the batch and calls again. `type` is `.data` for inner
+    /// packets and `.control` for control messages (TunnelEngine+Control.swift), which take the same copies.
     @discardableResult
     public func encapsulate(_ packet: UnsafeMutableRawPointer, length: Int, to peerIndex: Int, inPlace: Bool,
-                            into out: OutboundBatch, now: UInt64) -> Bool {
+                            into out: OutboundBatch, now: UInt64,
+                            type: WireFormat.MessageType = .data) -> Bool {
         let peer = peers[peerIndex]
         guard let session = peer.session, isUsable(session, now: now) else {
-            peer.counters.noPath += 1
+            if type == .data { peer.counters.noPath += 1 }
             return true
         }
         peer.selectCopies(into: &copyPlan, isRouter: isRouter)
         let copies = copyPlan.count
         if copies == 0 {
-            peer.counters.noPath += 1
+            if type == .data { peer.counters.noPath += 1 }
             return true
         }
         guard length + WireFormat.transportOverhead <= out.bufferSize || (inPlace && copies == 1) else {
@@ -58,7 +60,11 @@ extension TunnelEngine {
             }
             return false
         }
-        peer.counters.sent += 1
+        switch type {
+        case .data: peer.counters.sent += 1
+        case .parity: peer.counters.paritySent += 1
+        default: peer.counters.controlSent += 1
+        }
         peer.session!.sendCounter += 1
         let counter = peer.session!.sendCounter
         let remoteIndex = session.remoteIndex
@@ -73,8 +79,12 @@ extension TunnelEngine {
             (sealed + WireFormat.transportHeaderSize).copyMemory(from: packet, byteCount: length)
         }
         let first = copyPlan[0]
-        TransportHeader(type: .data, pathID: peer.connections[first].pathID, receiverIndex: remoteIndex, counter: counter,
+        TransportHeader(type: type, pathID: peer.connections[first].pathID, receiverIndex: remoteIndex, counter: counter,
                         pathSequence: peer.connections[first].nextSequence).write(to: sealed)
+        if type == .data, let parity = peer.paritySender,
+           parity.add(sealed + WireFormat.transportHeaderSize, length: length, counter: counter, now: now), parity.pending > 0 {
+            noteControlWork(peerIndex)  // the block is full: its parity leaves with the next flush
+        }
         session.seal(header: sealed, payloadLength: length)
         for copy in 0..<copies {
             let c = copyPlan[copy]

@@ -17,6 +17,8 @@ final class FakeNetwork {
         let addresses: [Int: SocketAddress]
         /// Inner packets written to this node's TUN device, in order.
         var tun: [[UInt8]] = []
+        /// Control messages the engine handed up: peer, kind, kind flags, body.
+        var controls: [(peer: Int, kind: UInt8, flags: UInt8, body: [UInt8])] = []
 
         init(name: String, engine: TunnelEngine, addresses: [Int: SocketAddress]) {
             self.name = name
@@ -211,6 +213,19 @@ final class FakeNetwork {
             transmit(from: event.toNode, packet: Array(buffer[offset..<(offset + packetLength)]), peer: peer)
         case .deliver(let offset, let packetLength):
             node.tun.append(Array(buffer[offset..<(offset + packetLength)]))
+        case .control(let peer, let kind, let flags, let offset, let bodyLength):
+            node.controls.append((peer, kind, flags, Array(buffer[offset..<(offset + bodyLength)])))
+        case .recovered(_, let count):
+            for r in 0..<count {
+                let rebuilt = node.engine.recoveredBuffer(r)
+                switch node.engine.recovered(r) {
+                case .deliver(let offset, let packetLength):
+                    node.tun.append(Array(UnsafeRawBufferPointer(start: rebuilt + offset, count: packetLength)))
+                case .forward(let peer, let offset, let packetLength):
+                    transmit(from: event.toNode, packet: Array(UnsafeRawBufferPointer(start: rebuilt + offset, count: packetLength)), peer: peer)
+                default: break
+                }
+            }
         case .none:
             break
         }
