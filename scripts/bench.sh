@@ -52,6 +52,8 @@ SYSCALL_RATE=${BENCH_SYSCALL_RATE:-200M}
 [[ $SECS =~ ^[1-9][0-9]*$ ]] || { echo "mlink bench: BENCH_SECONDS: not a positive integer ($SECS)" >&2; exit 64; }
 [ "$SECS" -ge 2 ] || { echo "mlink bench: BENCH_SECONDS: the loaded ping needs at least 2 s ($SECS)" >&2; exit 64; }
 STARTED=$(date -u +"%Y-%m-%d %H:%M")
+# The commit measured: read now, not when the report is written (the tree may move on meanwhile).
+COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
 
 scripts/install-deps.sh >/dev/null
 BUILD=""
@@ -349,7 +351,7 @@ meta kernel "$(uname -r)"
 meta libsodium "$(dpkg-query -W -f='${Version}' libsodium23 2>/dev/null || echo unknown)"
 meta wireguard_go "$(dpkg-query -W -f='${Version}' wireguard-go 2>/dev/null || echo unknown)"
 meta iperf3 "$(iperf3 --version | head -1 | cut -d' ' -f2)"
-meta commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
+meta commit "$COMMIT"
 meta build "$BUILD"
 meta rounds "$ROUNDS"; meta seconds "$SECS"; meta pings "$PINGS"
 meta before "${BEFORE:+${BENCH_BEFORE_LABEL:-$BEFORE}}"; meta before_engine "${BEFORE_ENGINE:+${BENCH_BEFORE_LABEL:-$BEFORE_ENGINE}}"
