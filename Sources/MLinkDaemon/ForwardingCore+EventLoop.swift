@@ -11,6 +11,7 @@ extension ForwardingCore {
     public func runEventLoop(ready: () -> Void) throws {
         // Also when the loop ends by an error (the TUN device deleted under it): no table or rule left behind.
         defer { sourceRouting.removeAll() }
+        defer { saveBudgets() }
         log.info("forwarding core for \(tun.name) started (\(profile.role.rawValue), \(slots.compactMap { $0 }.count) link addresses)")
         ready()
         var nextTick: UInt64 = 0
@@ -26,6 +27,7 @@ extension ForwardingCore {
                 case Token.tun.rawValue: try drainTun()
                 case Token.control.rawValue: acceptControlClients()
                 case Token.resolver.rawValue: collectResolution()
+                case Token.gateways.rawValue: collectGateways()
                 case Token.signals.rawValue: handleSignals()
                 case Token.netlink.rawValue: handleLinkChanges()
                 case ..<ForwardingCore.slotTokenBase: handleClientEvent(token: token)
@@ -41,6 +43,7 @@ extension ForwardingCore {
         dropReport.report(now: now, log: log) { statusReport(now: now) }
         runRoutingTimers(now: now)
         expireClients(now: now)
+        keepBudgets(now: now)
         engine.tick(now: now, into: out)
         flush()
     }

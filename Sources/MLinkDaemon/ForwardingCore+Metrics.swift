@@ -104,6 +104,11 @@ enum MetricsRenderer {
         out.sample("mlink_tun_writes_total", [("interface", interface)], Double(report.tun.writes))
         out.family("mlink_tun_coalesced_segments_total", .counter, "Delivered packets written inside a coalesced super-packet.")
         out.sample("mlink_tun_coalesced_segments_total", [("interface", interface)], Double(report.tun.coalescedSegments))
+        out.family("mlink_source_routing_heals_total", .counter,
+                   "Times the core put back part of a link's source-routing table or rules the kernel had dropped.")
+        for entry in report.sourceRouting {
+            out.sample("mlink_source_routing_heals_total", [("interface", interface), ("link", entry.link)], Double(entry.heals))
+        }
         out.family("mlink_links", .gauge, "Local link addresses in the bundle.")
         out.sample("mlink_links", [("interface", interface)], Double(report.links.count))
         return out.text

@@ -12,7 +12,7 @@ import MLinkTypes
 public final class ForwardingCore {
     /// Epoll tokens: fixed ones, then one per link slot from `slotTokenBase`.
     enum Token: UInt64 {
-        case tun = 1, control = 2, signals = 3, netlink = 4, metrics = 5, resolver = 6, answers = 7
+        case tun = 1, control = 2, signals = 3, netlink = 4, metrics = 5, resolver = 6, answers = 7, gateways = 8
     }
     static let slotTokenBase: UInt64 = 1000
     /// How often the engine's timers run. The engine expects "every few ms": a probe goes out at the first tick
@@ -35,7 +35,11 @@ public final class ForwardingCore {
     var slots: [LinkSlot?] = []
     let log: Logger
     var running = true
+    /// When `keepBudgets` next counts (monotonic ns).
+    var nextBudgetCheck: UInt64 = 0
     let startedAt: Double
+    /// Metered links' budgets (BudgetKeeper.swift).
+    let budgets: BudgetKeeper
     var statistics = CoreStatistics()
     /// Rate-limited log lines about drops and handshakes (the data path itself never logs).
     var dropReport = DropReport()
@@ -43,6 +47,8 @@ public final class ForwardingCore {
     // Per-link source routing and router endpoint names (ForwardingCore+Routing.swift).
     let sourceRouting: SourceRouting
     let resolver: EndpointResolver
+    let gatewayFinder: GatewayFinder
+    var nextHealCheck: UInt64 = 0
     var routerAddresses: [SocketAddress] = []
     var nextRoutingCheck: UInt64 = 0
     var lastResolve: UInt64 = 0
@@ -99,13 +105,16 @@ public final class ForwardingCore {
         self.controlPath = controlPath
         self.log = log
         startedAt = WallClock.now()
+        budgets = BudgetKeeper(links: profile.linkPolicy.links, directory: BudgetKeeper.stateDirectory(interface: tun.name))
         engine = TunnelEngine(configuration: try ForwardingCore.engineConfiguration(for: profile),
                               wallClock: { UInt64(WallClock.now() * 1e9) })
+        engine.setPolicies(ForwardingCore.policySettings(of: profile))
         epoll = try Epoll()
         signals = try SignalDescriptor()
         netlink = try RouteNetlink()
         sourceRouting = SourceRouting(settings: profile.routing, netlink: netlink, log: log)
         resolver = try EndpointResolver(endpoints: profile.router?.endpoints ?? [])
+        gatewayFinder = try GatewayFinder(settings: profile.routing)
         control = try ControlServer(path: controlPath, tokenBase: ForwardingCore.controlClientTokenBase)
         packets = PacketBatch(capacity: ForwardingCore.packetBatchSize, packetCapacity: 65535)
         superPacket = .allocate(byteCount: 65536, alignment: 64)
@@ -121,6 +130,7 @@ public final class ForwardingCore {
         try epoll.add(control.listener.descriptor.rawValue, token: Token.control.rawValue)
         try epoll.add(control.worker.ready.descriptor.rawValue, token: Token.answers.rawValue)
         try epoll.add(resolver.wakeup.descriptor.rawValue, token: Token.resolver.rawValue)
+        try epoll.add(gatewayFinder.wakeup.descriptor.rawValue, token: Token.gateways.rawValue)
         try epoll.add(signals.descriptor.rawValue, token: Token.signals.rawValue)
         do {
             let monitor = try NetlinkMonitor(includeRoutes: true)
@@ -169,6 +179,7 @@ public final class ForwardingCore {
             let keepalive = UInt64(profile.keepaliveSeconds) * 1_000_000_000
             configuration.maximumProbeInterval = min(configuration.maximumProbeInterval, keepalive)
         }
+        applyLinkPolicy(of: profile, to: &configuration)
         return configuration
     }
 }
