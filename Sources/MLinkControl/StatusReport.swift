@@ -106,12 +106,17 @@ public struct TunCounts: Codable, Equatable, Sendable {
     /// TCP super-packets read with TSO and cut into segments, and reads dropped as malformed offloads.
     public var superPackets: UInt64 = 0
     public var offloadDrops: UInt64 = 0
+    /// TUN write calls (fewer than `txPackets` when delivered packets were coalesced), and delivered packets that
+    /// left inside a coalesced super-packet.
+    public var writes: UInt64 = 0
+    public var coalescedSegments: UInt64 = 0
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case rxPackets = "rx_packets", txPackets = "tx_packets", offloads
         case superPackets = "super_packets", offloadDrops = "offload_drops"
+        case writes, coalescedSegments = "coalesced_segments"
     }
 }
 

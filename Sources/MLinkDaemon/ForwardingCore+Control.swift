@@ -78,6 +78,8 @@ extension ForwardingCore {
         facts.tun.offloads = TunDevice.offloadNames(tun.offloads)
         facts.tun.superPackets = statistics.tunSuperPackets
         facts.tun.offloadDrops = statistics.offloadDrops
+        facts.tun.writes = statistics.tunWrites
+        facts.tun.coalescedSegments = statistics.tunCoalescedSegments
         var report = StatusSnapshot.report(engine: engine, facts: facts, now: now, wallNow: WallClock.now())
         report.leases = leaseReport()
         return report
