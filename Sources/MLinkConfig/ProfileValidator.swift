@@ -16,7 +16,8 @@ struct ProfileValidator {
 
     static let profileKeys = ["name", "role", "private-key", "private-key-file", "interface", "links", "mode",
                               "keepalive", "router", "listen-port", "peers", "metrics-listen", "routing",
-                              "probe-interval", "probe-bandwidth", "copies", "standby-probe"]
+                              "probe-interval", "probe-bandwidth", "copies", "standby-probe",
+                              "policies", "deadline", "target-loss", "max-overhead"]
     static let interfaceKeys = ["name", "address", "mtu"]
     static let routerKeys = ["public-key", "preshared-key", "endpoints", "virtual-ip", "routes"]
     static let peerKeys = ["name", "public-key", "preshared-key", "allowed-ips"]
@@ -67,6 +68,7 @@ struct ProfileValidator {
                              listenPort: listenPort, peers: peers, metricsListen: metricsListen,
                              privateKeyExposed: exposed)
         result.linkPolicy = linkPolicy
+        result.policies = try policySettings(profile)
         result.routing = try profile["routing"].map(routingSettings) ?? Profile.RoutingSettings()
         result.probeIntervalMilliseconds = try profile["probe-interval"]?.integer(in: 20...10_000, unit: "milliseconds")
             ?? Self.defaultProbeIntervalMilliseconds
@@ -162,7 +164,7 @@ struct ProfileValidator {
         return Profile.InterfaceSettings(name: name, address: address, mtu: mtu)
     }
 
-    private func mode(_ field: ProfileField) throws -> Profile.Mode {
+    func mode(_ field: ProfileField) throws -> Profile.Mode {
         let text = try field.string()
         guard let mode = Profile.Mode(rawValue: text) else {
             let known = Profile.Mode.allCases.map(\.rawValue).joined(separator: " or ")

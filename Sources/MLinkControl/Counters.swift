@@ -133,7 +133,7 @@ public struct ConnectionCounts: CounterSet {
     public var lost: UInt64 = 0
     // What the bytes were for (issue 14): per direction, data (the first copy of a packet), duplicate (its
     // 2nd..nth copies, and on receive the copies that lost the race), probe, and control (handshakes, control
-    // messages, feedback). tx_bytes = the four tx byte counters summed; likewise rx_bytes, except that rx_bytes
+    // messages, feedback), replay and parity. tx_bytes = the six tx byte counters summed; likewise rx_bytes, except that rx_bytes
     // also counts handshake responses the path carried before it was a connection.
     public var txDataBytes: UInt64 = 0
     public var txDataPackets: UInt64 = 0
@@ -153,6 +153,10 @@ public struct ConnectionCounts: CounterSet {
     public var rxProbePackets: UInt64 = 0
     public var rxControlBytes: UInt64 = 0
     public var rxControlPackets: UInt64 = 0
+    public var txParityBytes: UInt64 = 0
+    public var txParityPackets: UInt64 = 0
+    public var rxParityBytes: UInt64 = 0
+    public var rxParityPackets: UInt64 = 0
 
     public init() {}
 
@@ -162,6 +166,7 @@ public struct ConnectionCounts: CounterSet {
         \.txDataBytes, \.txDataPackets, \.txDuplicateBytes, \.txDuplicatePackets, \.txProbeBytes, \.txProbePackets,
         \.txControlBytes, \.txControlPackets, \.txReplayBytes, \.txReplayPackets, \.rxDataBytes, \.rxDataPackets, \.rxDuplicateBytes, \.rxDuplicatePackets,
         \.rxProbeBytes, \.rxProbePackets, \.rxControlBytes, \.rxControlPackets,
+        \.txParityBytes, \.txParityPackets, \.rxParityBytes, \.rxParityPackets,
     ]
 
     public static let fieldList: [CounterField<ConnectionCounts>] = [
@@ -192,5 +197,9 @@ public struct ConnectionCounts: CounterSet {
         .init("rx_probe_packets", \.rxProbePackets, help: "Authentic probes received here."),
         .init("rx_control_bytes", \.rxControlBytes, help: "Bytes of authentic control messages and feedback received here."),
         .init("rx_control_packets", \.rxControlPackets, help: "Authentic control messages and feedback received here."),
+        .init("tx_parity_bytes", \.txParityBytes, help: "Bytes of parity messages sent here."),
+        .init("tx_parity_packets", \.txParityPackets, help: "Parity messages sent here."),
+        .init("rx_parity_bytes", \.rxParityBytes, help: "Bytes of authentic parity messages received here."),
+        .init("rx_parity_packets", \.rxParityPackets, help: "Authentic parity messages received here."),
     ]
 }

@@ -29,11 +29,13 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var drops = DropCounts()
     public var tun = TunCounts()
     public var peers: [PeerReport] = []
+    /// Per-flow policies, when the profile has any (PolicyReport.swift).
+    public var policies: PolicyStatus?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case interface, name, role, address, mode, pid, started, links, drops, tun, peers
+        case interface, name, role, address, mode, pid, started, links, drops, tun, peers, policies
         case publicKey = "public_key", listenPort = "listen_port", sourceRouting = "source_routing"
         case routerEndpoints = "router_endpoints", metricsListen = "metrics_listen"
     }
@@ -78,15 +80,18 @@ public struct SourceRouteReport: Codable, Equatable, Sendable {
     public var from: String
     public var table: Int
     public var gateway: String
+    /// How often the core put back part of this link's table or rules after the kernel dropped it.
+    public var heals: Int
 
-    public init(link: String, from: String, table: Int, gateway: String) {
+    public init(link: String, from: String, table: Int, gateway: String, heals: Int = 0) {
         self.link = link
         self.from = from
         self.table = table
         self.gateway = gateway
+        self.heals = heals
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case link, from, table, gateway }
+    enum CodingKeys: String, CodingKey, CaseIterable { case link, from, table, gateway, heals }
 }
 
 /// Packets read from (`rx_packets`) and written to (`tx_packets`) the TUN device.

@@ -86,3 +86,23 @@ extension LinkPolicy {
         self.init(role: role, metered: settings.metered)
     }
 }
+
+extension ForwardingCore {
+    /// The profile's per-flow policies for the engine (issue 15), or nil when nothing is classified per flow.
+    static func policySettings(of profile: Profile) -> PolicySettings? {
+        guard profile.policies.isActive(defaultMode: profile.mode) else { return nil }
+        let settings = profile.policies
+        func engineMode(_ mode: Profile.Mode) -> PolicyMode { PolicyMode(rawValue: mode.rawValue) ?? .redundant }
+        var rules: [FlowPolicy] = []
+        var defaultPolicy = FlowPolicy(name: "default", mode: engineMode(profile.mode), copies: profile.linkPolicy.copies ?? 0,
+                                       maximumOverhead: settings.maximumOverhead)
+        for rule in settings.rules {
+            let policy = FlowPolicy(name: rule.name, match: rule.match, mode: engineMode(rule.mode), copies: rule.copies ?? 0,
+                                    maximumOverhead: rule.maximumOverhead ?? settings.maximumOverhead)
+            // A rule named default is the default's settings (it matches everything, so it is the last word).
+            if rule.name == "default" { defaultPolicy = policy } else { rules.append(policy) }
+        }
+        return PolicySettings(policies: rules, defaultPolicy: defaultPolicy,
+                              deadline: UInt64(settings.deadlineMilliseconds) * 1_000_000, targetLoss: settings.targetLoss)
+    }
+}

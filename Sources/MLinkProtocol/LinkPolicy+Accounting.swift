@@ -12,6 +12,7 @@ extension TunnelEngine {
             noteDataArrival(peer: peer, connection: c, now: now)
             peer.connections[c].lastDataReceived = now
         case .probe: purpose = .probe
+        case .parity: purpose = .parity
         default: purpose = .control
         }
         peer.connections[c].statistics.recordReceive(purpose, bytes: bytes)

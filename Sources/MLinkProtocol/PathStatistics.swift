@@ -11,6 +11,8 @@ public enum TrafficPurpose {
     case control
     /// A data packet sent again on another link after a takeover (send side only).
     case replay
+    /// Parity messages (PROTOCOL.md section 15).
+    case parity
 }
 
 /// Counters and measurements of one connection, as `show` reports them.
@@ -71,6 +73,7 @@ public struct PathStatistics: Equatable {
         case .probe: traffic.txProbePackets &+= 1; traffic.txProbeBytes &+= n
         case .control: traffic.txControlPackets &+= 1; traffic.txControlBytes &+= n
         case .replay: traffic.txReplayPackets &+= 1; traffic.txReplayBytes &+= n
+        case .parity: traffic.txParityPackets &+= 1; traffic.txParityBytes &+= n
         }
     }
 
@@ -84,6 +87,7 @@ public struct PathStatistics: Equatable {
         case .duplicate: traffic.rxDuplicatePackets &+= 1; traffic.rxDuplicateBytes &+= n
         case .probe: traffic.rxProbePackets &+= 1; traffic.rxProbeBytes &+= n
         case .control, .replay: traffic.rxControlPackets &+= 1; traffic.rxControlBytes &+= n
+        case .parity: traffic.rxParityPackets &+= 1; traffic.rxParityBytes &+= n
         }
     }
 

@@ -1,4 +1,5 @@
 import MLinkControl
+import MLinkFlows
 import MLinkTypes
 
 /// Per-peer counters: MLinkControl's `PeerCounts`, the one list of their names, kept by the engine itself so
@@ -58,6 +59,15 @@ public final class Peer {
     public internal(set) var lastHandshake: UInt64 = 0
     /// Control messages waiting to leave or for their ACK (TunnelEngine+Control.swift).
     let control = ControlChannel()
+    /// Adaptive mode's decision for this peer and how often it changed (TunnelEngine+Policy.swift).
+    public internal(set) var adaptive = AdaptivePlan()
+    public internal(set) var adaptiveChanges: UInt64 = 0
+    /// Packets per second sent to the peer, as adaptive mode measures it each tick.
+    var adaptiveRate = 0.0
+    var adaptiveRateAt: UInt64 = 0
+    var adaptiveRateSent: UInt64 = 0
+    /// Parity goes only on this host-side link (-1: with the data's copies).
+    var parityLink = -1
     /// Parity this side sends to the peer, and keeps for recovering the peer's packets (TunnelEngine+Parity.swift).
     var paritySender: ParitySender?
     var parityReceiver: ParityReceiver?

@@ -24,9 +24,10 @@ extension TunnelEngine {
         for (peerIndex, peer) in peers.enumerated() {
             if !isRouter { updateProbeIntervals(peer, now: now) }
             updateStates(peer, now: now)
-            if (peer.modeOverride ?? configuration.mode) == .failover {
+            if (peer.modeOverride ?? configuration.mode) == .failover || usesFailover {
                 updateFailover(peer, peerIndex: peerIndex, now: now, into: out)
             }
+            if usesAdaptive { updateAdaptive(peer, peerIndex: peerIndex, now: now) }
             reportSilentPaths(peer, peerIndex: peerIndex, now: now, into: out)
             announceLinkRoles(peer, peerIndex: peerIndex, now: now)
             noteBundleState(of: peerIndex)

@@ -1,4 +1,5 @@
 import MLinkControl
+import MLinkFlows
 import MLinkTypes
 
 /// The sans-I/O protocol core: given datagrams, inner packets and the time, it decides what to send and deliver.
@@ -56,6 +57,15 @@ public final class TunnelEngine {
     var recoveredPeer = 0
     /// Events not yet drained by the daemon.
     var events: [Event] = []
+    /// Per-flow policies (TunnelEngine+Policy.swift): nil without policies, and then no flow table either.
+    var policySettings: PolicySettings?
+    var flowTable: FlowTable?
+    var flowRules = FlowRuleSet([])
+    var policyCounts: [PolicyCounts] = []
+    var usesFailover = false
+    var usesAdaptive = false
+    /// Scratch list of link numbers for the planners (capacity reserved: no allocation per tick).
+    var linkScratch: [Int] = { var list = [Int](); list.reserveCapacity(256); return list }()
 
     /// The two roles, each with the state only it keeps.
     enum Role {
