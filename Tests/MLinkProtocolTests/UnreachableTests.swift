@@ -22,7 +22,8 @@ final class UnreachableTests: XCTestCase {
         net.advance(by: 30 * Time.second)
         for pathID in crossed {
             let count = sent(net, pathID: pathID, since: mark)
-            XCTAssertGreaterThanOrEqual(count, 5, "still tried now and then")
+            // At most one per 5 s; roles' idle probing (LinkPolicy+Probing.swift) slows a never-answered path on
+            // a link with another path up further, to once a minute.
             XCTAssertLessThanOrEqual(count, 7, "at most one probe per 5 s (and one initiation at each rekey)")
         }
         XCTAssertGreaterThan(sent(net, pathID: 0x0000, since: mark), 30, "the working path is probed as before")
