@@ -10,6 +10,7 @@ public struct DropCounts: CounterSet, Codable {
     public var unknownKey: UInt64 = 0
     public var noRoute: UInt64 = 0
     public var rateLimited: UInt64 = 0
+    public var cookieReplies: UInt64 = 0
     public var oversized: UInt64 = 0
     public var tunWrite: UInt64 = 0
 
@@ -28,6 +29,8 @@ public struct DropCounts: CounterSet, Codable {
         .init("unknown_key", \.unknownKey, help: "Initiations from a public key that is no peer of the profile."),
         .init("no_route", \.noRoute, help: "Inner packets whose destination no peer's allowed-ips cover."),
         .init("rate_limited", \.rateLimited, help: "Initiations refused by the handshake rate limit."),
+        .init("cookie_replies", \.cookieReplies,
+              help: "Initiations answered with a cookie reply instead of a handshake (under load, no valid mac2)."),
         .init("oversized", \.oversized, help: "Datagrams larger than the core's receive buffer, and inner packets larger than its send buffers."),
         .init("tun_write", \.tunWrite, help: "Inner packets the TUN device refused."),
     ]
@@ -56,6 +59,9 @@ public struct PeerCounts: CounterSet {
     public var replayedHandshakes: UInt64 = 0
     public var expired: UInt64 = 0
     public var pathsRefused: UInt64 = 0
+    public var staged: UInt64 = 0
+    public var stagingDrops: UInt64 = 0
+    public var cookies: UInt64 = 0
     public var controlSent: UInt64 = 0
     public var controlReceived: UInt64 = 0
     public var controlRetransmits: UInt64 = 0
@@ -92,6 +98,11 @@ public struct PeerCounts: CounterSet {
               help: "Authentic messages that came under a session past its reject-after time."),
         .init("paths_refused", unit: "packets", \.pathsRefused,
               help: "Authentic messages on a new path refused because the peer's path limit is reached."),
+        .init("staged", unit: "packets", \.staged,
+              help: "Packets that waited for a session with this peer and were sent once it was up."),
+        .init("staging_drops", unit: "packets", \.stagingDrops,
+              help: "Packets that waited for a session with this peer and were dropped (queue full, too large, or older than 2 s)."),
+        .init("cookies", \.cookies, help: "Cookie replies accepted from this peer (a router under load asked for mac2)."),
         .init("control_sent", unit: "messages", \.controlSent,
               help: "Control messages sent to this peer (retransmissions and ACKs included), once however many copies."),
         .init("control_received", unit: "messages", \.controlReceived,

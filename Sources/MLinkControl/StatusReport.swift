@@ -186,6 +186,8 @@ public enum ConnectionState: String, Codable, CaseIterable, Sendable {
     case degraded
     /// Several expected replies are missing.
     case down
+    /// Never answered while another path to the peer did (probed at most every 5 s).
+    case unreachable
 
     /// Up or degraded: the connection delivers, if not at its best.
     public var carriesTraffic: Bool { self == .up || self == .degraded }

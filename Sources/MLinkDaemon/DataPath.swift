@@ -150,6 +150,8 @@ extension ForwardingCore {
             }
             // Before the next read reuses the buffers: the delivered packets, coalesced, and the forwarded ones.
             writeDelivered()
+            // A session that came up in this batch takes the packets that waited for it (in order, once).
+            if engine.hasStagedPackets { while !engine.flushStaged(into: out, now: now) { flush() } }
             flush()
             if count < batch.capacity { return }
         }

@@ -169,6 +169,7 @@ extension ConnectionState {
         case .up: self = .up
         case .degraded: self = .degraded
         case .down: self = .down
+        case .unreachable: self = .unreachable
         }
     }
 }

@@ -15,6 +15,10 @@ public struct Connection {
         case degraded
         /// Several expected replies are missing (see `TunnelEngine.updateStates` for the thresholds).
         case down
+        /// Host side: never answered for `Connection.unreachableAfter` while another path to the peer did (an
+        /// impossible pairing: a link with no way to that router address). Probed at most every
+        /// `Connection.unreachableProbeInterval`; up again at its first answer.
+        case unreachable
     }
 
     /// The local socket (link) the path uses: an index into the daemon's link table.
@@ -66,6 +70,11 @@ public struct Connection {
     public var stateChanged: UInt64 = 0
     public var state: State = .probing
     public var statistics = PathStatistics()
+    /// Host side: the last cookie the router sent on this path (its value binds this link's source address and
+    /// port), for mac2 while younger than 120 s (docs/PROTOCOL.md section 5.2).
+    var cookie: Cookie?
+    /// Host side: when the timers first saw this path without an answer (0: not yet), for `unreachable`.
+    var unansweredSince: UInt64 = 0
 
     public init(slot: Int, linkName: String, local: SocketAddress, remote: SocketAddress, pathID: UInt16) {
         self.slot = slot
@@ -81,7 +90,7 @@ public struct Connection {
         lastReceived = now
         livenessInterval = probeIntervalInEffect
         probesSinceReceived = 0
-        if state == .down || state == .probing {
+        if state == .down || state == .probing || state == .unreachable {
             state = .up
             stateChanged = now
         }

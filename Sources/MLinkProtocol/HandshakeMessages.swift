@@ -2,9 +2,9 @@ import MLinkTypes
 
 /// The framing of the two handshake messages around the Noise messages (docs/PROTOCOL.md section 5).
 ///
-///     initiation (type 1), 132 bytes, host -> router
+///     initiation (type 1), 148 bytes, host -> router
 ///       0 type | 1 zero | 2-3 path id | 4-35 ephemeral | 36-83 encrypted static (32 + tag)
-///       84-115 encrypted payload: sender index (4) + timestamp (12) + tag | 116-131 mac1
+///       84-115 encrypted payload: sender index (4) + timestamp (12) + tag | 116-131 mac1 | 132-147 mac2 (cookie)
 ///     response (type 2), 60 bytes, router -> host
 ///       0 type | 1 zero | 2-3 path id | 4-7 receiver index | 8-39 ephemeral
 ///       40-59 encrypted payload: sender index (4) + tag
@@ -12,10 +12,11 @@ import MLinkTypes
 /// The path id (bytes 2-3) is outside every MAC: one initiation is sent unchanged on every connection but for
 /// its path id, and the router answers repeats from a cache.
 enum HandshakeMessages {
-    static let prologue = Array("mlink wire format 3".utf8)
+    static let prologue = Array("mlink wire format 4".utf8)
     /// Where the Noise message starts and ends inside an initiation.
     static let initiationNoise = 4..<116
-    /// The bytes mac1 covers, and the bytes that identify one initiation for the response cache.
+    /// The bytes mac1 covers, and the bytes that identify one initiation for the response cache (mac2 is not
+    /// part of it: the same initiation resent with a cookie is a repeat).
     static let mac1Covered = 4..<116
     static let mac1Range = 116..<132
     static let initiationIdentity = 4..<132

@@ -1,6 +1,6 @@
 import MLinkTypes
 
-/// What only a router keeps: the mac1 key of initiations addressed to it, the cache that answers a repeated
+/// What only a router keeps: the mac1 key of initiations addressed to it, the cookie state, the cache that answers a repeated
 /// initiation without a second Diffie-Hellman, the handshake rate limits, and the routes from inner destination
 /// to peer. A router answers handshakes, learns its connections from authentic packets and forwards between
 /// peers; it sends no probes of its own.
@@ -10,6 +10,8 @@ final class RouterRole {
     /// Initiator ephemeral key -> peer whose cached response answers it.
     var initiationCache: [Key32: Int] = [:]
     var rateLimiter = HandshakeRateLimiter()
+    /// Load, the rotating cookie secret and mac2 (docs/PROTOCOL.md section 5.2).
+    var cookies: CookieChecker
     /// Longest prefix from inner destination to peer, over the peers' allowed-ips.
     var routes: RoutingTable
     /// How many connections one peer may make us learn.
@@ -17,6 +19,7 @@ final class RouterRole {
 
     init(configuration: EngineConfiguration, peers: [Peer]) {
         mac1Key = HandshakeMessages.mac1Key(responder: configuration.publicKey)
+        cookies = CookieChecker(publicKey: configuration.publicKey)
         routes = RoutingTable(peers: peers)
         maximumConnectionsPerPeer = configuration.maximumConnectionsPerPeer
     }

@@ -6,8 +6,9 @@ import MLinkTypes
 /// Rules that hold whatever arrives:
 /// - Nothing a handshake message says creates or moves a router-side connection; only an authentic transport
 ///   message with a new counter does. A replayed initiation gets at most our cached 60-byte answer.
-/// - A response is never larger than the initiation it answers (60 < 132): no amplification.
-/// - Only initiations with a valid mac1, within the rate limits, reach Diffie-Hellman.
+/// - A response or cookie reply is never larger than the initiation it answers (60 < 148): no amplification.
+/// - Only initiations with a valid mac1, within the rate limits, reach Diffie-Hellman; under load only those with
+///   a valid mac2 too (TunnelEngine+Cookie.swift), which only a receiver at the source address can compute.
 extension TunnelEngine {
     // MARK: Router: initiation in, response out
 
@@ -29,6 +30,7 @@ extension TunnelEngine {
             peers[cached].counters.handshakeRepeats += 1
             return reply(withCachedResponseOf: peers[cached], slot: slot)
         }
+        if let verdict = demandCookie(message, role: role, slot: slot, source: source, now: now) { return verdict }
         guard role.rateLimiter.allow(source.address, now: now) else {
             globalDrops.rateLimited += 1
             return .none
@@ -180,6 +182,7 @@ extension TunnelEngine {
         message[0] = WireFormat.MessageType.initiation.rawValue
         let key = HandshakeMessages.mac1Key(responder: peer.publicKey)
         message += message.withUnsafeBytes { HandshakeMessages.mac1(key: key, initiation: $0.baseAddress!) }
+        message += [UInt8](repeating: 0, count: CookieMessages.mac2Range.count)  // mac2: per connection, when sent
         peer.pending = PendingHandshake(noise: noise, localIndex: localIndex, message: message, started: now)
     }
 }

@@ -12,8 +12,8 @@ extension TunnelEngine {
     /// Encapsulates the packets `packets[start...]`: routes each to its peer, chooses one connection per host-side
     /// link, and seals the packet once (in place in its own buffer) and adds one datagram per copy to `out`.
     /// Stops when `out` has no room for the next packet's copies; returns the index of the first packet not
-    /// handled (`packets.count` when all were). Packets with no route, session or connection are counted and
-    /// consumed.
+    /// handled (`packets.count` when all were). Packets with no route or connection are counted and consumed;
+    /// packets for a peer without a usable session are staged until it has one.
     @inline(__always)
     public func encapsulate(_ packets: PacketBatch, from start: Int = 0, into out: OutboundBatch, now: UInt64) -> Int {
         var index = start
@@ -40,9 +40,14 @@ extension TunnelEngine {
                             type: WireFormat.MessageType = .data) -> Bool {
         let peer = peers[peerIndex]
         guard let session = peer.session, isUsable(session, now: now) else {
-            if type == .data { peer.counters.noPath += 1 }
+            // No session yet (the first handshake), or it lapsed (a rekey gap): a data packet waits, copied into
+            // the peer's preallocated staging queue (TunnelEngine+Staging.swift). Control messages are not
+            // staged: their channel retransmits them.
+            if type == .data { stage(packet, length: length, for: peerIndex, now: now) }
             return true
         }
+        // Packets that waited for this session leave first, so nothing overtakes them.
+        if staging.total > 0, !staging.isFlushing, !flushStaged(peer: peerIndex, into: out, now: now) { return false }
         let plan = type == .data ? self.plan(data: packet, length: length, peer: peer, now: now)
             : PacketPlan(mode: peer.modeOverride ?? configuration.mode, copies: peer.copiesOverride ?? configuration.copies,
                          protect: false, policy: -1, pinnedLink: type == .parity ? peer.parityLink : -1)

@@ -75,6 +75,8 @@ extension TunnelEngine {
     /// How often a host probes connection `c`: 2 x (SRTT + 4 RTTVAR), at least `probeInterval` and what the
     /// probe bandwidth cap allows, at most `maximumProbeInterval`. Unmeasured paths use the minimum.
     func probeInterval(of connection: Connection) -> UInt64 {
+        // A pairing that never answered (TunnelEngine+Unreachable.swift) is only checked now and then.
+        if connection.state == .unreachable { return Connection.unreachableProbeInterval }
         let statistics = connection.statistics
         let wireBytes = UInt64(WireFormat.outerOverhead(ipv6: connection.remote.address.isIPv6) + WireFormat.probePayloadSize)
         let bandwidthFloor = configuration.probeBandwidthLimit == 0 ? 0

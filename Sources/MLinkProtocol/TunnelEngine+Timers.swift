@@ -21,6 +21,7 @@ extension TunnelEngine {
             closeDueParityBlocks(of: peerIndex, now: now)
         }
         flushControl(now: now, into: out)
+        flushStaged(into: out, now: now)
         for (peerIndex, peer) in peers.enumerated() {
             if !isRouter { updateProbeIntervals(peer, now: now) }
             updateStates(peer, now: now)
@@ -74,6 +75,7 @@ extension TunnelEngine {
                     let buffer = out.takeBuffer()
                     initiation.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                     LE.put(buffer, 2, peer.connections[c].pathID)
+                    stampCookie(buffer, connection: peer.connections[c], now: now)
                     peer.connections[c].statistics.recordTransmit(.control, bytes: initiation.count)
                     out.append(buffer, length: initiation.count, slot: slot, destination: remote, peer: peerIndex,
                                connection: c, pathID: peer.connections[c].pathID)
@@ -84,6 +86,7 @@ extension TunnelEngine {
 
     /// Moves each heard-from connection between up, degraded and down by its silence and recent loss.
     func updateStates(_ peer: Peer, now: UInt64) {
+        if !isRouter { markUnreachable(peer, now: now) }
         for c in peer.connections.indices where peer.connections[c].lastReceived != 0 {
             let connection = peer.connections[c]
             let interval: UInt64, margin: UInt64

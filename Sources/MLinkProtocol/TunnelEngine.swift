@@ -41,6 +41,8 @@ public final class TunnelEngine {
     /// Where `receive` writes an answer (handshake response or probe reply) when it returns `.reply`.
     public let replyBuffer: UnsafeMutableRawPointer
     public static let replyCapacity = 160
+    /// Per peer, the packets waiting for a session (TunnelEngine+Staging.swift).
+    lazy var staging = StagingArea(peers: peers.count, isRouter: isRouter)
     /// Datagrams dropped before any peer could be blamed: malformed, unknown session, bad tag, unknown key.
     public internal(set) var globalDrops = GlobalDrops()
     /// Peers with control messages or ACKs to send (TunnelEngine+Control.swift).
@@ -180,6 +182,7 @@ public final class TunnelEngine {
         switch type {
         case .initiation: return receiveInitiation(message, length: length, slot: slot, source: source, now: now)
         case .response: return receiveResponse(message, length: length, slot: slot, source: source, now: now)
+        case .cookieReply: return receiveCookieReply(message, length: length, slot: slot, source: source, now: now)
         case .data, .probe, .control, .parity:
             return receiveTransport(message, length: length, slot: slot, source: source, now: now)
         }

@@ -1,4 +1,4 @@
-/// Wire format 3 (docs/PROTOCOL.md is the specification; this file is its single implementation).
+/// Wire format 4 (docs/PROTOCOL.md is the specification; this file is its single implementation).
 ///
 /// Every datagram starts with the same four bytes: message type, a reserved zero byte, and the sender's 16-bit
 /// path id (high byte: the sender's link number, low byte: the path on that link). Integers are little-endian.
@@ -6,12 +6,14 @@
 ///     transport (data 4, probe 5, control 6, parity 7), 28-byte header:
 ///       0 type | 1 reserved | 2-3 path id | 4-7 receiver index | 8-15 counter | 16-19 path sequence | 20-27 copy tag
 ///       28... payload (one AEAD body shared by every copy of the packet), then its 16-byte AEAD tag
-///     initiation (1), 132 bytes, and response (2), 60 bytes: the Noise IKpsk2 handshake (HandshakeMessages)
+///     initiation (1), 148 bytes, and response (2), 60 bytes: the Noise IKpsk2 handshake (HandshakeMessages)
+///     cookie reply (3), 60 bytes: a router under load asks for mac2 (CookieMessages)
 public enum WireFormat {
     /// Message types (byte 0).
     public enum MessageType: UInt8 {
         case initiation = 1
         case response = 2
+        case cookieReply = 3
         case data = 4
         case probe = 5
         case control = 6
@@ -27,7 +29,7 @@ public enum WireFormat {
     /// Header plus tag: what a transport message adds to the inner packet.
     public static let transportOverhead = transportHeaderSize + tagSize
     /// Size of a handshake initiation.
-    public static let initiationSize = 132
+    public static let initiationSize = 148
     /// Size of a handshake response (smaller than an initiation: a response never amplifies).
     public static let responseSize = 60
     /// Size of a probe payload (before the tag).

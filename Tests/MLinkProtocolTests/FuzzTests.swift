@@ -41,7 +41,7 @@ final class FuzzTests: XCTestCase {
             let length: Int
             switch rng.next() % 8 {
             case 0: length = Int.random(in: 0...1600, using: &rng)
-            case 1, 2: length = [60, 64, 132, 88].randomElement(using: &rng)!  // the sizes of real messages
+            case 1, 2: length = [60, 64, 148, 88].randomElement(using: &rng)!  // the sizes of real messages
             default: length = Int.random(in: 0...100, using: &rng)
             }
             var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }

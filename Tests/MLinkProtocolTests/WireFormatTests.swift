@@ -44,7 +44,7 @@ final class WireFormatTests: XCTestCase {
         XCTAssertEqual(WireFormat.MessageType.control.rawValue, 6)
         XCTAssertEqual(WireFormat.MessageType.parity.rawValue, 7)
         XCTAssertNil(WireFormat.MessageType(rawValue: 0))
-        XCTAssertNil(WireFormat.MessageType(rawValue: 3))
+        XCTAssertEqual(WireFormat.MessageType.cookieReply.rawValue, 3)
         XCTAssertNil(WireFormat.MessageType(rawValue: 8))
     }
 
@@ -53,7 +53,7 @@ final class WireFormatTests: XCTestCase {
         XCTAssertEqual(WireFormat.copyTagOffset, 20)
         XCTAssertEqual(WireFormat.tagSize, 16)
         XCTAssertEqual(WireFormat.transportOverhead, 44)
-        XCTAssertEqual(WireFormat.initiationSize, 132)
+        XCTAssertEqual(WireFormat.initiationSize, 148)
         XCTAssertEqual(WireFormat.responseSize, 60)
         XCTAssertLessThan(WireFormat.responseSize, WireFormat.initiationSize, "a response never amplifies")
         XCTAssertEqual(WireFormat.probePayloadSize, 24)

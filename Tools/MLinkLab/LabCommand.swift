@@ -22,7 +22,8 @@ public struct LabCommand: ParsableCommand {
             73 lab or namespace already exists, 77 not root, 78 bad topology, scenario or time script.
             """,
         subcommands: [UpCommand.self, DownCommand.self, ExecCommand.self, CutCommand.self, RestoreCommand.self,
-                      LossCommand.self, SetCommand.self, BenchCommand.self, StatusCommand.self, RelayCommand.self])
+                      LossCommand.self, SetCommand.self, BenchCommand.self, StatusCommand.self, RelayCommand.self,
+                      FloodCommand.self])
 
     public init() {}
 }

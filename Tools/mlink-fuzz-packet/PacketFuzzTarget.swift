@@ -22,7 +22,7 @@ final class PacketHarness {
     /// (engine, receiver index, counter) of every delivered or forwarded packet: none may come twice.
     var delivered = Set<[UInt64]>()
     /// Real datagrams of the pair while it started, and sealed-payload inputs for the control (also LINK_ROLES and
-    /// PATH_SILENT of PROTOCOL.md 14.3) and parity parsers: the seed corpus.
+    /// PATH_SILENT of PROTOCOL.md 14.3) and parity parsers, and of the cookie exchange: the seed corpus.
     var samples: [[UInt8]] {
         // ADDRESS_REQUEST-shaped control (reliable, 5-byte body) and a k = 2, m = 1 parity payload.
         let control: [UInt8] = [PacketHarness.sealedControl, 1, 0x80, 5, 0, 1, 0, 0, 0, 1, 4, 10, 77, 0]
@@ -31,13 +31,38 @@ final class PacketHarness {
         let linkRoles: [UInt8] = [PacketHarness.sealedControl, 0x20, 0x80, 16, 0, 1, 0, 0, 0,
                                   3, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 1, 2, 1, 0]
         let pathSilent: [UInt8] = [PacketHarness.sealedControl, 0x21, 0, 8, 0, 9, 0, 0, 0, 0, 0, 0x3e, 0, 0xd2, 0x04, 0, 0]
-        return pair.startupDatagrams + [control, parity, linkRoles, pathSilent]
+        return pair.startupDatagrams + [control, parity, linkRoles, pathSilent] + cookieSamples
     }
     /// An input starting with this byte is a control payload, sealed by the host and received by the router, so
     /// the control parser sees arbitrary bodies past the AEAD (a mutated sealed datagram never gets there).
     static let sealedControl: UInt8 = 0xfe
     /// The same for parity payloads.
     static let sealedParity: UInt8 = 0xfd
+
+    /// A valid-mac1 initiation with a random Noise message (what a flood sends) and the cookie reply of a router
+    /// under load to it (docs/PROTOCOL.md section 5.2), so the fuzzer starts from wire format 4's third message.
+    private(set) var cookieSamples: [[UInt8]] = []
+
+    init() {
+        var rng = SplitMix64(seed: 4)
+        let routerPublic = TunnelEngine.publicKey(for: Key32(bytes: [UInt8](repeating: 1, count: 32))!)
+        func floodInitiation() -> [UInt8] {
+            TunnelEngine.initiationShapedDatagram(routerPublicKey: routerPublic,
+                                                  noise: (0..<112).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        }
+        // Past 100 initiations a second the router is under load and answers with cookie replies (for 1 s of the
+        // harness clock, about the first 1000 inputs).
+        let flooder = SocketAddress(address: IPAddress(ipv4: 0xC000_0207), port: 40000)
+        for _ in 0..<102 {
+            var initiation = floodInitiation()
+            let verdict = initiation.withUnsafeMutableBytes {
+                pair.router.receive($0.baseAddress!, length: $0.count, slot: 0, source: flooder, now: pair.now)
+            }
+            if case .reply(let length) = verdict, cookieSamples.isEmpty {
+                cookieSamples = [initiation, [UInt8](UnsafeRawBufferPointer(start: pair.router.replyBuffer, count: length))]
+            }
+        }
+    }
 
     /// Feeds one input to both engines and checks the invariants.
     func run(_ input: UnsafeRawBufferPointer) {
@@ -100,7 +125,7 @@ final class PacketHarness {
         pair.router.completeTransmission(pair.out)
     }
 
-    /// The fuzz invariant of wire format 3: no counter of a session is ever delivered twice.
+    /// The fuzz invariant of wire format 4: no counter of a session is ever delivered twice.
     private func recordDelivery(engine: Int) {
         let receiver = UInt64(buffer.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
         let counter = buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self)

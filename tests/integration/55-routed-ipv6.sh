@@ -43,6 +43,13 @@ for pair in "h1 fd01::2 fd01::1" "h2 fd02::2 fd02::1"; do
 done
 pinned | grep -q "via fd02::1 dev h2" || fail "a socket pinned to h2 still has no way to the router: $(pinned)"
 rx() { ip -n "$1" -j -s link show "$2" | json_query "d[0]['stats64']['rx']['packets']"; }
+# Count copies only once both paths answer. h2's first answers wait up to ~1 s in the "internet" namespace's
+# neighbour discovery (rti's entry for fd12::2 stays INCOMPLETE until the NS retransmit: h2's first probe
+# reply comes back ~600 ms late, with or without mlink changes), and since staging keeps the first echo the
+# ping above ends ~200 ms sooner, before that happened (why an earlier staging ring was reverted).
+states() { host "$MLINK" show --json | json_query "' '.join(c['state'] for c in (d[0] if isinstance(d, list) else d)['peers'][0]['connections'])"; }
+for _ in $(seq 1 50); do [ "$(states)" = "up up" ] && break; sleep 0.1; done
+[ "$(states)" = "up up" ] || fail "both links not up 5 s after the first pings: $(states)"
 a1=$(rx $G1 g1in); a2=$(rx $G2 g2in)
 host ping -c 50 -i 0.02 -w 10 10.77.0.1 >/dev/null || fail "ping over both links"
 b1=$(rx $G1 g1in); b2=$(rx $G2 g2in)
