@@ -107,7 +107,11 @@ extension TunnelEngine {
             return now &- connection.lastReceived <= interval + replyTime
         }
         let replyTime = statistics.smoothedRTT + 4 * statistics.rttVariation + max(10_000_000, probeInterval(of: connection) / 4)
-        if missingReplies(connection, replyTime: replyTime, now: now) > 0 { return false }
+        // A late probe reply alone is not a dead path while authentic packets keep arriving on it (a loaded
+        // machine answers late now and then): it counts once the path has also been silent for a reply time.
+        if missingReplies(connection, replyTime: replyTime, now: now) > 0, now &- connection.lastReceived > replyTime {
+            return false
+        }
         let interval = max(connection.probeIntervalInEffect, connection.livenessInterval)
         return now &- connection.lastReceived <= interval + replyTime
     }

@@ -6,7 +6,7 @@
 #    control traffic <= 40 B/s;
 # 2. net0 silently cut for 5 s (nftables drop on both ends): no echo lost, none later than 150 ms round trip
 #    beyond the base RTT, takeovers and replays counted on both ends, back on the primary after the repair.
-source "$(dirname "$0")/lib-rt.sh"
+source "$(dirname "$0")/../integration/lib-rt.sh"
 need_root
 seconds=${FAILOVER_SECONDS:-30}
 sed -E 's/^(  net[01]: \{ends: \[.*\])\}$/\1, emulate: {delay: 10ms}}/' "$ROOT/examples/lab/seed.yaml" >"$TMP/seed20.yaml"
@@ -31,11 +31,21 @@ other = sum(sum(ip(v, i) for i in range(1, 8) if i != 4) for v in d.values())
 print(data, other)
 PY
 }
+# bytypes NET: "type:bytes,frames" per message type 1..7, summed over both directions (to say what the bytes were).
+bytypes() {
+    python3 - "$LABDIR/relay-$1.stats.types" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(f"{i}:{sum(v['bytes'][i] - 14 * v['frames'][i] for v in d.values())},{sum(v['frames'][i] for v in d.values())}" for i in range(1, 8)))
+PY
+}
 [ -f "$LABDIR/relay-net1.stats.types" ] || fail "the relay writes no per-type tally ($LABDIR/relay-net1.stats.types)"
+types0=$(bytypes net1)
 read -r data0 other0 < <(tally net1)
 in_host vm0 ping -c $((seconds * 50)) -i 0.02 -W 1 10.77.0.1 >"$TMP/healthy.txt" 2>&1
 sleep 1.2
 read -r data1 other1 < <(tally net1)
+note "net1 by message type (bytes,frames) before: $types0; after: $(bytypes net1)"
 read -r tx rx dup < <(ping_stats "$TMP/healthy.txt")
 rate=$(awk -v a="$other0" -v b="$other1" -v s="$seconds" 'BEGIN { printf "%.1f", (b - a) / (s + 1.2) }')
 note "healthy ${seconds} s, $tx echoes ($rx back): net1 carried $((data1 - data0)) data bytes, ${rate} B/s probe+control"

@@ -3,7 +3,7 @@
 # a warm-up, the relays' per-type tallies over IDLE_SECONDS (default 60) give each net's wire bytes (both
 # directions, every mlink message type), scaled to a day: at most 10 MB per link (before issue 14: 282 MB).
 # Then a flow starts on the idle bundle and its first echoes all come back (working links found at once).
-source "$(dirname "$0")/lib-rt.sh"
+source "$(dirname "$0")/../integration/lib-rt.sh"
 need_root
 seconds=${IDLE_SECONDS:-60}
 sed -E 's/^(  net[01]: \{ends: \[.*\])\}$/\1, emulate: {delay: 10ms}}/' "$ROOT/examples/lab/seed.yaml" >"$TMP/seed20.yaml"
