@@ -29,12 +29,14 @@ let package = Package(
         .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkYAML", dependencies: ["CYAML"], swiftSettings: shipped),
-        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
+        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes", "MLinkRoutes"], swiftSettings: shipped),
+        // Virtual routing, sans I/O: announcement checks, shared-prefix election, distribution, acceptance, codecs.
+        .target(name: "MLinkRoutes", dependencies: ["MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "CSodium"], swiftSettings: shipped),
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
         .target(name: "MLinkControl", swiftSettings: shipped),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes",
-                                                    "MLinkControl"], swiftSettings: shipped),
+                                                    "MLinkControl", "MLinkRoutes"], swiftSettings: shipped),
         // The wg-quick half: set-up plan and steps, rollback, state, core launcher, teardown.
         .target(name: "MLinkSetup", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkCLI", dependencies: [
@@ -52,7 +54,8 @@ let package = Package(
         //   mlink-fuzz-*, mlink-bench-engine   fuzz and benchmark harnesses
         // ---------------------------------------------------------------------------------------------------
         // Fuzz targets: corpus replayers in a normal build, libFuzzer binaries from scripts/fuzz.sh.
-        .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CMLinkShims"],
+        .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CMLinkShims",
+                                                                    "MLinkRoutes"],
                           path: "Tools/mlink-fuzz-packet"),
         .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"], path: "Tools/mlink-fuzz-profile"),
         // The protocol core's CPU cost per packet, without I/O (scripts/bench.sh).
@@ -75,12 +78,13 @@ let package = Package(
         ], path: "Tools/mlink-lab"),
         .testTarget(name: "MLinkTypesTests", dependencies: ["MLinkTypes"]),
         .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
-        .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
+        .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes", "MLinkRoutes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
         .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CSodium"],
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
         .testTarget(name: "MLinkYAMLTests", dependencies: ["MLinkYAML"]),
+        .testTarget(name: "MLinkRoutesTests", dependencies: ["MLinkRoutes", "MLinkTypes"]),
         .testTarget(name: "MLinkEmulatorTests", dependencies: ["MLinkEmulator", "MLinkTypes"]),
         .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkEmulator", "MLinkTypes", "MLinkYAML", "MLinkConfig",
                                                            "MLinkProtocol"]),
