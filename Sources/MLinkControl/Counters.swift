@@ -56,6 +56,12 @@ public struct PeerCounts: CounterSet {
     public var replayedHandshakes: UInt64 = 0
     public var expired: UInt64 = 0
     public var pathsRefused: UInt64 = 0
+    public var controlSent: UInt64 = 0
+    public var controlReceived: UInt64 = 0
+    public var controlRetransmits: UInt64 = 0
+    public var controlMalformed: UInt64 = 0
+    public var controlUnknown: UInt64 = 0
+    public var controlOverflow: UInt64 = 0
 
     public init() {}
 
@@ -78,6 +84,18 @@ public struct PeerCounts: CounterSet {
               help: "Authentic messages that came under a session past its reject-after time."),
         .init("paths_refused", unit: "packets", \.pathsRefused,
               help: "Authentic messages on a new path refused because the peer's path limit is reached."),
+        .init("control_sent", unit: "messages", \.controlSent,
+              help: "Control messages sent to this peer (retransmissions and ACKs included), once however many copies."),
+        .init("control_received", unit: "messages", \.controlReceived,
+              help: "New control messages received from this peer (ACKs included)."),
+        .init("control_retransmits", unit: "messages", \.controlRetransmits,
+              help: "Control messages sent again because no ACK had come."),
+        .init("control_malformed", unit: "messages", \.controlMalformed,
+              help: "Control messages from this peer with a bad header or body, dropped."),
+        .init("control_unknown", unit: "messages", \.controlUnknown,
+              help: "Control messages of a kind this mlink does not know, ignored (acknowledged if asked)."),
+        .init("control_overflow", unit: "messages", \.controlOverflow,
+              help: "Control messages refused because 16 were already waiting for an ACK from this peer."),
     ]
 }
 

@@ -170,6 +170,8 @@ extension ForwardingCore {
             while !engine.encapsulate(raw + offset, length: payloadLength, to: peer, inPlace: true, into: out, now: now) {
                 flush()
             }
+        case .control(let peer, let kind, let flags, let offset, let bodyLength):
+            handleControl(peer: peer, kind: kind, flags: flags, body: raw + offset, length: bodyLength, now: now)
         case .reply(let replyLength):
             _ = entry.socket.send(engine.replyBuffer, count: replyLength, to: source)
         case .none:

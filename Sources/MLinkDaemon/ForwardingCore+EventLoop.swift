@@ -32,6 +32,7 @@ extension ForwardingCore {
                 default: try drainSocket(slot: Int(token - ForwardingCore.slotTokenBase))
                 }
             }
+            afterWake(now: MonotonicClock.now())
         }
         log.info("forwarding core for \(tun.name) stopped")
     }

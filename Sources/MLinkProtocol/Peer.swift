@@ -38,18 +38,29 @@ public final class Peer {
     public internal(set) var counters = PeerCounters()
     /// Monotonic time of the last completed handshake (0: never).
     public internal(set) var lastHandshake: UInt64 = 0
+    /// Control messages waiting to leave or for their ACK (TunnelEngine+Control.swift).
+    let control = ControlChannel()
+    /// True while the peer is in the engine's list of peers with control work.
+    var hasControlWork = false
+    /// True while at least one connection is up or degraded (the `bundleUp`/`bundleDown` events).
+    public internal(set) var bundleIsUp = false
+    /// Prefixes added at run time (leases, accepted announcements, distributed routes), by owner.
+    public internal(set) var dynamicPrefixes: [DynamicPrefixOwner: [IPNetwork]] = [:]
+    /// allowed-ips and every dynamic prefix: what the inner source check and a router's routes use.
+    var acceptedSources: [IPNetwork]
 
     init(_ configuration: PeerConfiguration) {
         name = configuration.name
         publicKey = configuration.publicKey
         allowedIPs = configuration.allowedIPs
         presharedKey = configuration.presharedKey ?? .zero
+        acceptedSources = configuration.allowedIPs
     }
 
-    /// True when `address` lies in the peer's allowed-ips.
+    /// True when `address` lies in the peer's allowed-ips or one of its dynamic prefixes.
     @inline(__always)
     func allows(_ address: IPAddress) -> Bool {
-        for network in allowedIPs where network.contains(address) { return true }
+        for network in acceptedSources where network.contains(address) { return true }
         return false
     }
 

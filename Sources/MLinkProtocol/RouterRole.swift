@@ -11,7 +11,7 @@ final class RouterRole {
     var initiationCache: [Key32: Int] = [:]
     var rateLimiter = HandshakeRateLimiter()
     /// Longest prefix from inner destination to peer, over the peers' allowed-ips.
-    let routes: RoutingTable
+    var routes: RoutingTable
     /// How many connections one peer may make us learn.
     let maximumConnectionsPerPeer: Int
 

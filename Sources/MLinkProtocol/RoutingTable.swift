@@ -1,6 +1,6 @@
 import MLinkTypes
 
-/// Longest-prefix match from inner destination to peer, over the peers' allowed-ips.
+/// Longest-prefix match from inner destination to peer, over the peers' allowed-ips and dynamic prefixes.
 ///
 /// A sorted linear scan: virtual networks have tens of prefixes, where a scan over a contiguous array beats a
 /// trie on cache behaviour. Revisit with a trie when profiles grow to thousands of routes.
@@ -9,7 +9,7 @@ struct RoutingTable {
 
     init(peers: [Peer]) {
         for (index, peer) in peers.enumerated() {
-            for network in peer.allowedIPs { entries.append((network.masked, index)) }
+            for network in peer.acceptedSources { entries.append((network.masked, index)) }
         }
         entries.sort { $0.network.prefixLength > $1.network.prefixLength }
     }

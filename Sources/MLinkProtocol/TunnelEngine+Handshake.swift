@@ -101,6 +101,7 @@ extension TunnelEngine {
         peer.nextSession = nil
         peer.lastHandshake = now
         peer.counters.handshakes += 1
+        if let index = peers.firstIndex(where: { $0 === peer }) { record(.sessionEstablished(peer: index)) }
     }
 
     // MARK: Host: response in
@@ -145,6 +146,7 @@ extension TunnelEngine {
         router.acceptedResponseAt = now
         router.lastHandshake = now
         router.counters.handshakes += 1
+        record(.sessionEstablished(peer: 0))
         if let c = connectionIndex(peer: router, slot: slot, source: source, remotePathID: pathID, now: now) {
             router.connections[c].markReceived(bytes: length, now: now)
         }

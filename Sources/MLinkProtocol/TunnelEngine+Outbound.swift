@@ -31,19 +31,21 @@ extension TunnelEngine {
     /// Encapsulates one inner packet for peer `peerIndex` into `out`. With `inPlace`, the packet's buffer has
     /// `WireFormat.transportHeaderSize` writable bytes in front and `WireFormat.tagSize` behind, and the packet is
     /// sealed there (it must stay untouched until `out` is sent). Returns false only when `out` lacks room:
-    /// nothing was assigned or counted, so the caller sends the batch and calls again.
+    /// nothing was assigned or counted, so the caller sends the batch and calls again. `type` is `.data` for inner
+    /// packets and `.control` for control messages (TunnelEngine+Control.swift), which take the same copies.
     @discardableResult
     public func encapsulate(_ packet: UnsafeMutableRawPointer, length: Int, to peerIndex: Int, inPlace: Bool,
-                            into out: OutboundBatch, now: UInt64) -> Bool {
+                            into out: OutboundBatch, now: UInt64,
+                            type: WireFormat.MessageType = .data) -> Bool {
         let peer = peers[peerIndex]
         guard let session = peer.session, isUsable(session, now: now) else {
-            peer.counters.noPath += 1
+            if type == .data { peer.counters.noPath += 1 }
             return true
         }
         peer.selectCopies(into: &copyPlan, isRouter: isRouter)
         let copies = copyPlan.count
         if copies == 0 {
-            peer.counters.noPath += 1
+            if type == .data { peer.counters.noPath += 1 }
             return true
         }
         guard length + WireFormat.transportOverhead <= out.bufferSize || (inPlace && copies == 1) else {
@@ -58,7 +60,7 @@ extension TunnelEngine {
             }
             return false
         }
-        peer.counters.sent += 1
+        if type == .data { peer.counters.sent += 1 } else { peer.counters.controlSent += 1 }
         peer.session!.sendCounter += 1
         let counter = peer.session!.sendCounter
         let remoteIndex = session.remoteIndex
@@ -73,7 +75,7 @@ extension TunnelEngine {
             (sealed + WireFormat.transportHeaderSize).copyMemory(from: packet, byteCount: length)
         }
         let first = copyPlan[0]
-        TransportHeader(type: .data, pathID: peer.connections[first].pathID, receiverIndex: remoteIndex, counter: counter,
+        TransportHeader(type: type, pathID: peer.connections[first].pathID, receiverIndex: remoteIndex, counter: counter,
                         pathSequence: peer.connections[first].nextSequence).write(to: sealed)
         session.seal(header: sealed, payloadLength: length)
         for copy in 0..<copies {

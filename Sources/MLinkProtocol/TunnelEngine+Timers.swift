@@ -17,8 +17,10 @@ extension TunnelEngine {
     /// Advances timers and writes the control datagrams due now (probes, initiations) into `out`, which the caller
     /// sends and hands to `completeTransmission`. A datagram that finds `out` full waits for the next tick.
     public func tick(now: UInt64, into out: OutboundBatch) {
+        flushControl(now: now, into: out)
         for (peerIndex, peer) in peers.enumerated() {
             updateStates(peer, now: now)
+            noteBundleState(of: peerIndex)
             if isRouter {
                 peer.connections.removeAll { now &- $0.lastReceived > configuration.forgetAfter }
                 if let old = peer.previousSession, now &- old.established > configuration.rejectAfterTime {

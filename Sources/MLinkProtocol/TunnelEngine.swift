@@ -42,6 +42,12 @@ public final class TunnelEngine {
     public static let replyCapacity = 160
     /// Datagrams dropped before any peer could be blamed: malformed, unknown session, bad tag, unknown key.
     public internal(set) var globalDrops = GlobalDrops()
+    /// Peers with control messages or ACKs to send (TunnelEngine+Control.swift).
+    var controlWork: [Int] = []
+    /// Where a control payload is assembled before it is sealed (8 + 1200 bytes).
+    let controlScratch: UnsafeMutableRawPointer
+    /// Events not yet drained by the daemon.
+    var events: [Event] = []
 
     /// The two roles, each with the state only it keeps.
     enum Role {
@@ -65,6 +71,9 @@ public final class TunnelEngine {
         case forward(peer: Int, offset: Int, length: Int)
         /// Send `replyBuffer[0..<length]` back on the same socket to the datagram's source.
         case reply(length: Int)
+        /// A new control message from `peer` (PROTOCOL.md section 14): its body is at `offset`, `length` bytes;
+        /// `flags` are the kind's own bits (0-6). ACKs never come out here.
+        case control(peer: Int, kind: UInt8, flags: UInt8, offset: Int, length: Int)
         /// Nothing to do (consumed, or dropped and counted).
         case none
     }
@@ -84,10 +93,15 @@ public final class TunnelEngine {
         copyPlan = []
         copyPlan.reserveCapacity(max(64, configuration.maximumConnectionsPerPeer))
         replyBuffer = UnsafeMutableRawPointer.allocate(byteCount: TunnelEngine.replyCapacity, alignment: 16)
+        controlScratch = UnsafeMutableRawPointer.allocate(byteCount: ControlHeader.size + ControlHeader.maximumBody,
+                                                          alignment: 16)
         for (index, peer) in peers.enumerated() { peerByKey[peer.publicKey] = index }
     }
 
-    deinit { replyBuffer.deallocate() }
+    deinit {
+        replyBuffer.deallocate()
+        controlScratch.deallocate()
+    }
 
     /// The X25519 public key of a private key (what `pubkey` prints and peers list).
     public static func publicKey(for privateKey: Key32) -> Key32 {
@@ -243,6 +257,8 @@ public final class TunnelEngine {
             return route(inbound: message + payload, length: payloadLength, from: peerIndex)
         case .probe:
             return receiveProbe(message + payload, length: payloadLength, peer: peer, connection: c, now: now)
+        case .control:
+            return receiveControl(message + payload, length: payloadLength, from: peerIndex, offset: payload)
         default:
             return .none
         }

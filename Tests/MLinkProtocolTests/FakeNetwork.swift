@@ -17,6 +17,8 @@ final class FakeNetwork {
         let addresses: [Int: SocketAddress]
         /// Inner packets written to this node's TUN device, in order.
         var tun: [[UInt8]] = []
+        /// Control messages the engine handed up: peer, kind, kind flags, body.
+        var controls: [(peer: Int, kind: UInt8, flags: UInt8, body: [UInt8])] = []
 
         init(name: String, engine: TunnelEngine, addresses: [Int: SocketAddress]) {
             self.name = name
@@ -211,6 +213,8 @@ final class FakeNetwork {
             transmit(from: event.toNode, packet: Array(buffer[offset..<(offset + packetLength)]), peer: peer)
         case .deliver(let offset, let packetLength):
             node.tun.append(Array(buffer[offset..<(offset + packetLength)]))
+        case .control(let peer, let kind, let flags, let offset, let bodyLength):
+            node.controls.append((peer, kind, flags, Array(buffer[offset..<(offset + bodyLength)])))
         case .none:
             break
         }

@@ -19,6 +19,9 @@ public final class EnginePair {
     public let receiveBuffer = UnsafeMutableRawPointer.allocate(byteCount: 65536 + 64, alignment: 64)
     /// Every datagram that crossed while the pair started (the fuzz harness's seed corpus).
     public private(set) var startupDatagrams: [[UInt8]] = []
+    /// Control messages each engine handed up (`Verdict.control`): peer, kind, kind flags, body.
+    public var routerControls: [(peer: Int, kind: UInt8, flags: UInt8, body: [UInt8])] = []
+    public var hostControls: [(peer: Int, kind: UInt8, flags: UInt8, body: [UInt8])] = []
     private var recording = true
 
     /// The host's address on link `link`.
@@ -97,6 +100,8 @@ public final class EnginePair {
                 if recording { startupDatagrams.append([UInt8](UnsafeRawBufferPointer(start: router.replyBuffer, count: replyLength))) }
                 receiveBuffer.copyMemory(from: router.replyBuffer, byteCount: replyLength)
                 _ = host.receive(receiveBuffer, length: replyLength, slot: slot, source: EnginePair.routerAddress(link: slot), now: now)
+            case .control(let peer, let kind, let flags, let offset, let bodyLength):
+                routerControls.append((peer, kind, flags, [UInt8](UnsafeRawBufferPointer(start: receiveBuffer + offset, count: bodyLength))))
             case .forward, .none: break
             }
         }
@@ -113,9 +118,11 @@ public final class EnginePair {
             let slot = out.slot(at: i)
             let length = out.length(at: i)
             receiveBuffer.copyMemory(from: out.bytes(at: i), byteCount: length)
-            if case .deliver = host.receive(receiveBuffer, length: length, slot: slot,
-                                            source: EnginePair.routerAddress(link: slot), now: now) {
-                delivered += 1
+            switch host.receive(receiveBuffer, length: length, slot: slot, source: EnginePair.routerAddress(link: slot), now: now) {
+            case .deliver: delivered += 1
+            case .control(let peer, let kind, let flags, let offset, let bodyLength):
+                hostControls.append((peer, kind, flags, [UInt8](UnsafeRawBufferPointer(start: receiveBuffer + offset, count: bodyLength))))
+            default: break
             }
         }
         router.completeTransmission(out)

@@ -39,6 +39,10 @@ final class PacketHarness {
                 recordDelivery(engine: n)
             case .deliver:
                 recordDelivery(engine: n)
+            case .control(_, _, _, let offset, let length):
+                precondition(offset >= 0 && length >= 0 && offset + length <= input.count,
+                             "control body \(offset)+\(length) outside a \(input.count)-byte datagram")
+                recordDelivery(engine: n)
             case .none:
                 break
             }

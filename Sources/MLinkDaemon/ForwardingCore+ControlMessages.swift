@@ -1,0 +1,34 @@
+import MLinkProtocol
+import MLinkTypes
+
+/// Control messages and engine events (PROTOCOL.md section 14): the engine hands each new control message here,
+/// and this file dispatches it by kind to the part of the core that owns the kind. A kind nobody owns is counted
+/// as unknown (the engine has already acknowledged it if asked).
+extension ForwardingCore {
+    /// A new control message from `peer`; its body is `length` bytes at `body`, valid only during the call.
+    func handleControl(peer: Int, kind: UInt8, flags: UInt8, body: UnsafeRawPointer, length: Int, now: UInt64) {
+        switch kind {
+        default:
+            engine.countControl(from: peer, unknown: true)
+        }
+    }
+
+    /// Runs after every wake-up: acts on the engine's events and sends the control messages and ACKs due, so an
+    /// answer leaves in the same turn as its question.
+    func afterWake(now: UInt64) {
+        engine.drainEvents { event in
+            switch event {
+            case .sessionEstablished(let peer):
+                log.info("peer \(engine.peers[peer].name): session established")
+            case .bundleUp(let peer):
+                log.info("peer \(engine.peers[peer].name): bundle up")
+            case .bundleDown(let peer):
+                log.info("peer \(engine.peers[peer].name): bundle down (no connection up)")
+            }
+        }
+        if engine.hasControlWork {
+            engine.flushControl(now: now, into: out)
+            flush()
+        }
+    }
+}
