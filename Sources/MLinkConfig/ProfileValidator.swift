@@ -16,10 +16,12 @@ struct ProfileValidator {
 
     static let profileKeys = ["name", "role", "private-key", "private-key-file", "interface", "links", "mode",
                               "keepalive", "router", "listen-port", "peers", "metrics-listen", "routing",
-                              "probe-interval", "probe-bandwidth"]
+                              "probe-interval", "probe-bandwidth",
+                              "announce", "push-routes", "preempt-delay", "max-routes"]
     static let interfaceKeys = ["name", "address", "mtu"]
-    static let routerKeys = ["public-key", "preshared-key", "endpoints", "virtual-ip", "routes"]
-    static let peerKeys = ["name", "public-key", "preshared-key", "allowed-ips"]
+    static let routerKeys = ["public-key", "preshared-key", "endpoints", "virtual-ip", "routes",
+                             "accept-routes", "accept-default"]
+    static let peerKeys = ["name", "public-key", "preshared-key", "allowed-ips", "allowed-routes"]
 
     static let defaultKeepaliveSeconds = 25
     static let defaultProbeIntervalMilliseconds = 100
@@ -70,6 +72,8 @@ struct ProfileValidator {
             ?? Self.defaultProbeIntervalMilliseconds
         result.probeBandwidth = try profile["probe-bandwidth"]?.integer(in: 0...10_000_000, unit: "bytes per second")
             ?? Self.defaultProbeBandwidth
+        result.routes = try routeSettings(profile, role: role, interface: interface)
+        try addAllowedRoutes(profile, to: &result)
         return result
     }
 
