@@ -36,6 +36,7 @@ enum StatusText {
             if !peer.connections.isEmpty { out += "  connections:\n" }
             out += table(peer.connections.map(connectionColumns)).map { "    \($0)\n" }.joined()
         }
+        out += routes(report.routes)
         return out
     }
 

@@ -29,11 +29,13 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var drops = DropCounts()
     public var tun = TunCounts()
     public var peers: [PeerReport] = []
+    /// Announcements, distributed routes and shared prefixes (StatusReport+Routes.swift); nil without any.
+    public var routes: RoutesReport?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case interface, name, role, address, mode, pid, started, links, drops, tun, peers
+        case interface, name, role, address, mode, pid, started, links, drops, tun, peers, routes
         case publicKey = "public_key", listenPort = "listen_port", sourceRouting = "source_routing"
         case routerEndpoints = "router_endpoints", metricsListen = "metrics_listen"
     }

@@ -77,6 +77,8 @@ extension ForwardingCore {
         facts.tun.offloads = TunDevice.offloadNames(tun.offloads)
         facts.tun.superPackets = statistics.tunSuperPackets
         facts.tun.offloadDrops = statistics.offloadDrops
-        return StatusSnapshot.report(engine: engine, facts: facts, now: now, wallNow: WallClock.now())
+        var report = StatusSnapshot.report(engine: engine, facts: facts, now: now, wallNow: WallClock.now())
+        report.routes = routesReport()
+        return report
     }
 }

@@ -40,6 +40,7 @@ extension ForwardingCore {
     func runTimers(now: UInt64) {
         dropReport.report(now: now, log: log) { statusReport(now: now) }
         runRoutingTimers(now: now)
+        runRouteTimers(now: now)
         expireClients(now: now)
         engine.tick(now: now, into: out)
         flush()

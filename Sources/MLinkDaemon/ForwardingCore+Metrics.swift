@@ -102,6 +102,7 @@ enum MetricsRenderer {
         out.sample("mlink_tun_packets_total", [("interface", interface), ("direction", "tx")], Double(report.tun.txPackets))
         out.family("mlink_links", .gauge, "Local link addresses in the bundle.")
         out.sample("mlink_links", [("interface", interface)], Double(report.links.count))
+        renderRoutes(report, into: &out)
         return out.text
     }
 

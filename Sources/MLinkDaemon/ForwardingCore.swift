@@ -48,6 +48,8 @@ public final class ForwardingCore {
     var lastResolve: UInt64 = 0
     /// The Prometheus endpoint (`metrics-listen`), if any (ForwardingCore+Metrics.swift).
     var metrics: MetricsServer?
+    /// Announcements, distributed routes and their kernel routes (ForwardingCore+Routes.swift).
+    let routeAgent: RouteAgent
 
     // Preallocated data-path memory (DataPath.swift).
     /// Inner packets read from the TUN device, with headroom and tailroom for sealing in place.
@@ -96,6 +98,7 @@ public final class ForwardingCore {
         startedAt = WallClock.now()
         engine = TunnelEngine(configuration: try ForwardingCore.engineConfiguration(for: profile),
                               wallClock: { UInt64(WallClock.now() * 1e9) })
+        routeAgent = RouteAgent(profile: profile, peerKeys: engine.peers.map(\.publicKey), unixSeconds: UInt64(WallClock.now()))
         epoll = try Epoll()
         signals = try SignalDescriptor()
         netlink = try RouteNetlink()
