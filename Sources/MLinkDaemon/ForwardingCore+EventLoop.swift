@@ -34,6 +34,7 @@ extension ForwardingCore {
             }
             afterWake(now: MonotonicClock.now())
         }
+        withdrawRoutesAtStop()
         log.info("forwarding core for \(tun.name) stopped")
     }
 

@@ -479,3 +479,18 @@ extension MetricsRenderer {
         }
     }
 }
+
+extension ForwardingCore {
+    /// A host that stops withdraws its announcements at once (an empty ROUTE_ANNOUNCE, sent once on every
+    /// connection), so the router need not wait for the bundle to fall silent. A lost copy costs only that wait.
+    func withdrawRoutesAtStop() {
+        guard profile.role == .host, let sent = routeAgent.sentAnnouncement, !sent.isEmpty else { return }
+        routeAgent.announceGeneration &+= 1
+        let body = RouteAnnounce.encode(generation: routeAgent.announceGeneration, items: [])
+        guard (try? engine.sendControl(to: 0, kind: RouteMessageKind.announce, body: body, reliability: .fullState)) != nil
+        else { return }
+        let now = MonotonicClock.now()
+        engine.flushControl(now: now, into: out)
+        flush()
+    }
+}
