@@ -150,7 +150,8 @@ extension ProfileValidator {
                 if let whileRoute = entry["while-route"] { announcement.whileRoute = try whileRoute.boolean() }
             }
             announcement.prefix = try maskedPrefix(prefixField)
-            if announcement.prefix.overlaps(virtualNetwork) {
+            // The default route (an exit host) overlaps everything; the router decides whether it is listed.
+            if !announcement.prefix.isDefaultRoute, announcement.prefix.overlaps(virtualNetwork) {
                 throw prefixField.error("\(announcement.prefix) overlaps the virtual network \(virtualNetwork) "
                                         + "(interface.address)")
             }

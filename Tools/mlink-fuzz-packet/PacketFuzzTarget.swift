@@ -22,11 +22,12 @@ final class PacketHarness {
     /// (engine, receiver index, counter) of every delivered or forwarded packet: none may come twice.
     var delivered = Set<[UInt64]>()
     /// Real datagrams of the pair while it started: the seed corpus.
-    var samples: [[UInt8]] { pair.startupDatagrams }
+    var samples: [[UInt8]] { pair.startupDatagrams + RouteBodyFuzzing.seeds }
 
     /// Feeds one input to both engines and checks the invariants.
     func run(_ input: UnsafeRawBufferPointer) {
         guard input.count <= 65535 else { return }
+        RouteBodyFuzzing.run(input)
         pair.now += 1_000_000
         for (n, (engine, source)) in [(pair.router, EnginePair.hostAddress(link: 0)), (pair.host, EnginePair.routerAddress(link: 0))].enumerated() {
             if let base = input.baseAddress { buffer.copyMemory(from: base, byteCount: input.count) }
