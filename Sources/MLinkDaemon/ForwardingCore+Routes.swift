@@ -217,6 +217,7 @@ extension ForwardingCore {
 
     /// Decides on every distributed route (policy, capture guard) and brings the kernel in line.
     func applyTable() {
+        guard !routeAgent.table.isEmpty || !routeAgent.installed.isEmpty else { return }
         let surroundings = hostSurroundings()
         let decisions = routeAgent.table.map {
             profile.routes.acceptance.decide($0.prefix, surroundings: surroundings)
