@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         .target(name: "CMLinkShims"),
         .target(name: "MLinkTypes", swiftSettings: shipped),
         .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"], swiftSettings: shipped),
@@ -32,7 +33,11 @@ let package = Package(
         .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes", "MLinkRoutes"], swiftSettings: shipped),
         // Virtual routing, sans I/O: announcement checks, shared-prefix election, distribution, acceptance, codecs.
         .target(name: "MLinkRoutes", dependencies: ["MLinkTypes"], swiftSettings: shipped),
-        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "CSodium"], swiftSettings: shipped),
+        // Flows and classes (issue 15): the bounded flow table and the classifier, sans I/O.
+        .target(name: "MLinkFlows", dependencies: ["MLinkTypes"], swiftSettings: shipped),
+        // Parity (issue 15): erasure blocks, XOR and Reed-Solomon through Intel ISA-L.
+        .target(name: "MLinkParity", dependencies: ["CIsal"], swiftSettings: shipped),
+        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "MLinkParity", "CSodium"], swiftSettings: shipped),
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
         .target(name: "MLinkControl", swiftSettings: shipped),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes",
@@ -77,6 +82,9 @@ let package = Package(
             "MLinkLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Tools/mlink-lab"),
         .testTarget(name: "MLinkTypesTests", dependencies: ["MLinkTypes"]),
+        .testTarget(name: "MLinkFlowsTests", dependencies: ["MLinkFlows", "MLinkTypes"]),
+        .testTarget(name: "MLinkParityTests", dependencies: ["MLinkParity", "MLinkTypes"],
+                    exclude: ["Fixtures"]),  // read by path (#filePath)
         .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes", "MLinkRoutes"],
                     resources: [.copy("Fixtures")]),

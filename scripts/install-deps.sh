@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages mlink needs to build, test and run its lab (idempotent; needs root).
 set -euo pipefail
-packages=(libyaml-dev libmnl-dev libsodium-dev pkg-config iproute2 nftables iperf3 iputils-ping
+packages=(libyaml-dev libmnl-dev libsodium-dev libisal-dev pkg-config iproute2 nftables iperf3 iputils-ping
           wireguard-go wireguard-tools python3 python3-prometheus-client tcpdump procps mandoc
           gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good valgrind linux-perf bird2)
 missing=()

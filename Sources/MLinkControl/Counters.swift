@@ -62,6 +62,10 @@ public struct PeerCounts: CounterSet {
     public var controlMalformed: UInt64 = 0
     public var controlUnknown: UInt64 = 0
     public var controlOverflow: UInt64 = 0
+    public var paritySent: UInt64 = 0
+    public var parityReceived: UInt64 = 0
+    public var parityRecovered: UInt64 = 0
+    public var parityMalformed: UInt64 = 0
 
     public init() {}
 
@@ -96,6 +100,13 @@ public struct PeerCounts: CounterSet {
               help: "Control messages of a kind this mlink does not know, ignored (acknowledged if asked)."),
         .init("control_overflow", unit: "messages", \.controlOverflow,
               help: "Control messages refused because 16 were already waiting for an ACK from this peer."),
+        .init("parity_sent", unit: "messages", \.paritySent,
+              help: "Parity messages sent to this peer, once however many copies."),
+        .init("parity_received", unit: "messages", \.parityReceived, help: "New parity messages received from this peer."),
+        .init("parity_recovered", unit: "packets", \.parityRecovered,
+              help: "Lost packets from this peer rebuilt from parity (also counted as delivered)."),
+        .init("parity_malformed", unit: "messages", \.parityMalformed,
+              help: "Parity messages from this peer with a bad header or shard, dropped."),
     ]
 }
 

@@ -157,14 +157,7 @@ extension ForwardingCore {
                         slot: Int, now: UInt64) {
         switch engine.receive(raw, length: length, slot: slot, source: source, now: now) {
         case .deliver(let offset, let payloadLength):
-            // A virtio header (all zero: a complete packet) goes in the transport header's place.
-            let virtio = tun.hasVirtioHeader ? TunDevice.virtioHeaderSize : 0
-            if virtio > 0 { VirtioNetHeader.writeNone(at: raw + offset - virtio) }
-            if (try? tun.writePacket(raw + offset - virtio, count: payloadLength + virtio)) == true {
-                statistics.tunWritePackets += 1
-            } else {
-                statistics.tunWriteDrops += 1
-            }
+            writeToTun(raw + offset, length: payloadLength)
         case .forward(let peer, let offset, let payloadLength):
             // Sealed in place in the receive buffer: `out` is flushed before the next read reuses it.
             while !engine.encapsulate(raw + offset, length: payloadLength, to: peer, inPlace: true, into: out, now: now) {
@@ -172,9 +165,40 @@ extension ForwardingCore {
             }
         case .control(let peer, let kind, let flags, let offset, let bodyLength):
             handleControl(peer: peer, kind: kind, flags: flags, body: raw + offset, length: bodyLength, now: now)
+        case .recovered(_, let count):
+            for r in 0..<count { handleRecovered(r, now: now) }
         case .reply(let replyLength):
             _ = entry.socket.send(engine.replyBuffer, count: replyLength, to: source)
         case .none:
+            break
+        }
+    }
+
+    /// Writes one inner packet to the TUN; `packet` has at least a transport header's room in front of it.
+    @inline(__always)
+    func writeToTun(_ packet: UnsafeMutableRawPointer, length: Int) {
+        // A virtio header (all zero: a complete packet) goes in the transport header's place.
+        let virtio = tun.hasVirtioHeader ? TunDevice.virtioHeaderSize : 0
+        if virtio > 0 { VirtioNetHeader.writeNone(at: packet - virtio) }
+        if (try? tun.writePacket(packet - virtio, count: length + virtio)) == true {
+            statistics.tunWritePackets += 1
+        } else {
+            statistics.tunWriteDrops += 1
+        }
+    }
+
+    /// A packet the engine rebuilt from parity: delivered or forwarded like a data packet (copied when forwarded,
+    /// because the engine reuses its buffer at the next parity message).
+    func handleRecovered(_ index: Int, now: UInt64) {
+        let buffer = engine.recoveredBuffer(index)
+        switch engine.recovered(index) {
+        case .deliver(let offset, let length):
+            writeToTun(buffer + offset, length: length)
+        case .forward(let peer, let offset, let length):
+            while !engine.encapsulate(buffer + offset, length: length, to: peer, inPlace: false, into: out, now: now) {
+                flush()
+            }
+        default:
             break
         }
     }

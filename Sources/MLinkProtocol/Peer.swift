@@ -40,6 +40,9 @@ public final class Peer {
     public internal(set) var lastHandshake: UInt64 = 0
     /// Control messages waiting to leave or for their ACK (TunnelEngine+Control.swift).
     let control = ControlChannel()
+    /// Parity this side sends to the peer, and keeps for recovering the peer's packets (TunnelEngine+Parity.swift).
+    var paritySender: ParitySender?
+    var parityReceiver: ParityReceiver?
     /// True while the peer is in the engine's list of peers with control work.
     var hasControlWork = false
     /// True while at least one connection is up or degraded (the `bundleUp`/`bundleDown` events).

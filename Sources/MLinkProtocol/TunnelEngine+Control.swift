@@ -89,7 +89,8 @@ extension TunnelEngine {
                 if entry.transmissions > 0 { peer.counters.controlRetransmits += 1 }
                 peer.control.sent(slot, now: now)
             }
-            if peer.control.isIdle {
+            guard flushParity(of: peerIndex, now: now, into: out) else { return }
+            if peer.control.isIdle, (peer.paritySender?.pending ?? 0) == 0 {
                 peer.hasControlWork = false
                 controlWork.swapAt(i, controlWork.count - 1)
                 controlWork.removeLast()

@@ -60,7 +60,11 @@ extension TunnelEngine {
             }
             return false
         }
-        if type == .data { peer.counters.sent += 1 } else { peer.counters.controlSent += 1 }
+        switch type {
+        case .data: peer.counters.sent += 1
+        case .parity: peer.counters.paritySent += 1
+        default: peer.counters.controlSent += 1
+        }
         peer.session!.sendCounter += 1
         let counter = peer.session!.sendCounter
         let remoteIndex = session.remoteIndex
@@ -77,6 +81,10 @@ extension TunnelEngine {
         let first = copyPlan[0]
         TransportHeader(type: type, pathID: peer.connections[first].pathID, receiverIndex: remoteIndex, counter: counter,
                         pathSequence: peer.connections[first].nextSequence).write(to: sealed)
+        if type == .data, let parity = peer.paritySender,
+           parity.add(sealed + WireFormat.transportHeaderSize, length: length, counter: counter, now: now), parity.pending > 0 {
+            noteControlWork(peerIndex)  // the block is full: its parity leaves with the next flush
+        }
         session.seal(header: sealed, payloadLength: length)
         for copy in 0..<copies {
             let c = copyPlan[copy]

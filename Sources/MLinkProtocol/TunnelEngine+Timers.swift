@@ -17,6 +17,9 @@ extension TunnelEngine {
     /// Advances timers and writes the control datagrams due now (probes, initiations) into `out`, which the caller
     /// sends and hands to `completeTransmission`. A datagram that finds `out` full waits for the next tick.
     public func tick(now: UInt64, into out: OutboundBatch) {
+        for peerIndex in peers.indices where peers[peerIndex].paritySender != nil {
+            closeDueParityBlocks(of: peerIndex, now: now)
+        }
         flushControl(now: now, into: out)
         for (peerIndex, peer) in peers.enumerated() {
             updateStates(peer, now: now)

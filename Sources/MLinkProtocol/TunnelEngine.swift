@@ -44,8 +44,16 @@ public final class TunnelEngine {
     public internal(set) var globalDrops = GlobalDrops()
     /// Peers with control messages or ACKs to send (TunnelEngine+Control.swift).
     var controlWork: [Int] = []
-    /// Where a control payload is assembled before it is sealed (8 + 1200 bytes).
+    /// Where a control or parity payload is assembled before it is sealed.
     let controlScratch: UnsafeMutableRawPointer
+    static let scratchCapacity = 2048
+    /// Packets rebuilt from parity (TunnelEngine+Parity.swift), each with transport headroom and tailroom.
+    let recoveredBuffers: UnsafeMutableRawPointer
+    static let recoveredCapacity = ParityPayload.maximumM
+    static let recoveredStride = 2048
+    /// How many of them the last parity message rebuilt, and their lengths.
+    var recoveredLengths: [Int] = [Int](repeating: 0, count: ParityPayload.maximumM)
+    var recoveredPeer = 0
     /// Events not yet drained by the daemon.
     var events: [Event] = []
 
@@ -74,6 +82,8 @@ public final class TunnelEngine {
         /// A new control message from `peer` (PROTOCOL.md section 14): its body is at `offset`, `length` bytes;
         /// `flags` are the kind's own bits (0-6). ACKs never come out here.
         case control(peer: Int, kind: UInt8, flags: UInt8, offset: Int, length: Int)
+        /// A parity message rebuilt `count` lost data packets of `peer`: ask `recovered(_:)` what to do with each.
+        case recovered(peer: Int, count: Int)
         /// Nothing to do (consumed, or dropped and counted).
         case none
     }
@@ -93,14 +103,16 @@ public final class TunnelEngine {
         copyPlan = []
         copyPlan.reserveCapacity(max(64, configuration.maximumConnectionsPerPeer))
         replyBuffer = UnsafeMutableRawPointer.allocate(byteCount: TunnelEngine.replyCapacity, alignment: 16)
-        controlScratch = UnsafeMutableRawPointer.allocate(byteCount: ControlHeader.size + ControlHeader.maximumBody,
-                                                          alignment: 16)
+        controlScratch = UnsafeMutableRawPointer.allocate(byteCount: TunnelEngine.scratchCapacity, alignment: 16)
+        recoveredBuffers = UnsafeMutableRawPointer.allocate(
+            byteCount: TunnelEngine.recoveredCapacity * TunnelEngine.recoveredStride, alignment: 64)
         for (index, peer) in peers.enumerated() { peerByKey[peer.publicKey] = index }
     }
 
     deinit {
         replyBuffer.deallocate()
         controlScratch.deallocate()
+        recoveredBuffers.deallocate()
     }
 
     /// The X25519 public key of a private key (what `pubkey` prints and peers list).
@@ -158,7 +170,8 @@ public final class TunnelEngine {
         switch type {
         case .initiation: return receiveInitiation(message, length: length, slot: slot, source: source, now: now)
         case .response: return receiveResponse(message, length: length, slot: slot, source: source, now: now)
-        case .data, .probe, .control: return receiveTransport(message, length: length, slot: slot, source: source, now: now)
+        case .data, .probe, .control, .parity:
+            return receiveTransport(message, length: length, slot: slot, source: source, now: now)
         }
     }
 
@@ -254,7 +267,12 @@ public final class TunnelEngine {
         case .data:
             peer.connections[c].statistics.deliveredFirst += 1
             peer.counters.delivered += 1
+            if let parity = peer.parityReceiver, parity.isActive(now: now) {
+                parity.keep(message + payload, length: payloadLength, counter: header.counter)
+            }
             return route(inbound: message + payload, length: payloadLength, from: peerIndex)
+        case .parity:
+            return receiveParity(message + payload, length: payloadLength, from: peerIndex, window: session.window, now: now)
         case .probe:
             return receiveProbe(message + payload, length: payloadLength, peer: peer, connection: c, now: now)
         case .control:
@@ -271,7 +289,7 @@ public final class TunnelEngine {
     }
 
     @inline(__always)
-    private func route(inbound packet: UnsafeMutableRawPointer, length: Int, from peerIndex: Int) -> Verdict {
+    func route(inbound packet: UnsafeMutableRawPointer, length: Int, from peerIndex: Int) -> Verdict {
         let offset = WireFormat.transportHeaderSize
         // Crypto-routing, both ways: a peer may only send from addresses in its allowed-ips (on a host, the
         // router's: the virtual network and the routes behind the router).

@@ -3,7 +3,7 @@
 /// Every datagram starts with the same four bytes: message type, a reserved zero byte, and the sender's 16-bit
 /// path id (high byte: the sender's link number, low byte: the path on that link). Integers are little-endian.
 ///
-///     transport (data 4, probe 5, control 6), 28-byte header:
+///     transport (data 4, probe 5, control 6, parity 7), 28-byte header:
 ///       0 type | 1 reserved | 2-3 path id | 4-7 receiver index | 8-15 counter | 16-19 path sequence | 20-27 copy tag
 ///       28... payload (one AEAD body shared by every copy of the packet), then its 16-byte AEAD tag
 ///     initiation (1), 132 bytes, and response (2), 60 bytes: the Noise IKpsk2 handshake (HandshakeMessages)
@@ -15,6 +15,7 @@ public enum WireFormat {
         case data = 4
         case probe = 5
         case control = 6
+        case parity = 7
     }
 
     /// Bytes in front of a transport payload.
@@ -99,7 +100,7 @@ public struct TransportHeader: Equatable {
     public static func read(from p: UnsafeRawPointer, length: Int) -> TransportHeader? {
         guard length >= WireFormat.transportOverhead,
               let type = WireFormat.MessageType(rawValue: p.load(fromByteOffset: 0, as: UInt8.self)),
-              type == .data || type == .probe || type == .control,
+              type == .data || type == .probe || type == .control || type == .parity,
               p.load(fromByteOffset: 1, as: UInt8.self) == 0 else { return nil }
         return TransportHeader(type: type, pathID: LE.u16(p, 2), receiverIndex: LE.u32(p, 4),
                                counter: LE.u64(p, 8), pathSequence: LE.u32(p, 16))

@@ -215,6 +215,17 @@ final class FakeNetwork {
             node.tun.append(Array(buffer[offset..<(offset + packetLength)]))
         case .control(let peer, let kind, let flags, let offset, let bodyLength):
             node.controls.append((peer, kind, flags, Array(buffer[offset..<(offset + bodyLength)])))
+        case .recovered(_, let count):
+            for r in 0..<count {
+                let rebuilt = node.engine.recoveredBuffer(r)
+                switch node.engine.recovered(r) {
+                case .deliver(let offset, let packetLength):
+                    node.tun.append(Array(UnsafeRawBufferPointer(start: rebuilt + offset, count: packetLength)))
+                case .forward(let peer, let offset, let packetLength):
+                    transmit(from: event.toNode, packet: Array(UnsafeRawBufferPointer(start: rebuilt + offset, count: packetLength)), peer: peer)
+                default: break
+                }
+            }
         case .none:
             break
         }

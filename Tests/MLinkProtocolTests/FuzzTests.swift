@@ -23,7 +23,7 @@ final class FuzzTests: XCTestCase {
     private func reachesTUN(_ verdict: TunnelEngine.Verdict) -> Bool {
         switch verdict {
         case .deliver, .forward: return true
-        case .reply, .control, .none: return false
+        case .reply, .control, .recovered, .none: return false
         }
     }
 

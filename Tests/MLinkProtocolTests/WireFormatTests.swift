@@ -42,9 +42,10 @@ final class WireFormatTests: XCTestCase {
         XCTAssertEqual(WireFormat.MessageType.data.rawValue, 4)
         XCTAssertEqual(WireFormat.MessageType.probe.rawValue, 5)
         XCTAssertEqual(WireFormat.MessageType.control.rawValue, 6)
+        XCTAssertEqual(WireFormat.MessageType.parity.rawValue, 7)
         XCTAssertNil(WireFormat.MessageType(rawValue: 0))
         XCTAssertNil(WireFormat.MessageType(rawValue: 3))
-        XCTAssertNil(WireFormat.MessageType(rawValue: 7))
+        XCTAssertNil(WireFormat.MessageType(rawValue: 8))
     }
 
     func testSizesAndOverhead() {
@@ -71,7 +72,7 @@ final class WireFormatTests: XCTestCase {
 
     func testNonTransportTypesAreRejected() {
         var bytes = written(TransportHeader(type: .data, pathID: 1, receiverIndex: 2, counter: 3, pathSequence: 4))
-        for type in [0, 1, 2, 3, 7, 8, 0x44, 0xff] as [UInt8] {
+        for type in [0, 1, 2, 3, 8, 0x44, 0xff] as [UInt8] {
             bytes[0] = type
             XCTAssertNil(read(bytes), "type \(type)")
         }

@@ -102,6 +102,8 @@ public final class EnginePair {
                 _ = host.receive(receiveBuffer, length: replyLength, slot: slot, source: EnginePair.routerAddress(link: slot), now: now)
             case .control(let peer, let kind, let flags, let offset, let bodyLength):
                 routerControls.append((peer, kind, flags, [UInt8](UnsafeRawBufferPointer(start: receiveBuffer + offset, count: bodyLength))))
+            case .recovered(_, let count):
+                for r in 0..<count { if case .deliver = router.recovered(r) { delivered += 1 } }
             case .forward, .none: break
             }
         }
@@ -120,6 +122,8 @@ public final class EnginePair {
             receiveBuffer.copyMemory(from: out.bytes(at: i), byteCount: length)
             switch host.receive(receiveBuffer, length: length, slot: slot, source: EnginePair.routerAddress(link: slot), now: now) {
             case .deliver: delivered += 1
+            case .recovered(_, let count):
+                for r in 0..<count { if case .deliver = host.recovered(r) { delivered += 1 } }
             case .control(let peer, let kind, let flags, let offset, let bodyLength):
                 hostControls.append((peer, kind, flags, [UInt8](UnsafeRawBufferPointer(start: receiveBuffer + offset, count: bodyLength))))
             default: break

@@ -21,14 +21,29 @@ final class PacketHarness {
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65536 + 64, alignment: 16)
     /// (engine, receiver index, counter) of every delivered or forwarded packet: none may come twice.
     var delivered = Set<[UInt64]>()
-    /// Real datagrams of the pair while it started: the seed corpus.
-    var samples: [[UInt8]] { pair.startupDatagrams + RouteBodyFuzzing.seeds }
+    /// Real datagrams of the pair while it started, and sealed-payload inputs for the control and parity parsers:
+    /// the seed corpus.
+    var samples: [[UInt8]] {
+        // ADDRESS_REQUEST-shaped control (reliable, 5-byte body) and a k = 2, m = 1 parity payload.
+        let control: [UInt8] = [PacketHarness.sealedControl, 1, 0x80, 5, 0, 1, 0, 0, 0, 1, 4, 10, 77, 0]
+        let parity: [UInt8] = [PacketHarness.sealedParity, 0, 0, 0, 0, 2, 1, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 0, 1, 2, 3]
+        return pair.startupDatagrams + [control, parity] + RouteBodyFuzzing.seeds
+    }
+    /// An input starting with this byte is a control payload, sealed by the host and received by the router, so
+    /// the control parser sees arbitrary bodies past the AEAD (a mutated sealed datagram never gets there).
+    static let sealedControl: UInt8 = 0xfe
+    /// The same for parity payloads.
+    static let sealedParity: UInt8 = 0xfd
 
     /// Feeds one input to both engines and checks the invariants.
     func run(_ input: UnsafeRawBufferPointer) {
         guard input.count <= 65535 else { return }
         RouteBodyFuzzing.run(input)
         pair.now += 1_000_000
+        if let first = input.first, first == PacketHarness.sealedControl || first == PacketHarness.sealedParity {
+            runSealed(UnsafeRawBufferPointer(rebasing: input.dropFirst()), type: first == PacketHarness.sealedControl ? .control : .parity)
+            return
+        }
         for (n, (engine, source)) in [(pair.router, EnginePair.hostAddress(link: 0)), (pair.host, EnginePair.routerAddress(link: 0))].enumerated() {
             if let base = input.baseAddress { buffer.copyMemory(from: base, byteCount: input.count) }
             let verdict = engine.receive(buffer, length: input.count, slot: 0, source: source, now: pair.now)
@@ -44,11 +59,41 @@ final class PacketHarness {
                 precondition(offset >= 0 && length >= 0 && offset + length <= input.count,
                              "control body \(offset)+\(length) outside a \(input.count)-byte datagram")
                 recordDelivery(engine: n)
+            case .recovered(_, let count):
+                // A rebuilt packet carries a counter the window had never seen: it is a delivery like any other.
+                precondition(count >= 1 && count <= 8, "\(count) packets rebuilt from one parity message")
+                for r in 0..<count { _ = engine.recovered(r) }
             case .none:
                 break
             }
         }
         if pair.now % 64_000_000 == 0 { pair.exchange() }
+    }
+
+    /// Seals `payload` as a host's control or parity message and hands it to the router.
+    private func runSealed(_ payload: UnsafeRawBufferPointer, type: WireFormat.MessageType) {
+        guard payload.count + WireFormat.transportOverhead <= pair.out.bufferSize, let base = payload.baseAddress else { return }
+        buffer.copyMemory(from: base, byteCount: payload.count)
+        pair.host.encapsulate(buffer, length: payload.count, to: 0, inPlace: false, into: pair.out, now: pair.now, type: type)
+        for i in 0..<pair.out.count {
+            let length = pair.out.length(at: i)
+            buffer.copyMemory(from: pair.out.bytes(at: i), byteCount: length)
+            switch pair.router.receive(buffer, length: length, slot: 0, source: EnginePair.hostAddress(link: 0), now: pair.now) {
+            case .control(_, _, _, let offset, let bodyLength):
+                precondition(offset >= WireFormat.transportHeaderSize && offset + bodyLength <= length - WireFormat.tagSize,
+                             "control body \(offset)+\(bodyLength) outside the \(length)-byte message's payload")
+            case .recovered(_, let count):
+                precondition(count >= 1 && count <= 8, "\(count) packets rebuilt from one parity message")
+                for r in 0..<count { _ = pair.router.recovered(r) }
+            case .reply(let replyLength):
+                precondition(replyLength <= length, "amplification")
+            default:
+                break
+            }
+        }
+        pair.host.completeTransmission(pair.out)
+        pair.router.flushControl(now: pair.now, into: pair.out)  // ACKs: the router's answer path too
+        pair.router.completeTransmission(pair.out)
     }
 
     /// The fuzz invariant of wire format 3: no counter of a session is ever delivered twice.
