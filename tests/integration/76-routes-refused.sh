@@ -12,6 +12,12 @@ sed -i -E 's#^(  - \{name: vm0, .*allowed-ips: \[10\.77\.0\.10/32)\]#\1, 10.60.0
 allow_routes vm2 "[{prefix: 192.168.0.0/16, max-length: 24}, {prefix: 10.0.0.0/8, max-length: 24}]"
 printf '%s\n' "announce: [192.168.50.0/24, 172.16.60.0/24, 192.168.50.0/25, 192.168.1.0/24, 10.60.0.0/24, 0.0.0.0/0]" \
     >>"$LABDIR/vm2.yaml"
+# check: an allowed-routes entry inside one of the router's link networks could never pass; named FILE:LINE:COL.
+sed -E 's#allowed-routes: \[#allowed-routes: [192.168.1.128/25, #' "$LABDIR/vm1.yaml" >"$TMP/vm1-bad.yaml"
+in_host vm1 "$MLINK" check "$TMP/vm1-bad.yaml" >/dev/null 2>"$TMP/check.err"; rc=$?
+[ "$rc" = 78 ] && grep -qE "^$TMP/vm1-bad.yaml:[0-9]+:[0-9]+: peers\[1\]\.allowed-routes\[0\]: 192\.168\.1\.128/25 lies inside 192\.168\.1\.0/24 of link enp0s8" "$TMP/check.err" \
+    || fail "check of an entry inside a link network: exit $rc, $(cat "$TMP/check.err")"
+note "check: $(sed "s#$TMP/##" "$TMP/check.err")"
 start_mlink vm1 vm0 vm2
 wait_route vm0 192.168.50.0/24 present 5 >/dev/null || fail "the control case never reached vm0: $(ip -n $L-vm0 route)"
 for i in $(seq 100); do
