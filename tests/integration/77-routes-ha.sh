@@ -68,7 +68,7 @@ for seq in range(1000):
 PY
 sender=$!
 sleep 2
-"$LAB" cut net2 --lab "$L" >/dev/null && "$LAB" cut net3 --lab "$L" >/dev/null || fail "cut vm2's nets"
+"$LAB" cut net2 --lab "$L" >/dev/null 2>&1 && "$LAB" cut net3 --lab "$L" >/dev/null 2>&1 || fail "cut vm2's nets"
 cut_at=$(now_ms)
 wait $sender
 wait $receiver
@@ -82,7 +82,7 @@ note "vm2's links cut: longest gap at the LAN host ${gap} ms (${received} of 100
 [ "$gap" -le 1000 ] || fail "the stream stopped for ${gap} ms (limit 1000)"
 
 # Repair: vm2 is strictly preferred and returns; it takes over once, after the 3 s hold-down.
-"$LAB" restore net2 --lab "$L" >/dev/null && "$LAB" restore net3 --lab "$L" >/dev/null || fail "restore"
+"$LAB" restore net2 --lab "$L" >/dev/null 2>&1 && "$LAB" restore net3 --lab "$L" >/dev/null 2>&1 || fail "restore"
 restored=$(now_ms)
 sleep 1.5
 [ "$(primary)" = "vm3 vm2 1" ] || fail "vm2 took the prefix back before the hold-down: $(primary)"
