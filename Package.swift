@@ -30,18 +30,18 @@ let package = Package(
         .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkYAML", dependencies: ["CYAML"], swiftSettings: shipped),
-        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes", "MLinkRoutes"], swiftSettings: shipped),
+        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes", "MLinkFlows", "MLinkRoutes"], swiftSettings: shipped),
         // Virtual routing, sans I/O: announcement checks, shared-prefix election, distribution, acceptance, codecs.
         .target(name: "MLinkRoutes", dependencies: ["MLinkTypes"], swiftSettings: shipped),
         // Flows and classes (issue 15): the bounded flow table and the classifier, sans I/O.
         .target(name: "MLinkFlows", dependencies: ["MLinkTypes"], swiftSettings: shipped),
         // Parity (issue 15): erasure blocks, XOR and Reed-Solomon through Intel ISA-L.
         .target(name: "MLinkParity", dependencies: ["CIsal"], swiftSettings: shipped),
-        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "MLinkParity", "CSodium"], swiftSettings: shipped),
+        .target(name: "MLinkProtocol", dependencies: ["MLinkTypes", "MLinkControl", "MLinkFlows", "MLinkParity", "CSodium"], swiftSettings: shipped),
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
         .target(name: "MLinkControl", swiftSettings: shipped),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes",
-                                                    "MLinkControl", "MLinkRoutes"], swiftSettings: shipped),
+                                                    "MLinkControl", "MLinkFlows", "MLinkRoutes"], swiftSettings: shipped),
         // The wg-quick half: set-up plan and steps, rollback, state, core launcher, teardown.
         .target(name: "MLinkSetup", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkCLI", dependencies: [
@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes", "MLinkRoutes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
-        .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CSodium"],
+        .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "MLinkFlows", "CSodium"],
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
         .testTarget(name: "MLinkYAMLTests", dependencies: ["MLinkYAML"]),
         .testTarget(name: "MLinkRoutesTests", dependencies: ["MLinkRoutes", "MLinkTypes"]),

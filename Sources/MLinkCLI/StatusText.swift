@@ -13,6 +13,7 @@ enum StatusText {
         out += "  mode: \(report.mode)\n"
         if report.listenPort > 0 { out += "  listening port: \(report.listenPort)\n" }
         out += "  links: " + (report.links.isEmpty ? "none" : report.links.map { "\($0.link) \($0.local)\($0.udpGSO ? " (udp gso)" : "")" }.joined(separator: ", ")) + "\n"
+        out += budgetLines(report.links)
         out += "  tun offloads: " + (report.tun.offloads.isEmpty ? "none" : report.tun.offloads.joined(separator: " ")) + "\n"
         if !report.sourceRouting.isEmpty {
             let entries = report.sourceRouting.map { "\($0.link) from \($0.from) table \($0.table) via \($0.gateway)" }
@@ -35,7 +36,9 @@ enum StatusText {
                 + "\(peer.counters.tooOld) too old\n"
             if !peer.connections.isEmpty { out += "  connections:\n" }
             out += table(peer.connections.map(connectionColumns)).map { "    \($0)\n" }.joined()
+            out += trafficLines(peer.connections)
         }
+        if let policies = report.policies { out += policyLines(policies) }
         out += routes(report.routes)
         return out
     }
@@ -51,6 +54,28 @@ enum StatusText {
     }
 
     /// Rows padded so that every column starts at the same place; the last column is not padded.
+    /// The `policies:` block: each class's traffic, the adaptive plans, then the live flows.
+    static func policyLines(_ policies: PolicyStatus) -> String {
+        var out = "\npolicies:\n"
+        out += table(policies.classes.map { usage in
+            let extra = usage.dataBytes == 0 ? 0 : Double(usage.duplicateBytes + usage.parityBytes) / Double(usage.dataBytes)
+            return [usage.name, "\(usage.packets) packets", bytes(usage.dataBytes), "+\(bytes(usage.duplicateBytes)) copies",
+                    "+\(bytes(usage.parityBytes)) parity", "(\(fixed(extra * 100, digits: 1))% extra)"]
+        }).map { "  \($0)\n" }.joined()
+        for plan in policies.adaptive {
+            var line = "  adaptive \(plan.peer): \(plan.level)"
+            if plan.primaryLink >= 0 { line += " on link \(plan.primaryLink)" }
+            if plan.level == "parity" { line += ", 1 parity per \(plan.parityK) on link \(plan.parityLink)" }
+            out += line + " (\(plan.changes) changes)\n"
+        }
+        if !policies.flows.isEmpty { out += "  flows:\n" }
+        out += table(policies.flows.map { flow in
+            [flow.flow, flow.trafficClass, "by \(flow.reason)" + (flow.detected.isEmpty ? "" : " (\(flow.detected))"),
+             "-> \(flow.policy)", "\(flow.packetsPerSecond) pkt/s", "\(flow.packets) packets"]
+        }).map { "    \($0)\n" }.joined()
+        return out
+    }
+
     static func table(_ rows: [[String]]) -> [String] {
         guard let count = rows.map(\.count).max() else { return [] }
         let widths = (0..<count).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }

@@ -33,12 +33,16 @@ public struct Profile: Sendable, Equatable {
     /// True when the file (or the key file) is readable by group or others while holding a private key.
     public var privateKeyExposed: Bool
     /// Per-link source routing (`routing`): mlink's table range and rule priority.
+    /// `policies`, `deadline`, `target-loss`, `max-overhead` (Profile+Policies.swift).
+    public var policies = PolicySettings()
     public var routing = RoutingSettings()
     /// Shortest probe interval per connection (`probe-interval`, milliseconds, default 100); each connection's
     /// own interval is 2 x (RTT + 4 RTTVAR) but never shorter.
     public var probeIntervalMilliseconds = 100
     /// Bytes per second probes may use per connection and direction (`probe-bandwidth`, default 4000; 0: no cap).
     public var probeBandwidth = 4000
+    /// The links' roles and costs, `copies` and `standby-probe` (Profile+Links.swift).
+    public var linkPolicy = LinkPolicySettings()
     /// Announcements, accepted and pushed routes (Profile+Announce.swift).
     public var routes = RouteSettings()
 
@@ -58,6 +62,13 @@ public struct Profile: Sendable, Equatable {
     public enum Mode: String, Sendable, Equatable, CaseIterable {
         /// Every packet on every working link (the default and the mission).
         case redundant
+        /// All data on the best link of the highest role; the others wait as hot standbys.
+        case failover
+        /// Per flow: one link by expected arrival, with the cheapest protection that meets `target-loss` (none,
+        /// parity on another link, or duplication), escalated at once on trouble.
+        case adaptive
+        /// Per flow: each flow pinned to one live link, the flows spread over the links (bulk).
+        case aggregate
     }
 
     /// The `interface` block.

@@ -16,7 +16,8 @@ struct ProfileValidator {
 
     static let profileKeys = ["name", "role", "private-key", "private-key-file", "interface", "links", "mode",
                               "keepalive", "router", "listen-port", "peers", "metrics-listen", "routing",
-                              "probe-interval", "probe-bandwidth",
+                              "probe-interval", "probe-bandwidth", "copies", "standby-probe",
+                              "policies", "deadline", "target-loss", "max-overhead",
                               "announce", "push-routes", "preempt-delay", "max-routes"]
     static let interfaceKeys = ["name", "address", "mtu"]
     static let routerKeys = ["public-key", "preshared-key", "endpoints", "virtual-ip", "routes",
@@ -44,7 +45,8 @@ struct ProfileValidator {
         let (privateKey, exposed) = try privateKey(profile)
         let interface = try interfaceSettings(profile.required(
             "interface", "a profile needs an interface block with at least an address"))
-        let links = try profile["links"].map(self.links) ?? []
+        let linkPolicy = try self.linkPolicy(profile)
+        let links = linkPolicy.links.map(\.pattern)
         let mode = try profile["mode"].map(self.mode) ?? .redundant
         let keepalive = try profile["keepalive"]?.integer(in: 0...3600, unit: "seconds")
             ?? Self.defaultKeepaliveSeconds
@@ -67,6 +69,8 @@ struct ProfileValidator {
                              links: links, mode: mode, keepaliveSeconds: keepalive, router: router,
                              listenPort: listenPort, peers: peers, metricsListen: metricsListen,
                              privateKeyExposed: exposed)
+        result.linkPolicy = linkPolicy
+        result.policies = try policySettings(profile)
         result.routing = try profile["routing"].map(routingSettings) ?? Profile.RoutingSettings()
         result.probeIntervalMilliseconds = try profile["probe-interval"]?.integer(in: 20...10_000, unit: "milliseconds")
             ?? Self.defaultProbeIntervalMilliseconds
@@ -164,17 +168,7 @@ struct ProfileValidator {
         return Profile.InterfaceSettings(name: name, address: address, mtu: mtu)
     }
 
-    private func links(_ field: ProfileField) throws -> [String] {
-        try field.list().map { item in
-            let pattern = try item.string()
-            let problem = NameRules.isGlob(pattern) ? NameRules.globProblem(pattern)
-                                                    : NameRules.interfaceNameProblem(pattern)
-            if let problem { throw item.error(NameRules.sentence(pattern, problem)) }
-            return pattern
-        }
-    }
-
-    private func mode(_ field: ProfileField) throws -> Profile.Mode {
+    func mode(_ field: ProfileField) throws -> Profile.Mode {
         let text = try field.string()
         guard let mode = Profile.Mode(rawValue: text) else {
             let known = Profile.Mode.allCases.map(\.rawValue).joined(separator: " or ")

@@ -67,6 +67,10 @@ public struct PeerCounts: CounterSet {
     public var parityRecovered: UInt64 = 0
     public var parityMalformed: UInt64 = 0
 
+    public var silenceAlarmsSent: UInt64 = 0
+    public var silenceAlarmsReceived: UInt64 = 0
+    public var replayed: UInt64 = 0
+
     public init() {}
 
     public static let fieldList: [CounterField<PeerCounts>] = [
@@ -100,6 +104,12 @@ public struct PeerCounts: CounterSet {
               help: "Control messages of a kind this mlink does not know, ignored (acknowledged if asked)."),
         .init("control_overflow", unit: "messages", \.controlOverflow,
               help: "Control messages refused because 16 were already waiting for an ACK from this peer."),
+        .init("silence_alarms_sent", \.silenceAlarmsSent,
+              help: "PATH_SILENT alarms sent: data from this peer stopped on one path (one per other path)."),
+        .init("silence_alarms_received", \.silenceAlarmsReceived,
+              help: "PATH_SILENT alarms this peer sent about our paths."),
+        .init("replayed", unit: "packets", \.replayed,
+              help: "Data packets sent again on the new link after a failover takeover."),
         .init("parity_sent", unit: "messages", \.paritySent,
               help: "Parity messages sent to this peer, once however many copies."),
         .init("parity_received", unit: "messages", \.parityReceived, help: "New parity messages received from this peer."),
@@ -121,8 +131,43 @@ public struct ConnectionCounts: CounterSet {
     public var tooOld: UInt64 = 0
     public var sendDrops: UInt64 = 0
     public var lost: UInt64 = 0
+    // What the bytes were for (issue 14): per direction, data (the first copy of a packet), duplicate (its
+    // 2nd..nth copies, and on receive the copies that lost the race), probe, and control (handshakes, control
+    // messages, feedback), replay and parity. tx_bytes = the six tx byte counters summed; likewise rx_bytes, except that rx_bytes
+    // also counts handshake responses the path carried before it was a connection.
+    public var txDataBytes: UInt64 = 0
+    public var txDataPackets: UInt64 = 0
+    public var txDuplicateBytes: UInt64 = 0
+    public var txDuplicatePackets: UInt64 = 0
+    public var txProbeBytes: UInt64 = 0
+    public var txProbePackets: UInt64 = 0
+    public var txControlBytes: UInt64 = 0
+    public var txControlPackets: UInt64 = 0
+    public var txReplayBytes: UInt64 = 0
+    public var txReplayPackets: UInt64 = 0
+    public var rxDataBytes: UInt64 = 0
+    public var rxDataPackets: UInt64 = 0
+    public var rxDuplicateBytes: UInt64 = 0
+    public var rxDuplicatePackets: UInt64 = 0
+    public var rxProbeBytes: UInt64 = 0
+    public var rxProbePackets: UInt64 = 0
+    public var rxControlBytes: UInt64 = 0
+    public var rxControlPackets: UInt64 = 0
+    public var txParityBytes: UInt64 = 0
+    public var txParityPackets: UInt64 = 0
+    public var rxParityBytes: UInt64 = 0
+    public var rxParityPackets: UInt64 = 0
 
     public init() {}
+
+    /// The by-purpose counters (the engine keeps them in a `ConnectionCounts` of its own and the report copies
+    /// exactly these).
+    public static let trafficKeyPaths: [WritableKeyPath<ConnectionCounts, UInt64>] = [
+        \.txDataBytes, \.txDataPackets, \.txDuplicateBytes, \.txDuplicatePackets, \.txProbeBytes, \.txProbePackets,
+        \.txControlBytes, \.txControlPackets, \.txReplayBytes, \.txReplayPackets, \.rxDataBytes, \.rxDataPackets, \.rxDuplicateBytes, \.rxDuplicatePackets,
+        \.rxProbeBytes, \.rxProbePackets, \.rxControlBytes, \.rxControlPackets,
+        \.txParityBytes, \.txParityPackets, \.rxParityBytes, \.rxParityPackets,
+    ]
 
     public static let fieldList: [CounterField<ConnectionCounts>] = [
         .init("tx_bytes", \.txBytes, help: "Bytes sent on this connection (tunnel datagrams)."),
@@ -134,5 +179,27 @@ public struct ConnectionCounts: CounterSet {
         .init("too_old", \.tooOld, help: "Copies that arrived here too late for the replay window."),
         .init("send_drops", \.sendDrops, help: "Copies dropped because the link's socket refused them."),
         .init("lost", unit: "packets", \.lost, help: "Packets estimated lost on the way here, from the path sequence."),
+        .init("tx_data_bytes", \.txDataBytes, help: "Bytes sent here as the first copy of a data packet."),
+        .init("tx_data_packets", \.txDataPackets, help: "Datagrams sent here as the first copy of a data packet."),
+        .init("tx_duplicate_bytes", \.txDuplicateBytes, help: "Bytes sent here as a further copy (2nd..nth) of a data packet."),
+        .init("tx_duplicate_packets", \.txDuplicatePackets, help: "Datagrams sent here as a further copy of a data packet."),
+        .init("tx_probe_bytes", \.txProbeBytes, help: "Bytes of probe requests and replies sent here."),
+        .init("tx_probe_packets", \.txProbePackets, help: "Probe requests and replies sent here."),
+        .init("tx_control_bytes", \.txControlBytes, help: "Bytes of handshakes, control messages and feedback sent here."),
+        .init("tx_control_packets", \.txControlPackets, help: "Handshakes, control messages and feedback sent here."),
+        .init("tx_replay_bytes", \.txReplayBytes, help: "Bytes of data packets replayed here after a failover takeover."),
+        .init("tx_replay_packets", \.txReplayPackets, help: "Data packets replayed here after a failover takeover."),
+        .init("rx_data_bytes", \.rxDataBytes, help: "Bytes of data packets this connection delivered first."),
+        .init("rx_data_packets", \.rxDataPackets, help: "Data packets this connection delivered first."),
+        .init("rx_duplicate_bytes", \.rxDuplicateBytes, help: "Bytes of data copies that arrived here after another copy or too late."),
+        .init("rx_duplicate_packets", \.rxDuplicatePackets, help: "Data copies that arrived here after another copy or too late."),
+        .init("rx_probe_bytes", \.rxProbeBytes, help: "Bytes of authentic probes received here."),
+        .init("rx_probe_packets", \.rxProbePackets, help: "Authentic probes received here."),
+        .init("rx_control_bytes", \.rxControlBytes, help: "Bytes of authentic control messages and feedback received here."),
+        .init("rx_control_packets", \.rxControlPackets, help: "Authentic control messages and feedback received here."),
+        .init("tx_parity_bytes", \.txParityBytes, help: "Bytes of parity messages sent here."),
+        .init("tx_parity_packets", \.txParityPackets, help: "Parity messages sent here."),
+        .init("rx_parity_bytes", \.rxParityBytes, help: "Bytes of authentic parity messages received here."),
+        .init("rx_parity_packets", \.rxParityPackets, help: "Authentic parity messages received here."),
     ]
 }

@@ -29,13 +29,15 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var drops = DropCounts()
     public var tun = TunCounts()
     public var peers: [PeerReport] = []
+    /// Per-flow policies, when the profile has any (PolicyReport.swift).
+    public var policies: PolicyStatus?
     /// Announcements, distributed routes and shared prefixes (StatusReport+Routes.swift); nil without any.
     public var routes: RoutesReport?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case interface, name, role, address, mode, pid, started, links, drops, tun, peers, routes
+        case interface, name, role, address, mode, pid, started, links, drops, tun, peers, policies, routes
         case publicKey = "public_key", listenPort = "listen_port", sourceRouting = "source_routing"
         case routerEndpoints = "router_endpoints", metricsListen = "metrics_listen"
     }
@@ -54,6 +56,8 @@ public struct LinkReport: Codable, Equatable, Sendable {
     /// The socket buffers the kernel granted, in bytes (as the kernel reports them: twice what was asked).
     public var sendBuffer: Int
     public var receiveBuffer: Int
+    /// The link's budget (metered links with a `budget` only).
+    public var budget: BudgetReport?
 
     public init(link: String, local: String, udpGSO: Bool = false, udpGRO: Bool = false, sendBuffer: Int = 0,
                 receiveBuffer: Int = 0) {
@@ -68,6 +72,7 @@ public struct LinkReport: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case link, local
         case udpGSO = "udp_gso", udpGRO = "udp_gro", sendBuffer = "send_buffer", receiveBuffer = "receive_buffer"
+        case budget
     }
 }
 
@@ -239,5 +244,27 @@ public struct ConnectionReport: Codable, Equatable, Sendable {
         lastReceivedAge = try container.decodeIfPresent(Double.self, forKey: .lastReceivedAge)
         stateAge = try container.decodeIfPresent(Double.self, forKey: .stateAge)
         counters = try ConnectionCounts(fieldsOf: decoder.container(keyedBy: FieldKey.self))
+    }
+}
+
+/// A metered link's budget: bytes used today and this budget month (sent plus received, on the wire), the
+/// limits, the month's forecast at the current rate, and whether a limit is reached (`over-budget` applies).
+public struct BudgetReport: Codable, Equatable, Sendable {
+    public var usedToday: UInt64
+    public var dailyLimit: UInt64?
+    public var usedThisMonth: UInt64
+    public var monthlyLimit: UInt64?
+    public var monthForecast: UInt64
+    public var exhausted: Bool
+
+    public init(usedToday: UInt64, dailyLimit: UInt64?, usedThisMonth: UInt64, monthlyLimit: UInt64?,
+                monthForecast: UInt64, exhausted: Bool) {
+        self.usedToday = usedToday; self.dailyLimit = dailyLimit; self.usedThisMonth = usedThisMonth
+        self.monthlyLimit = monthlyLimit; self.monthForecast = monthForecast; self.exhausted = exhausted
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case usedToday = "used_today", dailyLimit = "daily_limit", usedThisMonth = "used_month"
+        case monthlyLimit = "monthly_limit", monthForecast = "month_forecast", exhausted
     }
 }

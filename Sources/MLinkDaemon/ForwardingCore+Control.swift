@@ -60,6 +60,7 @@ extension ForwardingCore {
                        udpGRO: $0.socket.receiveOffload,
                        sendBuffer: $0.socket.sendBufferBytes, receiveBuffer: $0.socket.receiveBufferBytes)
         }
+        addBudgets(to: &facts.links)
         facts.sourceRouting = sourceRouting.installed.map {
             SourceRouteReport(link: $0.linkName, from: $0.address.address.description, table: Int($0.table),
                               gateway: $0.gateway.description)

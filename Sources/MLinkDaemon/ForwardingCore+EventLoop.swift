@@ -11,6 +11,7 @@ extension ForwardingCore {
     public func runEventLoop(ready: () -> Void) throws {
         // Also when the loop ends by an error (the TUN device deleted under it): no table or rule left behind.
         defer { sourceRouting.removeAll() }
+        defer { saveBudgets() }
         log.info("forwarding core for \(tun.name) started (\(profile.role.rawValue), \(slots.compactMap { $0 }.count) link addresses)")
         ready()
         var nextTick: UInt64 = 0
@@ -43,6 +44,7 @@ extension ForwardingCore {
         runRoutingTimers(now: now)
         runRouteTimers(now: now)
         expireClients(now: now)
+        keepBudgets(now: now)
         engine.tick(now: now, into: out)
         flush()
     }

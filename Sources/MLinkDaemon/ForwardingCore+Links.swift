@@ -32,6 +32,7 @@ extension ForwardingCore {
                 slots[slot] = LinkSlot(link: link, socket: socket)
                 try epoll.add(socket.descriptor.rawValue, token: ForwardingCore.slotTokenBase + UInt64(slot))
                 engine.linkAdded(slot: slot, name: link.name, local: socket.localAddress)
+                engine.setLinkPolicy(linkPolicy(forLink: link.name), slot: slot)
                 log.info("link \(link.name) \(socket.localAddress) joined the bundle")
             } catch {
                 log.warning("cannot use link \(link.name) \(link.address): \(error)")

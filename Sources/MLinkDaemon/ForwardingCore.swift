@@ -35,7 +35,11 @@ public final class ForwardingCore {
     var slots: [LinkSlot?] = []
     let log: Logger
     var running = true
+    /// When `keepBudgets` next counts (monotonic ns).
+    var nextBudgetCheck: UInt64 = 0
     let startedAt: Double
+    /// Metered links' budgets (BudgetKeeper.swift).
+    let budgets: BudgetKeeper
     var statistics = CoreStatistics()
     /// Rate-limited log lines about drops and handshakes (the data path itself never logs).
     var dropReport = DropReport()
@@ -96,8 +100,10 @@ public final class ForwardingCore {
         self.controlPath = controlPath
         self.log = log
         startedAt = WallClock.now()
+        budgets = BudgetKeeper(links: profile.linkPolicy.links, directory: BudgetKeeper.stateDirectory(interface: tun.name))
         engine = TunnelEngine(configuration: try ForwardingCore.engineConfiguration(for: profile),
                               wallClock: { UInt64(WallClock.now() * 1e9) })
+        engine.setPolicies(ForwardingCore.policySettings(of: profile))
         routeAgent = RouteAgent(profile: profile, peerKeys: engine.peers.map(\.publicKey), unixSeconds: UInt64(WallClock.now()))
         epoll = try Epoll()
         signals = try SignalDescriptor()
@@ -166,6 +172,7 @@ public final class ForwardingCore {
             let keepalive = UInt64(profile.keepaliveSeconds) * 1_000_000_000
             configuration.maximumProbeInterval = min(configuration.maximumProbeInterval, keepalive)
         }
+        applyLinkPolicy(of: profile, to: &configuration)
         return configuration
     }
 }

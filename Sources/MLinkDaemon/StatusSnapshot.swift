@@ -1,4 +1,5 @@
 import MLinkControl
+import MLinkFlows
 import MLinkProtocol
 import MLinkTypes
 
@@ -73,7 +74,37 @@ enum StatusSnapshot {
             }
             report.peers.append(entry)
         }
+        report.policies = policyStatus(engine: engine, now: now)
         return report
+    }
+
+    /// The `policies` object: per-class usage, the 32 most recent flows, the adaptive plans.
+    static func policyStatus(engine: TunnelEngine, now: UInt64) -> PolicyStatus? {
+        let usage = engine.policyUsage
+        guard !usage.isEmpty else { return nil }
+        var status = PolicyStatus()
+        status.classes = usage.map {
+            PolicyUsageReport(name: $0.name, packets: $0.counts.packets, dataBytes: $0.counts.dataBytes,
+                              duplicateBytes: $0.counts.duplicateBytes, parityBytes: $0.counts.parityBytes)
+        }
+        let flows = engine.activeFlows(now: now).sorted { $0.flow.lastSeen > $1.flow.lastSeen }.prefix(32)
+        status.flows = flows.map { entry in
+            let flow = entry.flow, key = flow.key
+            let proto = key.proto == 6 ? "tcp" : key.proto == 17 ? "udp" : "proto \(key.proto)"
+            return FlowReport(flow: "\(proto) \(key.source):\(key.sourcePort) > \(key.destination):\(key.destinationPort)",
+                              trafficClass: flow.trafficClass.name, reason: flow.reason.name,
+                              detected: flow.detected.description, policy: entry.policy, packets: flow.packets,
+                              bytes: flow.bytes, packetsPerSecond: flow.packetsPerSecond, idle: seconds(now &- flow.lastSeen))
+        }
+        if engine.usesAdaptivePolicies {
+            status.adaptive = engine.peers.map { peer in
+                let plan = peer.adaptive
+                let level = plan.level == .single ? "single" : plan.level == .parity ? "parity" : "duplicate"
+                return AdaptiveReport(peer: peer.name, level: level, primaryLink: plan.primaryLink, parityK: plan.parityK,
+                                      parityLink: plan.parityLink, changes: peer.adaptiveChanges)
+            }
+        }
+        return status
     }
 
     static func seconds(_ nanoseconds: UInt64) -> Double { Double(nanoseconds) / 1e9 }
@@ -101,6 +132,7 @@ extension ConnectionCounts {
         tooOld = s.tooOld
         sendDrops = s.sendDrops
         lost = s.lostEstimate
+        for keyPath in ConnectionCounts.trafficKeyPaths { self[keyPath: keyPath] = s.traffic[keyPath: keyPath] }
     }
 }
 

@@ -20,6 +20,8 @@ public struct FlowState: Sendable {
     /// The index of the policy rule that matched at `ruleGeneration` (the caller's cache; -1: not matched yet).
     public var rule: Int = -1
     public var ruleGeneration: UInt32 = .max
+    /// The caller's per-flow plan cache (the engine: the host-side link an aggregate flow is pinned to; -1: none).
+    public var pinnedLink: Int = -1
 
     // RTP: the SSRC being followed, its last sequence number and how many +1 steps in a row were seen.
     var rtpSSRC: UInt32 = 0

@@ -83,8 +83,8 @@ public final class FlowTable {
         return oldest
     }
 
-    /// Changes entry `slot` in place (the rule cache).
-    func updateEntry(_ slot: Int, _ change: (inout FlowState) -> Void) { change(&entries[slot]) }
+    /// Changes entry `slot` in place (the rule and plan caches).
+    public func updateEntry(_ slot: Int, _ change: (inout FlowState) -> Void) { change(&entries[slot]) }
 
     private func reset(_ i: Int, key: FlowKey) {
         entries[i] = FlowState(key: key)

@@ -3,13 +3,20 @@ import MLinkTypes
 /// The bundle: a peer's connections, how copies are chosen among them and how they are learned.
 extension Peer {
     /// Chooses the copies of the next packet: one connection per host-side link (ours on a host, the peer's on a
-    /// router), the best one that has ever been heard from. Fills `plan` with connection indices; its capacity is
-    /// reserved, so this allocates nothing.
+    /// router), the best one that has ever been heard from; then the links' roles and the mode decide which of
+    /// those carry it. Fills `plan` with connection indices; its capacity is reserved, so this allocates nothing.
+    ///
+    /// - `never` links carry nothing.
+    /// - redundant: every link, except that backups carry copies only while no primary or secondary link is up
+    ///   (or degraded); with `copies` > 0, only that many, the best first (live, then role, then RTT).
+    /// - failover: one copy, on the best live link of the highest role (`Peer+Failover.swift` keeps it there
+    ///   until a better one has been clean for a while).
     @inline(__always)
-    func selectCopies(into plan: inout [Int], isRouter: Bool) {
+    func selectCopies(into plan: inout [Int], isRouter: Bool, mode: BundleMode = .redundant, copies: Int = 0) {
         plan.removeAll(keepingCapacity: true)
         for i in connections.indices where connections[i].lastReceived != 0 {
             let group = connections[i].group(isRouter: isRouter)
+            if hasLinkPolicies && linkPolicies[Int(group & 0xff)].role == .never { continue }
             var placed = false
             for p in plan.indices where connections[plan[p]].group(isRouter: isRouter) == group {
                 if connections[i].isBetter(than: connections[plan[p]]) { plan[p] = i }
@@ -18,6 +25,44 @@ extension Peer {
             }
             if !placed { plan.append(i) }
         }
+        guard plan.count > 1, hasLinkPolicies || mode == .failover || copies > 0 else { return }
+        // (A single candidate is the best link by definition, whatever its role.)
+        // Rank in place (insertion sort: a handful of links).
+        for i in 1..<plan.count {
+            let candidate = plan[i]
+            var j = i
+            while j > 0 && ranksAbove(candidate, plan[j - 1], isRouter: isRouter) {
+                plan[j] = plan[j - 1]
+                j -= 1
+            }
+            plan[j] = candidate
+        }
+        if mode == .failover {
+            failoverCopies(into: &plan, isRouter: isRouter)
+            return
+        }
+        // A backup joins only while no better link is live; the ranking put live non-backups first.
+        if connections[plan[0]].state.isLive && policy(of: plan[0], isRouter: isRouter).role < .backup {
+            while let last = plan.last, policy(of: last, isRouter: isRouter).role == .backup { plan.removeLast() }
+        }
+        if copies > 0 && plan.count > copies { plan.removeSubrange(copies...) }
+    }
+
+    /// The policy of connection `c`'s host-side link.
+    @inline(__always)
+    func policy(of c: Int, isRouter: Bool) -> LinkPolicy {
+        linkPolicies[Int(connections[c].group(isRouter: isRouter) & 0xff)]
+    }
+
+    /// True when connection `a` should carry copies before `b`: live first, then the better role, then the
+    /// better connection.
+    @inline(__always)
+    func ranksAbove(_ a: Int, _ b: Int, isRouter: Bool) -> Bool {
+        let liveA = connections[a].state.isLive, liveB = connections[b].state.isLive
+        if liveA != liveB { return liveA }
+        let roleA = policy(of: a, isRouter: isRouter).role, roleB = policy(of: b, isRouter: isRouter).role
+        if roleA != roleB { return roleA < roleB }
+        return connections[a].isBetter(than: connections[b])
     }
 
     /// Router side: the connection of (our link `slot`, the host's path `remotePathID`), created when new (at most
@@ -63,6 +108,12 @@ extension Peer {
         connections.append(connection)
         return connections.count - 1
     }
+}
+
+extension Connection.State {
+    /// Up or degraded: the path delivers.
+    @inline(__always)
+    var isLive: Bool { self == .up || self == .degraded }
 }
 
 extension Connection {

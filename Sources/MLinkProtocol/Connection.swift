@@ -39,6 +39,27 @@ public struct Connection {
     public var lastReceived: UInt64 = 0
     /// Monotonic time of the last packet sent.
     public var lastSent: UInt64 = 0
+    /// Monotonic time of the last data copy sent and of the last data copy received, new or duplicate (0:
+    /// never): a connection carrying data in either direction is busy and probed for fast detection; an idle
+    /// one is probed at the standby rate (TunnelEngine+Probes.swift).
+    public var lastDataSent: UInt64 = 0
+    public var lastDataReceived: UInt64 = 0
+    /// The probe interval the host chose for this path at the last tick (ns; 0: not yet), the one in effect
+    /// when the last authentic packet arrived (silence is judged against that rate: an idle path that becomes
+    /// busy is not "silent" at the fast rate for replies the slow rate never asked for), and the probes sent
+    /// since that packet (each one older than a reply takes is a missing reply).
+    public var probeIntervalInEffect: UInt64 = 0
+    var livenessInterval: UInt64 = 0
+    /// The interval the last probe request announced (a router times its liveness decisions by it).
+    var announcedInterval: UInt64 = 0
+    var probesSinceReceived: UInt32 = 0
+    /// Receiver feedback (LinkPolicy+Feedback.swift): the smoothed gap between data packets arriving here (ns),
+    /// the arrival already reported silent (one PATH_SILENT per silence), when the other end reported this path
+    /// silent, and since when it has been clean (failback waits from then).
+    var dataGap: UInt64 = 0
+    var silenceReported: UInt64 = 0
+    public internal(set) var alarmedAt: UInt64 = 0
+    var cleanSince: UInt64 = 0
     /// Monotonic time of the last probe sent.
     public var lastProbe: UInt64 = 0
     /// When the state last changed.
@@ -58,6 +79,8 @@ public struct Connection {
     @inline(__always)
     mutating func markReceived(bytes: Int, now: UInt64) {
         lastReceived = now
+        livenessInterval = probeIntervalInEffect
+        probesSinceReceived = 0
         if state == .down || state == .probing {
             state = .up
             stateChanged = now

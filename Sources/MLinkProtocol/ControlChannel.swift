@@ -100,6 +100,13 @@ final class ControlChannel {
 
     private(set) var slots: [Slot] = []
     private var nextSeq: UInt32 = 1
+
+    /// A seq for a message sent outside the queue (an unreliable one sealed straight onto chosen paths, such as
+    /// PATH_SILENT, which must avoid the path it reports).
+    func takeSeq() -> UInt32 {
+        defer { nextSeq &+= 1 }
+        return nextSeq
+    }
     /// Seqs to acknowledge in the next ACK.
     private(set) var owedAcks: [UInt32] = []
 

@@ -45,6 +45,29 @@ public struct EngineConfiguration {
     /// A learned (router-side) connection silent this long is forgotten (ns).
     public var forgetAfter: UInt64 = 120_000_000_000
 
+    /// How copies are spread (the profile's `mode`).
+    public var mode = BundleMode.redundant
+    /// Redundant mode: at most this many copies per packet, on the best links (`copies`); 0: one per link.
+    public var copies = 0
+    /// Probe interval of an idle connection, or of a standby that carries no data (ns; `standby-probe`).
+    public var standbyProbeInterval: UInt64 = 5_000_000_000
+    /// Probe interval of an idle cold backup (a metered backup link) (ns; the keepalive).
+    public var coldProbeInterval: UInt64 = 25_000_000_000
+    /// A connection that neither sent nor received data for this long is idle (ns).
+    public var idleAfter: UInt64 = 2_000_000_000
+    /// While data flows both ways on a connection it proves the path alive, and probes are sent only for RTT
+    /// samples, at most this often (ns).
+    public var busyProbeInterval: UInt64 = 1_000_000_000
+    /// Failover: a better-role link must be up this long before data moves back to it (ns; doubled per recent
+    /// switch, see `flapWindow`).
+    public var revertAfter: UInt64 = 10_000_000_000
+    /// Failover: switches within this window lengthen the hold before the next failback (ns).
+    public var flapWindow: UInt64 = 60_000_000_000
+    /// Failover: after a switch the previous link keeps a copy this long (make-before-break) (ns).
+    public var switchOverlap: UInt64 = 200_000_000
+    /// Failover: on a takeover, the packets sent within this long are replayed on the new link (ns).
+    public var replayAge: UInt64 = 200_000_000
+
     public init(isRouter: Bool, privateKey: Key32, virtualAddress: IPAddress, peers: [PeerConfiguration]) {
         self.isRouter = isRouter
         self.privateKey = privateKey

@@ -1,7 +1,26 @@
+import MLinkControl
+
+/// What a datagram on a path was for, in the by-purpose accounting of `show` and the metrics.
+public enum TrafficPurpose {
+    /// The first copy of an inner packet (on receive: the copy that delivered it).
+    case data
+    /// A further copy (on receive: a copy that lost the race or came too late).
+    case duplicate
+    case probe
+    /// Handshakes, control messages, feedback.
+    case control
+    /// A data packet sent again on another link after a takeover (send side only).
+    case replay
+    /// Parity messages (PROTOCOL.md section 15).
+    case parity
+}
+
 /// Counters and measurements of one connection, as `show` reports them.
 public struct PathStatistics: Equatable {
     public var txPackets: UInt64 = 0
     public var txBytes: UInt64 = 0
+    /// The same traffic by purpose (only `ConnectionCounts.trafficKeyPaths` are used).
+    public var traffic = ConnectionCounts()
     public var rxPackets: UInt64 = 0
     public var rxBytes: UInt64 = 0
     /// Data packets this connection delivered first (the copy that won).
@@ -41,6 +60,36 @@ public struct PathStatistics: Equatable {
     public private(set) var sequenceObserved = false
 
     public init() {}
+
+    /// Counts a datagram of `bytes` bytes sent for `purpose` (also in the totals).
+    @inline(__always)
+    public mutating func recordTransmit(_ purpose: TrafficPurpose, bytes: Int) {
+        let n = UInt64(bytes)
+        txPackets &+= 1
+        txBytes &+= n
+        switch purpose {
+        case .data: traffic.txDataPackets &+= 1; traffic.txDataBytes &+= n
+        case .duplicate: traffic.txDuplicatePackets &+= 1; traffic.txDuplicateBytes &+= n
+        case .probe: traffic.txProbePackets &+= 1; traffic.txProbeBytes &+= n
+        case .control: traffic.txControlPackets &+= 1; traffic.txControlBytes &+= n
+        case .replay: traffic.txReplayPackets &+= 1; traffic.txReplayBytes &+= n
+        case .parity: traffic.txParityPackets &+= 1; traffic.txParityBytes &+= n
+        }
+    }
+
+    /// Counts an authentic datagram of `bytes` bytes received for `purpose` (the totals count elsewhere: they
+    /// include copies that prove nothing about the path).
+    @inline(__always)
+    public mutating func recordReceive(_ purpose: TrafficPurpose, bytes: Int) {
+        let n = UInt64(bytes)
+        switch purpose {
+        case .data: traffic.rxDataPackets &+= 1; traffic.rxDataBytes &+= n
+        case .duplicate: traffic.rxDuplicatePackets &+= 1; traffic.rxDuplicateBytes &+= n
+        case .probe: traffic.rxProbePackets &+= 1; traffic.rxProbeBytes &+= n
+        case .control, .replay: traffic.rxControlPackets &+= 1; traffic.rxControlBytes &+= n
+        case .parity: traffic.rxParityPackets &+= 1; traffic.rxParityBytes &+= n
+        }
+    }
 
     /// Folds a new round-trip sample in (RFC 6298: alpha 1/8, beta 1/4).
     public mutating func addRTTSample(_ sample: UInt64) {

@@ -1,4 +1,5 @@
 import MLinkControl
+import MLinkFlows
 import MLinkTypes
 
 /// Per-peer counters: MLinkControl's `PeerCounts`, the one list of their names, kept by the engine itself so
@@ -36,10 +37,37 @@ public final class Peer {
     /// The bundle.
     public internal(set) var connections: [Connection] = []
     public internal(set) var counters = PeerCounters()
+    /// Roles and costs of the host-side links, by link number (the high byte of a path id): on a host our own
+    /// links, on a router this host's (LinkPolicy.swift). Fixed size, so a lookup on the data path is an index.
+    public internal(set) var linkPolicies = [LinkPolicy](repeating: .primary, count: 256)
+    /// False while every link is an unmetered primary: copies are planned as before roles existed.
+    var hasLinkPolicies = false
+    /// Router: the mode and copies this host announced (LINK_ROLES), instead of the profile's; nil: none yet.
+    var modeOverride: BundleMode?
+    var copiesOverride: Int?
+    /// LINK_ROLES bookkeeping (LinkPolicy+Feedback.swift): the (session, generation) last sent (host) or
+    /// applied (router), the host's generation counter, and whether the roles changed since.
+    var announcedRoles: (session: UInt32, generation: UInt32) = (0, 0)
+    var rolesGeneration: UInt32 = 0
+    var rolesDirty = false
+    var rolesEverAnnounced = false
+    /// Failover mode: the recent sealed packets, for a replay on takeover (ReplayRing.swift).
+    var replayRing: ReplayRing?
+    /// Failover mode: the link carrying data (LinkPolicy+Failover.swift).
+    public internal(set) var failover = FailoverState()
     /// Monotonic time of the last completed handshake (0: never).
     public internal(set) var lastHandshake: UInt64 = 0
     /// Control messages waiting to leave or for their ACK (TunnelEngine+Control.swift).
     let control = ControlChannel()
+    /// Adaptive mode's decision for this peer and how often it changed (TunnelEngine+Policy.swift).
+    public internal(set) var adaptive = AdaptivePlan()
+    public internal(set) var adaptiveChanges: UInt64 = 0
+    /// Packets per second sent to the peer, as adaptive mode measures it each tick.
+    var adaptiveRate = 0.0
+    var adaptiveRateAt: UInt64 = 0
+    var adaptiveRateSent: UInt64 = 0
+    /// Parity goes only on this host-side link (-1: with the data's copies).
+    var parityLink = -1
     /// Parity this side sends to the peer, and keeps for recovering the peer's packets (TunnelEngine+Parity.swift).
     var paritySender: ParitySender?
     var parityReceiver: ParityReceiver?

@@ -164,6 +164,7 @@ extension TunnelEngine {
         if now &- session.established >= configuration.rekeyAfterTime { return true }
         if session.sendCounter >= configuration.rekeyAfterMessages { return true }
         return now &- max(peer.lastReceivedAnywhere, peer.lastHandshake) > configuration.sessionTimeout
+            && !peer.hasLivePath  // idle paths are quiet for a standby-probe interval (LinkPolicy+Probing.swift)
     }
 
     /// Makes a new initiation for the router (a fresh ephemeral key, index and timestamp).

@@ -1,4 +1,5 @@
 import MLinkControl
+import MLinkFlows
 import MLinkTypes
 
 /// Outbound: one call takes inner packets and fills a batch of sealed datagrams; one call takes the send results.
@@ -42,7 +43,11 @@ extension TunnelEngine {
             if type == .data { peer.counters.noPath += 1 }
             return true
         }
-        peer.selectCopies(into: &copyPlan, isRouter: isRouter)
+        let plan = type == .data ? self.plan(data: packet, length: length, peer: peer, now: now)
+            : PacketPlan(mode: peer.modeOverride ?? configuration.mode, copies: peer.copiesOverride ?? configuration.copies,
+                         protect: false, policy: -1, pinnedLink: type == .parity ? peer.parityLink : -1)
+        peer.selectCopies(into: &copyPlan, isRouter: isRouter, mode: plan.mode, copies: plan.copies)
+        if plan.pinnedLink >= 0 { peer.keepOnly(link: plan.pinnedLink, in: &copyPlan, isRouter: isRouter) }
         let copies = copyPlan.count
         if copies == 0 {
             if type == .data { peer.counters.noPath += 1 }
@@ -81,11 +86,12 @@ extension TunnelEngine {
         let first = copyPlan[0]
         TransportHeader(type: type, pathID: peer.connections[first].pathID, receiverIndex: remoteIndex, counter: counter,
                         pathSequence: peer.connections[first].nextSequence).write(to: sealed)
-        if type == .data, let parity = peer.paritySender,
+        if type == .data, plan.protect, let parity = peer.paritySender,
            parity.add(sealed + WireFormat.transportHeaderSize, length: length, counter: counter, now: now), parity.pending > 0 {
             noteControlWork(peerIndex)  // the block is full: its parity leaves with the next flush
         }
         session.seal(header: sealed, payloadLength: length)
+        if plan.mode == .failover && type == .data { keepForReplay(sealed, length: datagramLength, peer: peer, now: now) }
         for copy in 0..<copies {
             let c = copyPlan[copy]
             let message: UnsafeMutableRawPointer
@@ -98,11 +104,13 @@ extension TunnelEngine {
                 LE.put(message, 16, peer.connections[c].nextSequence)
                 session.stampCopy(message, payloadLength: length)
             }
-            peer.connections[c].recordSent(bytes: datagramLength, now: now)
+            let purpose: TrafficPurpose = type == .data ? (copy == 0 ? .data : .duplicate) : type == .parity ? .parity : .control
+            peer.connections[c].recordSent(purpose, bytes: datagramLength, now: now)
             out.append(message, length: datagramLength, slot: peer.connections[c].slot,
                        destination: peer.connections[c].remote, peer: peerIndex, connection: c,
                        pathID: peer.connections[c].pathID)
         }
+        if type == .data { countPolicy(plan, datagramLength: datagramLength, copies: copies, parityK: peer.paritySender?.k ?? 0) }
         return true
     }
 
@@ -121,12 +129,12 @@ extension TunnelEngine {
 }
 
 extension Connection {
-    /// Records a datagram of `bytes` bytes sealed for this path.
+    /// Records a datagram of `bytes` bytes sealed for this path for `purpose`.
     @inline(__always)
-    mutating func recordSent(bytes: Int, now: UInt64) {
+    mutating func recordSent(_ purpose: TrafficPurpose, bytes: Int, now: UInt64) {
         nextSequence &+= 1
         lastSent = now
-        statistics.txPackets += 1
-        statistics.txBytes += UInt64(bytes)
+        if purpose == .data || purpose == .duplicate || purpose == .replay { lastDataSent = now }
+        statistics.recordTransmit(purpose, bytes: bytes)
     }
 }

@@ -57,7 +57,9 @@ extension TunnelEngine {
         payload.storeBytes(of: kind.rawValue, as: UInt8.self)
         if kind == .request {
             let statistics = peer.connections[c].statistics
-            let milliseconds = min(probeInterval(of: peer.connections[c]) / 1_000_000, UInt64(UInt16.max))
+            let interval = max(peer.connections[c].probeIntervalInEffect, probeInterval(of: peer.connections[c]))
+            let milliseconds = min(interval / 1_000_000, UInt64(UInt16.max))
+            peer.connections[c].announcedInterval = interval
             LE.put(payload, 2, UInt16(milliseconds))
             LE.put(payload, 16, UInt32(min(statistics.smoothedRTT / 1000, UInt64(UInt32.max))))
             LE.put(payload, 20, UInt32(min(statistics.rttVariation / 1000, UInt64(UInt32.max))))
@@ -65,11 +67,8 @@ extension TunnelEngine {
         LE.put(payload, 8, echo)
         if kind == .reply { LE.put(payload, 16, now) }
         peer.session!.seal(header: out, payloadLength: WireFormat.probePayloadSize)
-        peer.connections[c].nextSequence &+= 1
-        peer.connections[c].lastSent = now
         let length = WireFormat.transportOverhead + WireFormat.probePayloadSize
-        peer.connections[c].statistics.txPackets += 1
-        peer.connections[c].statistics.txBytes += UInt64(length)
+        peer.connections[c].recordSent(.probe, bytes: length, now: now)
         return length
     }
 

@@ -22,7 +22,14 @@ extension TunnelEngine {
         }
         flushControl(now: now, into: out)
         for (peerIndex, peer) in peers.enumerated() {
+            if !isRouter { updateProbeIntervals(peer, now: now) }
             updateStates(peer, now: now)
+            if (peer.modeOverride ?? configuration.mode) == .failover || usesFailover {
+                updateFailover(peer, peerIndex: peerIndex, now: now, into: out)
+            }
+            if usesAdaptive { updateAdaptive(peer, peerIndex: peerIndex, now: now) }
+            reportSilentPaths(peer, peerIndex: peerIndex, now: now, into: out)
+            announceLinkRoles(peer, peerIndex: peerIndex, now: now)
             noteBundleState(of: peerIndex)
             if isRouter {
                 peer.connections.removeAll { now &- $0.lastReceived > configuration.forgetAfter }
@@ -43,7 +50,14 @@ extension TunnelEngine {
             }
             let canProbe = peer.session.map { isUsable($0, now: now) } ?? false
             let initiating = peer.pending != nil
-            for c in peer.connections.indices where now &- peer.connections[c].lastProbe >= probeInterval(of: peer.connections[c]) {
+            // A probe is due after its interval, or at once when the interval grew beyond what the last one
+            // announced (the router would otherwise expect the next one at the old, faster rate).
+            for c in peer.connections.indices where now &- peer.connections[c].lastProbe >= peer.connections[c].probeIntervalInEffect
+                || (peer.connections[c].announcedInterval != 0
+                    && peer.connections[c].probeIntervalInEffect > peer.connections[c].announcedInterval) {
+                if peer.hasLinkPolicies && peer.linkPolicies[Int(peer.connections[c].pathID >> 8)].role == .never { continue }
+                if !initiating && dataStandsInForProbe(peer.connections[c], interval: peer.connections[c].probeIntervalInEffect,
+                                                        now: now) { continue }
                 let needed = (canProbe ? 1 : 0) + (initiating ? 1 : 0)
                 guard out.hasRoom(datagrams: needed, buffers: needed) else { return }
                 peer.connections[c].lastProbe = now
@@ -52,6 +66,7 @@ extension TunnelEngine {
                     let buffer = out.takeBuffer()
                     let length = writeProbe(kind: .request, echo: now, peer: peer, connection: c, into: buffer, now: now)
                     peer.connections[c].statistics.probesSent += 1
+                    peer.connections[c].probesSinceReceived &+= 1
                     out.append(buffer, length: length, slot: slot, destination: remote, peer: peerIndex, connection: c,
                                pathID: peer.connections[c].pathID)
                 }
@@ -59,6 +74,7 @@ extension TunnelEngine {
                     let buffer = out.takeBuffer()
                     initiation.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                     LE.put(buffer, 2, peer.connections[c].pathID)
+                    peer.connections[c].statistics.recordTransmit(.control, bytes: initiation.count)
                     out.append(buffer, length: initiation.count, slot: slot, destination: remote, peer: peerIndex,
                                connection: c, pathID: peer.connections[c].pathID)
                 }
@@ -71,20 +87,28 @@ extension TunnelEngine {
         for c in peer.connections.indices where peer.connections[c].lastReceived != 0 {
             let connection = peer.connections[c]
             let interval: UInt64, margin: UInt64
+            var missing: UInt32 = 0
             if isRouter {
                 interval = connection.statistics.peerProbeInterval > 0 ? connection.statistics.peerProbeInterval
                                                                         : configuration.maximumProbeInterval
                 margin = interval
             } else {
-                interval = probeInterval(of: connection)
-                margin = connection.statistics.smoothedRTT + 4 * connection.statistics.rttVariation
-                    + max(10_000_000, interval / 4)
+                // Silence is judged at the rate in effect when the path was last heard (LinkPolicy+Probing.swift);
+                // missing replies to the probes sent since then count at any rate.
+                let scaled = probeInterval(of: connection)
+                interval = max(connection.probeIntervalInEffect, connection.livenessInterval, scaled)
+                let replyTime = connection.statistics.smoothedRTT + 4 * connection.statistics.rttVariation
+                    + max(10_000_000, scaled / 4)
+                margin = replyTime + (interval - scaled) / 4
+                missing = missingReplies(connection, replyTime: replyTime, now: now)
             }
             let silence = now &- connection.lastReceived
             let state: Connection.State
-            if silence > UInt64(configuration.missedProbesForDown) * interval + margin {
+            if silence > UInt64(configuration.missedProbesForDown) * interval + margin
+                || missing >= UInt32(configuration.missedProbesForDown) {
                 state = .down
-            } else if silence > interval + margin || connection.statistics.recentLoss > configuration.degradedLoss {
+            } else if silence > interval + margin || missing >= 1
+                        || connection.statistics.recentLoss > configuration.degradedLoss {
                 state = .degraded
             } else {
                 state = .up

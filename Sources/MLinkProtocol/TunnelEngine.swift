@@ -1,4 +1,5 @@
 import MLinkControl
+import MLinkFlows
 import MLinkTypes
 
 /// The sans-I/O protocol core: given datagrams, inner packets and the time, it decides what to send and deliver.
@@ -56,6 +57,15 @@ public final class TunnelEngine {
     var recoveredPeer = 0
     /// Events not yet drained by the daemon.
     var events: [Event] = []
+    /// Per-flow policies (TunnelEngine+Policy.swift): nil without policies, and then no flow table either.
+    var policySettings: PolicySettings?
+    var flowTable: FlowTable?
+    var flowRules = FlowRuleSet([])
+    var policyCounts: [PolicyCounts] = []
+    var usesFailover = false
+    var usesAdaptive = false
+    /// Scratch list of link numbers for the planners (capacity reserved: no allocation per tick).
+    var linkScratch: [Int] = { var list = [Int](); list.reserveCapacity(256); return list }()
 
     /// The two roles, each with the state only it keeps.
     enum Role {
@@ -248,6 +258,7 @@ public final class TunnelEngine {
             // path is up at once instead of degraded until the gap decays.
             if wasDown { peer.connections[c].statistics.recentLoss = 0 }
         }
+        recordReceived(header.type, verdict: verdict, bytes: length, peer: peer, connection: c, now: now)
         switch verdict {
         case .duplicate:
             peer.connections[c].statistics.duplicates += 1
@@ -276,7 +287,11 @@ public final class TunnelEngine {
         case .probe:
             return receiveProbe(message + payload, length: payloadLength, peer: peer, connection: c, now: now)
         case .control:
-            return receiveControl(message + payload, length: payloadLength, from: peerIndex, offset: payload)
+            let verdict = receiveControl(message + payload, length: payloadLength, from: peerIndex, offset: payload)
+            if case .control(_, let kind, _, let offset, let bodyLength) = verdict, ControlKind.linkPolicy.contains(kind) {
+                return receiveLinkControl(kind: kind, body: message + offset, length: bodyLength, from: peerIndex, now: now)
+            }
+            return verdict
         default:
             return .none
         }

@@ -99,7 +99,7 @@ final class ControlChannelTests: XCTestCase {
 
     func testAnUnreliableMessageIsSentOnceAndNeverAcknowledged() throws {
         let pair = EnginePair(links: 1)
-        try pair.host.sendControl(to: 0, kind: 32, body: [7, 7], reliability: .unreliable)
+        try pair.host.sendControl(to: 0, kind: 48, body: [7, 7], reliability: .unreliable)
         pair.host.flushControl(now: pair.now, into: pair.out)
         pair.deliverFromHost()
         XCTAssertEqual(pair.routerControls.count, 1)

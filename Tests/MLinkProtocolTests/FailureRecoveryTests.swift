@@ -4,12 +4,23 @@ import XCTest
 
 /// Liveness, outages and restarts, on the fake clock.
 final class FailureRecoveryTests: XCTestCase {
-    /// At RTT 20 ms a silently dead connection (packets vanish, nothing else changes) goes degraded, then down
-    /// within one second on both ends, and up again within one second of the repair; the other link is untouched.
+    /// At RTT 20 ms, while data flows (50 packets/s from vm0), a silently dead connection (packets vanish,
+    /// nothing else changes) goes degraded, then down within one second on both ends, and up again within one
+    /// second of the repair; the other link is untouched. (An idle bundle probes slowly: LinkPolicyTests.)
     func testASilentCutIsDownWithinASecondAndUpWithinASecondOfTheRepair() throws {
         let net = Seed.establishedNetwork()
         for lan: UInt8 in 0...3 { net.wire(lan).latency = 10 * Time.millisecond }
-        net.advance(by: 3 * Time.second)  // let RTT estimates and probe intervals settle
+        var sequence: UInt64 = 0
+        func keepSending() {
+            guard net.now % (20 * Time.millisecond) < net.tickInterval else { return }
+            net.transmit(from: Seed.vm0, packet: Fixture.ipv4Packet(source: Seed.vm0Address, destination: Seed.vm2Address,
+                                                                    sequence: sequence))
+            sequence += 1
+        }
+        // Let RTT estimates and probe intervals settle under traffic.
+        net.stream(from: Seed.vm0, source: Seed.vm0Address, destination: Seed.vm2Address, sequences: 0..<150,
+                   interval: 20 * Time.millisecond)
+        sequence = 150
         let rtt = try XCTUnwrap(net.connection(of: Seed.vm0, pathID: 0x0000)).statistics.smoothedRTT
         XCTAssertEqual(Double(rtt) / 1e6, 20, accuracy: 1)
         XCTAssertEqual(net.vm0.probeInterval(of: try XCTUnwrap(net.connection(of: Seed.vm0, pathID: 0x0000))),
@@ -20,6 +31,7 @@ final class FailureRecoveryTests: XCTestCase {
         var states: [Connection.State] = []
         var hostDown: UInt64?, routerDown: UInt64?
         while net.now - cut < 2 * Time.second && (hostDown == nil || routerDown == nil) {
+            keepSending()
             net.advance(by: net.tickInterval)
             let state = try XCTUnwrap(net.connection(of: Seed.vm0, pathID: 0x0000)).state
             if states.last != state { states.append(state) }
@@ -40,6 +52,7 @@ final class FailureRecoveryTests: XCTestCase {
         let repair = net.now
         var hostUp: UInt64?, routerUp: UInt64?
         while net.now - repair < 2 * Time.second && (hostUp == nil || routerUp == nil) {
+            keepSending()
             net.advance(by: net.tickInterval)
             if hostUp == nil, net.connection(of: Seed.vm0, pathID: 0x0000)?.state == .up { hostUp = net.now - repair }
             if routerUp == nil, net.routerConnection(peer: Seed.routerPeerVM0, remotePathID: 0x0000)?.state == .up {

@@ -31,6 +31,8 @@ public final class Relay {
     private var scriptIndex = 0
     private var random: SplitMix64
     private var engines = [DirectionEngine(), DirectionEngine()]
+    /// Wire bytes per direction by mlink message type, written next to the counters (`STATS.types`).
+    private var tallies = [WireTally(), WireTally()]
     private var heaps = [DueHeap(capacity: Relay.slotsPerDirection), DueHeap(capacity: Relay.slotsPerDirection)]
     private var pools: [SlotPool]
     /// The sockets on interfaces `a` and `b`; direction 0 reads from `a` and sends on `b`.
@@ -72,6 +74,9 @@ public final class Relay {
         TimerDescriptor.usePreciseTimerSlack()
         load(now: Relay.now())
     }
+
+    /// Where the relay whose counters go to `statsPath` writes its `WireTally`s (`{"forward":…,"backward":…}`).
+    public static func tallyPath(_ statsPath: String) -> String { statsPath + ".types" }
 
     /// CLOCK_MONOTONIC in nanoseconds: the clock every lab namespace shares, and the one `epoch` is on.
     public static func now() -> Int64 { Int64(MonotonicClock.now()) }
@@ -172,6 +177,8 @@ public final class Relay {
                     continue
                 }
                 pool.lengths[Int(slot)] = Int32(length)
+                tallies[direction].count(frame: pool.pointer(slot) + PacketSocket.virtioHeaderLength,
+                                         length: length - PacketSocket.virtioHeaderLength)
                 // Rate limits count the frame as it is on the wire, without the vnet header.
                 if let due = engines[direction].admit(bytes: length - PacketSocket.virtioHeaderLength, now: now,
                                                       epoch: epoch, random: &random) {
@@ -246,9 +253,11 @@ public final class Relay {
 
     private func writeStats() {
         let stats = ["forward": engines[0].counters, "backward": engines[1].counters]
-        guard let data = try? JSONEncoder().encode(stats) else { return }
+        let types = ["forward": tallies[0], "backward": tallies[1]]
+        guard let data = try? JSONEncoder().encode(stats), let typeData = try? JSONEncoder().encode(types) else { return }
         do {
             try Files.writeAtomically(Array(data), to: statsPath, mode: 0o644)
+            try Files.writeAtomically(Array(typeData), to: Relay.tallyPath(statsPath), mode: 0o644)
         } catch {
             log("writing stats: \(error)")
         }

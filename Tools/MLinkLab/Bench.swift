@@ -93,6 +93,7 @@ struct Bench {
             }
         }
         let directory = lab.paths.directory(of: labName)
+        let tallyBefore = readTallies(directory)
         let receiverLog = directory + "/receiver.txt"
         let receiver: Int32
         do {
@@ -125,8 +126,11 @@ struct Bench {
             throw .command("avstream.py recv", status: status, output: log ?? "no output")
         }
         let records = StreamRecord.parse(String(decoding: data, as: UTF8.self))
-        return BenchResult(scenario: scenario, runSeconds: runSeconds, isShort: isShort, start: start,
-                           paths: paths, sent: sent, records: records)
+        var result = BenchResult(scenario: scenario, runSeconds: runSeconds, isShort: isShort, start: start,
+                                 paths: paths, sent: sent, records: records)
+        ProcessControl.sleep(milliseconds: 1100)  // the relays write their tallies once a second
+        result.wire = BenchResult.difference(readTallies(directory), since: tallyBefore)
+        return result
     }
 
     private func wireguardInterface(_ host: String) -> String { "\(labName.prefix(8))wg\(host.suffix(1))" }

@@ -1,3 +1,4 @@
+import MLinkEmulator
 import Foundation
 
 /// A scenario's figures: per run and stream, the ideal, and the short form's checks.
@@ -33,6 +34,8 @@ struct BenchResult {
     var runSeconds: Double
     var isShort: Bool
     var runs: [Run] = []
+    /// mlink's wire bytes per net during the run, both directions, by message type (BenchResult+Wire.swift).
+    var wire: [String: WireTally] = [:]
     var idealLoss: Double
     /// The fastest link's fixed delay, seconds (what mlink's delay should follow while that link is up).
     var idealDelay: Double
@@ -158,6 +161,7 @@ struct BenchResult {
         if let excess = mlink?.audio.excessOverIdealMs {
             lines.append(String(format: "  mlink audio delay over the fastest live link: %+.2f ms on average", excess))
         }
+        lines += wireLines
         for check in checks { lines.append("  check \(check.name): \(check.passed ? "PASS" : "FAIL") (\(check.detail))") }
         return lines.joined(separator: "\n")
     }

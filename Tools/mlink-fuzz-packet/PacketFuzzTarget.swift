@@ -21,13 +21,17 @@ final class PacketHarness {
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65536 + 64, alignment: 16)
     /// (engine, receiver index, counter) of every delivered or forwarded packet: none may come twice.
     var delivered = Set<[UInt64]>()
-    /// Real datagrams of the pair while it started, and sealed-payload inputs for the control and parity parsers:
-    /// the seed corpus.
+    /// Real datagrams of the pair while it started, and sealed-payload inputs for the control (also LINK_ROLES and
+    /// PATH_SILENT of PROTOCOL.md 14.3) and parity parsers: the seed corpus.
     var samples: [[UInt8]] {
         // ADDRESS_REQUEST-shaped control (reliable, 5-byte body) and a k = 2, m = 1 parity payload.
         let control: [UInt8] = [PacketHarness.sealedControl, 1, 0x80, 5, 0, 1, 0, 0, 0, 1, 4, 10, 77, 0]
         let parity: [UInt8] = [PacketHarness.sealedParity, 0, 0, 0, 0, 2, 1, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 0, 1, 2, 3]
-        return pair.startupDatagrams + [control, parity] + RouteBodyFuzzing.seeds
+        // LINK_ROLES and PATH_SILENT, PROTOCOL.md 14.3's examples.
+        let linkRoles: [UInt8] = [PacketHarness.sealedControl, 0x20, 0x80, 16, 0, 1, 0, 0, 0,
+                                  3, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 1, 2, 1, 0]
+        let pathSilent: [UInt8] = [PacketHarness.sealedControl, 0x21, 0, 8, 0, 9, 0, 0, 0, 0, 0, 0x3e, 0, 0xd2, 0x04, 0, 0]
+        return pair.startupDatagrams + [control, parity, linkRoles, pathSilent] + RouteBodyFuzzing.seeds
     }
     /// An input starting with this byte is a control payload, sealed by the host and received by the router, so
     /// the control parser sees arbitrary bodies past the AEAD (a mutated sealed datagram never gets there).

@@ -1,0 +1,98 @@
+/// Per-flow policies in `show` (the `policies` object of `show --json`): what each class cost, the live flows with
+/// their class, the reason and the policy carrying them, and each peer's adaptive plan.
+public struct PolicyStatus: Codable, Equatable, Sendable {
+    public var classes: [PolicyUsageReport] = []
+    /// The most recently active flows (at most 32).
+    public var flows: [FlowReport] = []
+    /// Adaptive mode's plan per peer (empty without adaptive rules).
+    public var adaptive: [AdaptiveReport] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case classes, flows, adaptive }
+}
+
+/// One policy's traffic: data packets sent and the wire bytes of first copies, further copies and parity.
+public struct PolicyUsageReport: Codable, Equatable, Sendable {
+    public var name: String
+    public var packets: UInt64
+    public var dataBytes: UInt64
+    public var duplicateBytes: UInt64
+    public var parityBytes: UInt64
+
+    public init(name: String, packets: UInt64, dataBytes: UInt64, duplicateBytes: UInt64, parityBytes: UInt64) {
+        self.name = name
+        self.packets = packets
+        self.dataBytes = dataBytes
+        self.duplicateBytes = duplicateBytes
+        self.parityBytes = parityBytes
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, packets
+        case dataBytes = "data_bytes", duplicateBytes = "duplicate_bytes", parityBytes = "parity_bytes"
+    }
+}
+
+/// One live flow as the classifier sees it.
+public struct FlowReport: Codable, Equatable, Sendable {
+    /// `udp 10.77.0.10:40000 > 10.77.0.20:5004`.
+    public var flow: String
+    /// `rt-audio`, `bulk`, ...
+    public var trafficClass: String
+    /// Which classifier step decided: `dscp`, `header`, `behaviour`, `port` or `none`.
+    public var reason: String
+    /// What the header checks found, e.g. `stun+dtls+rtp+webrtc` (empty: nothing).
+    public var detected: String
+    public var policy: String
+    public var packets: UInt64
+    public var bytes: UInt64
+    public var packetsPerSecond: UInt64
+    /// Seconds since its last packet.
+    public var idle: Double
+
+    public init(flow: String, trafficClass: String, reason: String, detected: String, policy: String, packets: UInt64,
+                bytes: UInt64, packetsPerSecond: UInt64, idle: Double) {
+        self.flow = flow
+        self.trafficClass = trafficClass
+        self.reason = reason
+        self.detected = detected
+        self.policy = policy
+        self.packets = packets
+        self.bytes = bytes
+        self.packetsPerSecond = packetsPerSecond
+        self.idle = idle
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case flow, reason, detected, policy, packets, bytes
+        case trafficClass = "class", packetsPerSecond = "packets_per_second", idle = "idle_s"
+    }
+}
+
+/// A peer's adaptive plan: the protection level, the link carrying data and the parity's size and link.
+public struct AdaptiveReport: Codable, Equatable, Sendable {
+    public var peer: String
+    /// `single`, `parity` or `duplicate`.
+    public var level: String
+    /// Host-side link numbers (-1: none).
+    public var primaryLink: Int
+    public var parityK: Int
+    public var parityLink: Int
+    /// How often the plan changed.
+    public var changes: UInt64
+
+    public init(peer: String, level: String, primaryLink: Int, parityK: Int, parityLink: Int, changes: UInt64) {
+        self.peer = peer
+        self.level = level
+        self.primaryLink = primaryLink
+        self.parityK = parityK
+        self.parityLink = parityLink
+        self.changes = changes
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case peer, level, changes
+        case primaryLink = "primary_link", parityK = "parity_k", parityLink = "parity_link"
+    }
+}

@@ -1,0 +1,133 @@
+/// Failover mode: which host-side link carries a peer's data, decided in the timer tick so the data path only
+/// reads the decision.
+///
+/// - The active link is the best healthy link of the highest role: healthy = up and not overdue (no reply
+///   missing, silence within the interval plus a reply time).
+/// - Takeover: the active link stops being healthy and another is healthy: switch at once (the next tick, within
+///   5 ms of the decision).
+/// - Failback: a link of a better role than the active one has been up without a break for the hold time:
+///   switch back. The hold is `revertAfter`, doubled for every further takeover in the last `flapWindow` (at
+///   most 16x), so a flapping link is held at a lower rank (flap damping).
+/// - Make-before-break: after every switch, the previous link keeps a copy for `switchOverlap`, so packets in
+///   flight on a wrong guess, or on the first moments of a new path, still arrive.
+public struct FailoverState: Equatable, Sendable {
+    /// The host-side link number carrying data (-1: none chosen yet).
+    public internal(set) var active = -1
+    /// The link that keeps a copy until `overlapUntil` (-1: none).
+    public internal(set) var overlap = -1
+    var overlapUntil: UInt64 = 0
+    /// Switches so far, and when the recent takeovers (switches away from a failing link) happened (damping).
+    public internal(set) var switches: UInt64 = 0
+    var recentTakeovers: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+    /// When the active link last changed.
+    public internal(set) var since: UInt64 = 0
+
+    public static func == (a: FailoverState, b: FailoverState) -> Bool {
+        a.active == b.active && a.overlap == b.overlap && a.switches == b.switches && a.since == b.since
+    }
+
+    /// Takeovers within `window` before `now`.
+    func recentTakeovers(now: UInt64, window: UInt64) -> Int {
+        let t = recentTakeovers
+        var count = 0
+        for time in [t.0, t.1, t.2, t.3, t.4] where time != 0 && now &- time < window { count += 1 }
+        return count
+    }
+
+    mutating func record(switchTo link: Int, from previous: Int, now: UInt64, overlap duration: UInt64, takeover: Bool) {
+        if takeover {
+            let t = recentTakeovers
+            recentTakeovers = (now, t.0, t.1, t.2, t.3)
+        }
+        overlap = previous
+        overlapUntil = previous >= 0 ? now + duration : 0
+        active = link
+        since = now
+        switches += 1
+    }
+}
+
+extension TunnelEngine {
+    /// Re-decides the peer's active link (failover mode), once per tick.
+    func updateFailover(_ peer: Peer, peerIndex: Int, now: UInt64, into out: OutboundBatch) {
+        if peer.failover.overlap >= 0 && now >= peer.failover.overlapUntil { peer.failover.overlap = -1 }
+        var best = -1, activeHealthy = false, activeRole = LinkPolicy.Role.never
+        for c in peer.connections.indices where peer.connections[c].lastReceived != 0 {
+            let link = Int(peer.connections[c].group(isRouter: isRouter) & 0xff)
+            let role = peer.linkPolicies[link].role
+            guard role != .never, isHealthy(peer.connections[c], now: now) else { continue }
+            if link == peer.failover.active {
+                activeHealthy = true
+                activeRole = role
+            }
+            if best < 0 || peer.ranksAbove(c, best, isRouter: isRouter) { best = c }
+        }
+        guard best >= 0 else { return }  // nothing healthy: keep what we have (selectCopies falls back to ranking)
+        let bestLink = Int(peer.connections[best].group(isRouter: isRouter) & 0xff)
+        guard bestLink != peer.failover.active else { return }
+        let previous = peer.failover.active
+        if !activeHealthy {
+            peer.failover.record(switchTo: bestLink, from: previous, now: now, overlap: configuration.switchOverlap,
+                                 takeover: previous >= 0)
+            if previous >= 0 { replay(peer, peerIndex: peerIndex, onto: best, link: bestLink, now: now, into: out) }
+            return
+        }
+        // Failback only to a better role, and only once it has been up for the (damped) hold time.
+        let bestRole = peer.linkPolicies[bestLink].role
+        guard bestRole < activeRole else { return }
+        let flaps = max(1, peer.failover.recentTakeovers(now: now, window: configuration.flapWindow)) - 1
+        let hold = configuration.revertAfter << UInt64(min(flaps, 4))
+        let clean = max(peer.connections[best].stateChanged, peer.connections[best].cleanSince)
+        guard peer.connections[best].state == .up, now &- clean >= hold else { return }
+        peer.failover.record(switchTo: bestLink, from: previous, now: now, overlap: configuration.switchOverlap,
+                             takeover: false)
+    }
+
+    /// Up, no reply missing, and not silent beyond its probe interval plus a reply time (a host's view; a
+    /// router uses the interval the host announces).
+    @inline(__always)
+    func isHealthy(_ connection: Connection, now: UInt64) -> Bool {
+        guard connection.state == .up else { return false }
+        // The other end reported the path silent, and nothing arrived since.
+        if connection.alarmedAt != 0 && connection.alarmedAt >= connection.lastReceived { return false }
+        let statistics = connection.statistics
+        if isRouter {
+            let replyTime = statistics.smoothedRTT + 4 * statistics.rttVariation + 10_000_000
+            let interval = statistics.peerProbeInterval > 0 ? statistics.peerProbeInterval : configuration.maximumProbeInterval
+            return now &- connection.lastReceived <= interval + replyTime
+        }
+        let replyTime = statistics.smoothedRTT + 4 * statistics.rttVariation + max(10_000_000, probeInterval(of: connection) / 4)
+        if missingReplies(connection, replyTime: replyTime, now: now) > 0 { return false }
+        let interval = max(connection.probeIntervalInEffect, connection.livenessInterval)
+        return now &- connection.lastReceived <= interval + replyTime
+    }
+}
+
+extension Peer {
+    /// Failover mode's copies: the best connection of the active link, plus one of the overlapping link while
+    /// it lasts; the best-ranked connection when no link is active yet. `plan` holds the ranked candidates.
+    @inline(__always)
+    func failoverCopies(into plan: inout [Int], isRouter: Bool) {
+        var active = -1, overlap = -1
+        for p in plan.indices {
+            let link = Int(connections[plan[p]].group(isRouter: isRouter) & 0xff)
+            if link == failover.active && active < 0 { active = plan[p] }
+            if link == failover.overlap && overlap < 0 { overlap = plan[p] }
+        }
+        let first = active >= 0 ? active : plan[0]
+        plan.removeAll(keepingCapacity: true)
+        plan.append(first)
+        if overlap >= 0 && overlap != first { plan.append(overlap) }
+    }
+}
+
+extension TunnelEngine {
+    /// Keeps the datagram just sealed at `sealed` for a replay (the ring is made on first use).
+    @inline(__always)
+    func keepForReplay(_ sealed: UnsafeRawPointer, length: Int, peer: Peer, now: UInt64) {
+        if peer.replayRing == nil { peer.replayRing = ReplayRing(slotSize: 2048) }
+        var mask: UInt64 = 0
+        for p in copyPlan.indices { mask |= 1 << UInt64(peer.connections[copyPlan[p]].group(isRouter: isRouter) & 63) }
+        peer.replayRing!.store(sealed, length: length, session: peer.session!.remoteIndex, linkMask: mask, now: now)
+    }
+}

@@ -1,0 +1,65 @@
+/// Cheap idle, fast busy (issue 14): how often a host probes a connection, from what it carries.
+///
+/// - busy (data sent or received on the path within `idleAfter`): the RTT-scaled interval of
+///   `probeInterval(of:)`, for detection in well under a second; while data flows both ways the data itself
+///   proves the path alive to both ends, so a due probe is skipped until `busyProbeInterval` (RTT samples only);
+/// - idle, or a standby carrying no data, once the path is up and measured: `standbyProbeInterval`;
+///   a cold backup (metered backup link): `coldProbeInterval` (the keepalive);
+/// - a path not up (probing, degraded, down) or not yet measured: the RTT-scaled interval, so an idle bundle
+///   notices a dead link as fast as a busy one once it misses a probe, and finds a returning one at once.
+/// A router sends no probes; it times its liveness decisions by the interval each request announces.
+extension TunnelEngine {
+    /// The interval connection `c` of `peer` is probed at, `now`.
+    func currentProbeInterval(peer: Peer, connection c: Int, now: UInt64) -> UInt64 {
+        let connection = peer.connections[c]
+        let scaled = probeInterval(of: connection)
+        guard connection.state == .up, connection.statistics.smoothedRTT > 0, !isBusy(connection, now: now) else {
+            return scaled
+        }
+        let policy = peer.linkPolicies[Int(connection.group(isRouter: isRouter) & 0xff)]
+        let idle = policy.isCold ? max(configuration.coldProbeInterval, configuration.standbyProbeInterval)
+                                 : configuration.standbyProbeInterval
+        return max(idle, scaled)
+    }
+
+    /// True when the path carried data either way within `idleAfter`.
+    @inline(__always)
+    func isBusy(_ connection: Connection, now: UInt64) -> Bool {
+        let last = max(connection.lastDataSent, connection.lastDataReceived)
+        return last != 0 && now &- last < configuration.idleAfter
+    }
+
+    /// True when a probe due now on `connection` (interval `interval`) may wait: data went both ways within the
+    /// interval, which tells both ends the path works, and the last RTT sample is younger than
+    /// `busyProbeInterval`.
+    @inline(__always)
+    func dataStandsInForProbe(_ connection: Connection, interval: UInt64, now: UInt64) -> Bool {
+        connection.state == .up && connection.lastDataSent != 0 && connection.lastDataReceived != 0
+            && now &- connection.lastDataSent < interval && now &- connection.lastDataReceived < interval
+            && now &- connection.lastProbe < configuration.busyProbeInterval
+    }
+
+    /// Re-chooses every connection's probe interval (a host, each tick).
+    func updateProbeIntervals(_ peer: Peer, now: UInt64) {
+        for c in peer.connections.indices {
+            let interval = currentProbeInterval(peer: peer, connection: c, now: now)
+            peer.connections[c].probeIntervalInEffect = interval
+            // The slowest rate since the path was last heard is what its silence is judged by.
+            peer.connections[c].livenessInterval = max(peer.connections[c].livenessInterval, interval)
+        }
+    }
+
+    /// How many replies a host is missing on `connection`: probes sent since the last authentic packet, less the
+    /// newest while its reply may still be on the way (`replyTime`).
+    @inline(__always)
+    func missingReplies(_ connection: Connection, replyTime: UInt64, now: UInt64) -> UInt32 {
+        let pending = connection.probesSinceReceived
+        guard pending > 0 else { return 0 }
+        return now &- connection.lastProbe < replyTime ? pending - 1 : pending
+    }
+}
+
+extension Peer {
+    /// True while some connection is up or degraded: silence is then the idle rate's, not a lost session.
+    var hasLivePath: Bool { connections.contains { $0.state.isLive } }
+}

@@ -1,0 +1,70 @@
+import MLinkControl
+/// The last sealed data packets sent to a peer, so a takeover can replay them on the new link (PROTOCOL.md
+/// section 14.3, "Replay").
+///
+/// Preallocated on first use (failover mode only) and never grown: storing a packet is one byte copy into the
+/// oldest slot. A replay is a further copy of the stored datagram (same counter and ciphertext, the new path's
+/// id, sequence and copy tag), never a second seal.
+final class ReplayRing {
+    static let capacity = 64
+    let slotSize: Int
+    private let storage: UnsafeMutableRawPointer
+    private(set) var lengths = [Int](repeating: 0, count: ReplayRing.capacity)
+    private(set) var times = [UInt64](repeating: 0, count: ReplayRing.capacity)
+    /// The session (remote index) each packet was sealed under: a replay after a rekey would not authenticate.
+    private(set) var sessions = [UInt32](repeating: 0, count: ReplayRing.capacity)
+    /// Which host-side links already carried each packet (a bit per link number modulo 64).
+    private(set) var links = [UInt64](repeating: 0, count: ReplayRing.capacity)
+    private var next = 0
+
+    init(slotSize: Int) {
+        self.slotSize = slotSize
+        storage = .allocate(byteCount: ReplayRing.capacity * slotSize, alignment: 64)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Keeps the sealed datagram at `datagram`; `linkMask` says which links carried it.
+    @inline(__always)
+    func store(_ datagram: UnsafeRawPointer, length: Int, session: UInt32, linkMask: UInt64, now: UInt64) {
+        guard length <= slotSize else { return }
+        (storage + next * slotSize).copyMemory(from: datagram, byteCount: length)
+        lengths[next] = length
+        times[next] = now
+        sessions[next] = session
+        links[next] = linkMask
+        next = (next + 1) % ReplayRing.capacity
+    }
+
+    /// The stored packets sent at or after `since`, oldest first: (slot pointer, length, session, link mask).
+    func forEach(since: UInt64, _ body: (UnsafeMutableRawPointer, Int, UInt32, UInt64) -> Bool) {
+        for step in 0..<ReplayRing.capacity {
+            let i = (next + step) % ReplayRing.capacity
+            guard lengths[i] > 0, times[i] >= since else { continue }
+            if !body(storage + i * slotSize, lengths[i], sessions[i], links[i]) { return }
+        }
+    }
+}
+
+extension TunnelEngine {
+    /// Replays the packets sent to `peer` within `replayAge` that did not leave on `link`, as copies on
+    /// connection `c` (which belongs to `link`). Stops when `out` is full.
+    func replay(_ peer: Peer, peerIndex: Int, onto c: Int, link: Int, now: UInt64, into out: OutboundBatch) {
+        guard let ring = peer.replayRing, let session = peer.session else { return }
+        let bit = UInt64(1) << UInt64(link & 63)
+        ring.forEach(since: now &- min(now, configuration.replayAge)) { datagram, length, sealedUnder, mask in
+            guard sealedUnder == session.remoteIndex, mask & bit == 0 else { return true }
+            guard out.hasRoom(datagrams: 1, buffers: 1), length <= out.bufferSize else { return false }
+            let message = out.takeBuffer()
+            message.copyMemory(from: datagram, byteCount: length)
+            LE.put(message, 2, peer.connections[c].pathID)
+            LE.put(message, 16, peer.connections[c].nextSequence)
+            session.stampCopy(message, payloadLength: length - WireFormat.transportOverhead)
+            peer.connections[c].recordSent(.replay, bytes: length, now: now)
+            out.append(message, length: length, slot: peer.connections[c].slot, destination: peer.connections[c].remote,
+                       peer: peerIndex, connection: c, pathID: peer.connections[c].pathID)
+            peer.counters.replayed += 1
+            return true
+        }
+    }
+}

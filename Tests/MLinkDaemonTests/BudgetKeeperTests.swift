@@ -1,0 +1,57 @@
+import MLinkConfig
+import MLinkProtocol
+import XCTest
+@testable import MLinkDaemon
+
+/// Budgets of metered links: calendar, exhaustion, the over-budget role, and the counts across a restart.
+final class BudgetKeeperTests: XCTestCase {
+    private let wwan = Profile.LinkSettings(pattern: "wwan*", role: .secondary, metered: true,
+                                            budget: Profile.Budget(monthly: 10_000, daily: 4_000, resetDay: 15))
+    /// 2026-12-01 12:00 UTC.
+    private let noon = Double(BudgetKeeper.days(year: 2026, month: 12, day: 1)) * 86400 + 43200
+
+    func testTheCalendarMatchesKnownDates() {
+        XCTAssertEqual(BudgetKeeper.days(year: 1970, month: 1, day: 1), 0)
+        XCTAssertEqual(BudgetKeeper.days(year: 2000, month: 3, day: 1), 11017)
+        let c = BudgetKeeper.civil(days: 20788)  // 2026-12-01
+        XCTAssertEqual([c.year, c.month, c.day], [2026, 12, 1])
+        XCTAssertEqual(BudgetKeeper.budgetMonth(day: 20788, resetDay: 15), 2026 * 12 + 10, "before the 15th: November's")
+        XCTAssertEqual(BudgetKeeper.budgetMonth(day: 20788, resetDay: 1), 2026 * 12 + 11)
+        XCTAssertEqual(BudgetKeeper.monthBounds(2026 * 12 + 11, resetDay: 1).1 - BudgetKeeper.monthBounds(2026 * 12 + 11, resetDay: 1).0, 31)
+    }
+
+    func testADailyBudgetRunsOutAndResetsTheNextDay() throws {
+        let keeper = BudgetKeeper(links: [wwan], directory: nil)
+        XCTAssertTrue(keeper.update(wireBytes: ["wwan0": 3000], wallSeconds: noon).isEmpty)
+        let changes = keeper.update(wireBytes: ["wwan0": 4500], wallSeconds: noon + 60)
+        XCTAssertEqual(changes.map(\.link), ["wwan0"])
+        XCTAssertEqual(changes.map(\.exhausted), [true])
+        let status = try XCTUnwrap(keeper.status(of: "wwan0", wallSeconds: noon + 60))
+        XCTAssertEqual(status.usedToday, 4500)
+        XCTAssertEqual(status.usedThisMonth, 4500)
+        XCTAssertGreaterThan(status.monthForecast, 4500, "the month is not over")
+        XCTAssertEqual(BudgetKeeper.policy(wwan, exhausted: true).role, .backup, "backup-only by default")
+        var off = wwan
+        off.overBudget = .off
+        XCTAssertEqual(BudgetKeeper.policy(off, exhausted: true).role, .never)
+        XCTAssertEqual(BudgetKeeper.policy(wwan, exhausted: false), LinkPolicy(role: .secondary, metered: true))
+        let nextDay = keeper.update(wireBytes: ["wwan0": 4600], wallSeconds: noon + 86400)
+        XCTAssertEqual(nextDay.map(\.exhausted), [false], "a new day")
+        XCTAssertEqual(keeper.status(of: "wwan0", wallSeconds: noon + 86400)?.usedThisMonth, 4600)
+        XCTAssertNil(keeper.status(of: "enp0s3", wallSeconds: noon), "no budget")
+    }
+
+    func testCountsSurviveARestart() throws {
+        let directory = NSTemporaryDirectory() + "mlink-budget-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = BudgetKeeper(links: [wwan], directory: directory)
+        _ = first.update(wireBytes: ["wwan0": 9000], wallSeconds: noon)
+        try first.saveIfDue(now: 0, force: true)
+        let second = BudgetKeeper(links: [wwan], directory: directory)
+        XCTAssertEqual(second.status(of: "wwan0", wallSeconds: noon + 10)?.usedThisMonth, 9000)
+        // The new core's counters start at 0: what it counts adds to what was saved.
+        let changes = second.update(wireBytes: ["wwan0": 1500], wallSeconds: noon + 86400)
+        XCTAssertEqual(second.status(of: "wwan0", wallSeconds: noon + 86400)?.usedThisMonth, 10_500)
+        XCTAssertEqual(changes.map(\.exhausted), [true], "the monthly budget is used up across the restart")
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import MLinkEmulator
+
+/// mlink's extra bytes per link, from the relays' per-type tallies (issue 14): what each net carried of mlink
+/// data, probes and control during the run, both directions, with Ethernet, IP and UDP headers.
+extension BenchResult {
+    /// Per net: `after - before`, both directions summed.
+    static func difference(_ after: [String: [String: WireTally]], since before: [String: [String: WireTally]])
+        -> [String: WireTally] {
+        var out: [String: WireTally] = [:]
+        for (net, directions) in after {
+            var sum = WireTally()
+            for (direction, tally) in directions {
+                let earlier = before[net]?[direction] ?? WireTally()
+                for i in 0..<WireTally.slots {
+                    sum.bytes[i] += tally.bytes[i] - earlier.bytes[i]
+                    sum.frames[i] += tally.frames[i] - earlier.frames[i]
+                }
+            }
+            out[net] = sum
+        }
+        return out
+    }
+
+    /// The table's lines about wire bytes: per net, mlink's data, probe and control bytes and rates.
+    var wireLines: [String] {
+        guard !wire.isEmpty else { return [] }
+        var lines = ["  mlink on the wire per net (both directions, from the relays; all four runs share the nets, "
+                     + "only mlink's messages counted):"]
+        for (net, t) in wire.sorted(by: { $0.key < $1.key }) {
+            let control = t.bytes[1] + t.bytes[2] + t.bytes[3] + t.bytes[6] + t.bytes[7]
+            lines.append(String(format: "    %@: data %@, probe %@ (%.0f B/s), control %@ (%.0f B/s)", net,
+                                Self.size(t.bytes[4]), Self.size(t.bytes[5]), Double(t.bytes[5]) / runSeconds,
+                                Self.size(control), Double(control) / runSeconds))
+        }
+        return lines
+    }
+
+    static func size(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? String(format: "%.2f MiB", Double(bytes) / 1048576)
+            : bytes >= 1024 ? String(format: "%.1f KiB", Double(bytes) / 1024) : "\(bytes) B"
+    }
+}
+
+extension Bench {
+    /// Every relay's tallies in the lab folder, by net and direction.
+    func readTallies(_ directory: String) -> [String: [String: WireTally]] {
+        var out: [String: [String: WireTally]] = [:]
+        for net in Scenario.linkNets {
+            let path = Relay.tallyPath(directory + "/relay-\(net).stats")
+            guard let data = FileManager.default.contents(atPath: path),
+                  let tallies = try? JSONDecoder().decode([String: WireTally].self, from: data) else { continue }
+            out[net] = tallies
+        }
+        return out
+    }
+}
