@@ -340,13 +340,15 @@ extension ForwardingCore {
                                   hostPrefixes: hosts)
     }
 
-    /// Adds or removes the kernel's /32 (/128) for each address of a host (static host addresses and leases), so
-    /// routing daemons see which hosts are live.
+    /// Adds or removes the kernel's /32 (/128) for each leased address of a host, so routing daemons see which
+    /// hosts are live. A static host address needs none here: `up` routes every static `allowed-ips` entry (its
+    /// /32 included) for as long as the interface exists, whether or not the host is connected (OpenVPN's iroute
+    /// semantics), so BIRD and FRR already see it.
     func setHostRoutes(of peer: Int, live: Bool) {
         var installed = Set(routeAgent.hostRoutes[peer] ?? [])
         var wanted = Set<IPNetwork>()
         if live {
-            let addresses = engine.peers[peer].allowedIPs + (engine.peers[peer].dynamicPrefixes[.lease] ?? [])
+            let addresses = engine.peers[peer].dynamicPrefixes[.lease] ?? []
             wanted = Set(addresses.filter { $0.prefixLength == $0.address.bitWidth }.map(\.masked))
         }
         syncKernelRoutes(wanted: wanted, installed: &installed)
