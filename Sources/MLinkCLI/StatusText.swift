@@ -16,7 +16,7 @@ enum StatusText {
         out += budgetLines(report.links)
         out += "  tun offloads: " + (report.tun.offloads.isEmpty ? "none" : report.tun.offloads.joined(separator: " ")) + "\n"
         if !report.sourceRouting.isEmpty {
-            let entries = report.sourceRouting.map { "\($0.link) from \($0.from) table \($0.table) via \($0.gateway)" }
+            let entries = report.sourceRouting.map { "\($0.link) from \($0.from) table \($0.table) via \($0.gateway)" + ($0.heals > 0 ? " (healed \($0.heals)x)" : "") }
             out += "  source routing: \(entries.joined(separator: ", "))\n"
         }
         if let metrics = report.metricsListen { out += "  metrics: http://\(metrics)/metrics\n" }

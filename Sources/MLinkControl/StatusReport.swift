@@ -82,15 +82,18 @@ public struct SourceRouteReport: Codable, Equatable, Sendable {
     public var from: String
     public var table: Int
     public var gateway: String
+    /// How often the core put back part of this link's table or rules after the kernel dropped it.
+    public var heals: Int
 
-    public init(link: String, from: String, table: Int, gateway: String) {
+    public init(link: String, from: String, table: Int, gateway: String, heals: Int = 0) {
         self.link = link
         self.from = from
         self.table = table
         self.gateway = gateway
+        self.heals = heals
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case link, from, table, gateway }
+    enum CodingKeys: String, CodingKey, CaseIterable { case link, from, table, gateway, heals }
 }
 
 /// Packets read from (`rx_packets`) and written to (`tx_packets`) the TUN device.

@@ -63,7 +63,7 @@ extension ForwardingCore {
         addBudgets(to: &facts.links)
         facts.sourceRouting = sourceRouting.installed.map {
             SourceRouteReport(link: $0.linkName, from: $0.address.address.description, table: Int($0.table),
-                              gateway: $0.gateway.description)
+                              gateway: $0.gateway.description, heals: Int(sourceRouting.heals[$0.linkName] ?? 0))
         }
         facts.routerEndpoints = routerAddresses.map(\.description)
         facts.metricsListen = metrics?.listener.localAddress.description

@@ -27,6 +27,7 @@ extension ForwardingCore {
                 case Token.tun.rawValue: try drainTun()
                 case Token.control.rawValue: acceptControlClients()
                 case Token.resolver.rawValue: collectResolution()
+                case Token.gateways.rawValue: collectGateways()
                 case Token.signals.rawValue: handleSignals()
                 case Token.netlink.rawValue: handleLinkChanges()
                 case ..<ForwardingCore.slotTokenBase: handleClientEvent(token: token)

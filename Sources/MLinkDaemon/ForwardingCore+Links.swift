@@ -54,6 +54,7 @@ extension ForwardingCore {
             }) {
                 updateSourceRouting()
             }
+            noteRoutingEvents(events)
         } catch {
             log.warning("link change handling failed: \(error)")
         }

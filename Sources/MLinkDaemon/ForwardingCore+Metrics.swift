@@ -100,6 +100,11 @@ enum MetricsRenderer {
         out.family("mlink_tun_packets_total", .counter, "Packets read from (rx) and written to (tx) the TUN device.")
         out.sample("mlink_tun_packets_total", [("interface", interface), ("direction", "rx")], Double(report.tun.rxPackets))
         out.sample("mlink_tun_packets_total", [("interface", interface), ("direction", "tx")], Double(report.tun.txPackets))
+        out.family("mlink_source_routing_heals_total", .counter,
+                   "Times the core put back part of a link's source-routing table or rules the kernel had dropped.")
+        for entry in report.sourceRouting {
+            out.sample("mlink_source_routing_heals_total", [("interface", interface), ("link", entry.link)], Double(entry.heals))
+        }
         out.family("mlink_links", .gauge, "Local link addresses in the bundle.")
         out.sample("mlink_links", [("interface", interface)], Double(report.links.count))
         renderRoutes(report, into: &out)

@@ -12,7 +12,7 @@ import MLinkTypes
 public final class ForwardingCore {
     /// Epoll tokens: fixed ones, then one per link slot from `slotTokenBase`.
     enum Token: UInt64 {
-        case tun = 1, control = 2, signals = 3, netlink = 4, metrics = 5, resolver = 6, answers = 7
+        case tun = 1, control = 2, signals = 3, netlink = 4, metrics = 5, resolver = 6, answers = 7, gateways = 8
     }
     static let slotTokenBase: UInt64 = 1000
     /// How often the engine's timers run. The engine expects "every few ms": a probe goes out at the first tick
@@ -47,6 +47,8 @@ public final class ForwardingCore {
     // Per-link source routing and router endpoint names (ForwardingCore+Routing.swift).
     let sourceRouting: SourceRouting
     let resolver: EndpointResolver
+    let gatewayFinder: GatewayFinder
+    var nextHealCheck: UInt64 = 0
     var routerAddresses: [SocketAddress] = []
     var nextRoutingCheck: UInt64 = 0
     var lastResolve: UInt64 = 0
@@ -110,6 +112,7 @@ public final class ForwardingCore {
         netlink = try RouteNetlink()
         sourceRouting = SourceRouting(settings: profile.routing, netlink: netlink, log: log)
         resolver = try EndpointResolver(endpoints: profile.router?.endpoints ?? [])
+        gatewayFinder = try GatewayFinder(settings: profile.routing)
         control = try ControlServer(path: controlPath, tokenBase: ForwardingCore.controlClientTokenBase)
         packets = PacketBatch(capacity: ForwardingCore.packetBatchSize, packetCapacity: 65535)
         superPacket = .allocate(byteCount: 65536, alignment: 64)
@@ -124,6 +127,7 @@ public final class ForwardingCore {
         try epoll.add(control.listener.descriptor.rawValue, token: Token.control.rawValue)
         try epoll.add(control.worker.ready.descriptor.rawValue, token: Token.answers.rawValue)
         try epoll.add(resolver.wakeup.descriptor.rawValue, token: Token.resolver.rawValue)
+        try epoll.add(gatewayFinder.wakeup.descriptor.rawValue, token: Token.gateways.rawValue)
         try epoll.add(signals.descriptor.rawValue, token: Token.signals.rawValue)
         do {
             let monitor = try NetlinkMonitor(includeRoutes: true)

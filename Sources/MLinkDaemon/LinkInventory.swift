@@ -4,7 +4,7 @@ import MLinkSystem
 import MLinkTypes
 
 /// A local interface address mlink may send from: one socket each.
-public struct UsableLink: Equatable {
+public struct UsableLink: Equatable, Sendable {
     public var name: String
     public var index: Int32
     public var address: IPAddress

@@ -15,10 +15,13 @@ import MLinkTypes
 /// Every route and rule carries `settings.routeProtocol` (109 by default) and lives in `settings.tables` at
 /// `settings.rulePriority`, so
 /// `sweep` (used by `down` and by a failed `up`) removes exactly these, even after a crash. The core calls
-/// `update` whenever links, addresses, routes or endpoints change; it is a diff, so calling it often is cheap.
+/// `update` whenever links, addresses, routes or endpoints change; it is a diff, so calling it often is cheap,
+/// and after the first call its route dump runs on `GatewayFinder`'s thread (`apply` takes the answer).
+/// `checkInstalled` compares what is installed with the kernel and puts back what the kernel dropped (a link
+/// down/up flushes every route through the link); nothing else in the tables is touched.
 public final class SourceRouting {
     /// One link's table and rule.
-    struct Entry: Equatable {
+    struct Entry: Equatable, Sendable {
         var linkName: String
         var linkIndex: Int32
         /// The link's address with its prefix (the prefix gives the on-link route of the table).
@@ -34,12 +37,36 @@ public final class SourceRouting {
     private(set) var installed: [Entry] = []
     /// Table per link name, kept while the link has an entry so a link keeps its table across updates.
     private var tableOfLink: [String: UInt32] = [:]
+    /// How often the kernel had lost part of a link's table or rules and they were put back, by link name
+    /// (`show`'s `heals`, the metric `mlink_source_routing_heals_total`). Kept for the life of the core.
+    private(set) var heals: [String: UInt64] = [:]
+    /// The heal check's socket: with strict dumps the kernel reads only mlink's tables, so the check costs
+    /// microseconds however large the main table is, and can run on the loop every second.
+    private let checker: RouteNetlink?
+    /// The gateway each link last used, by link name and address, with the link's index: a link that went down
+    /// and up again lost every route through it without a word (IPv4 sends no RTM_DELROUTE for a flush), the
+    /// routes that named its gateway included; the link keeps this one until the link or its address goes away
+    /// or someone deletes that route explicitly (`forgetGateways`).
+    private var remembered: [LinkKey: (gateway: IPAddress, linkIndex: Int32)] = [:]
+    /// Entries whose repair failed, so a failure is logged once, not every second.
+    private var failingRepairs: Set<String> = []
+    /// False until the first search, which runs on the calling thread (the core's start, before `ready`).
+    private var searchedOnce = false
+
+    struct LinkKey: Hashable {
+        var name: String
+        var address: IPAddress
+    }
 
     init(settings: Profile.RoutingSettings, netlink: RouteNetlink, log: Logger) {
         self.settings = settings
         self.netlink = netlink
         self.log = log
+        checker = settings.enabled ? try? RouteNetlink(strictDumps: true) : nil
     }
+
+    /// True when `checkInstalled` is cheap enough for the loop (the kernel filters dumps by table).
+    var checksOnLoop: Bool { checker?.hasStrictDumps ?? false }
 
     /// The shortest time between two route dumps: a host whose routes churn (a routing daemon) sends
     /// notifications in bursts, and one dump after the burst serves them all.
@@ -50,7 +77,10 @@ public final class SourceRouting {
 
     /// Brings the installed tables and rules in line with `links` and `endpoints`, now or, when the last
     /// update was less than `minimumSpacing` ago, at the next call after that (`isPending` says so).
-    func update(links: [UsableLink], endpoints: [IPAddress], now: UInt64) {
+    ///
+    /// The first update searches on the calling thread, so the core's readiness report lists what it installed;
+    /// later ones hand the search to `finder` and `apply` its answer when it comes back.
+    func update(links: [UsableLink], endpoints: [IPAddress], now: UInt64, finder: GatewayFinder) {
         guard settings.enabled else { return }
         if lastUpdate != 0 && now &- lastUpdate < SourceRouting.minimumSpacing {
             isPending = true
@@ -58,32 +88,156 @@ public final class SourceRouting {
         }
         lastUpdate = now
         isPending = false
-        let routes: [Route]
-        do {
-            routes = try netlink.routes(table: nil)
-        } catch {
-            log.warning("source routing: cannot list routes: \(error)")
+        let request = GatewayFinder.Request(links: links, endpoints: endpoints, installed: installed)
+        if searchedOnce {
+            finder.start(request)
+        } else {
+            searchedOnce = true
+            apply(GatewayFinder.search(request, settings: settings, netlink: netlink), currentLinks: links)
+        }
+    }
+
+    /// Installs and removes entries after a gateway search, for the links there are now (`currentLinks`; the
+    /// search saw the links of its request), then puts back whatever the kernel lost of the rest.
+    func apply(_ answer: GatewayFinder.Answer, currentLinks: [UsableLink]) {
+        if let problem = answer.problem {
+            log.warning("source routing: cannot list routes: \(problem)")
             return
         }
-        let gateways = SourceRouting.gateways(links: links, endpoints: endpoints, routes: routes, settings: settings)
         var wanted: [Entry] = []
-        for (link, gateway) in gateways {
+        for choice in SourceRouting.choices(answer, currentLinks: currentLinks, remembered: remembered) {
+            let link = choice.link
             let table = tableOfLink[link.name] ?? nextFreeTable(wanted: wanted)
             guard let table else {
                 log.warning("source routing: no free table in \(settings.tables) for \(link.name)")
                 continue
             }
             tableOfLink[link.name] = table
+            remembered[LinkKey(name: link.name, address: link.address)] = (choice.gateway, link.index)
             wanted.append(Entry(linkName: link.name, linkIndex: link.index, address: link.network,
-                                gateway: gateway, table: table))
+                                gateway: choice.gateway, table: table))
         }
         for entry in installed where !wanted.contains(entry) { remove(entry) }
         installed.removeAll { !wanted.contains($0) }
+        var fresh: [Entry] = []
         for entry in wanted where !installed.contains(entry) {
-            if install(entry) { installed.append(entry) }
+            if install(entry) {
+                installed.append(entry)
+                fresh.append(entry)
+            }
         }
         let used = Set(installed.map(\.linkName))
         tableOfLink = tableOfLink.filter { used.contains($0.key) }
+        if checksOnLoop {
+            checkInstalled()
+        } else {
+            // The answer's dump may predate what the loop installed since; heal only what was there before.
+            heal(installed.filter { answer.request.installed.contains($0) && !fresh.contains($0) },
+                 presentRoutes: answer.ownRoutes, presentRules: answer.rules)
+        }
+    }
+
+    /// The gateway of each current link: what the search found, and for a link the search found no route out
+    /// of at all (neither a gateway nor the router on-link) the gateway it last used while that is still on
+    /// the link's network (`remembered`). Pure.
+    static func choices(_ answer: GatewayFinder.Answer, currentLinks: [UsableLink],
+                        remembered: [LinkKey: (gateway: IPAddress, linkIndex: Int32)]) -> [GatewayChoice] {
+        var result: [GatewayChoice] = []
+        for link in currentLinks {
+            if let found = answer.gateways.first(where: { $0.link == link }) {
+                result.append(found)
+            } else if !answer.onLink.contains(link),
+                      let last = remembered[LinkKey(name: link.name, address: link.address)],
+                      last.linkIndex == link.index, link.network.contains(last.gateway) {
+                result.append(GatewayChoice(link: link, gateway: last.gateway))
+            }
+        }
+        return result
+    }
+
+    /// Forgets remembered gateways that `events` show gone for good: the link deleted, the address removed,
+    /// or the route that gave the gateway deleted by someone (an explicit RTM_DELROUTE, not a flush).
+    func forgetGateways(after events: [NetlinkEvent]) {
+        guard !remembered.isEmpty else { return }
+        for event in events {
+            switch event {
+            case .linkRemoved(let index, let name):
+                remembered = remembered.filter { $0.key.name != name && $0.value.linkIndex != index }
+            case .addressRemoved(let address):
+                remembered = remembered.filter { !($0.key.address == address.network.address && $0.value.linkIndex == address.linkIndex) }
+            case .routeRemoved(let route) where route.protocolNumber != settings.routeProtocol:
+                remembered = remembered.filter { $0.value.gateway != route.gateway || $0.value.linkIndex != route.outputLinkIndex }
+            default:
+                break
+            }
+        }
+    }
+
+    /// True when `event` removed a route from one of mlink's own tables: someone flushed it, or mlink removed
+    /// an entry itself (then the check finds nothing to do).
+    func touchesOwnTables(_ event: NetlinkEvent) -> Bool {
+        if case .routeRemoved(let route) = event { return settings.tables.contains(route.table) }
+        return false
+    }
+
+    /// Compares the installed entries with the kernel's tables and rules (one dump per table, one rule dump)
+    /// and puts back what is missing. Only on a socket with strict dumps (`checksOnLoop`); costs nothing when
+    /// nothing is installed.
+    func checkInstalled() {
+        guard !installed.isEmpty, let checker, checker.hasStrictDumps else { return }
+        do {
+            var routes: [Route] = []
+            for table in Set(installed.map(\.table)).sorted() { routes += try checker.routes(inTable: table) }
+            heal(installed, presentRoutes: routes, presentRules: try checker.rules())
+        } catch {
+            log.warning("source routing: cannot check the tables: \(error)")
+        }
+    }
+
+    /// Puts back the routes and rules of `entries` missing from `presentRoutes` and `presentRules`; counts a
+    /// heal per entry that needed one. A missing suppress rule takes the lookup rule out first, so that the
+    /// two go back in their order (same priority: the kernel keeps insertion order).
+    private func heal(_ entries: [Entry], presentRoutes: [Route], presentRules: [Rule]) {
+        for entry in entries {
+            let routes = RoutingDiff.missingRoutes(Self.routes(of: entry, settings: settings), present: presentRoutes)
+            let suppress = Self.suppressRule(of: entry, settings: settings)
+            let lookup = Self.rule(of: entry, settings: settings)
+            let rules = RoutingDiff.missingRules([suppress, lookup], present: presentRules)
+            guard !routes.isEmpty || !rules.isEmpty else {
+                failingRepairs.remove(entry.linkName)
+                continue
+            }
+            do {
+                var created = 0
+                for route in routes where try addCreating({ try netlink.addRoute(route) }) { created += 1 }
+                if rules.contains(suppress) {
+                    if !rules.contains(lookup) { try? netlink.deleteRule(lookup) }
+                    if try addCreating({ try netlink.addRule(suppress) }) { created += 1 }
+                    if try addCreating({ try netlink.addRule(lookup) }) { created += 1 }
+                } else if try addCreating({ try netlink.addRule(lookup) }) {
+                    created += 1
+                }
+                failingRepairs.remove(entry.linkName)
+                guard created > 0 else { continue }
+                heals[entry.linkName, default: 0] += 1
+                log.info("source routing: \(entry.linkName): table \(entry.table) had lost \(routes.count) route(s) and "
+                         + "\(rules.count) rule(s); put back (heal \(heals[entry.linkName] ?? 0))")
+            } catch {
+                if failingRepairs.insert(entry.linkName).inserted {
+                    log.warning("source routing: \(entry.linkName): cannot put table \(entry.table) back: \(error)")
+                }
+            }
+        }
+    }
+
+    /// Runs an add; true when it created something, false when it was there already (EEXIST).
+    private func addCreating(_ body: () throws -> Void) throws -> Bool {
+        do {
+            try body()
+            return true
+        } catch let error as NetlinkError where error.code == .fileExists {
+            return false
+        }
     }
 
     /// Removes everything installed (the core stopping).
@@ -96,7 +250,16 @@ public final class SourceRouting {
     /// The gateway of every link that reaches a router endpoint through one (see the type's comment).
     static func gateways(links: [UsableLink], endpoints: [IPAddress], routes: [Route],
                          settings: Profile.RoutingSettings) -> [(UsableLink, IPAddress)] {
-        var result: [(UsableLink, IPAddress)] = []
+        decisions(links: links, endpoints: endpoints, routes: routes, settings: settings).compactMap { link, gateway in
+            gateway.map { (link, $0) }
+        }
+    }
+
+    /// Each link with a route towards a router endpoint and that route's gateway, nil when the endpoint is
+    /// on-link; links with no such route are left out.
+    static func decisions(links: [UsableLink], endpoints: [IPAddress], routes: [Route],
+                          settings: Profile.RoutingSettings) -> [(UsableLink, IPAddress?)] {
+        var result: [(UsableLink, IPAddress?)] = []
         for link in links {
             let candidates = routes.filter {
                 $0.outputLinkIndex == link.index && $0.table != 255 && !settings.tables.contains($0.table)
@@ -111,7 +274,7 @@ public final class SourceRouting {
                     return a.table == 254 && b.table != 254
                 }
                 guard let best else { continue }
-                if let gateway = best.gateway { result.append((link, gateway)) }
+                result.append((link, best.gateway))
                 break  // the first endpoint the link reaches decides: on-link or through this gateway
             }
         }

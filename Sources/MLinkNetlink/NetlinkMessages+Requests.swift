@@ -39,6 +39,19 @@ extension NetlinkMessages {
         }
     }
 
+    /// Asks for the routes of one table, every family. The corresponding kernel message is RTM_GETROUTE with
+    /// NLM_F_DUMP and RTA_TABLE. A socket with strict checking (NETLINK_GET_STRICT_CHK, Linux 4.20+) gets only
+    /// that table, however large the others are; without it the kernel ignores the filter and sends every
+    /// table, so the caller filters the reply too.
+    static func getRoutes(table: UInt32, sequence: UInt32) -> [UInt8] {
+        build(type: Int(RTM_GETROUTE), flags: request | dump, sequence: sequence) { message in
+            var header = rtmsg()
+            header.rtm_table = table < 256 ? UInt8(table) : UInt8(RT_TABLE_UNSPEC.rawValue)
+            putFamilyHeader(header, into: message)
+            putUInt32(table, type: Int(RTA_TABLE.rawValue), into: message)
+        }
+    }
+
     /// Asks for every rule of every family. The corresponding kernel message is RTM_GETRULE with NLM_F_DUMP.
     static func getRules(sequence: UInt32) -> [UInt8] {
         build(type: Int(RTM_GETRULE), flags: request | dump, sequence: sequence) { message in

@@ -21,11 +21,17 @@ public final class NetlinkMonitor {
     /// close it.
     public var fileDescriptor: Int32 { socket.fileDescriptor }
 
-    /// Every event queued now, oldest first; [] when none are.
+    /// The events queued now, oldest first, at most those of `batchLimit` datagrams; [] when none are. The
+    /// socket stays readable while more are queued, so an event loop reads the rest at its next turn.
     ///
     /// Throws ENOBUFS when the kernel dropped events because they were not read fast enough; the caller must
     /// then take a fresh snapshot with `RouteNetlink`, since it cannot know what it missed.
     public func readEvents() throws -> [NetlinkEvent] {
-        try socket.receivePending(operation: "read netlink events").compactMap(NetlinkMessages.parseEvent)
+        try socket.receivePending(limit: NetlinkMonitor.batchLimit, operation: "read netlink events")
+            .compactMap(NetlinkMessages.parseEvent)
     }
+
+    /// Datagrams per `readEvents` call: a few hundred microseconds of parsing, so a flood of route
+    /// notifications (100k routes loaded at once) delays the data path by no more than that per turn.
+    public static let batchLimit = 128
 }

@@ -32,6 +32,13 @@ final class NetlinkSocket {
         receiveBuffer = [UInt8](repeating: 0, count: NetlinkMessages.receiveCapacity)
     }
 
+    /// Asks the kernel to check dump requests strictly and honour their filters (NETLINK_GET_STRICT_CHK,
+    /// Linux 4.20+); false when it refuses. Every request built in `NetlinkMessages` carries its full family
+    /// header, as strict checking requires.
+    func enableStrictChecking() -> Bool {
+        (try? socket.setOption(NETLINK_GET_STRICT_CHK, to: 1)) != nil
+    }
+
     /// The descriptor, for epoll; still owned by this socket.
     var fileDescriptor: Int32 { socket.descriptor.rawValue }
 
@@ -71,10 +78,14 @@ final class NetlinkSocket {
                            message: "dump kept changing while read")
     }
 
-    /// Reads whatever notifications are queued, without blocking; the socket must be non-blocking.
-    func receivePending(operation: @autoclosure () -> String) throws -> [[UInt8]] {
+    /// Reads the notifications queued now, at most `limit` datagrams, without blocking; the socket must be
+    /// non-blocking. The limit bounds the time one call takes while another program floods the queue (a
+    /// routing daemon loading a full table): the caller's event loop comes back for the rest.
+    func receivePending(limit: Int = .max, operation: @autoclosure () -> String) throws -> [[UInt8]] {
         var messages: [[UInt8]] = []
-        while let count = try receive(operation: operation()) {
+        var datagrams = 0
+        while datagrams < limit, let count = try receive(operation: operation()) {
+            datagrams += 1
             let collector = ReplyCollector(sequence: 0)
             _ = receiveBuffer.withUnsafeBytes {
                 collector.consume(UnsafeRawBufferPointer(rebasing: $0.prefix(count)))

@@ -16,6 +16,17 @@ public final class RouteNetlink {
         socket = try NetlinkSocket(groups: 0, nonBlocking: false)
     }
 
+    /// Opens the socket with strict checking of dump requests when `strictDumps` (NETLINK_GET_STRICT_CHK,
+    /// Linux 4.20+), so `routes(inTable:)` makes the kernel read one table instead of all. Best effort: an older
+    /// kernel refuses the option and its dumps are filtered here. `hasStrictDumps` says which it was.
+    public init(strictDumps: Bool) throws {
+        socket = try NetlinkSocket(groups: 0, nonBlocking: false)
+        hasStrictDumps = strictDumps && socket.enableStrictChecking()
+    }
+
+    /// True when the kernel filters this socket's dumps by table (see `init(strictDumps:)`).
+    public private(set) var hasStrictDumps = false
+
     /// A link's name for messages, "#index" when it has none (any more).
     func describeLink(_ index: Int32) -> String {
         NetworkInterfaces.name(ofIndex: index) ?? "link #\(index)"

@@ -4,7 +4,8 @@ import MLinkSystem
 
 /// `mlink up`: the choreography around the forwarding core, in wg-quick's manner.
 ///
-/// 1. Refuse a profile whose core still runs; sweep what a crashed core of it left.
+/// 1. Refuse a profile whose core still runs; sweep what a crashed core of it left; refuse a source-routing
+///    range another interface holds (`RoutingRangeCheck`).
 /// 2. Apply the `SetupPlan` (device, MTU, address, routes), echoing each step.
 /// 3. Record the state, start the core (detached, or in this process with `--foreground`), record its pid.
 /// A failure at any point rolls back everything done before it. Whoever ends the core removes the state.
@@ -19,6 +20,8 @@ public enum Lifecycle {
             if existing.pid > 0, ProcessControl.isAlive(existing.pid) { throw SetupError.alreadyRunning(name) }
             Teardown.sweepSourceRouting(existing, system: system, echo: echo)  // left by a core that crashed
         }
+        try RoutingRangeCheck.refuseClash(profile.routing, interface: name, runDirectory: runDirectory,
+                                          netlink: system.netlink)  // before anything is created
         try Files.makeDirectory(runDirectory.path)
         let plan = SetupPlan(profile: profile, presentLinks: (try? system.netlink.links()) ?? [])
         let setup = InterfaceSetup(system: system, echo: echo)

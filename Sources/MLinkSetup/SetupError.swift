@@ -12,6 +12,10 @@ public enum SetupError: Error, Equatable, CustomStringConvertible {
     case notRunning(String)
     /// A state file exists but cannot be read back; carries the path and the decoder's reason.
     case stateUnreadable(path: String, reason: String)
+    /// `up` found the source-routing tables or rule priority of `interface` in use: `what` ("table range
+    /// 10900-11155", "rule priority 10900"), `holder` (another mlink interface) and `evidence` (its state file,
+    /// or the kernel's rule in `ip rule` words).
+    case routingRangeTaken(interface: String, what: String, holder: String, evidence: String)
 
     public var description: String {
         switch self {
@@ -21,6 +25,9 @@ public enum SetupError: Error, Equatable, CustomStringConvertible {
         case .coreFailed(let why): return "the forwarding core did not start: \(why)"
         case .notRunning(let n): return "\(n) is not running (no state under the run directory)"
         case .stateUnreadable(let path, let reason): return "cannot read the state of `up`: \(reason) (\(path))"
+        case .routingRangeTaken(let interface, let what, let holder, let evidence):
+            return "up \(interface): \(what) is used by \(holder) (\(evidence)); "
+                + "give this profile another routing.table-base and routing.rule-priority"
         }
     }
 }
