@@ -50,8 +50,8 @@ final class RouteAgent {
     var hostRoutes: [Int: [IPNetwork]] = [:]
     var refused: [String: UInt64] = [:]
 
-    init(profile: Profile, peerKeys: [Key32], unixSeconds: UInt64) {
-        announceGeneration = SerialGeneration.initial(unixSeconds: unixSeconds)
+    init(profile: Profile, peerKeys: [Key32], unixMilliseconds: UInt64) {
+        announceGeneration = SerialGeneration.initial(unixMilliseconds: unixMilliseconds)
         tableGeneration = announceGeneration
         // The tie-break between equal preferences: the peers' public keys (in base64 order), stable across profile
         // edits that reorder the peers.

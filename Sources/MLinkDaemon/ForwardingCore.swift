@@ -106,7 +106,7 @@ public final class ForwardingCore {
         engine = TunnelEngine(configuration: try ForwardingCore.engineConfiguration(for: profile),
                               wallClock: { UInt64(WallClock.now() * 1e9) })
         engine.setPolicies(ForwardingCore.policySettings(of: profile))
-        routeAgent = RouteAgent(profile: profile, peerKeys: engine.peers.map(\.publicKey), unixSeconds: UInt64(WallClock.now()))
+        routeAgent = RouteAgent(profile: profile, peerKeys: engine.peers.map(\.publicKey), unixMilliseconds: UInt64(WallClock.now() * 1000))
         epoll = try Epoll()
         signals = try SignalDescriptor()
         netlink = try RouteNetlink()

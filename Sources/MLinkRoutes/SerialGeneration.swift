@@ -1,8 +1,9 @@
 /// Generations of full-state messages, compared in serial-number arithmetic (RFC 1982), so that the 32-bit counter
 /// may wrap (docs/PROTOCOL.md §14.2).
 public enum SerialGeneration {
-    /// The first generation of a sender started at `unixSeconds`: a restarted sender is newer than its old self.
-    public static func initial(unixSeconds: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: unixSeconds) }
+    /// The first generation of a sender started at `unixMilliseconds` (truncated to 32 bits): a restarted sender is
+    /// newer than its old self by the milliseconds between, far more than the changes it could have made.
+    public static func initial(unixMilliseconds: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: unixMilliseconds) }
 
     /// True when `candidate` is newer than `last`.
     public static func isNewer(_ candidate: UInt32, than last: UInt32) -> Bool {
