@@ -9,6 +9,7 @@ Mbit/s, ping_idle, ping_loaded in ms), META `key value` lines. Prints the report
 top section of that Markdown file, replacing the section an earlier run wrote and keeping everything else.
 Exits 1 when a figure the report needs is missing (a measurement did not complete), never because of a number.
 """
+import os
 import statistics
 import sys
 
@@ -132,8 +133,13 @@ def report(results, meta):
         out.append(f"a UDP run of {meta['seconds']} s with 1300-byte datagrams), per 1000 inner packets: the sender "
                    "core's per packet it read from its TUN, the receiver's per packet it wrote to its TUN")
         out.append("(from `mlink show --json`; where a build does not report them, iperf3's datagrams sent and received)")
-        for label in ("fixed", "unlimited"):
+        for label in ("fixed", "unlimited", "tcp"):
+            if f"syscalls_{label}_rate" not in meta:
+                continue
             rate = meta[f"syscalls_{label}_rate"]
+            if rate == "tcp":
+                out.append(tcp_syscalls(meta, label))
+                continue
             sent, received = number(meta, f"syscalls_{label}_sent"), number(meta, f"syscalls_{label}_received")
             read = float(meta.get(f"syscalls_{label}_tun_read", sent))
             written = float(meta.get(f"syscalls_{label}_tun_written", received))
@@ -146,11 +152,22 @@ def report(results, meta):
                 per_thousand = total * 1000 / packets if packets else float("nan")
                 parts.append(f"{side} {per_thousand:.0f} ({detail})")
             rate_text = "unlimited (-b 0)" if rate == "0" else f"{rate}bit/s"
+            writes = meta.get(f"syscalls_{label}_tun_writes")
             out.append(f"  {rate_text}: iperf3 sent {sent:.0f}, received {received:.0f}; TUN read {read:.0f}, "
-                       f"written {written:.0f}")
+                       f"written {written:.0f}" + (f" in {writes} writes" if writes else ""))
             out.append("    " + "; ".join(parts))
     out.append("  (counted over the run plus 0.7 s of idle timers; in parentheses the four most frequent calls)")
     out.append("")
+    if "profile_sender_dso" in meta:
+        out.append(f"where the CPU goes (perf record -e cpu-clock of each core during a TCP run, "
+                   f"{meta.get('profile_mbits', '?')} Mbit/s; shares of that core's samples):")
+        for side in ("sender", "receiver"):
+            out.append(f"  {side} by object: {meta.get(f'profile_{side}_dso', '')}")
+            out.append(f"  {side} top symbols:")
+            for entry in meta.get(f"profile_{side}_symbols", "").split(" | "):
+                if entry.strip():
+                    out.append(f"    {entry.strip()}")
+        out.append("")
     offloads = meta.get("offloads", "")
     out.append("offloads: " + (offloads if offloads else "none reported by this build's `mlink show`"))
     out.append("")
@@ -191,8 +208,25 @@ def report(results, meta):
     return out
 
 
+def tcp_syscalls(meta, label):
+    """The TCP run's line: system calls per 1000 inner segments (the receiver's delivered packets) on each side."""
+    segments = float(meta.get(f"syscalls_{label}_tun_written", "nan"))
+    parts = []
+    for side in ("sender", "receiver"):
+        total = number(meta, f"syscalls_{label}_{side}_sys_enter")
+        calls = sorted(((number(meta, k), k.rsplit("sys_enter_", 1)[1]) for k in meta
+                        if k.startswith(f"syscalls_{label}_{side}_sys_enter_")), reverse=True)
+        detail = ", ".join(f"{name} {count * 1000 / segments:.0f}" for count, name in calls[:4] if count > 0)
+        parts.append(f"{side} {total * 1000 / segments:.0f} ({detail})")
+    return (f"  TCP, one stream ({meta.get(f'syscalls_{label}_mbits', '?')} Mbit/s), per 1000 inner segments delivered: "
+            f"{segments:.0f} segments; sender TUN reads {meta.get(f'syscalls_{label}_tun_read', '?')} "
+            f"({meta.get(f'syscalls_{label}_tun_supers', '?')} TSO super-packets), receiver TUN writes "
+            f"{meta.get(f'syscalls_{label}_tun_writes', '?')}\n    " + "; ".join(parts))
+
+
 def write_docs(path, lines, meta):
-    text = open(path).read()
+    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
         tail = rest.split(END, 1)[1].lstrip("\n")

@@ -52,6 +52,8 @@ SYSCALL_RATE=${BENCH_SYSCALL_RATE:-200M}
 [[ $SECS =~ ^[1-9][0-9]*$ ]] || { echo "mlink bench: BENCH_SECONDS: not a positive integer ($SECS)" >&2; exit 64; }
 [ "$SECS" -ge 2 ] || { echo "mlink bench: BENCH_SECONDS: the loaded ping needs at least 2 s ($SECS)" >&2; exit 64; }
 STARTED=$(date -u +"%Y-%m-%d %H:%M")
+# The commit measured: read now, not when the report is written (the tree may move on meanwhile).
+COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
 
 scripts/install-deps.sh >/dev/null
 BUILD=""
@@ -231,26 +233,41 @@ try:
 except Exception:
     pass" || true
 }
-# syscalls LABEL RATE: counts both cores' system calls (all threads) over a UDP run of BENCH_SECONDS at RATE,
-# and the packets each core moved through its TUN meanwhile (read outside perf's window: `show` makes calls too).
+# syscalls LABEL RATE: counts both cores' system calls (all threads) over a UDP run of BENCH_SECONDS at RATE
+# (RATE tcp: a TCP run, one stream), and the packets each core moved through its TUN meanwhile (read outside
+# perf's window: `show` makes calls too): the sender's reads and super-packets, the receiver's packets and writes.
 syscalls() {
-    local label=$1 rate=$2 window=$(( SECS + 1 )) a b read0 written0 read1 written1
+    local label=$1 rate=$2 window=$(( SECS + 1 )) a b read0 written0 read1 written1 supers0 writes0
     read0=$(tun_packets a rx_packets) written0=$(tun_packets b tx_packets)
+    supers0=$(tun_packets a super_packets) writes0=$(tun_packets b writes)
     perf stat -x, -e "$EVENTS" -p "$SENDER" -o "$TMP/perf-$label-sender.csv" -- sleep "$window" 2>/dev/null &
     a=$!
     perf stat -x, -e "$EVENTS" -p "$RECEIVER" -o "$TMP/perf-$label-receiver.csv" -- sleep "$window" 2>/dev/null &
     b=$!
     sleep 0.3
-    iperf "$L1-a" "$TMP/syscalls-$label.json" -c 10.77.0.1 -u -b "$rate" -l 1300 -t "$SECS"
+    if [ "$rate" = tcp ]; then
+        iperf "$L1-a" "$TMP/syscalls-$label.json" -c 10.77.0.1 -t "$SECS"
+    else
+        iperf "$L1-a" "$TMP/syscalls-$label.json" -c 10.77.0.1 -u -b "$rate" -l 1300 -t "$SECS"
+    fi
     wait "$a" "$b" || fail "counting system calls" "perf stat failed" "$EVENTS"
     read1=$(tun_packets a rx_packets) written1=$(tun_packets b tx_packets)
+    local supers1 writes1
+    supers1=$(tun_packets a super_packets) writes1=$(tun_packets b writes)
     [ -n "$read0" ] && [ -n "$read1" ] && meta "syscalls_${label}_tun_read" "$(( read1 - read0 ))"
     [ -n "$written0" ] && [ -n "$written1" ] && meta "syscalls_${label}_tun_written" "$(( written1 - written0 ))"
-    local sent lost
-    sent=$(jq_py "$TMP/syscalls-$label.json" "d['end']['sum']['packets']")
-    lost=$(jq_py "$TMP/syscalls-$label.json" "d['end']['sum']['lost_packets']")
-    meta "syscalls_${label}_rate" "$rate"; meta "syscalls_${label}_sent" "$sent"
-    meta "syscalls_${label}_received" "$(( sent - lost ))"
+    [ -n "$supers0" ] && [ -n "$supers1" ] && meta "syscalls_${label}_tun_supers" "$(( supers1 - supers0 ))"
+    [ -n "$writes0" ] && [ -n "$writes1" ] && meta "syscalls_${label}_tun_writes" "$(( writes1 - writes0 ))"
+    meta "syscalls_${label}_rate" "$rate"
+    if [ "$rate" = tcp ]; then
+        meta "syscalls_${label}_mbits" "$(tcp_rate "$TMP/syscalls-$label.json")"
+    else
+        local sent lost
+        sent=$(jq_py "$TMP/syscalls-$label.json" "d['end']['sum']['packets']")
+        lost=$(jq_py "$TMP/syscalls-$label.json" "d['end']['sum']['lost_packets']")
+        meta "syscalls_${label}_sent" "$sent"
+        meta "syscalls_${label}_received" "$(( sent - lost ))"
+    fi
     local side
     for side in sender receiver; do
         grep -v '^#' "$TMP/perf-$label-$side.csv" | grep , | while IFS=, read -r count _ event _; do
@@ -262,8 +279,39 @@ echo "mlink bench: system calls of mlink's cores (sender $SENDER, receiver $RECE
 if command -v perf >/dev/null && perf stat -e raw_syscalls:sys_enter -- true >/dev/null 2>&1; then
     syscalls fixed "$SYSCALL_RATE"
     syscalls unlimited 0
+    syscalls tcp tcp
 else
     meta syscalls_missing "perf cannot count the raw_syscalls tracepoint here (linux-perf, tracefs)"
+fi
+
+# Where the CPU goes: perf samples of each core (cpu-clock: this VM exposes no hardware PMU) during a TCP run of
+# BENCH_SECONDS, by shared object and by symbol (Swift names demangled). BENCH_PROFILE=0 skips it.
+profile() {
+    local side window=$(( SECS + 1 )) a b
+    perf record -q -e cpu-clock -F 999 -p "$SENDER" -o "$TMP/profile-sender.data" -- sleep "$window" >/dev/null 2>&1 &
+    a=$!
+    perf record -q -e cpu-clock -F 999 -p "$RECEIVER" -o "$TMP/profile-receiver.data" -- sleep "$window" >/dev/null 2>&1 &
+    b=$!
+    sleep 0.3
+    iperf "$L1-a" "$TMP/profile.json" -c 10.77.0.1 -t "$SECS"
+    wait "$a" "$b" || fail "profiling the cores" "perf record failed" "cpu-clock"
+    meta profile_mbits "$(tcp_rate "$TMP/profile.json")"
+    local demangle=cat
+    command -v swift >/dev/null && demangle="swift demangle --simplified"
+    for side in sender receiver; do
+        perf report -i "$TMP/profile-$side.data" --stdio --no-children --sort dso -q 2>/dev/null \
+            | awk 'NF >= 2 && $1 ~ /%$/ { printf "%s %s; ", $1, $2 }' | sed 's/; $//' >"$TMP/profile-$side-dso.txt"
+        meta "profile_${side}_dso" "$(head -c 400 "$TMP/profile-$side-dso.txt")"
+        perf report -i "$TMP/profile-$side.data" --stdio --no-children --sort dso,sym -q 2>/dev/null \
+            | awk 'NF >= 4 && $1 ~ /%$/ && ++n <= 12' | $demangle \
+            | awk '{ pct = $1; dso = $2; $1 = $2 = $3 = ""; sub(/^ +/, ""); printf "%s %s %s | ", pct, dso, substr($0, 1, 70) }' \
+            | sed 's/ | $//' >"$TMP/profile-$side-sym.txt"
+        meta "profile_${side}_symbols" "$(cat "$TMP/profile-$side-sym.txt")"
+    done
+}
+if [ "${BENCH_PROFILE:-1}" != 0 ] && command -v perf >/dev/null; then
+    echo "mlink bench: where the CPU goes (perf record of both cores during TCP)" >&2
+    profile
 fi
 
 echo "mlink bench: the protocol core alone (mlink-bench-engine)" >&2
@@ -303,7 +351,7 @@ meta kernel "$(uname -r)"
 meta libsodium "$(dpkg-query -W -f='${Version}' libsodium23 2>/dev/null || echo unknown)"
 meta wireguard_go "$(dpkg-query -W -f='${Version}' wireguard-go 2>/dev/null || echo unknown)"
 meta iperf3 "$(iperf3 --version | head -1 | cut -d' ' -f2)"
-meta commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
+meta commit "$COMMIT"
 meta build "$BUILD"
 meta rounds "$ROUNDS"; meta seconds "$SECS"; meta pings "$PINGS"
 meta before "${BEFORE:+${BENCH_BEFORE_LABEL:-$BEFORE}}"; meta before_engine "${BEFORE_ENGINE:+${BENCH_BEFORE_LABEL:-$BEFORE_ENGINE}}"

@@ -15,11 +15,15 @@ enum StatusText {
         out += "  links: " + (report.links.isEmpty ? "none" : report.links.map { "\($0.link) \($0.local)\($0.udpGSO ? " (udp gso)" : "")" }.joined(separator: ", ")) + "\n"
         out += budgetLines(report.links)
         out += "  tun offloads: " + (report.tun.offloads.isEmpty ? "none" : report.tun.offloads.joined(separator: " ")) + "\n"
+        if report.tun.coalescedSegments > 0 {
+            out += "  tun writes: \(report.tun.writes) for \(report.tun.txPackets) packets (\(report.tun.coalescedSegments) coalesced)\n"
+        }
         if !report.sourceRouting.isEmpty {
             let entries = report.sourceRouting.map { "\($0.link) from \($0.from) table \($0.table) via \($0.gateway)" + ($0.heals > 0 ? " (healed \($0.heals)x)" : "") }
             out += "  source routing: \(entries.joined(separator: ", "))\n"
         }
         if let metrics = report.metricsListen { out += "  metrics: http://\(metrics)/metrics\n" }
+        out += leaseText(report)
         for peer in report.peers {
             out += "\npeer: \(peer.name)\n"
             out += "  public key: \(peer.publicKey)\n"

@@ -41,6 +41,8 @@ public struct Profile: Sendable, Equatable {
     public var probeIntervalMilliseconds = 100
     /// Bytes per second probes may use per connection and direction (`probe-bandwidth`, default 4000; 0: no cap).
     public var probeBandwidth = 4000
+    /// Router only: the `address-pool` leases come from (Profile+Leases.swift), or nil.
+    public var addressPool: AddressPoolSettings?
     /// The links' roles and costs, `copies` and `standby-probe` (Profile+Links.swift).
     public var linkPolicy = LinkPolicySettings()
     /// Announcements, accepted and pushed routes (Profile+Announce.swift).
@@ -79,6 +81,9 @@ public struct Profile: Sendable, Equatable {
         public var address: IPNetwork
         /// `interface.mtu`, or nil to compute it from the links.
         public var mtu: Int?
+        /// `interface.address: auto` (host): the address comes from the router's pool at run time, and
+        /// `address` holds the router's virtual IP /32 until then (Profile+Leases.swift).
+        public var addressIsAuto = false
 
         public init(name: String, address: IPNetwork, mtu: Int?) {
             self.name = name; self.address = address; self.mtu = mtu

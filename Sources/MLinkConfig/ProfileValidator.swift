@@ -17,7 +17,7 @@ struct ProfileValidator {
     static let profileKeys = ["name", "role", "private-key", "private-key-file", "interface", "links", "mode",
                               "keepalive", "router", "listen-port", "peers", "metrics-listen", "routing",
                               "probe-interval", "probe-bandwidth", "copies", "standby-probe",
-                              "policies", "deadline", "target-loss", "max-overhead",
+                              "policies", "deadline", "target-loss", "max-overhead", "address-pool",
                               "announce", "push-routes", "preempt-delay", "max-routes"]
     static let interfaceKeys = ["name", "address", "mtu"]
     static let routerKeys = ["public-key", "preshared-key", "endpoints", "virtual-ip", "routes",
@@ -76,6 +76,7 @@ struct ProfileValidator {
             ?? Self.defaultProbeIntervalMilliseconds
         result.probeBandwidth = try profile["probe-bandwidth"]?.integer(in: 0...10_000_000, unit: "bytes per second")
             ?? Self.defaultProbeBandwidth
+        try applyLeases(profile, to: &result)
         result.routes = try routeSettings(profile, role: role, interface: interface)
         try addAllowedRoutes(profile, to: &result)
         return result
@@ -146,8 +147,11 @@ struct ProfileValidator {
 
     private func interfaceSettings(_ field: ProfileField) throws -> Profile.InterfaceSettings {
         let interface = try field.mapping(knownKeys: Self.interfaceKeys)
-        let address = try networkWithPrefix(interface.required(
-            "address", "the interface needs this host's virtual address, e.g. 10.77.0.10/24"))
+        let addressField = try interface.required(
+            "address", "the interface needs this host's virtual address, e.g. 10.77.0.10/24, or auto")
+        let isAuto = isAutoAddress(addressField)
+        let address = isAuto ? IPNetwork(address: IPAddress(ipv4: 0), prefixLength: 32)!
+                             : try networkWithPrefix(addressField)
         let name: String
         if let nameField = interface["name"] {
             name = try nameField.string()
@@ -165,7 +169,9 @@ struct ProfileValidator {
             address.address.isIPv6 ? try field.integer(in: 1280...65535, unit: "(IPv6 needs at least 1280)")
                                    : try field.integer(in: 576...65535)
         }
-        return Profile.InterfaceSettings(name: name, address: address, mtu: mtu)
+        var settings = Profile.InterfaceSettings(name: name, address: address, mtu: mtu)
+        settings.addressIsAuto = isAuto
+        return settings
     }
 
     func mode(_ field: ProfileField) throws -> Profile.Mode {
@@ -207,7 +213,7 @@ struct ProfileValidator {
 
         let virtualIPField = try router.required("virtual-ip", "the router block needs the router's virtual address")
         let virtualIP = try address(virtualIPField)
-        guard interface.address.contains(virtualIP) else {
+        guard interface.addressIsAuto || interface.address.contains(virtualIP) else {
             throw virtualIPField.error(
                 "\(virtualIP) is outside the virtual network \(interface.address.masked) (interface.address)")
         }
@@ -241,10 +247,10 @@ struct ProfileValidator {
                     "peer '\(name)' has the same public key as peer '\(peers[other].name)' (\(field.path)[\(other)])")
             }
             let presharedKey = try peer["preshared-key"]?.key()
-            let allowedField = try peer.required(
-                "allowed-ips", "a peer needs the addresses it may use, e.g. [10.77.0.10/32]")
-            let allowedFields = try allowedField.list()
-            guard !allowedFields.isEmpty else { throw allowedField.error("needs at least one network") }
+            // Without allowed-ips the peer takes a lease (checked against address-pool in applyLeases).
+            let allowedField = peer["allowed-ips"]
+            let allowedFields = try allowedField?.list() ?? []
+            if let allowedField, allowedFields.isEmpty { throw allowedField.error("needs at least one network") }
             var allowedIPs: [IPNetwork] = []
             for allowed in allowedFields {
                 let network = try self.network(allowed)

@@ -29,6 +29,8 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var drops = DropCounts()
     public var tun = TunCounts()
     public var peers: [PeerReport] = []
+    /// Address leases (LeaseReport.swift), when the profile has an address-pool or `address: auto`.
+    public var leases: LeaseReport?
     /// Per-flow policies, when the profile has any (PolicyReport.swift).
     public var policies: PolicyStatus?
     /// Announcements, distributed routes and shared prefixes (StatusReport+Routes.swift); nil without any.
@@ -37,7 +39,7 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case interface, name, role, address, mode, pid, started, links, drops, tun, peers, policies, routes
+        case interface, name, role, address, mode, pid, started, links, drops, tun, peers, policies, leases, routes
         case publicKey = "public_key", listenPort = "listen_port", sourceRouting = "source_routing"
         case routerEndpoints = "router_endpoints", metricsListen = "metrics_listen"
     }
@@ -106,12 +108,17 @@ public struct TunCounts: Codable, Equatable, Sendable {
     /// TCP super-packets read with TSO and cut into segments, and reads dropped as malformed offloads.
     public var superPackets: UInt64 = 0
     public var offloadDrops: UInt64 = 0
+    /// TUN write calls (fewer than `txPackets` when delivered packets were coalesced), and delivered packets that
+    /// left inside a coalesced super-packet.
+    public var writes: UInt64 = 0
+    public var coalescedSegments: UInt64 = 0
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case rxPackets = "rx_packets", txPackets = "tx_packets", offloads
         case superPackets = "super_packets", offloadDrops = "offload_drops"
+        case writes, coalescedSegments = "coalesced_segments"
     }
 }
 

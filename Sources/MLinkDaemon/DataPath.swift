@@ -22,8 +22,10 @@ import MLinkTypes
 ///   2. `receive` per datagram: header, session, tag (verified before anything changes), replay window,
 ///      connection (learned or moved on a router only by a new authentic counter), decrypt (new packets only),
 ///      allowed-ips of the sender, route.
-///   3. The verdict: deliver (one TUN write), forward (router: encapsulated in place into `out`, which is flushed
-///      before the next read reuses the receive buffers), reply (handshake response or probe reply, sent back on
+///   3. The verdict: deliver (queued in the coalescer; at the end of the batch, consecutive segments of one TCP
+///      flow, or UDP flow with USO, leave as one super-packet with a virtio GSO header, the rest one write each:
+///      TunCoalescer.swift; without a virtio header, one TUN write at once), forward (router: encapsulated in
+///      place into `out`, which is flushed before the next read reuses the receive buffers), reply (handshake response or probe reply, sent back on
 ///      the same socket), or nothing (dropped and counted).
 /// Timers (every `tickInterval`): `tick` writes probes and initiations into `out`, flushed like data.
 extension ForwardingCore {
@@ -63,7 +65,7 @@ extension ForwardingCore {
                 return
             }
             packets.append(length: length)
-        case VirtioNetHeader.gsoTCPv4, VirtioNetHeader.gsoTCPv6:
+        case VirtioNetHeader.gsoTCPv4, VirtioNetHeader.gsoTCPv6, VirtioNetHeader.gsoUDP:
             superPacket.copyMemory(from: packet, byteCount: length)
             statistics.tunSuperPackets += 1
             var next = 0
@@ -146,9 +148,24 @@ extension ForwardingCore {
                     offset += segment
                 }
             }
+            // Before the next read reuses the buffers: the delivered packets, coalesced, and the forwarded ones.
+            writeDelivered()
             flush()
             if count < batch.capacity { return }
         }
+    }
+
+    /// Writes the packets the last batch delivered (TunCoalescer.swift) and counts them.
+    @inline(__always)
+    func writeDelivered() {
+        guard coalescer.count > 0 else { return }
+        let before = coalescer.counts
+        coalescer.flush(to: tun)
+        let after = coalescer.counts
+        statistics.tunWrites += after.writes - before.writes
+        statistics.tunCoalescedSegments += after.coalescedSegments - before.coalescedSegments
+        statistics.tunWritePackets += (after.packets - after.droppedPackets) - (before.packets - before.droppedPackets)
+        statistics.tunWriteDrops += after.droppedPackets - before.droppedPackets
     }
 
     /// One datagram from a link: the engine's verdict carried out.
@@ -157,7 +174,13 @@ extension ForwardingCore {
                         slot: Int, now: UInt64) {
         switch engine.receive(raw, length: length, slot: slot, source: source, now: now) {
         case .deliver(let offset, let payloadLength):
-            writeToTun(raw + offset, length: payloadLength)
+            if tun.hasVirtioHeader {
+                // Written at the end of the batch, coalesced where it can be; its virtio header goes in the
+                // transport header's place.
+                coalescer.add(raw + offset, length: payloadLength, flushingTo: tun)
+            } else {
+                writeToTun(raw + offset, length: payloadLength)
+            }
         case .forward(let peer, let offset, let payloadLength):
             // Sealed in place in the receive buffer: `out` is flushed before the next read reuses it.
             while !engine.encapsulate(raw + offset, length: payloadLength, to: peer, inPlace: true, into: out, now: now) {
@@ -182,6 +205,7 @@ extension ForwardingCore {
         if virtio > 0 { VirtioNetHeader.writeNone(at: packet - virtio) }
         if (try? tun.writePacket(packet - virtio, count: length + virtio)) == true {
             statistics.tunWritePackets += 1
+            statistics.tunWrites += 1
         } else {
             statistics.tunWriteDrops += 1
         }
@@ -193,6 +217,8 @@ extension ForwardingCore {
         let buffer = engine.recoveredBuffer(index)
         switch engine.recovered(index) {
         case .deliver(let offset, let length):
+            // At once (the buffer is reused), after what the batch delivered before it.
+            writeDelivered()
             writeToTun(buffer + offset, length: length)
         case .forward(let peer, let offset, let length):
             while !engine.encapsulate(buffer + offset, length: length, to: peer, inPlace: false, into: out, now: now) {

@@ -50,7 +50,7 @@ extension ForwardingCore {
         facts.interface = tun.name
         facts.name = profile.name
         facts.role = profile.role.rawValue
-        facts.address = profile.interface.address.description
+        facts.address = leasedAddressDescription ?? profile.interface.address.description
         facts.mode = profile.mode.rawValue
         facts.pid = Int(ProcessControl.currentPID)
         facts.started = startedAt
@@ -78,7 +78,10 @@ extension ForwardingCore {
         facts.tun.offloads = TunDevice.offloadNames(tun.offloads)
         facts.tun.superPackets = statistics.tunSuperPackets
         facts.tun.offloadDrops = statistics.offloadDrops
+        facts.tun.writes = statistics.tunWrites
+        facts.tun.coalescedSegments = statistics.tunCoalescedSegments
         var report = StatusSnapshot.report(engine: engine, facts: facts, now: now, wallNow: WallClock.now())
+        report.leases = leaseReport()
         report.routes = routesReport()
         return report
     }

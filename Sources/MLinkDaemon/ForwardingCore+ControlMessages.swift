@@ -9,6 +9,8 @@ extension ForwardingCore {
     func handleControl(peer: Int, kind: UInt8, flags: UInt8, body: UnsafeRawPointer, length: Int, now: UInt64) {
         if handleRouteMessage(peer: peer, kind: kind, body: body, length: length, now: now) { return }
         switch kind {
+        case ControlKind.addressRequest...ControlKind.addressDecline:
+            handleLease(peer: peer, kind: kind, flags: flags, body: body, length: length, now: now)
         default:
             engine.countControl(from: peer, unknown: true)
         }
@@ -22,12 +24,14 @@ extension ForwardingCore {
             switch event {
             case .sessionEstablished(let peer):
                 log.info("peer \(engine.peers[peer].name): session established")
+                leaseSessionEstablished(peer: peer)
             case .bundleUp(let peer):
                 log.info("peer \(engine.peers[peer].name): bundle up")
             case .bundleDown(let peer):
                 log.info("peer \(engine.peers[peer].name): bundle down (no connection up)")
             }
         }
+        leaseTick()
         if engine.hasControlWork {
             engine.flushControl(now: now, into: out)
             flush()

@@ -36,6 +36,7 @@ extension ForwardingCore {
             }
             afterWake(now: MonotonicClock.now())
         }
+        finishLeases()
         withdrawRoutesAtStop()
         log.info("forwarding core for \(tun.name) stopped")
     }

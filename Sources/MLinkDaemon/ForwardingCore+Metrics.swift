@@ -100,6 +100,10 @@ enum MetricsRenderer {
         out.family("mlink_tun_packets_total", .counter, "Packets read from (rx) and written to (tx) the TUN device.")
         out.sample("mlink_tun_packets_total", [("interface", interface), ("direction", "rx")], Double(report.tun.rxPackets))
         out.sample("mlink_tun_packets_total", [("interface", interface), ("direction", "tx")], Double(report.tun.txPackets))
+        out.family("mlink_tun_writes_total", .counter, "TUN write calls (coalesced super-packets count once).")
+        out.sample("mlink_tun_writes_total", [("interface", interface)], Double(report.tun.writes))
+        out.family("mlink_tun_coalesced_segments_total", .counter, "Delivered packets written inside a coalesced super-packet.")
+        out.sample("mlink_tun_coalesced_segments_total", [("interface", interface)], Double(report.tun.coalescedSegments))
         out.family("mlink_source_routing_heals_total", .counter,
                    "Times the core put back part of a link's source-routing table or rules the kernel had dropped.")
         for entry in report.sourceRouting {
@@ -107,6 +111,7 @@ enum MetricsRenderer {
         }
         out.family("mlink_links", .gauge, "Local link addresses in the bundle.")
         out.sample("mlink_links", [("interface", interface)], Double(report.links.count))
+        renderLeases(report, into: &out)
         renderRoutes(report, into: &out)
         return out.text
     }

@@ -54,6 +54,8 @@ public final class ForwardingCore {
     var lastResolve: UInt64 = 0
     /// The Prometheus endpoint (`metrics-listen`), if any (ForwardingCore+Metrics.swift).
     var metrics: MetricsServer?
+    /// Address leases, when the profile has an address-pool or `address: auto` (ForwardingCore+Leases.swift).
+    var leases: LeaseService?
     /// Announcements, distributed routes and their kernel routes (ForwardingCore+Routes.swift).
     let routeAgent: RouteAgent
 
@@ -71,6 +73,8 @@ public final class ForwardingCore {
     let flushed: UnsafeMutablePointer<Bool>
     /// Datagrams read from a link with one recvmmsg.
     let batch: DatagramBatch
+    /// The packets a received batch delivers, coalesced into fewer TUN writes (TunCoalescer.swift).
+    let coalescer: TunCoalescer
     static let bufferSize = 65536 + WireFormat.transportOverhead
     static let packetBatchSize = 64
     static let outboundCapacity = 128
@@ -90,6 +94,9 @@ public final class ForwardingCore {
         /// TCP super-packets read with TSO (cut into segments), and TUN reads dropped as malformed offloads.
         var tunSuperPackets: UInt64 = 0
         var offloadDrops: UInt64 = 0
+        /// TUN write calls, and delivered packets that left inside a coalesced super-packet (TunCoalescer.swift).
+        var tunWrites: UInt64 = 0
+        var tunCoalescedSegments: UInt64 = 0
     }
 
     /// Builds the core for `profile` around an already configured TUN device.
@@ -123,6 +130,7 @@ public final class ForwardingCore {
         flushed = .allocate(capacity: ForwardingCore.outboundCapacity)
         flushed.initialize(repeating: false, count: ForwardingCore.outboundCapacity)
         batch = DatagramBatch(capacity: 32, bufferSize: ForwardingCore.bufferSize)
+        coalescer = TunCoalescer(coalescesUDP: tun.hasUDPOffload)
         try epoll.add(tun.descriptor.rawValue, token: Token.tun.rawValue)
         try epoll.add(control.listener.descriptor.rawValue, token: Token.control.rawValue)
         try epoll.add(control.worker.ready.descriptor.rawValue, token: Token.answers.rawValue)
@@ -145,6 +153,7 @@ public final class ForwardingCore {
         }
         try refreshLinks()
         startMetrics()
+        try startLeases()
     }
 
     deinit {

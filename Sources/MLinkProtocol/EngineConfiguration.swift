@@ -53,6 +53,8 @@ public struct EngineConfiguration {
     public var standbyProbeInterval: UInt64 = 5_000_000_000
     /// Probe interval of an idle cold backup (a metered backup link) (ns; the keepalive).
     public var coldProbeInterval: UInt64 = 25_000_000_000
+    /// Probe interval of a path that never answered, on a link with another path up (ns).
+    public var unansweredPathProbeInterval: UInt64 = 60_000_000_000
     /// A connection that neither sent nor received data for this long is idle (ns).
     public var idleAfter: UInt64 = 2_000_000_000
     /// While data flows both ways on a connection it proves the path alive, and probes are sent only for RTT

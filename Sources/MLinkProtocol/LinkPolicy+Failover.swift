@@ -63,6 +63,16 @@ extension TunnelEngine {
             if best < 0 || peer.ranksAbove(c, best, isRouter: isRouter) { best = c }
         }
         guard best >= 0 else { return }  // nothing healthy: keep what we have (selectCopies falls back to ranking)
+        // A router follows the host: downstream data goes where the host's newest data came from, when that path
+        // is healthy (the host's takeover and failback decide for both directions).
+        if isRouter, let followed = hostDataConnection(peer, now: now) {
+            let link = Int(peer.connections[followed].group(isRouter: true) & 0xff)
+            if link != peer.failover.active {
+                peer.failover.record(switchTo: link, from: peer.failover.active, now: now,
+                                     overlap: configuration.switchOverlap, takeover: false)
+            }
+            return
+        }
         let bestLink = Int(peer.connections[best].group(isRouter: isRouter) & 0xff)
         guard bestLink != peer.failover.active else { return }
         let previous = peer.failover.active
@@ -129,5 +139,19 @@ extension TunnelEngine {
         var mask: UInt64 = 0
         for p in copyPlan.indices { mask |= 1 << UInt64(peer.connections[copyPlan[p]].group(isRouter: isRouter) & 63) }
         peer.replayRing!.store(sealed, length: length, session: peer.session!.remoteIndex, linkMask: mask, now: now)
+    }
+}
+
+extension TunnelEngine {
+    /// Router: the healthy connection the host's newest data arrived on within the last second, if any.
+    func hostDataConnection(_ peer: Peer, now: UInt64) -> Int? {
+        var newest = -1
+        for c in peer.connections.indices where peer.connections[c].lastDataReceived != 0
+            && now &- peer.connections[c].lastDataReceived < 1_000_000_000 {
+            if newest < 0 || peer.connections[c].lastDataReceived > peer.connections[newest].lastDataReceived { newest = c }
+        }
+        guard newest >= 0, isHealthy(peer.connections[newest], now: now),
+              peer.linkPolicies[Int(peer.connections[newest].group(isRouter: true) & 0xff)].role != .never else { return nil }
+        return newest
     }
 }

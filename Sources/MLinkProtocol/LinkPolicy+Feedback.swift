@@ -89,8 +89,9 @@ extension TunnelEngine {
             let silence = UInt64(LE.u16(body, 2)) * 1_000_000
             peer.counters.silenceAlarmsReceived += 1
             guard let c = peer.connections.firstIndex(where: { $0.pathID == path }) else { return .none }
-            // Data sent on the path during the silence: a cut. None: the stream just ended.
-            guard peer.connections[c].lastDataSent != 0, now &- peer.connections[c].lastDataSent < silence else {
+            // Still sending data into the path (within half the reported silence, which is at least 1.5 of the
+            // stream's own gaps): a cut. Not sending: the stream ended, and the silence is just its end.
+            guard peer.connections[c].lastDataSent != 0, now &- peer.connections[c].lastDataSent < silence / 2 else {
                 return .none
             }
             peer.connections[c].alarmedAt = now

@@ -5,6 +5,7 @@
 ///   proves the path alive to both ends, so a due probe is skipped until `busyProbeInterval` (RTT samples only);
 /// - idle, or a standby carrying no data, once the path is up and measured: `standbyProbeInterval`;
 ///   a cold backup (metered backup link): `coldProbeInterval` (the keepalive);
+/// - a path that never answered, on a link that has another path up: `unansweredPathProbeInterval` (60 s);
 /// - a path not up (probing, degraded, down) or not yet measured: the RTT-scaled interval, so an idle bundle
 ///   notices a dead link as fast as a busy one once it misses a probe, and finds a returning one at once.
 /// A router sends no probes; it times its liveness decisions by the interval each request announces.
@@ -13,6 +14,13 @@ extension TunnelEngine {
     func currentProbeInterval(peer: Peer, connection c: Int, now: UInt64) -> UInt64 {
         let connection = peer.connections[c]
         let scaled = probeInterval(of: connection)
+        // A path that never answered, on a link with another path that is up (the router's address on another
+        // net, say): the link works, this endpoint does not answer on it; try it once a minute (or at the
+        // standby rate, when slower).
+        if connection.lastReceived == 0 && !isBusy(connection, now: now)
+            && peer.connections.contains(where: { $0.slot == connection.slot && $0.state == .up }) {
+            return max(configuration.unansweredPathProbeInterval, configuration.standbyProbeInterval, scaled)
+        }
         guard connection.state == .up, connection.statistics.smoothedRTT > 0, !isBusy(connection, now: now) else {
             return scaled
         }

@@ -21,12 +21,15 @@ public struct SetupPlan: Equatable, Sendable {
     public var routes: [IPNetwork]
     /// The names of the links the profile allows that exist now.
     public var links: [String]
+    /// `interface.address: auto`: no address step; the core adds the leased address at run time.
+    public var addressIsLeased = false
 
     /// The plan for `profile` on a system whose links are `presentLinks`.
     public init(profile: Profile, presentLinks: [Link]) {
         let allowed = presentLinks.filter { LinkInventory.isAllowed($0, patterns: profile.links) }
         interface = profile.interface.name
         address = profile.interface.address
+        addressIsLeased = profile.interface.addressIsAuto
         links = allowed.map(\.name)
         if let configured = profile.interface.mtu {
             mtu = configured
@@ -57,8 +60,8 @@ public struct SetupPlan: Equatable, Sendable {
 
     /// The changes in the order `up` makes them: device, MTU, address, up, then one route per prefix.
     public var steps: [SetupStep] {
-        [.createTun(name: interface), .setMTU(mtu, device: interface), .addAddress(address, device: interface),
-         .setUp(device: interface)]
+        [.createTun(name: interface), .setMTU(mtu, device: interface)]
+            + (addressIsLeased ? [] : [.addAddress(address, device: interface)]) + [.setUp(device: interface)]
             + routes.map { .addRoute($0, device: interface, protocolNumber: RouteProtocol.mlink) }
     }
 

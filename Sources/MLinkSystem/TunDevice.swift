@@ -47,20 +47,31 @@ public final class TunDevice {
         hasVirtioHeader = flags > 0 && flags & mlink_tun_vnet_hdr_flag() != 0
     }
 
-    /// Negotiates TCP segmentation and checksum offload (TSO4, TSO6, CSUM), falling back to none when the kernel
-    /// refuses; only with a virtio header. Returns the offloads in force. The corresponding C call is
-    /// `ioctl(TUNSETOFFLOAD)`.
+    /// False when `MLINK_TUN_USO=0`: TCP offloads only, no UDP segmentation offload (tests its fallback).
+    static let udpOffloadAllowed: Bool = {
+        guard let value = getenv("MLINK_TUN_USO") else { return true }
+        return String(cString: value) != "0"
+    }()
+
+    /// Negotiates checksum and TCP segmentation offload (CSUM, TSO4, TSO6) and, where the kernel has it (Linux
+    /// 6.2 and later), UDP segmentation offload (USO4 and USO6, which the kernel takes only together), falling
+    /// back to TCP only and then to none when the kernel refuses; only with a virtio header. Returns the
+    /// offloads in force. The corresponding C call is `ioctl(TUNSETOFFLOAD)`.
     @discardableResult
     public func negotiateOffloads() -> UInt32 {
         guard hasVirtioHeader else { return 0 }
-        let wanted = UInt32(MLINK_TUN_F_CSUM | MLINK_TUN_F_TSO4 | MLINK_TUN_F_TSO6)
-        if mlink_tun_set_offload(descriptor.rawValue, wanted) == 0 {
+        let tcp = UInt32(MLINK_TUN_F_CSUM | MLINK_TUN_F_TSO4 | MLINK_TUN_F_TSO6)
+        let udp = UInt32(MLINK_TUN_F_USO4 | MLINK_TUN_F_USO6)
+        for wanted in TunDevice.udpOffloadAllowed ? [tcp | udp, tcp, 0] : [tcp, 0]
+        where mlink_tun_set_offload(descriptor.rawValue, wanted) == 0 {
             offloads = wanted
-        } else if mlink_tun_set_offload(descriptor.rawValue, 0) == 0 {
-            offloads = 0
+            break
         }
         return offloads
     }
+
+    /// True when the kernel hands over, and takes, UDP super-packets (USO4 and USO6 negotiated).
+    public var hasUDPOffload: Bool { offloads & UInt32(MLINK_TUN_F_USO4 | MLINK_TUN_F_USO6) != 0 }
 
     /// The names of offload flags, as `show` reports them.
     public static func offloadNames(_ flags: UInt32) -> [String] {
@@ -80,4 +91,41 @@ public final class TunDevice {
     public func writePacket(_ buffer: UnsafeRawPointer, count: Int) throws -> Bool {
         try descriptor.write(buffer, count: count) != nil
     }
+
+    /// Writes one packet gathered from the `count` buffers of `vectors` from `first` on (a super-packet: the
+    /// virtio header and first segment, then the other segments' payloads); false when it was dropped (queue
+    /// full, or refused; the caller counts it). The corresponding C function is `writev`.
+    @inline(__always)
+    public func writePacket(_ vectors: IOVectorArray, from first: Int, count: Int) -> Bool {
+        let fd = descriptor.rawValue
+        while true {
+            let written = writev(fd, vectors.entries + first, Int32(count))
+            if written >= 0 { return true }
+            if errno != EINTR { return false }
+        }
+    }
+}
+
+/// A preallocated array of buffer descriptions (`struct iovec`) for gathered writes; one owner, reused.
+public final class IOVectorArray {
+    public let capacity: Int
+    let entries: UnsafeMutablePointer<iovec>
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+        entries = .allocate(capacity: capacity)
+        entries.initialize(repeating: iovec(iov_base: nil, iov_len: 0), count: capacity)
+    }
+
+    deinit { entries.deallocate() }
+
+    /// Sets entry `index` to the `length` bytes at `base`.
+    @inline(__always)
+    public func set(_ index: Int, base: UnsafeMutableRawPointer, length: Int) {
+        entries[index] = iovec(iov_base: base, iov_len: length)
+    }
+
+    /// The start and length of entry `index`.
+    public func base(at index: Int) -> UnsafeMutableRawPointer? { entries[index].iov_base }
+    public func length(at index: Int) -> Int { entries[index].iov_len }
 }

@@ -36,9 +36,11 @@ final class SessionSetupTests: XCTestCase {
 
     func testProbesFlowOnWiredPathsOnly() throws {
         let net = Seed.establishedNetwork()
-        net.advance(by: 2 * Time.second)
+        net.advance(by: 61 * Time.second)
         for connection in net.routerPeer(of: Seed.vm0).connections {
-            XCTAssertGreaterThanOrEqual(connection.statistics.probesSent, 20, "every path is probed")
+            // Every path is probed; idle ones at the standby rate, and on a link that works, paths that never
+            // answered once a minute (LinkPolicyTests).
+            XCTAssertGreaterThanOrEqual(connection.statistics.probesSent, 1, "every path is probed")
             if Self.wiredPaths.contains(connection.pathID) {
                 XCTAssertEqual(connection.state, .up)
                 XCTAssertGreaterThanOrEqual(connection.statistics.probeRepliesReceived, 19)

@@ -42,6 +42,7 @@ final class PacketHarness {
     /// Feeds one input to both engines and checks the invariants.
     func run(_ input: UnsafeRawBufferPointer) {
         guard input.count <= 65535 else { return }
+        LeaseBodyFuzz.run(input)
         RouteBodyFuzzing.run(input)
         pair.now += 1_000_000
         if let first = input.first, first == PacketHarness.sealedControl || first == PacketHarness.sealedParity {

@@ -19,13 +19,15 @@ start_mlink vm1 vm0
 in_host vm0 ping -c 20 -i 0.05 -w 10 10.77.0.1 >/dev/null || fail "tunnel did not come up"
 sleep 3  # the standby settles at standby-probe
 
-# tally NET: "data_bytes other_bytes" summed over both directions of NET's relay (written once a second).
+# tally NET: "data_bytes other_bytes" summed over both directions of NET's relay (written once a second); IP
+# bytes, as the issue's figures count them (the relay's frames less their 14-byte Ethernet header).
 tally() {
     python3 - "$LABDIR/relay-$1.stats.types" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-data = sum(v["bytes"][4] for v in d.values())
-other = sum(sum(b for i, b in enumerate(v["bytes"]) if i not in (0, 4)) for v in d.values())
+ip = lambda v, i: v["bytes"][i] - 14 * v["frames"][i]
+data = sum(ip(v, 4) for v in d.values())
+other = sum(sum(ip(v, i) for i in range(1, 8) if i != 4) for v in d.values())
 print(data, other)
 PY
 }

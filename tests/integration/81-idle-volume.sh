@@ -11,7 +11,7 @@ seed_lab idle$$ "$TMP/seed20.yaml"
 start_mlink vm1 vm0
 in_host vm0 ping -c 10 -i 0.05 -w 10 10.77.0.1 >/dev/null || fail "tunnel did not come up"
 sleep 8  # idle: 2 s after the last data, then the slow rate
-mlink_bytes() {  # NET: wire bytes of mlink messages (types 1-7) both ways, so far
+mlink_bytes() {  # NET: wire bytes of mlink messages (types 1-7) both ways, so far, Ethernet headers included
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sum(sum(v['bytes'][1:]) for v in d.values()))" \
         "$LABDIR/relay-$1.stats.types"
 }

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib-rt.sh"
 need_root
 sed -E 's/^(  net[01]: \{ends: \[.*\])\}$/\1, emulate: {}}/' "$ROOT/examples/lab/seed.yaml" >"$TMP/seed-e.yaml"
-[ "$(grep -c 'emulate: {}' "$TMP/seed-e.yaml")" = 2 ] || fail "could not emulate net0 and net1"
+[ "$(grep -c '^  net.*emulate: {}' "$TMP/seed-e.yaml")" = 2 ] || fail "could not emulate net0 and net1"
 seed_lab bud$$ "$TMP/seed-e.yaml"
 sed -i 's/^links: \[enp0s3, enp0s8\]$/links:\n  - enp0s3\n  - {name: enp0s8, metered: true, budget: {daily: 300kB}, over-budget: off}/' "$LABDIR/vm0.yaml"
 grep -q 'budget: {daily: 300kB}' "$LABDIR/vm0.yaml" || fail "could not give enp0s8 a budget"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Lost state on both sides (routing notes T3): 10 hosts take leases; all go down (their lease files go with
+# them), the router goes down and its lease file is deleted. When everything comes back, in the same order, every
+# host gets its previous address again, because candidates are a function of the host's key, not of a counter.
+source "$(dirname "$0")/lib-lease.sh"
+need_root
+R=lr$$
+new_ns "$R"
+lease_router "$R" "{prefix: 10.77.0.0/24, lease-time: 1h}"
+for n in $(seq 1 10); do lease_host "$n"; done
+on_router "$MLINK" up "$TMP/lr.yaml" 2>"$TMP/up-r.err" || { cat "$TMP/up-r.err"; fail "router up"; }
+for n in $(seq 1 10); do
+    on_host "$n" "$MLINK" up "$TMP/lh$n.yaml" 2>/dev/null || fail "host $n up"
+    wait_lease "$n" 2000 >/dev/null || fail "host $n has no lease"
+done
+before=$(for n in $(seq 1 10); do leased "$n"; done)
+for n in $(seq 1 10); do on_host "$n" "$MLINK" down ml-lh 2>/dev/null || fail "host $n down"; done
+on_router "$MLINK" down ml-lr 2>/dev/null || fail "router down"
+rm -f "$TMP/state-r/ml-lr/leases"
+ls "$TMP"/state-h*/ml-lh/lease >/dev/null 2>&1 && fail "a host kept its lease file after down"
+on_router "$MLINK" up "$TMP/lr.yaml" 2>/dev/null || fail "router up without state"
+for n in $(seq 1 10); do
+    on_host "$n" "$MLINK" up "$TMP/lh$n.yaml" 2>/dev/null || fail "host $n up again"
+    wait_lease "$n" 2000 >/dev/null || fail "host $n has no lease the second time"
+done
+after=$(for n in $(seq 1 10); do leased "$n"; done)
+[ "$before" = "$after" ] || fail "addresses changed: before $(tr '\n' ' ' <<<"$before"), after $(tr '\n' ' ' <<<"$after")"
+note "10 hosts, no state anywhere: the same addresses $(tr '\n' ' ' <<<"$after")"
+for n in $(seq 1 10); do on_host "$n" "$MLINK" down ml-lh 2>/dev/null; done
+on_router "$MLINK" down ml-lr 2>/dev/null
+pass "after losing every lease file, 10 hosts got their previous addresses back"
