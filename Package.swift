@@ -30,9 +30,11 @@ let package = Package(
         .target(name: "MLinkSystem", dependencies: ["CMLinkShims", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkNetlink", dependencies: ["CMnl", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkYAML", dependencies: ["CYAML"], swiftSettings: shipped),
-        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes", "MLinkFlows", "MLinkLeases"], swiftSettings: shipped),
+        .target(name: "MLinkConfig", dependencies: ["MLinkYAML", "MLinkSystem", "MLinkTypes", "MLinkFlows", "MLinkLeases", "MLinkRoutes"], swiftSettings: shipped),
         // Address leases (issue 13, step 4): pool, bindings, lease files, ADDRESS_* bodies; sans-I/O.
         .target(name: "MLinkLeases", dependencies: ["MLinkTypes", "CSodium"], swiftSettings: shipped),
+        // Virtual routing, sans I/O: announcement checks, shared-prefix election, distribution, acceptance, codecs.
+        .target(name: "MLinkRoutes", dependencies: ["MLinkTypes"], swiftSettings: shipped),
         // Flows and classes (issue 15): the bounded flow table and the classifier, sans I/O.
         .target(name: "MLinkFlows", dependencies: ["MLinkTypes"], swiftSettings: shipped),
         // Parity (issue 15): erasure blocks, XOR and Reed-Solomon through Intel ISA-L.
@@ -41,7 +43,7 @@ let package = Package(
         // The status report and control requests shared by the core and the CLI (JSON via FoundationEssentials).
         .target(name: "MLinkControl", swiftSettings: shipped),
         .target(name: "MLinkDaemon", dependencies: ["MLinkSystem", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkTypes", "MLinkLeases",
-                                                    "MLinkControl", "MLinkFlows"], swiftSettings: shipped),
+                                                    "MLinkControl", "MLinkFlows", "MLinkRoutes"], swiftSettings: shipped),
         // The wg-quick half: set-up plan and steps, rollback, state, core launcher, teardown.
         .target(name: "MLinkSetup", dependencies: ["MLinkDaemon", "MLinkNetlink", "MLinkConfig", "MLinkProtocol", "MLinkSystem", "MLinkTypes"], swiftSettings: shipped),
         .target(name: "MLinkCLI", dependencies: [
@@ -60,7 +62,7 @@ let package = Package(
         // ---------------------------------------------------------------------------------------------------
         // Fuzz targets: corpus replayers in a normal build, libFuzzer binaries from scripts/fuzz.sh.
         .executableTarget(name: "mlink-fuzz-packet", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "CMLinkShims",
-                                                                   "MLinkLeases"],
+                                                                   "MLinkLeases", "MLinkRoutes"],
                           path: "Tools/mlink-fuzz-packet"),
         .executableTarget(name: "mlink-fuzz-profile", dependencies: ["MLinkConfig", "CMLinkShims"], path: "Tools/mlink-fuzz-profile"),
         // The protocol core's CPU cost per packet, without I/O (scripts/bench.sh).
@@ -86,13 +88,14 @@ let package = Package(
         .testTarget(name: "MLinkParityTests", dependencies: ["MLinkParity", "MLinkTypes"],
                     exclude: ["Fixtures"]),  // read by path (#filePath)
         .testTarget(name: "MLinkSystemTests", dependencies: ["MLinkSystem"]),
-        .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes"],
+        .testTarget(name: "MLinkConfigTests", dependencies: ["MLinkConfig", "MLinkTypes", "MLinkRoutes"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MLinkNetlinkTests", dependencies: ["MLinkNetlink", "MLinkTypes"]),
         .testTarget(name: "MLinkProtocolTests", dependencies: ["MLinkProtocol", "MLinkTestSupport", "MLinkTypes", "MLinkFlows", "CSodium"],
                     exclude: ["Fixtures"]),  // read by path (#filePath), not as a bundle resource
         .testTarget(name: "MLinkYAMLTests", dependencies: ["MLinkYAML"]),
         .testTarget(name: "MLinkLeasesTests", dependencies: ["MLinkLeases", "MLinkTypes"]),
+        .testTarget(name: "MLinkRoutesTests", dependencies: ["MLinkRoutes", "MLinkTypes"]),
         .testTarget(name: "MLinkEmulatorTests", dependencies: ["MLinkEmulator", "MLinkTypes"]),
         .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkEmulator", "MLinkTypes", "MLinkYAML", "MLinkConfig",
                                                            "MLinkProtocol"]),

@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(libyaml-dev libmnl-dev libsodium-dev libisal-dev pkg-config iproute2 nftables iperf3 iputils-ping
           wireguard-go wireguard-tools python3 python3-prometheus-client tcpdump procps mandoc
-          gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good valgrind linux-perf)
+          gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good valgrind linux-perf bird2)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

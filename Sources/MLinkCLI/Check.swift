@@ -17,6 +17,7 @@ extension MLinkCommand {
             do {
                 let loaded = try loadProfile(profile)
                 let plan = SetupPlan.current(for: loaded)
+                try Self.checkAllowedRoutes(loaded, interface: plan.interface)
                 print("\(loaded.path): ok (\(loaded.role.rawValue) \(loaded.name), mode \(loaded.mode.rawValue))")
                 plan.annotatedCommands.forEach { print($0) }
                 let links = loaded.links.isEmpty ? "every interface with an address" : loaded.links.joined(separator: ", ")

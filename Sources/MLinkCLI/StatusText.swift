@@ -43,6 +43,7 @@ enum StatusText {
             out += trafficLines(peer.connections)
         }
         if let policies = report.policies { out += policyLines(policies) }
+        out += routes(report.routes)
         return out
     }
 

@@ -45,6 +45,8 @@ public struct Profile: Sendable, Equatable {
     public var addressPool: AddressPoolSettings?
     /// The links' roles and costs, `copies` and `standby-probe` (Profile+Links.swift).
     public var linkPolicy = LinkPolicySettings()
+    /// Announcements, accepted and pushed routes (Profile+Announce.swift).
+    public var routes = RouteSettings()
 
     public init(path: String, name: String, role: Role, privateKey: Key32, interface: InterfaceSettings,
                 links: [String], mode: Mode, keepaliveSeconds: Int, router: RouterReference?,
@@ -118,6 +120,8 @@ public struct Profile: Sendable, Equatable {
         public var presharedKey: Key32?
         /// `peers[].allowed-ips`: inner source addresses this peer may use and destinations routed to it.
         public var allowedIPs: [IPNetwork]
+        /// `peers[].allowed-routes`: what this peer may announce (Profile+Announce.swift).
+        public var allowedRoutes: [AllowedRouteEntry] = []
 
         public init(name: String, publicKey: Key32, presharedKey: Key32? = nil, allowedIPs: [IPNetwork]) {
             self.name = name; self.publicKey = publicKey; self.presharedKey = presharedKey; self.allowedIPs = allowedIPs

@@ -17,10 +17,12 @@ struct ProfileValidator {
     static let profileKeys = ["name", "role", "private-key", "private-key-file", "interface", "links", "mode",
                               "keepalive", "router", "listen-port", "peers", "metrics-listen", "routing",
                               "probe-interval", "probe-bandwidth", "copies", "standby-probe",
-                              "policies", "deadline", "target-loss", "max-overhead", "address-pool"]
+                              "policies", "deadline", "target-loss", "max-overhead", "address-pool",
+                              "announce", "push-routes", "preempt-delay", "max-routes"]
     static let interfaceKeys = ["name", "address", "mtu"]
-    static let routerKeys = ["public-key", "preshared-key", "endpoints", "virtual-ip", "routes"]
-    static let peerKeys = ["name", "public-key", "preshared-key", "allowed-ips"]
+    static let routerKeys = ["public-key", "preshared-key", "endpoints", "virtual-ip", "routes",
+                             "accept-routes", "accept-default"]
+    static let peerKeys = ["name", "public-key", "preshared-key", "allowed-ips", "allowed-routes"]
 
     static let defaultKeepaliveSeconds = 25
     static let defaultProbeIntervalMilliseconds = 100
@@ -75,6 +77,8 @@ struct ProfileValidator {
         result.probeBandwidth = try profile["probe-bandwidth"]?.integer(in: 0...10_000_000, unit: "bytes per second")
             ?? Self.defaultProbeBandwidth
         try applyLeases(profile, to: &result)
+        result.routes = try routeSettings(profile, role: role, interface: interface)
+        try addAllowedRoutes(profile, to: &result)
         return result
     }
 

@@ -33,11 +33,13 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var leases: LeaseReport?
     /// Per-flow policies, when the profile has any (PolicyReport.swift).
     public var policies: PolicyStatus?
+    /// Announcements, distributed routes and shared prefixes (StatusReport+Routes.swift); nil without any.
+    public var routes: RoutesReport?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case interface, name, role, address, mode, pid, started, links, drops, tun, peers, policies, leases
+        case interface, name, role, address, mode, pid, started, links, drops, tun, peers, policies, leases, routes
         case publicKey = "public_key", listenPort = "listen_port", sourceRouting = "source_routing"
         case routerEndpoints = "router_endpoints", metricsListen = "metrics_listen"
     }

@@ -82,6 +82,7 @@ extension ForwardingCore {
         facts.tun.coalescedSegments = statistics.tunCoalescedSegments
         var report = StatusSnapshot.report(engine: engine, facts: facts, now: now, wallNow: WallClock.now())
         report.leases = leaseReport()
+        report.routes = routesReport()
         return report
     }
 }

@@ -7,6 +7,7 @@ import MLinkTypes
 extension ForwardingCore {
     /// A new control message from `peer`; its body is `length` bytes at `body`, valid only during the call.
     func handleControl(peer: Int, kind: UInt8, flags: UInt8, body: UnsafeRawPointer, length: Int, now: UInt64) {
+        if handleRouteMessage(peer: peer, kind: kind, body: body, length: length, now: now) { return }
         switch kind {
         case ControlKind.addressRequest...ControlKind.addressDecline:
             handleLease(peer: peer, kind: kind, flags: flags, body: body, length: length, now: now)
@@ -19,6 +20,7 @@ extension ForwardingCore {
     /// answer leaves in the same turn as its question.
     func afterWake(now: UInt64) {
         engine.drainEvents { event in
+            handleRouteEvent(event, now: now)
             switch event {
             case .sessionEstablished(let peer):
                 log.info("peer \(engine.peers[peer].name): session established")

@@ -37,12 +37,14 @@ extension ForwardingCore {
             afterWake(now: MonotonicClock.now())
         }
         finishLeases()
+        withdrawRoutesAtStop()
         log.info("forwarding core for \(tun.name) stopped")
     }
 
     func runTimers(now: UInt64) {
         dropReport.report(now: now, log: log) { statusReport(now: now) }
         runRoutingTimers(now: now)
+        runRouteTimers(now: now)
         expireClients(now: now)
         keepBudgets(now: now)
         engine.tick(now: now, into: out)

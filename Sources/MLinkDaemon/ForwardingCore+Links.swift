@@ -44,6 +44,7 @@ extension ForwardingCore {
     /// Netlink said links, addresses or others' routes changed: refreshes the table or the source routing.
     func handleLinkChanges() {
         guard let monitor else { return }
+        noteRouteEnvironmentChanged()
         do {
             let events = (try? monitor.readEvents()) ?? [.linkRemoved(index: 0, name: "")]  // lost events: rescan
             if events.contains(where: \.changesLinks) {

@@ -112,6 +112,7 @@ enum MetricsRenderer {
         out.family("mlink_links", .gauge, "Local link addresses in the bundle.")
         out.sample("mlink_links", [("interface", interface)], Double(report.links.count))
         renderLeases(report, into: &out)
+        renderRoutes(report, into: &out)
         return out.text
     }
 

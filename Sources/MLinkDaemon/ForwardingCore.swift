@@ -56,6 +56,8 @@ public final class ForwardingCore {
     var metrics: MetricsServer?
     /// Address leases, when the profile has an address-pool or `address: auto` (ForwardingCore+Leases.swift).
     var leases: LeaseService?
+    /// Announcements, distributed routes and their kernel routes (ForwardingCore+Routes.swift).
+    let routeAgent: RouteAgent
 
     // Preallocated data-path memory (DataPath.swift).
     /// Inner packets read from the TUN device, with headroom and tailroom for sealing in place.
@@ -111,6 +113,7 @@ public final class ForwardingCore {
         engine = TunnelEngine(configuration: try ForwardingCore.engineConfiguration(for: profile),
                               wallClock: { UInt64(WallClock.now() * 1e9) })
         engine.setPolicies(ForwardingCore.policySettings(of: profile))
+        routeAgent = RouteAgent(profile: profile, peerKeys: engine.peers.map(\.publicKey), unixMilliseconds: UInt64(WallClock.now() * 1000))
         epoll = try Epoll()
         signals = try SignalDescriptor()
         netlink = try RouteNetlink()

@@ -39,7 +39,10 @@ enum ParityPayload {
             guard delta > previous else { return nil }
             previous = delta
         }
-        return Header(blockID: LE.u32(p, 0), k: k, m: m, index: index, firstCounter: LE.u64(p, 8),
+        // Counters are below 2^64 - 2^13 (PROTOCOL.md §5), so no data counter of a block can lie past that.
+        let first = LE.u64(p, 8)
+        guard first <= UInt64.max - (1 << 13) - UInt64(previous) else { return nil }
+        return Header(blockID: LE.u32(p, 0), k: k, m: m, index: index, firstCounter: first,
                       shardOffset: shardOffset, shardLength: length - shardOffset)
     }
 }

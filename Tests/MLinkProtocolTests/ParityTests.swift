@@ -131,8 +131,13 @@ final class ParityTests: XCTestCase {
         pair.host.encapsulate(payload, length: 40, to: 0, inPlace: false, into: pair.out, now: pair.now, type: .parity)
         payload.storeBytes(of: UInt8(0), toByteOffset: 4, as: UInt8.self)  // k = 0
         pair.host.encapsulate(payload, length: 40, to: 0, inPlace: false, into: pair.out, now: pair.now, type: .parity)
+        // k = 2 with delta 5 from a first counter no session can reach (the fuzzer's overflow).
+        payload.storeBytes(of: UInt8(2), toByteOffset: 4, as: UInt8.self)
+        payload.storeBytes(of: UInt64.max - 2, toByteOffset: 8, as: UInt64.self)
+        payload.storeBytes(of: UInt16(5), toByteOffset: 16, as: UInt16.self)
+        pair.host.encapsulate(payload, length: 40, to: 0, inPlace: false, into: pair.out, now: pair.now, type: .parity)
         pair.deliverFromHost()
-        XCTAssertEqual(pair.router.peers[0].counters.parityMalformed, 2)
+        XCTAssertEqual(pair.router.peers[0].counters.parityMalformed, 3)
         XCTAssertEqual(pair.router.peers[0].counters.parityRecovered, 0)
     }
 }

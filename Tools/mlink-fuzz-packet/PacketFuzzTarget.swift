@@ -31,7 +31,7 @@ final class PacketHarness {
         let linkRoles: [UInt8] = [PacketHarness.sealedControl, 0x20, 0x80, 16, 0, 1, 0, 0, 0,
                                   3, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 1, 2, 1, 0]
         let pathSilent: [UInt8] = [PacketHarness.sealedControl, 0x21, 0, 8, 0, 9, 0, 0, 0, 0, 0, 0x3e, 0, 0xd2, 0x04, 0, 0]
-        return pair.startupDatagrams + [control, parity, linkRoles, pathSilent] + cookieSamples
+        return pair.startupDatagrams + [control, parity, linkRoles, pathSilent] + cookieSamples + RouteBodyFuzzing.seeds
     }
     /// An input starting with this byte is a control payload, sealed by the host and received by the router, so
     /// the control parser sees arbitrary bodies past the AEAD (a mutated sealed datagram never gets there).
@@ -68,6 +68,7 @@ final class PacketHarness {
     func run(_ input: UnsafeRawBufferPointer) {
         guard input.count <= 65535 else { return }
         LeaseBodyFuzz.run(input)
+        RouteBodyFuzzing.run(input)
         pair.now += 1_000_000
         if let first = input.first, first == PacketHarness.sealedControl || first == PacketHarness.sealedParity {
             runSealed(UnsafeRawBufferPointer(rebasing: input.dropFirst()), type: first == PacketHarness.sealedControl ? .control : .parity)
