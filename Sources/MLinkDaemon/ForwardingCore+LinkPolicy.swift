@@ -10,6 +10,8 @@ extension ForwardingCore {
     static func applyLinkPolicy(of profile: Profile, to configuration: inout EngineConfiguration) {
         configuration.mode = profile.mode == .failover ? .failover : .redundant
         configuration.copies = profile.linkPolicy.copies ?? 0
+        // Others route to an announcing host's prefixes: the router must see it die within a second.
+        configuration.fastIdleProbing = !profile.routes.announce.isEmpty
         configuration.standbyProbeInterval = UInt64(profile.linkPolicy.standbyProbeMilliseconds) * 1_000_000
         if profile.keepaliveSeconds > 0 {
             configuration.coldProbeInterval = UInt64(profile.keepaliveSeconds) * 1_000_000_000

@@ -55,6 +55,9 @@ public struct EngineConfiguration {
     public var coldProbeInterval: UInt64 = 25_000_000_000
     /// Probe interval of a path that never answered, on a link with another path up (ns).
     public var unansweredPathProbeInterval: UInt64 = 60_000_000_000
+    /// A host keeps the RTT-scaled probe rate on idle up paths instead of `standbyProbeInterval` (a host that
+    /// announces prefixes: the router then sees it die within a second and moves its prefixes).
+    public var fastIdleProbing = false
     /// A connection that neither sent nor received data for this long is idle (ns).
     public var idleAfter: UInt64 = 2_000_000_000
     /// While data flows both ways on a connection it proves the path alive, and probes are sent only for RTT

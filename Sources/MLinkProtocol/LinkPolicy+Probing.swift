@@ -25,6 +25,8 @@ extension TunnelEngine {
             return scaled
         }
         let policy = peer.linkPolicies[Int(connection.group(isRouter: isRouter) & 0xff)]
+        // A host whose prefixes others route to keeps its primaries probed fast (the router's failover needs it).
+        if configuration.fastIdleProbing && policy.role < .backup { return scaled }
         let idle = policy.isCold ? max(configuration.coldProbeInterval, configuration.standbyProbeInterval)
                                  : configuration.standbyProbeInterval
         return max(idle, scaled)

@@ -63,8 +63,13 @@ note "vm2 stopped (SIGTERM): route gone from vm0 and vm1 within ${t0} ms"
 in_host vm2 "$MLINK" down ml-vm2 >/dev/null 2>&1
 start_mlink vm2
 wait_route vm0 192.168.50.0/24 present 5 >/dev/null || fail "the route did not come back with vm2"
-# (A crash, SIGKILL, is tests/targets/routes-crash-withdraw.sh: the router needs more than 1 s to see a silent
-# host's bundle fall since idle probing got cheap, issue 14.)
+pid=$(show_json vm2 | json_query "d['pid']")
+start=$(now_ms); kill -KILL "$pid"
+t1=$(wait_route vm0 192.168.50.0/24 absent 3) || fail "vm0 kept the route after vm2 was killed"
+wait_route vm1 192.168.50.0/24 absent 1 >/dev/null || fail "vm1 kept the route after vm2 was killed"
+t1=$(( $(now_ms) - start ))
+note "vm2 killed (SIGKILL): route gone from vm1 and vm0 within ${t1} ms"
+[ "$t1" -le 1000 ] || fail "withdrawal after a crash took ${t1} ms (limit 1000)"
 in_host vm2 "$MLINK" down ml-vm2 >/dev/null 2>&1
-ip -n $L-vm2 route show proto 109 | grep -q . && fail "vm2 kept mlink routes after down: $(ip -n $L-vm2 route show proto 109)"
-pass "75-routes-announce: LAN reachable; withdrawn after a stop in ${t0} ms; skipped over a local LAN"
+ip -n $L-vm2 route show proto 109 | grep -q . && fail "vm2 kept mlink routes after kill -9 and down: $(ip -n $L-vm2 route show proto 109)"
+pass "75-routes-announce: LAN reachable; withdrawn after a stop in ${t0} ms, a crash in ${t1} ms; skipped over a local LAN"
