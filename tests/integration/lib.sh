@@ -26,7 +26,12 @@ cleanup() {
     for ns in "${NAMESPACES[@]:-}"; do
         [ -n "$ns" ] || continue
         for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-        ip netns del "$ns" 2>/dev/null
+        # A namespace whose last process is still exiting can refuse deletion for a moment: retry briefly.
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            ip netns del "$ns" 2>/dev/null
+            ip netns list 2>/dev/null | grep -q "^$ns\b" || break
+            sleep 0.2
+        done
     done
     rm -rf "$TMP"
 }
