@@ -72,6 +72,7 @@ enum StatusText {
             if plan.level == "parity" { line += ", 1 parity per \(plan.parityK) on link \(plan.parityLink)" }
             out += line + " (\(plan.changes) changes)\n"
         }
+        out += aggregateLines(policies.aggregate)
         if !policies.flows.isEmpty { out += "  flows:\n" }
         out += table(policies.flows.map { flow in
             [flow.flow, flow.trafficClass, "by \(flow.reason)" + (flow.detected.isEmpty ? "" : " (\(flow.detected))"),

@@ -6,10 +6,13 @@ public struct PolicyStatus: Codable, Equatable, Sendable {
     public var flows: [FlowReport] = []
     /// Adaptive mode's plan per peer (empty without adaptive rules).
     public var adaptive: [AdaptiveReport] = []
+    /// Aggregate mode's striping, pacing and reordering per peer (empty until a peer stripes or receives striped
+    /// packets; AggregateReport.swift).
+    public var aggregate: [AggregateReport] = []
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case classes, flows, adaptive }
+    enum CodingKeys: String, CodingKey, CaseIterable { case classes, flows, adaptive, aggregate }
 }
 
 /// One policy's traffic: data packets sent and the wire bytes of first copies, further copies and parity.

@@ -197,6 +197,7 @@ extension ForwardingCore {
         case .none:
             break
         }
+        if engine.hasReorderedPackets { drainReordered(now: now) }
     }
 
     /// Writes one inner packet to the TUN; `packet` has at least a transport header's room in front of it.
@@ -216,8 +217,13 @@ extension ForwardingCore {
     /// A packet the engine rebuilt from parity: delivered or forwarded like a data packet (copied when forwarded,
     /// because the engine reuses its buffer at the next parity message).
     func handleRecovered(_ index: Int, now: UInt64) {
-        let buffer = engine.recoveredBuffer(index)
-        switch engine.recovered(index) {
+        handleEngineBuffer(engine.recoveredBuffer(index), verdict: engine.recovered(index), now: now)
+    }
+
+    /// A packet in one of the engine's own buffers (rebuilt from parity, released by a reorder buffer): written at
+    /// once after what the batch delivered before it, or copied when forwarded (the engine reuses the buffer).
+    func handleEngineBuffer(_ buffer: UnsafeMutableRawPointer, verdict: TunnelEngine.Verdict, now: UInt64) {
+        switch verdict {
         case .deliver(let offset, let length):
             // At once (the buffer is reused), after what the batch delivered before it.
             writeDelivered()

@@ -48,6 +48,7 @@ extension ForwardingCore {
         expireClients(now: now)
         keepBudgets(now: now)
         engine.tick(now: now, into: out)
+        drainReordered(now: now)
         flush()
     }
 

@@ -104,6 +104,7 @@ enum StatusSnapshot {
                                       parityLink: plan.parityLink, changes: peer.adaptiveChanges)
             }
         }
+        status.aggregate = aggregateStatus(engine: engine)
         return status
     }
 

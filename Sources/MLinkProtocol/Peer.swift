@@ -71,6 +71,12 @@ public final class Peer {
     /// Parity this side sends to the peer, and keeps for recovering the peer's packets (TunnelEngine+Parity.swift).
     var paritySender: ParitySender?
     var parityReceiver: ParityReceiver?
+    /// Aggregate mode: the sender's link estimates and stripe chain, the receiver's reorder buffer (made at first use).
+    var stripes: StripeScheduler?
+    var reorder: ReorderBuffer?
+    /// Adaptive k-of-n striping (TunnelEngine+KOfN.swift): the data links in rotation, and the last one used.
+    var stripeData: [Int] = { var links = [Int](); links.reserveCapacity(8); return links }()
+    var stripeNext = 0
     /// True while the peer is in the engine's list of peers with control work.
     var hasControlWork = false
     /// True while at least one connection is up or degraded (the `bundleUp`/`bundleDown` events).

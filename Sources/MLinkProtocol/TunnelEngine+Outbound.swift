@@ -51,6 +51,7 @@ extension TunnelEngine {
         let plan = type == .data ? self.plan(data: packet, length: length, peer: peer, now: now)
             : PacketPlan(mode: peer.modeOverride ?? configuration.mode, copies: peer.copiesOverride ?? configuration.copies,
                          protect: false, policy: -1, pinnedLink: type == .parity ? peer.parityLink : -1)
+        if plan.drop { return true }  // pacing (TunnelEngine+Aggregate.swift): counted there
         peer.selectCopies(into: &copyPlan, isRouter: isRouter, mode: plan.mode, copies: plan.copies)
         if plan.pinnedLink >= 0 { peer.keepOnly(link: plan.pinnedLink, in: &copyPlan, isRouter: isRouter) }
         let copies = copyPlan.count
@@ -95,6 +96,7 @@ extension TunnelEngine {
            parity.add(sealed + WireFormat.transportHeaderSize, length: length, counter: counter, now: now), parity.pending > 0 {
             noteControlWork(peerIndex)  // the block is full: its parity leaves with the next flush
         }
+        if plan.striped { markStriped(sealed, counter: counter, peer: peer, session: session) }
         session.seal(header: sealed, payloadLength: length)
         if plan.mode == .failover && type == .data { keepForReplay(sealed, length: datagramLength, peer: peer, now: now) }
         for copy in 0..<copies {

@@ -36,6 +36,10 @@ extension TunnelEngine {
         var policy: Int
         /// Keep only the copy on this host-side link (-1: as planned).
         var pinnedLink: Int
+        /// Aggregate mode (TunnelEngine+Aggregate.swift): the packet is striped (byte 1 carries its stripe
+        /// distance), or dropped by pacing.
+        var striped = false
+        var drop = false
     }
 
     /// How long adaptive mode keeps a protection level before it may step down (ns).
@@ -89,6 +93,9 @@ extension TunnelEngine {
                            flowSlot: nil, unknown: false)
         }
         let index = flowRules.rule(for: slot, in: flowTable) ?? policySettings.policies.count
+        if policySettings.policy(index).mode == .aggregate {
+            return aggregatePlan(flowSlot: slot, peer: peer, length: length, index: index, now: now)
+        }
         return planFor(policySettings.policy(index), index: index, peer: peer, flowSlot: slot,
                        unknown: flowTable.entries[slot].trafficClass == .unknown)
     }
@@ -106,7 +113,7 @@ extension TunnelEngine {
                 return PacketPlan(mode: .redundant, copies: 2, protect: false, policy: index, pinnedLink: -1)
             }
             return PacketPlan(mode: .redundant, copies: 0, protect: adaptive.level == .parity, policy: index,
-                              pinnedLink: adaptive.primaryLink)
+                              pinnedLink: adaptiveDataLink(peer, primary: adaptive.primaryLink))
         case .aggregate:
             return PacketPlan(mode: .redundant, copies: 0, protect: false, policy: index,
                               pinnedLink: flowSlot.map { pinnedLink(ofFlow: $0, peer: peer) } ?? -1)
@@ -186,6 +193,7 @@ extension TunnelEngine {
             }
             if wanted.level == .duplicate, next < 0 { wanted.level = .single }  // nothing to duplicate on
         }
+        planStriping(&wanted, peer: peer, candidates: candidates, target: target, maximumOverhead: maximumOverhead)
         let escalates = wanted.level > plan.level || (wanted.level == .parity && wanted.parityK < plan.parityK)
         let linkChanged = wanted.primaryLink != plan.primaryLink || wanted.parityLink != plan.parityLink
         if escalates || linkChanged || plan.primaryLink < 0 {

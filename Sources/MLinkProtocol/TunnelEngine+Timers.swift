@@ -29,6 +29,7 @@ extension TunnelEngine {
                 updateFailover(peer, peerIndex: peerIndex, now: now, into: out)
             }
             if usesAdaptive { updateAdaptive(peer, peerIndex: peerIndex, now: now) }
+            if peer.stripes != nil || peer.reorder != nil { updateAggregate(peer, now: now) }
             reportSilentPaths(peer, peerIndex: peerIndex, now: now, into: out)
             announceLinkRoles(peer, peerIndex: peerIndex, now: now)
             noteBundleState(of: peerIndex)

@@ -67,6 +67,8 @@ public final class TunnelEngine {
     var usesFailover = false
     var usesAdaptive = false
     /// Scratch list of link numbers for the planners (capacity reserved: no allocation per tick).
+    /// Some peer's reorder buffer holds striped packets: drain `nextReordered` (TunnelEngine+Aggregate.swift).
+    public internal(set) var hasReorderedPackets = false
     var linkScratch: [Int] = { var list = [Int](); list.reserveCapacity(256); return list }()
 
     /// The two roles, each with the state only it keeps.
@@ -174,7 +176,8 @@ public final class TunnelEngine {
 
     /// Handles one datagram received on socket `slot` from `source`. May rewrite the buffer in place.
     public func receive(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress, now: UInt64) -> Verdict {
-        guard length >= 4, length <= WireFormat.maximumDatagramSize, message.load(fromByteOffset: 1, as: UInt8.self) == 0,
+        guard length >= 4, length <= WireFormat.maximumDatagramSize,
+              message.load(fromByteOffset: 1, as: UInt8.self) == 0 || message.load(as: UInt8.self) == WireFormat.MessageType.data.rawValue,
               let type = WireFormat.MessageType(rawValue: message.load(as: UInt8.self)) else {
             globalDrops.malformed += 1
             return .none
@@ -283,6 +286,11 @@ public final class TunnelEngine {
             peer.counters.delivered += 1
             if let parity = peer.parityReceiver, parity.isActive(now: now) {
                 parity.keep(message + payload, length: payloadLength, counter: header.counter)
+            }
+            let distance = message.load(fromByteOffset: 1, as: UInt8.self)
+            if distance != 0 {  // striped (PROTOCOL.md section 16): in order through the reorder buffer
+                return receiveStriped(message + payload, length: payloadLength, distance: distance, counter: header.counter,
+                                      session: header.receiverIndex, from: peerIndex, now: now)
             }
             return route(inbound: message + payload, length: payloadLength, from: peerIndex)
         case .parity:

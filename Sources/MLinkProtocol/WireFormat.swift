@@ -4,7 +4,7 @@
 /// path id (high byte: the sender's link number, low byte: the path on that link). Integers are little-endian.
 ///
 ///     transport (data 4, probe 5, control 6, parity 7), 28-byte header:
-///       0 type | 1 reserved | 2-3 path id | 4-7 receiver index | 8-15 counter | 16-19 path sequence | 20-27 copy tag
+///       0 type | 1 stripe distance (data, section 16; else 0) | 2-3 path id | 4-7 receiver index | 8-15 counter | 16-19 path sequence | 20-27 copy tag
 ///       28... payload (one AEAD body shared by every copy of the packet), then its 16-byte AEAD tag
 ///     initiation (1), 148 bytes, and response (2), 60 bytes: the Noise IKpsk2 handshake (HandshakeMessages)
 ///     cookie reply (3), 60 bytes: a router under load asks for mac2 (CookieMessages)
@@ -103,7 +103,7 @@ public struct TransportHeader: Equatable {
         guard length >= WireFormat.transportOverhead,
               let type = WireFormat.MessageType(rawValue: p.load(fromByteOffset: 0, as: UInt8.self)),
               type == .data || type == .probe || type == .control || type == .parity,
-              p.load(fromByteOffset: 1, as: UInt8.self) == 0 else { return nil }
+              type == .data || p.load(fromByteOffset: 1, as: UInt8.self) == 0 else { return nil }
         return TransportHeader(type: type, pathID: LE.u16(p, 2), receiverIndex: LE.u32(p, 4),
                                counter: LE.u64(p, 8), pathSequence: LE.u32(p, 16))
     }

@@ -148,6 +148,7 @@ final class StatusReportTests: XCTestCase {
         keys.formUnion(PolicyUsageReport.CodingKeys.allCases.map(\.stringValue))
         keys.formUnion(FlowReport.CodingKeys.allCases.map(\.stringValue))
         keys.formUnion(AdaptiveReport.CodingKeys.allCases.map(\.stringValue))
+        keys.formUnion(AggregateReport.CodingKeys.allCases.map(\.stringValue))
         keys.formUnion(RoutesReport.CodingKeys.allCases.map(\.stringValue) + AnnouncementReport.CodingKeys.allCases.map(\.stringValue)
                        + DistributedRouteReport.CodingKeys.allCases.map(\.stringValue)
                        + SharedPrefixReport.CodingKeys.allCases.map(\.stringValue))

@@ -106,6 +106,7 @@ public final class EnginePair {
                 for r in 0..<count { if case .deliver = router.recovered(r) { delivered += 1 } }
             case .forward, .none: break
             }
+            while let (_, verdict) = router.nextReordered(now: now) { if case .deliver = verdict { delivered += 1 } }
         }
         host.completeTransmission(out)
         return delivered
@@ -128,6 +129,7 @@ public final class EnginePair {
                 hostControls.append((peer, kind, flags, [UInt8](UnsafeRawBufferPointer(start: receiveBuffer + offset, count: bodyLength))))
             default: break
             }
+            while let (_, verdict) = host.nextReordered(now: now) { if case .deliver = verdict { delivered += 1 } }
         }
         router.completeTransmission(out)
         return delivered

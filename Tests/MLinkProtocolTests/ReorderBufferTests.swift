@@ -1,0 +1,115 @@
+@testable import MLinkProtocol
+import XCTest
+
+/// The receiver's reorder buffer for striped packets (PROTOCOL.md section 16), on a fake clock: in-order packets
+/// pass without a copy, an overtaking one waits for its predecessor, a gap is given up at the time limit or the
+/// packet bound, and what is released keeps the chain's order.
+final class ReorderBufferTests: XCTestCase {
+    private let packet = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 16)
+    deinit { packet.deallocate() }
+    private let ms: UInt64 = 1_000_000
+
+    /// Offers the packet with `counter` and `distance` (its first 4 bytes carry the counter, for checking order);
+    /// returns the counters delivered by this arrival and the releases after it.
+    private func offer(_ buffer: ReorderBuffer, _ counter: UInt64, distance: UInt8, session: UInt32 = 7,
+                       now: UInt64) -> [UInt64] {
+        packet.storeBytes(of: UInt32(counter), as: UInt32.self)
+        let predecessor = ReorderBuffer.predecessor(counter: counter, distance: distance)!
+        var out: [UInt64] = []
+        if buffer.arrive(packet, length: 100, counter: counter, predecessor: predecessor, session: session,
+                         now: now) == .deliver {
+            out.append(counter)
+        }
+        return out + drain(buffer, now: now)
+    }
+
+    private func drain(_ buffer: ReorderBuffer, now: UInt64) -> [UInt64] {
+        var out: [UInt64] = []
+        while let (bytes, length) = buffer.next(now: now) {
+            XCTAssertEqual(length, 100)
+            out.append(UInt64((bytes + WireFormat.transportHeaderSize).loadUnaligned(as: UInt32.self)))
+        }
+        return out
+    }
+
+    func testTheDocumentsExampleDeliversInOrder() {
+        // Counters 10 (255), 11 (a probe: not striped), 12 (d 2), 13 (d 1), 15 (d 2); arrivals 10, 13, 12, 15.
+        let buffer = ReorderBuffer(limit: 8, maximumWait: 20 * ms)
+        XCTAssertEqual(offer(buffer, 10, distance: 255, now: 0), [10])
+        XCTAssertEqual(offer(buffer, 13, distance: 1, now: 1 * ms), [], "13 overtook 12: held")
+        XCTAssertEqual(buffer.held, 1)
+        XCTAssertEqual(offer(buffer, 12, distance: 2, now: 2 * ms), [12, 13], "12 fills the gap and releases 13")
+        XCTAssertEqual(offer(buffer, 15, distance: 2, now: 3 * ms), [15], "14 is no striped packet: nothing waits for it")
+        XCTAssertEqual(buffer.held, 0)
+        XCTAssertEqual(buffer.releasedInOrder, 1)
+        XCTAssertEqual(buffer.timeouts, 0)
+    }
+
+    func testALostPacketIsGivenUpAtTheTimeLimitAndItsLateCopyGoesAtOnce() {
+        let buffer = ReorderBuffer(limit: 8, maximumWait: 20 * ms)
+        XCTAssertEqual(offer(buffer, 10, distance: 255, now: 0), [10])
+        XCTAssertEqual(offer(buffer, 13, distance: 1, now: 1 * ms), [])
+        XCTAssertEqual(offer(buffer, 14, distance: 1, now: 2 * ms), [], "waits behind 13")
+        XCTAssertEqual(drain(buffer, now: 20 * ms), [], "13 has waited 19 ms of 20")
+        XCTAssertEqual(buffer.nextDeadline, 21 * ms)
+        XCTAssertEqual(drain(buffer, now: 21 * ms), [13, 14], "the gap is given up, the chain goes on")
+        XCTAssertEqual(buffer.timeouts, 1)
+        XCTAssertEqual(offer(buffer, 12, distance: 2, now: 22 * ms), [12], "late: delivered at once, never held")
+        XCTAssertEqual(buffer.late, 1)
+        XCTAssertEqual(buffer.held, 0)
+    }
+
+    func testThePacketBoundReleasesTheOldestGap() {
+        let buffer = ReorderBuffer(limit: 4, maximumWait: 1_000 * ms)
+        XCTAssertEqual(offer(buffer, 1, distance: 255, now: 0), [1])
+        // 2 is lost; 3...6 wait for it (4 held: the bound), 7 overflows it.
+        for c: UInt64 in 3...6 { XCTAssertEqual(offer(buffer, c, distance: 1, now: c * ms), []) }
+        XCTAssertEqual(buffer.held, 4)
+        XCTAssertEqual(offer(buffer, 7, distance: 1, now: 7 * ms), [3, 4, 5, 6, 7],
+                       "more than 4 held: the gap before 3 is given up, long before the time limit")
+        XCTAssertEqual(buffer.timeouts, 1)
+    }
+
+    func testADuplicateIsHeldOnceAndReleasedOnce() {
+        let buffer = ReorderBuffer(limit: 8, maximumWait: 20 * ms)
+        XCTAssertEqual(offer(buffer, 1, distance: 255, now: 0), [1])
+        XCTAssertEqual(offer(buffer, 3, distance: 1, now: 1 * ms), [])
+        XCTAssertEqual(offer(buffer, 3, distance: 1, now: 2 * ms), [], "the same counter again")
+        XCTAssertEqual(buffer.duplicates, 1)
+        XCTAssertEqual(buffer.held, 1)
+        XCTAssertEqual(offer(buffer, 2, distance: 1, now: 3 * ms), [2, 3], "3 once")
+    }
+
+    func testReleasedPacketsInterleaveWithoutCrossingAndSlotsAreReused() {
+        // Two links, the second 4 packets behind: every even counter overtakes its odd predecessor, 1000 times.
+        let buffer = ReorderBuffer(limit: 16, maximumWait: 20 * ms)
+        var delivered: [UInt64] = []
+        delivered += offer(buffer, 1, distance: 255, now: 0)
+        var now: UInt64 = 0
+        for base in stride(from: UInt64(2), to: 2000, by: 2) {
+            now += 100_000
+            delivered += offer(buffer, base + 1, distance: 1, now: now)
+            delivered += offer(buffer, base, distance: 1, now: now)
+        }
+        XCTAssertEqual(delivered, (1...1999).map { UInt64($0) },
+                       "every packet once, in order")
+        XCTAssertEqual(buffer.timeouts, 0)
+        XCTAssertEqual(buffer.held, 0)
+    }
+
+    func testANewSessionReleasesWhatTheOldOneHeldAndStartsAChain() {
+        let buffer = ReorderBuffer(limit: 8, maximumWait: 20 * ms)
+        XCTAssertEqual(offer(buffer, 100, distance: 255, now: 0), [100])
+        XCTAssertEqual(offer(buffer, 102, distance: 1, now: 1 * ms), [])
+        XCTAssertEqual(offer(buffer, 5, distance: 255, session: 8, now: 2 * ms), [102, 5],
+                       "the old session's 102 first, then the new chain's first packet")
+        XCTAssertEqual(buffer.last, 5)
+    }
+
+    func testDistancesThatNameNoCounterAreMalformed() {
+        XCTAssertNil(ReorderBuffer.predecessor(counter: 10, distance: 0), "0 means not striped")
+        XCTAssertNil(ReorderBuffer.predecessor(counter: 3, distance: 3), "would name counter 0")
+        XCTAssertEqual(ReorderBuffer.predecessor(counter: 3, distance: 255), 0, "255: no predecessor")
+        XCTAssertEqual(ReorderBuffer.predecessor(counter: 300, distance: 254), 46)
+    }
+}
