@@ -43,6 +43,10 @@ final class StripeScheduler {
     /// Packets striped, and bulk packets dropped by pacing (every link over its bound).
     private(set) var stripedPackets: UInt64 = 0
     private(set) var pacingDrops: UInt64 = 0
+    /// While striping (a second after the last striped packet) the links are probed at their RTT-scaled
+    /// interval even when data flows both ways: the capacity estimate lives on their delay trend.
+    private(set) var stripingUntil: UInt64 = 0
+    func isStriping(now: UInt64) -> Bool { stripingUntil > now }
 
     init() {}
 
@@ -134,6 +138,7 @@ final class StripeScheduler {
             }
         }
         if best < 0 { pacingDrops += 1 } else { stripedPackets += 1 }
+        stripingUntil = now &+ 1_000_000_000
         return best
     }
 

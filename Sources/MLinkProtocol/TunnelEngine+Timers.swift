@@ -58,7 +58,7 @@ extension TunnelEngine {
                 || (peer.connections[c].announcedInterval != 0
                     && peer.connections[c].probeIntervalInEffect > peer.connections[c].announcedInterval) {
                 if peer.hasLinkPolicies && peer.linkPolicies[Int(peer.connections[c].pathID >> 8)].role == .never { continue }
-                if !initiating && dataStandsInForProbe(peer.connections[c], interval: peer.connections[c].probeIntervalInEffect,
+                if !initiating && !(peer.stripes?.isStriping(now: now) ?? false) && dataStandsInForProbe(peer.connections[c], interval: peer.connections[c].probeIntervalInEffect,
                                                         now: now) { continue }
                 let needed = (canProbe ? 1 : 0) + (initiating ? 1 : 0)
                 guard out.hasRoom(datagrams: needed, buffers: needed) else { return }
