@@ -115,10 +115,8 @@ final class ReorderBuffer {
     var hasHeld: Bool { held > 0 || releasedEntry >= 0 }
 
     /// Releases the next held packet that may go now: its buffer (the packet at `WireFormat.transportHeaderSize`)
-    /// and length, valid until the next call; nil when every held packet still waits. `floor`: every link that
-    /// carries the peer's data has delivered a counter at least this high (0: unknown); links keep their order,
-    /// so a missing predecessor below it was lost and is not waited for.
-    func next(now: UInt64, floor: UInt64 = 0) -> (buffer: UnsafeMutableRawPointer, length: Int)? {
+    /// and length, valid until the next call; nil when every held packet still waits.
+    func next(now: UInt64) -> (buffer: UnsafeMutableRawPointer, length: Int)? {
         if releasedEntry >= 0 {
             remove(releasedEntry)
             releasedEntry = -1
@@ -135,9 +133,7 @@ final class ReorderBuffer {
         }
         if oldSession >= 0 { return release(oldSession, timedOut: false) }
         if predecessors[smallest] == 0 { return release(smallest, timedOut: false) }
-        if held > limit || now &- arrivals[smallest] >= maximumWait || predecessors[smallest] < floor {
-            return release(smallest, timedOut: true)
-        }
+        if held > limit || now &- arrivals[smallest] >= maximumWait { return release(smallest, timedOut: true) }
         return nil
     }
 

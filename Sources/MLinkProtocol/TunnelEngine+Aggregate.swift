@@ -82,8 +82,7 @@ extension TunnelEngine {
         var holding = false
         for peerIndex in peers.indices {
             guard let buffer = peers[peerIndex].reorder, buffer.hasHeld else { continue }
-            let floor = stripeFloor(peers[peerIndex], session: buffer.session, now: now)
-            while let (packet, length) = buffer.next(now: now, floor: floor) {
+            while let (packet, length) = buffer.next(now: now) {
                 let verdict = route(inbound: packet + WireFormat.transportHeaderSize, length: length, from: peerIndex)
                 if verdict != .none { return (packet, verdict) }
             }
@@ -91,18 +90,6 @@ extension TunnelEngine {
         }
         hasReorderedPackets = holding
         return nil
-    }
-
-    /// The highest counter every live connection of `peer` has delivered in `session` (0 when one has delivered
-    /// nothing in it): a striped packet missing below it was lost (a path keeps its order), so the reorder buffer
-    /// stops waiting for it. A connection that carries only probes holds the floor back to its last probe.
-    func stripeFloor(_ peer: Peer, session: UInt32, now: UInt64) -> UInt64 {
-        var floor = UInt64.max
-        for c in peer.connections.indices where peer.connections[c].state.isLive {
-            guard peer.connections[c].counterSession == session else { return 0 }
-            floor = min(floor, peer.connections[c].highestCounter)
-        }
-        return floor == .max ? 0 : floor
     }
 
     /// What aggregate mode did for `peer`: packets striped, bulk packets dropped by pacing, and the receiver's

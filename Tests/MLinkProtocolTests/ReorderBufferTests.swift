@@ -59,17 +59,6 @@ final class ReorderBufferTests: XCTestCase {
         XCTAssertEqual(buffer.held, 0)
     }
 
-    func testAGapBelowWhatEveryLinkDeliveredIsNotWaitedFor() {
-        let buffer = ReorderBuffer(limit: 8, maximumWait: 50 * ms)
-        XCTAssertEqual(offer(buffer, 10, distance: 255, now: 0), [10])
-        XCTAssertEqual(offer(buffer, 12, distance: 1, now: 1 * ms), [], "11 missing")
-        XCTAssertNil(buffer.next(now: 1 * ms, floor: 11), "a link has delivered no more than 11: it may still come")
-        let (bytes, _) = buffer.next(now: 1 * ms, floor: 12)!
-        XCTAssertEqual((bytes + WireFormat.transportHeaderSize).loadUnaligned(as: UInt32.self), 12,
-                       "every link delivered 12 or more: 11 was lost, 12 goes long before the time limit")
-        XCTAssertEqual(buffer.timeouts, 1)
-    }
-
     func testThePacketBoundReleasesTheOldestGap() {
         let buffer = ReorderBuffer(limit: 4, maximumWait: 1_000 * ms)
         XCTAssertEqual(offer(buffer, 1, distance: 255, now: 0), [1])
