@@ -164,19 +164,7 @@ public final class ForwardingCore {
     }
 
     static func engineConfiguration(for profile: Profile) throws -> EngineConfiguration {
-        var peers: [PeerConfiguration]
-        if let router = profile.router {
-            // What the router may send us from: the virtual network and the routes behind it.
-            let virtualNetwork = IPNetwork(address: profile.interface.address.address,
-                                           prefixLength: profile.interface.address.prefixLength)!.masked
-            peers = [PeerConfiguration(name: "router", publicKey: router.publicKey,
-                                       allowedIPs: [virtualNetwork] + router.routes, presharedKey: router.presharedKey)]
-        } else {
-            peers = profile.peers.map {
-                PeerConfiguration(name: $0.name, publicKey: $0.publicKey, allowedIPs: $0.allowedIPs,
-                                  presharedKey: $0.presharedKey)
-            }
-        }
+        let peers = try enginePeers(for: profile)  // ForwardingCore+Routers.swift
         var configuration = EngineConfiguration(isRouter: profile.role == .router, privateKey: profile.privateKey,
                                                 virtualAddress: profile.interface.address.address, peers: peers)
         configuration.probeInterval = UInt64(profile.probeIntervalMilliseconds) * 1_000_000
@@ -186,6 +174,7 @@ public final class ForwardingCore {
             configuration.maximumProbeInterval = min(configuration.maximumProbeInterval, keepalive)
         }
         applyLinkPolicy(of: profile, to: &configuration)
+        configuration.routerHoldDown = UInt64(profile.routes.preemptDelaySeconds) * 1_000_000_000
         return configuration
     }
 }
