@@ -57,6 +57,12 @@ final class LeaseService {
     var writeFailures: UInt64 = 0
     /// The TUN device's interface index (host).
     var tunIndex: Int32 = 0
+    /// Router: replication with router peers (ForwardingCore+LeaseSync.swift), nil without any.
+    var sync: LeaseSyncService?
+    /// Router: the address routed to each host key here (its own request was granted here).
+    var routed: [Key32: IPAddress] = [:]
+    /// Host on several routers: whether the others accept its address (ForwardingCore+HostRouterLeases.swift).
+    var otherRouters: HostRouterLeases?
 
     init(directory: LeaseStateDirectory) { self.directory = directory }
 }
@@ -86,6 +92,7 @@ extension ForwardingCore {
             table.holdSeconds = settings.holdSeconds
             service.table = table
             leases = service
+            startLeaseSync(service)
             try writeLeaseTable(service)
             for binding in table.bindings where binding.state == .bound { routeLease(binding.key, to: binding.address) }
             log.info("leases: \(table.count(.bound)) bound, \(table.freeCount) free in \(settings.allocate) "
@@ -102,6 +109,7 @@ extension ForwardingCore {
             }
             service.client = HostLeaseClient(saved: saved, now: now)
             leases = service
+            startHostRouterLeases(service)
             if let lease = service.client?.lease {
                 configureLeasedAddress(lease.address, service: service)
                 service.obtainedAfterStart = WallClock.now() - startedAt
@@ -112,9 +120,11 @@ extension ForwardingCore {
 
     /// A new session: a host asks for its address (with the one it holds: INIT-REBOOT).
     func leaseSessionEstablished(peer: Int) {
-        guard let service = leases, let client = service.client, peer == 0 else { return }
+        leaseSyncSessionEstablished(peer: peer)
+        if peer != leaseRouter { return hostRouterSessionEstablished(peer: peer) }
+        guard let service = leases, let client = service.client else { return }
         service.lastAssignSeq = 0
-        sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: 0)
+        sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: leaseRouter)
         service.client?.noteRequestSent(now: leaseNow)
     }
 
@@ -150,7 +160,9 @@ extension ForwardingCore {
             answerLease(peer: peer, seq: seq, service: service) { table, key, now in
                 table.decline(key: key, address: decline.item.address, now: now)
             }
-        case .addressAssign where service.client != nil && peer == 0:
+        case .addressAssign where service.client != nil && peer != leaseRouter:
+            handleOtherRouterAssign(peer: peer, body: bytes, service: service)
+        case .addressAssign where service.client != nil && peer == leaseRouter:
             guard let assign = AddressAssign(body: bytes) else { return leaseMalformed(peer, service) }
             guard seq > service.lastAssignSeq else { return }  // older than one already applied
             service.lastAssignSeq = seq
@@ -180,11 +192,12 @@ extension ForwardingCore {
         if var client = service.client {
             let (sendRequest, change) = client.tick(now: now)
             if sendRequest {
-                sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: 0)
+                sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: leaseRouter)
                 client.noteRequestSent(now: now)
             }
             service.client = client
             apply(change, service: service)
+            askOtherRouters(service)
         }
     }
 
@@ -213,7 +226,7 @@ extension ForwardingCore {
 
     // MARK: - Router
 
-    private func answerLease(peer: Int, seq: UInt32, service: LeaseService,
+    func answerLease(peer: Int, seq: UInt32, service: LeaseService,
                              _ decide: (inout LeaseTable, Key32, UInt64) -> LeaseTable.Decision) {
         let key = engine.peers[peer].publicKey
         guard service.leaseKeys.contains(key), var table = service.table else {
@@ -255,7 +268,8 @@ extension ForwardingCore {
     }
 
     /// Routes `address` (a /32) to the peer holding `key` and lets it send from there; nil withdraws it.
-    private func routeLease(_ key: Key32, to address: IPAddress?) {
+    func routeLease(_ key: Key32, to address: IPAddress?) {
+        leases?.routed[key] = address
         guard let peer = engine.peers.firstIndex(where: { $0.publicKey == key }) else { return }
         let prefixes = address.flatMap { IPNetwork(address: $0, prefixLength: $0.bitWidth) }.map { [$0] } ?? []
         engine.setDynamicPrefixes(prefixes, owner: .lease, peer: peer)
@@ -273,7 +287,7 @@ extension ForwardingCore {
         }
     }
 
-    private func peerName(_ key: Key32) -> String {
+    func peerName(_ key: Key32) -> String {
         engine.peers.first { $0.publicKey == key }?.name ?? "a former peer"
     }
 
@@ -291,6 +305,7 @@ extension ForwardingCore {
             return apply(HostLeaseClient.Change(remove: change.remove, add: nil, persist: true), service: service)
         }
         service.client = client
+        if client.lease != nil { hostLeaseGranted(service) }
         if let lease = client.lease {
             if change.add != nil {
                 log.info("lease: \(lease.address) for \(assign.leaseSeconds) s (\(assign.reason))")
@@ -385,10 +400,14 @@ extension ForwardingCore {
             report.exhaustedRefusals = table.exhaustedRefusals
             report.table = table.bindings.map { binding in
                 let peer = engine.peers.first { $0.publicKey == binding.key }?.name ?? "-"
-                return LeaseEntry(address: binding.address.description, peer: peer, publicKey: binding.key.base64,
-                                  state: binding.state.rawValue, expiresIn: Double(binding.expires) - now,
-                                  allocator: binding.allocator)
+                var entry = LeaseEntry(address: binding.address.description, peer: peer, publicKey: binding.key.base64,
+                                       state: binding.state.rawValue, expiresIn: Double(binding.expires) - now,
+                                       allocator: binding.allocator)
+                if binding.allocator != table.allocator { entry.synced = binding.allocator }
+                if binding.provisional { entry.provisional = true }
+                return entry
             }
+            report.sync = leaseSyncReport()
         }
         if let client = service.client {
             var host = HostLeaseReport()
@@ -400,6 +419,7 @@ extension ForwardingCore {
             }
             host.obtainedAfterStart = service.obtainedAfterStart
             host.lastRefusal = client.lastRefusal?.description
+            host.routers = hostRouterReports()
             report.host = host
         }
         return report
@@ -429,5 +449,6 @@ extension MetricsRenderer {
         }
         out.family("mlink_lease_malformed_total", .counter, "Malformed lease messages received.")
         out.sample("mlink_lease_malformed_total", interface, Double(leases.malformed))
+        renderLeaseSync(report, into: &out)
     }
 }

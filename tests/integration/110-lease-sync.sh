@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Leases across routers (issue 16 item 3; PROTOCOL.md §14.4): two routers with a router session and slices
+# 10.77.0.64/27 (r1) and 10.77.0.96/27 (r2), 20 hosts with `address: auto` configured with both routers, 10
+# preferring r1 and 10 preferring r2, all started at once. Checks: 20 distinct addresses, each from its
+# preferred router's slice; each host's address bound to it at BOTH routers and a ping through each router's
+# virtual address answers (the other router accepted the address as a source and routes it back); r2's show
+# lists r1's bindings as synced from r1 and the LEASE_SYNC counters moved. Prints the time until all 20 held an
+# address and until both routers accepted all 20.
+source "$(dirname "$0")/lib-lease.sh"
+need_root
+HOSTS=20
+SW=lsw$$
+new_ns "$SW"
+ip -n "$SW" link add br0 type bridge || fail "bridge"
+ip -n "$SW" link set br0 up
+# lan_port NS IF ADDRESS: a veth from NS (IF, ADDRESS/24) to the switch's bridge.
+lan_port() {
+    veth "$1" "$2" "$SW" "p$3"
+    ip -n "$SW" link set "p$3" master br0 up
+    addr "$1" "$2" "10.9.0.$3/24"
+}
+for r in 1 2; do new_ns "lr$r$$"; lan_port "lr$r$$" lan "$r"; done
+declare -A KEY PUB
+for n in r1 r2 $(seq 1 $HOSTS); do
+    KEY[$n]=$("$MLINK" genkey); PUB[$n]=$(echo "${KEY[$n]}" | "$MLINK" pubkey)
+done
+router_profile() { # N SLICE OTHER OTHER_SLICE
+    local n=$1 o=$3
+    (umask 077
+     printf '%s\n' "name: r$n" "role: router" "private-key: ${KEY[r$n]}" "listen-port: 7000" \
+         "interface: {name: ml-r$n, address: 10.77.0.$n/24}" \
+         "address-pool: {prefix: 10.77.0.0/24, allocate: $2, lease-time: 1h}" "peers:" \
+         "  - {name: r$o, role: router, public-key: ${PUB[r$o]}, endpoints: [10.9.0.$o:7000], allowed-ips: [10.77.0.$o/32, $4]}"
+     for h in $(seq 1 $HOSTS); do echo "  - {name: h$h, public-key: ${PUB[$h]}}"; done) >"$TMP/r$n.yaml"
+}
+router_profile 1 10.77.0.64/27 2 10.77.0.96/27
+router_profile 2 10.77.0.96/27 1 10.77.0.64/27
+for h in $(seq 1 $HOSTS); do
+    new_ns "lh$h$$"
+    lan_port "lh$h$$" h0 $((10 + h))
+    first=1; second=2
+    [ "$h" -gt $((HOSTS / 2)) ] && { first=2; second=1; }
+    (umask 077
+     printf '%s\n' "name: h$h" "private-key: ${KEY[$h]}" "interface: {name: ml-lh, address: auto}" "links: [h0]" \
+         "router:" "  name: r$first" "  public-key: ${PUB[r$first]}" "  endpoints: [10.9.0.$first:7000]" \
+         "  virtual-ip: 10.77.0.$first" "routers:" \
+         "  - {name: r$second, public-key: ${PUB[r$second]}, endpoints: [10.9.0.$second:7000], virtual-ip: 10.77.0.$second}" \
+         >"$TMP/h$h.yaml")
+done
+on_r() { local n=$1; shift; ip netns exec "lr$n$$" env MLINK_RUN_DIR="$TMP/run-r$n" MLINK_STATE_DIR="$TMP/state-r$n" "$@"; }
+for r in 1 2; do
+    on_r $r "$MLINK" up "$TMP/r$r.yaml" 2>"$TMP/up-r$r.err" || { cat "$TMP/up-r$r.err"; fail "router r$r up"; }
+done
+# The routers' session first (the hosts' start is what is measured).
+start=$(now_ms)
+until on_r 2 "$MLINK" show ml-r2 --json 2>/dev/null | json_query "[p for p in d['peers'] if p['name']=='r1'][0]['state']" 2>/dev/null | grep -qE "^(up|degraded)$"; do
+    [ $(( $(now_ms) - start )) -gt 8000 ] && fail "no session between r1 and r2 after 8 s: $(tail -5 "$TMP/run-r2/ml-r2.log")"
+    sleep 0.05
+done
+note "router session up $(( $(now_ms) - start )) ms after both routers' up"
+
+start=$(now_ms)
+for h in $(seq 1 $HOSTS); do
+    on_host "$h" "$MLINK" up "$TMP/h$h.yaml" >/dev/null 2>"$TMP/up-h$h.err" &
+done
+wait
+for h in $(seq 1 $HOSTS); do [ -s "$TMP/run-h$h/ml-lh.state" ] || { cat "$TMP/up-h$h.err"; fail "host h$h up"; }; done
+up_done=$(( $(now_ms) - start ))
+declare -A ADDRESS
+while :; do
+    missing=0
+    for h in $(seq 1 $HOSTS); do
+        [ -n "${ADDRESS[$h]:-}" ] && continue
+        a=$(leased "$h"); [ -n "$a" ] && ADDRESS[$h]=${a%/24} || missing=$((missing + 1))
+    done
+    [ "$missing" = 0 ] && break
+    [ $(( $(now_ms) - start )) -gt 15000 ] && fail "$missing hosts without an address 15 s after their up"
+    sleep 0.05
+done
+leased_ms=$(( $(now_ms) - start ))
+note "20 hosts: all up in $up_done ms, all leased $leased_ms ms after the parallel start"
+[ "$(printf '%s\n' "${ADDRESS[@]}" | sort -u | wc -l)" = "$HOSTS" ] || fail "duplicate addresses: ${ADDRESS[*]}"
+for h in $(seq 1 $HOSTS); do
+    last=${ADDRESS[$h]##*.}
+    if [ "$h" -le $((HOSTS / 2)) ]; then [ "$last" -ge 64 ] && [ "$last" -le 95 ] || fail "h$h (prefers r1) has ${ADDRESS[$h]}"
+    else [ "$last" -ge 96 ] && [ "$last" -le 127 ] || fail "h$h (prefers r2) has ${ADDRESS[$h]}"; fi
+done
+
+# Both routers bind every host's address to that host (the non-preferred one through the host's reboot request
+# and LEASE_SYNC).
+bound_at() { # ROUTER: "name address" per bound binding
+    on_r "$1" "$MLINK" show "ml-r$1" --json | json_query "'\n'.join(l['peer']+' '+l['address'] for l in d['leases']['table'] if l['state']=='bound')"
+}
+expected=$(for h in $(seq 1 $HOSTS); do echo "h$h ${ADDRESS[$h]}"; done | sort)
+for r in 1 2; do
+    until [ "$(bound_at $r | sort)" = "$expected" ]; do
+        [ $(( $(now_ms) - start )) -gt 25000 ] && fail "r$r's bound leases differ from the hosts': $(diff <(bound_at $r | sort) <(echo "$expected") | head -8)"
+        sleep 0.1
+    done
+done
+note "both routers bind all 20 addresses $(( $(now_ms) - start )) ms after the parallel start"
+
+# A ping through each router's virtual address from every host: the reply comes back through the router that
+# does not hold the lease's slice too.
+for h in $(seq 1 $HOSTS); do
+    for r in 1 2; do
+        on_host "$h" ping -c 1 -W 2 "10.77.0.$r" >"$TMP/ping-$h-$r.txt" 2>&1 &
+    done
+done
+wait
+for h in $(seq 1 $HOSTS); do for r in 1 2; do
+    grep -q " 0% packet loss" "$TMP/ping-$h-$r.txt" || fail "h$h (${ADDRESS[$h]}) gets no answer from 10.77.0.$r: $(tail -2 "$TMP/ping-$h-$r.txt")"
+done; done
+note "40 pings answered (every host through both routers)"
+
+on_r 2 "$MLINK" show ml-r2 --json >"$TMP/show-r2.json" || fail "r2 show"
+synced=$(json_query "len([l for l in d['leases']['table'] if l.get('synced')=='r1'])" <"$TMP/show-r2.json")
+[ "$synced" = $((HOSTS / 2)) ] || fail "r2 lists $synced bindings as synced from r1, expected $((HOSTS / 2)): $(cat "$TMP/show-r2.json" | head -c 1500)"
+on_r 2 "$MLINK" show ml-r2 >"$TMP/show-r2.txt"
+grep -q "synced from r1" "$TMP/show-r2.txt" || fail "r2's show does not print 'synced from r1': $(cat "$TMP/show-r2.txt")"
+read -r sent received merged conflicts <<<"$(json_query "' '.join(str(r[k]) for r in d['leases']['sync']['routers'] for k in ('messages_sent','messages_received','merged','conflicts'))" <"$TMP/show-r2.json")"
+[ "$received" -gt 0 ] && [ "$merged" -ge $((HOSTS / 2)) ] || fail "r2's LEASE_SYNC counters: sent $sent received $received merged $merged"
+grep " bound " "$TMP/state-r2/ml-r2/leases" | grep -c " r1 " | grep -qx $((HOSTS / 2)) || fail "r2's lease file does not keep r1's bindings: $(cat "$TMP/state-r2/ml-r2/leases")"
+note "r2: $synced bindings synced from r1, LEASE_SYNC sent $sent received $received merged $merged, conflicts $conflicts"
+pass "110-lease-sync: 20 hosts on two routers, 20 distinct addresses, all leased in $leased_ms ms, accepted by both"
