@@ -1,3 +1,4 @@
+import MLinkConfig
 import MLinkControl
 import MLinkLeases
 import MLinkProtocol
@@ -6,7 +7,8 @@ import MLinkTypes
 /// A host on several routers (issue 16 item 3): its lease comes from one router (`leaseRouter`); every other
 /// router is asked, after each session with it and after each grant, to accept the same address (the reboot
 /// request of PROTOCOL.md §14.1), so that the address is an accepted inner source at all of them. Their answers
-/// never change the host's address. State in `LeaseService.otherRouters`.
+/// never change the host's address; one that grants the same address renews the lease (any router renews any
+/// lease it knows, §14.4). State in `LeaseService.otherRouters`.
 extension ForwardingCore {
     /// The engine peer the host's lease comes from: the `router` block (peer 0).
     var leaseRouter: Int { 0 }
@@ -48,6 +50,13 @@ extension ForwardingCore {
         let before = service.otherRouters?.state(of: peer)
         service.otherRouters?.received(from: peer, granted: granted, held: held, now: leaseNow)
         let after = service.otherRouters?.state(of: peer)
+        // Any router renews the lease (PROTOCOL.md §14.4): a grant of the same address restarts the timers, so a
+        // host whose lease router is gone keeps its address as long as another router answers.
+        if after == .accepted, var client = service.client, let router = profile.router {
+            let change = client.receive(assign, now: leaseNow, router: router.publicKey)
+            service.client = client
+            apply(change, service: service)
+        }
         guard before != after else { return }
         if after == .accepted {
             log.info("lease: router \(engine.peers[peer].name) accepts \(held.map { "\($0)" } ?? "-")")

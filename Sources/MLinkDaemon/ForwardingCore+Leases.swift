@@ -194,6 +194,7 @@ extension ForwardingCore {
             if sendRequest {
                 sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: leaseRouter)
                 client.noteRequestSent(now: now)
+                service.otherRouters?.addressChanged(now: now)  // T1/T2: any of the routers renews
             }
             service.client = client
             apply(change, service: service)
@@ -324,7 +325,7 @@ extension ForwardingCore {
         return HostLeaseClient.conflict(address.address, localAddresses: others)
     }
 
-    private func apply(_ change: HostLeaseClient.Change, service: LeaseService) {
+    func apply(_ change: HostLeaseClient.Change, service: LeaseService) {
         if let old = change.remove { unconfigureLeasedAddress(old, service: service) }
         if let new = change.add { configureLeasedAddress(new, service: service) }
         guard change.persist else { return }
