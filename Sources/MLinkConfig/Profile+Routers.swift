@@ -107,16 +107,16 @@ extension ProfileValidator {
         guard let peersField = profile["peers"] else { return }
         for (index, item) in try peersField.list().enumerated() where index < result.peers.count {
             let peer = try item.mapping(knownKeys: Self.peerKeys)
-            if let nameField = peer["name"] {
-                result.peers[index].line = nameField.valueMark.line
-                result.peers[index].column = nameField.valueMark.column
-            }
             if let roleField = peer["role"] {
                 let text = try roleField.string()
                 guard let role = Profile.PeerRole(rawValue: text) else {
                     throw roleField.error("unknown role '\(text)'; expected host or router")
                 }
                 result.peers[index].role = role
+            }
+            if result.peers[index].role == .router, let nameField = peer["name"] {
+                result.peers[index].line = nameField.valueMark.line
+                result.peers[index].column = nameField.valueMark.column
             }
             if let endpointsField = peer["endpoints"] {
                 guard result.peers[index].role == .router else {

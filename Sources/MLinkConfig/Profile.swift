@@ -132,7 +132,7 @@ public struct Profile: Sendable, Equatable {
         public var role = PeerRole.host
         /// `peers[].endpoints`: a router peer's public address(es):port, for dialling it.
         public var endpoints: [Endpoint] = []
-        /// Where the entry's `name` was written, for problems found once the own public key is known.
+        /// A router peer: where its `name` was written, for problems found once the own public key is known.
         public var line = 0
         public var column = 0
 

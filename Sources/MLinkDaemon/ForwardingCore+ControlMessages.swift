@@ -32,6 +32,8 @@ extension ForwardingCore {
             case .bundleDown(let peer):
                 log.info("peer \(engine.peers[peer].name): bundle down (no connection up)")
                 hostRouterBundleDown(peer: peer)
+            case .currentRouterChanged(let peer):
+                currentRouterChanged(to: peer)  // ForwardingCore+Routers.swift
             }
         }
         leaseTick()

@@ -4,26 +4,28 @@ import MLinkLeases
 import MLinkProtocol
 import MLinkTypes
 
-/// A host on several routers (issue 16 item 3): its lease comes from one router (`leaseRouter`); every other
-/// router is asked, after each session with it and after each grant, to accept the same address (the reboot
+/// A host on several routers (issue 16 item 3): its lease comes from its current router (`leaseRouter`,
+/// ForwardingCore+Routers.swift); every other router is asked, after each session with it and after each grant, to accept the same address (the reboot
 /// request of PROTOCOL.md §14.1), so that the address is an accepted inner source at all of them. Their answers
 /// never change the host's address; one that grants the same address renews the lease (any router renews any
 /// lease it knows, §14.4). State in `LeaseService.otherRouters`.
 extension ForwardingCore {
-    /// The engine peer the host's lease comes from: the `router` block (peer 0).
-    var leaseRouter: Int { 0 }
-
-    /// Starts tracking the other routers (called by `startLeases` on a host with `routers:`).
+    /// Starts tracking the routers (called by `startLeases` on a host with `routers:`). All are tracked, because
+    /// the current one changes; the current one is never asked (its lease client asks it).
     func startHostRouterLeases(_ service: LeaseService) {
-        let others = engine.peers.indices.filter { $0 != leaseRouter }
-        guard !others.isEmpty else { return }
-        service.otherRouters = HostRouterLeases(routers: others)
+        guard engine.peers.count > 1 else { return }
+        service.otherRouters = HostRouterLeases(routers: Array(engine.peers.indices))
     }
 
-    /// A session with router `peer` (not the lease router) is up.
+    /// A session with router `peer` is up.
     func hostRouterSessionEstablished(peer: Int) {
         guard let service = leases, service.otherRouters != nil else { return }
         service.otherRouters?.sessionEstablished(peer, now: leaseNow)
+        if peer == leaseRouter && service.askedFor != leaseRouter {
+            // The current router changed (or its first session): the previous one is asked like any other.
+            service.askedFor = leaseRouter
+            service.otherRouters?.addressChanged(now: leaseNow)
+        }
         askOtherRouters(service)
     }
 
@@ -52,8 +54,8 @@ extension ForwardingCore {
         let after = service.otherRouters?.state(of: peer)
         // Any router renews the lease (PROTOCOL.md §14.4): a grant of the same address restarts the timers, so a
         // host whose lease router is gone keeps its address as long as another router answers.
-        if after == .accepted, var client = service.client, let router = profile.router {
-            let change = client.receive(assign, now: leaseNow, router: router.publicKey)
+        if after == .accepted, var client = service.client {
+            let change = client.receive(assign, now: leaseNow, router: engine.peers[leaseRouter].publicKey)
             service.client = client
             apply(change, service: service)
         }
@@ -71,7 +73,7 @@ extension ForwardingCore {
         guard var routers = service.otherRouters, let client = service.client else { return }
         let due = routers.due(now: leaseNow, haveAddress: client.lease != nil)
         service.otherRouters = routers
-        for peer in due {
+        for peer in due where peer != leaseRouter {
             do {
                 try engine.sendControl(to: peer, kind: LeaseMessageKind.addressRequest.rawValue,
                                        flags: client.request.flags, body: client.request.body, reliability: .reliable)
@@ -84,7 +86,9 @@ extension ForwardingCore {
     /// `show`'s per-router states of a host on several routers.
     func hostRouterReports() -> [HostRouterLeaseReport] {
         guard let routers = leases?.otherRouters else { return [] }
-        return [HostRouterLeaseReport(name: engine.peers[leaseRouter].name, state: "current")]
-            + routers.states.map { HostRouterLeaseReport(name: engine.peers[$0.router].name, state: $0.state.rawValue) }
+        return routers.states.map {
+            HostRouterLeaseReport(name: engine.peers[$0.router].name,
+                                  state: $0.router == leaseRouter ? "current" : $0.state.rawValue)
+        }
     }
 }

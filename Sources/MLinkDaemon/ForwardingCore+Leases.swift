@@ -63,6 +63,8 @@ final class LeaseService {
     var routed: [Key32: IPAddress] = [:]
     /// Host on several routers: whether the others accept its address (ForwardingCore+HostRouterLeases.swift).
     var otherRouters: HostRouterLeases?
+    /// Host on several routers: the lease router the others were last asked for.
+    var askedFor: Int?
 
     init(directory: LeaseStateDirectory) { self.directory = directory }
 }
@@ -94,7 +96,10 @@ extension ForwardingCore {
             leases = service
             startLeaseSync(service)
             try writeLeaseTable(service)
-            for binding in table.bindings where binding.state == .bound { routeLease(binding.key, to: binding.address) }
+            // Synced bindings (another router's, PROTOCOL.md §14.4) are routed here only once their host asks here.
+            for binding in table.bindings where binding.state == .bound && binding.allocator == table.allocator {
+                routeLease(binding.key, to: binding.address)
+            }
             log.info("leases: \(table.count(.bound)) bound, \(table.freeCount) free in \(settings.allocate) "
                      + "(\(service.directory.routerFile))")
         } else if let router = profile.router {
@@ -102,7 +107,9 @@ extension ForwardingCore {
             var saved: HostLease?
             if let bytes = try? Files.read(service.directory.hostFile) {
                 switch HostLease.decode(String(decoding: bytes, as: UTF8.self)) {
-                case .success(let lease) where lease.router == router.publicKey: saved = lease
+                case .success(let lease) where profile.allRouters.contains(where: { $0.publicKey == lease.router })
+                    || lease.router == router.publicKey:
+                    saved = lease
                 case .success: log.warning("\(service.directory.hostFile): issued by another router; ignored")
                 case .failure(let warning): log.warning("\(service.directory.hostFile): \(warning); ignored")
                 }
@@ -121,8 +128,8 @@ extension ForwardingCore {
     /// A new session: a host asks for its address (with the one it holds: INIT-REBOOT).
     func leaseSessionEstablished(peer: Int) {
         leaseSyncSessionEstablished(peer: peer)
-        if peer != leaseRouter { return hostRouterSessionEstablished(peer: peer) }
-        guard let service = leases, let client = service.client else { return }
+        hostRouterSessionEstablished(peer: peer)
+        guard let service = leases, let client = service.client, peer == leaseRouter else { return }
         service.lastAssignSeq = 0
         sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: leaseRouter)
         service.client?.noteRequestSent(now: leaseNow)
@@ -208,7 +215,7 @@ extension ForwardingCore {
         guard let service = leases else { return }
         if service.table != nil, service.pendingWriteAt != nil { try? writeLeaseTable(service) }
         guard var client = service.client, let release = client.release else { return }
-        sendLease(kind: .addressRelease, flags: 0, body: release.body, to: 0)
+        sendLease(kind: .addressRelease, flags: 0, body: release.body, to: leaseRouter)
         let deadline = MonotonicClock.now() + LeaseService.releaseWaitNanoseconds
         while engine.pendingControlCount(of: 0) > 0 && MonotonicClock.now() < deadline {
             let now = MonotonicClock.now()
@@ -295,14 +302,14 @@ extension ForwardingCore {
     // MARK: - Host
 
     private func applyAssign(_ assign: AddressAssign, service: LeaseService) {
-        guard var client = service.client, let router = profile.router else { return }
+        guard var client = service.client, profile.router != nil else { return }
         let now = leaseNow
-        let change = client.receive(assign, now: now, router: router.publicKey)
+        let change = client.receive(assign, now: now, router: engine.peers[leaseRouter].publicKey)
         if let granted = change.add, let reason = localConflict(granted, service: service),
            let decline = client.decline(reason, now: now) {
             service.client = client
             log.warning("lease: declining \(granted): \(reason) on this machine")
-            sendLease(kind: .addressDecline, flags: 0, body: decline.body, to: 0)
+            sendLease(kind: .addressDecline, flags: 0, body: decline.body, to: leaseRouter)
             return apply(HostLeaseClient.Change(remove: change.remove, add: nil, persist: true), service: service)
         }
         service.client = client

@@ -50,6 +50,9 @@ public final class ForwardingCore {
     let gatewayFinder: GatewayFinder
     var nextHealCheck: UInt64 = 0
     var routerAddresses: [SocketAddress] = []
+    /// The peers we dial and their endpoints, and the addresses last resolved for each (ForwardingCore+Routers.swift).
+    var dialledEndpoints: [(index: Int, endpoints: [Endpoint])] = []
+    var dialledAddresses: [[SocketAddress]] = []
     var nextRoutingCheck: UInt64 = 0
     var lastResolve: UInt64 = 0
     /// The Prometheus endpoint (`metrics-listen`), if any (ForwardingCore+Metrics.swift).
@@ -118,7 +121,8 @@ public final class ForwardingCore {
         signals = try SignalDescriptor()
         netlink = try RouteNetlink()
         sourceRouting = SourceRouting(settings: profile.routing, netlink: netlink, log: log)
-        resolver = try EndpointResolver(endpoints: profile.router?.endpoints ?? [])
+        dialledEndpoints = ForwardingCore.dialledEndpoints(for: profile, peers: engine.peers)
+        resolver = try EndpointResolver(groups: dialledEndpoints.map(\.endpoints))
         gatewayFinder = try GatewayFinder(settings: profile.routing)
         control = try ControlServer(path: controlPath, tokenBase: ForwardingCore.controlClientTokenBase)
         packets = PacketBatch(capacity: ForwardingCore.packetBatchSize, packetCapacity: 65535)
@@ -144,13 +148,7 @@ public final class ForwardingCore {
         } catch {
             log.warning("link change notifications unavailable, links are fixed at start: \(error)")
         }
-        if let router = profile.router {
-            let (addresses, problems) = EndpointResolver.resolve(router.endpoints)
-            for problem in problems { log.warning(problem) }
-            routerAddresses = addresses
-            lastResolve = MonotonicClock.now()
-            engine.setRouterEndpoints(addresses)
-        }
+        resolveDialledPeersAtStart()
         try refreshLinks()
         startMetrics()
         try startLeases()
@@ -175,6 +173,8 @@ public final class ForwardingCore {
         }
         applyLinkPolicy(of: profile, to: &configuration)
         configuration.routerHoldDown = UInt64(profile.routes.preemptDelaySeconds) * 1_000_000_000
+        // A host on several routers sees any of them die within a second, idle or not (ForwardingCore+Routers.swift).
+        if profile.role == .host && peers.count > 1 { configuration.fastIdleProbing = true }
         return configuration
     }
 }

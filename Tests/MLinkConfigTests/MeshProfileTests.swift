@@ -65,7 +65,7 @@ final class MeshProfileTests: XCTestCase {
         XCTAssertTrue(profile.peers[2].endpoints.isEmpty)
         // A router peer's allowed-routes bound imports, so they may lie inside the virtual network.
         XCTAssertEqual(profile.peers[1].allowedRoutes.map(\.route.prefix), [IPNetwork("10.77.0.0/24")!, IPNetwork("192.168.0.0/16")!])
-        XCTAssertEqual(profile.peers[2].line, 12)
+        XCTAssertEqual(profile.peers[2].line, 11)
     }
 
     func testTheLowerKeyDials() {
@@ -84,7 +84,7 @@ final class MeshProfileTests: XCTestCase {
         let profile = try ProfileLoader.parse(text: Self.router, path: "r1.yaml", directory: "")
         // With the lowest possible key this router dials r2 (endpoints given) and r3 (none): r3 is the problem.
         let problem = profile.routerPeerProblem(ownPublicKey: .zero)
-        XCTAssertEqual(problem?.description, "r1.yaml:12:14: peers[2].endpoints: router peer 'r3' has a higher public "
+        XCTAssertEqual(problem?.description, "r1.yaml:11:12: peers[2].endpoints: router peer 'r3' has a higher public "
                        + "key, so this router dials it (the lower key dials); give its endpoints")
         // With the highest key it dials nobody, and r3 dials it.
         let highest = Key32(w0: .max, w1: .max, w2: .max, w3: .max)
