@@ -356,13 +356,14 @@ extension ForwardingCore {
             log.error("lease: cannot add \(address) to \(tun.name): \(error)")
         }
         service.configured = address
-        engine.setDynamicPrefixes([address.masked], owner: .lease, peer: 0)
+        // Every router of a host on several routers may send from the virtual network (issue 16).
+        for router in engine.peers.indices { engine.setDynamicPrefixes([address.masked], owner: .lease, peer: router) }
     }
 
     private func unconfigureLeasedAddress(_ address: IPNetwork, service: LeaseService) {
         try? netlink.deleteAddress(address, linkIndex: service.tunIndex)
         if service.configured == address { service.configured = nil }
-        engine.setDynamicPrefixes([], owner: .lease, peer: 0)
+        for router in engine.peers.indices { engine.setDynamicPrefixes([], owner: .lease, peer: router) }
         log.info("lease: \(address) removed from \(tun.name)")
     }
 
