@@ -24,8 +24,20 @@ final class LeaseSyncService {
     var overlaps: UInt64 = 0
     /// Peers whose clock skew was logged.
     var skewLogged: Set<Int> = []
+    /// Until every router peer's table is in, or this monotonic time passes, a key without any binding gets no
+    /// new address: it could take one another router already gave (the table lost with a lease file comes back
+    /// in the peers' tables). Its request waits here and is answered then.
+    let allocateAfter: UInt64
+    var deferred: [(peer: Int, seq: UInt32, holding: IPAddress?)] = []
+    /// True once new addresses are handed out.
+    var allocating = false
+    /// How long a starting router waits at most for its router peers' tables.
+    static let startGraceNanoseconds: UInt64 = 3_000_000_000
 
-    init(boot: UInt32) { self.boot = boot }
+    init(boot: UInt32) {
+        self.boot = boot
+        allocateAfter = MonotonicClock.now() + Self.startGraceNanoseconds
+    }
 }
 
 extension ForwardingCore {
@@ -92,10 +104,36 @@ extension ForwardingCore {
         for result in effects { applyMergeEffect(result, service: service) }
     }
 
+    /// A request from a key without any binding while this router has not yet heard every router peer's table
+    /// (at most `startGraceNanoseconds` after start): kept, and answered by `leaseSyncFlush` when the tables are
+    /// in. True when deferred.
+    func deferLeaseRequest(peer: Int, seq: UInt32, holding: IPAddress?, service: LeaseService) -> Bool {
+        guard let sync = service.sync, !sync.allocating, let table = service.table,
+              table.binding(for: engine.peers[peer].publicKey) == nil else { return false }
+        sync.deferred.removeAll { $0.peer == peer }
+        sync.deferred.append((peer, seq, holding))
+        return true
+    }
+
     /// Runs after every wake-up: hands the table's own changes to every router peer and queues the messages
     /// the control window allows.
     func leaseSyncFlush() {
-        guard let service = leases, var table = service.table, let sync = service.sync else { return }
+        guard let service = leases, service.table != nil, let sync = service.sync else { return }
+        if !sync.allocating,
+           sync.peers.values.allSatisfy(\.tableReceived) || MonotonicClock.now() >= sync.allocateAfter {
+            sync.allocating = true
+            let waiting = sync.peers.values.filter { !$0.tableReceived }.map(\.name)
+            log.info("leases: allocating" + (waiting.isEmpty ? " (every router peer's table is in)"
+                                             : " without the tables of \(waiting.joined(separator: ", "))")
+                     + "; \(sync.deferred.count) requests waited")
+            for request in sync.deferred {
+                answerLease(peer: request.peer, seq: request.seq, service: service) { table, key, now in
+                    table.request(key: key, holding: request.holding, now: now)
+                }
+            }
+            sync.deferred.removeAll()
+        }
+        guard var table = service.table else { return }
         if table.hasChanges {
             let changed = table.takeChanges().map(\.address)
             service.table = table

@@ -152,8 +152,10 @@ extension ForwardingCore {
         switch LeaseMessageKind(rawValue: kind) {
         case .addressRequest where service.table != nil:
             guard let request = AddressRequest(body: bytes, flags: flags) else { return leaseMalformed(peer, service) }
+            let holding = request.items.item(ipv6: false)?.address
+            if deferLeaseRequest(peer: peer, seq: seq, holding: holding, service: service) { return }  // +LeaseSync
             answerLease(peer: peer, seq: seq, service: service) { table, key, now in
-                table.request(key: key, holding: request.items.item(ipv6: false)?.address, now: now)
+                table.request(key: key, holding: holding, now: now)
             }
         case .addressRelease where service.table != nil:
             guard let release = AddressRelease(body: bytes) else { return leaseMalformed(peer, service) }

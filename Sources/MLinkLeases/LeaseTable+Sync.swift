@@ -100,7 +100,14 @@ extension LeaseTable {
             confirmed = true
         }
         byAddress[address] = record
-        if record.state != .declined, addressOfKey[record.key] == nil { addressOfKey[record.key] = address }
+        // The key's binding is its bound record if it has one (a table lists its hold records too, in address order).
+        if record.state == .declined {
+            if addressOfKey[record.key] == address { addressOfKey[record.key] = nil }
+        } else if let current = addressOfKey[record.key], let held = byAddress[current], current != address {
+            if held.state != .bound && record.state == .bound { addressOfKey[record.key] = address }
+        } else {
+            addressOfKey[record.key] = address
+        }
         return MergeResult(previous: previous, current: record, refused: false, conflict: conflict, confirmed: confirmed)
     }
 
@@ -138,7 +145,7 @@ extension LeaseTable {
             || (binding.allocator != allocator && pool.mayHold(binding.address, for: binding.key))
     }
 
-    /// Rule 2: `key` holds `address`, for which this router has the key's (synced) record: the record becomes
+    /// Rule 1: `key` holds `address`, for which this router has the key's record: the record becomes
     /// the key's binding, and the key's other binding moves to hold. True when the key's binding is `address`.
     mutating func adoptSyncedRecord(key: Key32, at address: IPAddress, now: UInt64) -> Bool {
         if addressOfKey[key] == address { return true }

@@ -114,8 +114,9 @@ public struct LeaseTable: Sendable {
         let held = holding.flatMap { $0.isUnspecified ? nil : $0 }
         func reason(for address: IPAddress) -> AssignReason { held == nil || held == address ? .granted : .changed }
 
-        // A host on several routers holds an address another router gave it (PROTOCOL.md §14.4, rules 2-3).
-        if let held, !pool.allocate.contains(held), !adoptSyncedRecord(key: key, at: held, now: now),
+        // A host on several routers holds an address another router gave it (PROTOCOL.md §14.4, rules 1 and 3): the
+        // key's record there (of any slice) becomes its binding, or a provisional one in another router's slice.
+        if let held, !adoptSyncedRecord(key: key, at: held, now: now), !pool.allocate.contains(held),
            let provisional = provisionalGrant(key: key, at: held, now: now) {
             insert(provisional)
             return Decision(address: held, reason: .granted, previous: nil, persistence: .immediate)

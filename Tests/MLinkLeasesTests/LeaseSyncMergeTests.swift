@@ -183,6 +183,23 @@ final class LeaseSyncMergeTests: XCTestCase {
         XCTAssertGreaterThan(r2.binding(for: someKey(41))!.updated, ok.updated)
     }
 
+    /// A router that lost its file gets a key's records back in address order, an old hold first: the bound one
+    /// is the key's binding, and the host's reboot request for it is granted unchanged.
+    func testRestoredTableMakesTheBoundRecordTheKeysBinding() {
+        var (_, r2) = pair()
+        let host = someKey(51)
+        let old = Binding(address: ip("10.77.0.70"), key: host, state: .hold, expires: t0, created: t0, allocator: "")
+        let live = Binding(address: ip("10.77.0.100"), key: host, state: .bound, expires: t0 + 3600, created: t0,
+                           allocator: "", updated: t0 * 1000 + 5)
+        _ = r2.merge(old, from: "r1", now: t0)
+        _ = r2.merge(live, from: "r1", now: t0)
+        XCTAssertEqual(r2.binding(for: host)?.address, ip("10.77.0.100"))
+        XCTAssertEqual(r2.binding(for: host)?.allocator, "r2", "its own slice")
+        let answer = r2.request(key: host, holding: ip("10.77.0.100"), now: t0 + 1)
+        XCTAssertEqual(answer.address, ip("10.77.0.100"))
+        XCTAssertEqual(answer.reason, .granted)
+    }
+
     /// 10^4 random keys over two routers' slices: each host leases from one router and then asks the other for
     /// the same address, while the routers' changes cross in random order. No address is held by two keys, and
     /// both tables end identical with every host's address bound to it.

@@ -4,8 +4,9 @@
 # preferring r1 and 10 preferring r2, all started at once. Checks: 20 distinct addresses, each from its
 # first router's slice; each host's address bound to it at BOTH routers and a ping through each router's
 # virtual address answers (the other router accepted the address as a source and routes it back); r2's show
-# lists r1's bindings as synced from r1 and the LEASE_SYNC counters moved. Prints the time until all 20 held an
-# address and until both routers accepted all 20.
+# lists r1's bindings as synced from r1 and the LEASE_SYNC counters moved; r2 restarted without its lease file
+# gets every binding back from r1's table. Prints the time until all 20 held an address and until both routers
+# accepted all 20.
 source "$(dirname "$0")/lib-lease.sh"
 need_root
 HOSTS=20
@@ -133,8 +134,24 @@ grep -q "synced from r1" "$TMP/show-r2.txt" || fail "r2's show does not print 's
 read -r sent received merged conflicts <<<"$(json_query "' '.join(str(r[k]) for r in d['leases']['sync']['routers'] for k in ('messages_sent','messages_received','merged','conflicts'))" <"$TMP/show-r2.json")"
 [ "$received" -gt 0 ] && [ "$merged" -ge "$in1" ] || fail "r2's LEASE_SYNC counters: sent $sent received $received merged $merged"
 note "r2: $synced bindings synced from r1, LEASE_SYNC sent $sent received $received merged $merged, conflicts $conflicts"
+# r2 restarts with its lease file lost: its new boot makes r1 send the whole table, which gives r2 back every
+# binding, its own included, before any host asks.
+on_r 2 "$MLINK" down ml-r2 2>/dev/null || fail "r2 down"
+rm -f "$TMP/state-r2/ml-r2/leases"
+on_r 2 "$MLINK" up "$TMP/r2.yaml" 2>"$TMP/up-r2b.err" || { cat "$TMP/up-r2b.err"; fail "r2 up again"; }
+restart=$(now_ms)
+until [ "$(bound_at 2 | awk '{print $2}' | sort)" = "$(echo "$expected" | awk '{print $2}' | sort)" ]; do
+    [ $(( $(now_ms) - restart )) -gt 8000 ] && [ -n "${SYNC_DEBUG:-}" ] && { grep -H "lease\|current\|session" "$TMP"/run-h*/ml-lh.log; grep -H "leases:" "$TMP"/run-r*/ml-r*.log; } >&2
+    [ $(( $(now_ms) - restart )) -gt 8000 ] && fail "r2 did not get its table back from r1 8 s after its restart: $(diff <(bound_at 2 | sort) <(echo "$expected") | head -6)"
+    sleep 0.05
+done
+note "r2 restarted without its lease file: all 20 bindings back from r1 $(( $(now_ms) - restart )) ms after its up"
+grep -q "router r2 restarted; sending it the whole table" "$TMP/run-r1/ml-r1.log" || fail "r1 did not log r2's restart"
+start=$restart
+
 # Synced bindings are persisted like the others, within the 10 s coalescing interval of merges.
 until [ "$(grep " bound " "$TMP/state-r2/ml-r2/leases" | grep -c " r1 ")" = "$in1" ]; do
+    [ $(( $(now_ms) - start )) -gt 14000 ] && [ -n "${SYNC_DEBUG:-}" ] && { grep -H "lease\|current" "$TMP"/run-h*/ml-lh.log; grep -H "leases:" "$TMP"/run-r*/ml-r*.log; } >&2
     [ $(( $(now_ms) - start )) -gt 14000 ] && fail "r2's lease file does not keep r1's bindings: $(cat "$TMP/state-r2/ml-r2/leases")"
     sleep 0.2
 done
