@@ -18,7 +18,7 @@ extension TunnelEngine {
     func planStriping(_ wanted: inout AdaptivePlan, peer: Peer, candidates: Int, target: Double, maximumOverhead: Double) {
         peer.stripeData.removeAll(keepingCapacity: true)
         let n = min(candidates, TunnelEngine.maximumStripeLinks)
-        guard n >= 3, peer.isLinkUp(linkScratch[0], isRouter: isRouter) else { return }
+        guard n >= 3, peer.isLinkUp(linkScratch[0], isRouter: !peer.dials) else { return }
         let k = n - 1
         // What the wanted parity really costs: a block closes after its delay with the packets that came (k
         // capped by the rate, as the planner counts it).
@@ -28,9 +28,9 @@ extension TunnelEngine {
         guard costsAsMuch else { return }
         var residual = 0.0
         var survives = 1.0
-        for i in 0..<n { survives *= 1 - peer.linkLoss(linkScratch[i], isRouter: isRouter) }
+        for i in 0..<n { survives *= 1 - peer.linkLoss(linkScratch[i], isRouter: !peer.dials) }
         for i in 0..<k {
-            let p = peer.linkLoss(linkScratch[i], isRouter: isRouter)
+            let p = peer.linkLoss(linkScratch[i], isRouter: !peer.dials)
             let others = p < 1 ? survives / (1 - p) : 0
             residual += p * (1 - others) / Double(k)
         }
