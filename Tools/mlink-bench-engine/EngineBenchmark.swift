@@ -10,6 +10,7 @@ import MLinkTypes
 ///     mlink-bench-engine [PACKETS]        packets/s and Gbit/s of inner traffic, 1 link and 2 links
 ///     mlink-bench-engine --links N PACKETS   one run (for callgrind: instructions per packet)
 ///     mlink-bench-engine --check-allocations  exits 1 unless a steady stream over 2 links allocates nothing
+///     mlink-bench-engine --check-aggregate-allocations  the same for one flow striped over 2 links (aggregate mode)
 ///
 /// With two links the second copy is a duplicate: verified, not decrypted. `scripts/bench.sh` runs it next to
 /// the network benchmark, so the share of the tunnel's cost that is the protocol core is visible.
@@ -21,6 +22,9 @@ enum EngineBenchmark {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "--check-allocations" {
             exit(checkAllocations() ? 0 : 1)
+        }
+        if arguments.first == "--check-aggregate-allocations" {
+            exit(checkAggregateAllocations() ? 0 : 1)
         }
         if arguments.first == "--links", arguments.count == 3, let links = Int(arguments[1]), let packets = Int(arguments[2]) {
             report(links: links, packets: packets)
@@ -103,5 +107,21 @@ enum EngineBenchmark {
         let duplicates = pair.router.peers[0].counters.duplicates
         print("allocations: \(allocations) for 100000 packets x 2 links (delivered \(delivered), duplicates \(duplicates))")
         return warmUp == 10_000 && delivered == 100_000 && duplicates == 110_000 && allocations == 0
+    }
+
+    /// Zero heap allocations per packet while aggregate mode stripes one flow over 2 links (the scheduler, the
+    /// stripe distance, the receiver's reorder path), timers running.
+    static func checkAggregateAllocations() -> Bool {
+        let pair = EnginePair(links: 2)
+        pair.host.setPolicies(PolicySettings(policies: [], defaultPolicy: FlowPolicy(name: "bulk", mode: .aggregate)))
+        let stream = Stream(pair: pair)
+        let warmUp = stream.run(packets: 10_000)
+        mlink_allocations_start()
+        let delivered = stream.run(packets: 100_000)
+        let allocations = mlink_allocations_stop()
+        let counts = pair.host.aggregateCounts(peer: 0)
+        print("allocations: \(allocations) for 100000 packets striped over 2 links (delivered \(delivered), "
+            + "striped \(counts.striped))")
+        return warmUp == 10_000 && delivered == 100_000 && counts.striped >= 100_000 && allocations == 0
     }
 }
