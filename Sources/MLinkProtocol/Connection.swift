@@ -64,6 +64,9 @@ public struct Connection {
     var silenceReported: UInt64 = 0
     public internal(set) var alarmedAt: UInt64 = 0
     var cleanSince: UInt64 = 0
+    /// FEEDBACK (kind 34): this path's forward loss as the peer reports it, NACK bursts, summary state
+    /// (TunnelEngine+Feedback.swift).
+    var feedback = PathFeedback()
     /// Monotonic time of the last probe sent.
     public var lastProbe: UInt64 = 0
     /// When the state last changed.

@@ -100,6 +100,8 @@ extension TunnelEngine {
         guard connection.state == .up else { return false }
         // The other end reported the path silent, and nothing arrived since.
         if connection.alarmedAt != 0 && connection.alarmedAt >= connection.lastReceived { return false }
+        // The other end NACKed a burst of what the path carried (TunnelEngine+Feedback.swift).
+        if connection.feedback.burstUntil > now { return false }
         let statistics = connection.statistics
         if isRouter {
             let replyTime = statistics.smoothedRTT + 4 * statistics.rttVariation + 10_000_000
@@ -138,11 +140,12 @@ extension Peer {
 extension TunnelEngine {
     /// Keeps the datagram just sealed at `sealed` for a replay (the ring is made on first use).
     @inline(__always)
-    func keepForReplay(_ sealed: UnsafeRawPointer, length: Int, peer: Peer, now: UInt64) {
+    func keepForReplay(_ sealed: UnsafeRawPointer, length: Int, peer: Peer, now: UInt64, repairable: Bool = false) {
         if peer.replayRing == nil { peer.replayRing = ReplayRing(slotSize: 2048) }
         var mask: UInt64 = 0
         for p in copyPlan.indices { mask |= 1 << UInt64(peer.connections[copyPlan[p]].group(isRouter: isRouter) & 63) }
-        peer.replayRing!.store(sealed, length: length, session: peer.session!.remoteIndex, linkMask: mask, now: now)
+        peer.replayRing!.store(sealed, length: length, session: peer.session!.remoteIndex, linkMask: mask, now: now,
+                               repairable: repairable)
     }
 }
 

@@ -96,7 +96,9 @@ extension TunnelEngine {
             noteControlWork(peerIndex)  // the block is full: its parity leaves with the next flush
         }
         session.seal(header: sealed, payloadLength: length)
-        if plan.mode == .failover && type == .data { keepForReplay(sealed, length: datagramLength, peer: peer, now: now) }
+        if type == .data && (plan.mode == .failover || plan.repairable) {
+            keepForReplay(sealed, length: datagramLength, peer: peer, now: now, repairable: plan.repairable)
+        }
         for copy in 0..<copies {
             let c = copyPlan[copy]
             let message: UnsafeMutableRawPointer

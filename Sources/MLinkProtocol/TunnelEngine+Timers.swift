@@ -28,8 +28,9 @@ extension TunnelEngine {
             if (peer.modeOverride ?? configuration.mode) == .failover || usesFailover {
                 updateFailover(peer, peerIndex: peerIndex, now: now, into: out)
             }
-            if usesAdaptive { updateAdaptive(peer, peerIndex: peerIndex, now: now) }
+            if usesAdaptive { updateAdaptive(peer, peerIndex: peerIndex, now: now, into: out) }
             reportSilentPaths(peer, peerIndex: peerIndex, now: now, into: out)
+            sendFeedback(peer, peerIndex: peerIndex, now: now, into: out)
             announceLinkRoles(peer, peerIndex: peerIndex, now: now)
             noteBundleState(of: peerIndex)
             if isRouter {

@@ -68,6 +68,8 @@ public final class TunnelEngine {
     var usesAdaptive = false
     /// Scratch list of link numbers for the planners (capacity reserved: no allocation per tick).
     var linkScratch: [Int] = { var list = [Int](); list.reserveCapacity(256); return list }()
+    /// The adaptive planner's per-link figures, computed once per tick (TunnelEngine+Policy.swift).
+    let planScratch = PlanScratch()
 
     /// The two roles, each with the state only it keeps.
     enum Role {
@@ -272,6 +274,7 @@ public final class TunnelEngine {
             peer.counters.tooOld += 1
             return .none
         case .new:
+            if role == .current { noteCounter(peer, counter: header.counter, window: session.window, now: now) }
             session.window.record(header.counter, now: now)
             if role == .next { promoteNextSession(of: peer, now: now) }
         }
