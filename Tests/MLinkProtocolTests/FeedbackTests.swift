@@ -89,6 +89,41 @@ final class FeedbackTests: XCTestCase {
         XCTAssertFalse(parses(backwards), "descending")
     }
 
+    func testRandomAndMutatedBodiesNeverCrashAndMalformedOnesChangeNothing() {
+        let pair = adaptivePair()
+        _ = singleLinkFlow(pair)  // the host holds packets in its ring: NACKs reach the repair code
+        let host = pair.host.peers[0]
+        var rng = SplitMix64(seed: 0x6d6c_0022)
+        let valid = FeedbackMessage.encode(highest: host.session!.sendCounter, ranges: [.init(first: 3, count: 2)],
+                                           summaries: [.init(pathID: 0, loss: 0.5, highestSequence: 9,
+                                                             silenceMilliseconds: 1, rate: 2, received: 3)])
+        var refused = 0
+        for round in 0..<3000 {
+            var body: [UInt8]
+            if round % 2 == 0 {
+                body = (0..<Int(rng.next() % 80)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                if body.count > 9 && round % 4 == 0 { body[8] = UInt8(rng.next() % 3); body[9] = UInt8(rng.next() % 3) }
+            } else {
+                body = valid
+                body[Int(rng.next() % UInt64(body.count))] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            let parses = body.withUnsafeBytes { FeedbackMessage(body: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!,
+                                                                length: $0.count) != nil }
+            if !parses { refused += 1 }
+            let malformedBefore = host.counters.controlMalformed, receivedBefore = host.counters.feedbackReceived
+            body.withUnsafeBytes { bytes in
+                _ = pair.host.receiveLinkControl(kind: FeedbackMessage.kind, body: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!,
+                                                 length: bytes.count, from: 0, now: pair.now)
+            }
+            XCTAssertEqual(host.counters.controlMalformed - malformedBefore, parses ? 0 : 1)
+            XCTAssertEqual(host.counters.feedbackReceived - receivedBefore, parses ? 1 : 0, "a refused body is not used")
+        }
+        XCTAssertGreaterThan(refused, 1000)
+        pair.host.flushControl(now: pair.now, into: pair.out)  // whatever repairs were queued leave, in bounds
+        XCTAssertLessThanOrEqual(pair.out.count, RepairQueue.capacity + 1)
+        pair.host.completeTransmission(pair.out)
+    }
+
     // MARK: Repair on an engine pair
 
     private let packet = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 16)
@@ -297,6 +332,7 @@ final class FeedbackTests: XCTestCase {
             XCTAssertGreaterThan(c.feedback.forwardLoss, 0.002, "the router reports the upstream loss")
         }
         let before = host.connections.map(\.statistics.traffic)
+        let routerBefore = net.router.peers[0].connections.reduce(UInt64(0)) { $0 + $1.statistics.traffic.txControlBytes }
         let counted = next
         next = stream(net, from: next, for: 20 * Time.second)
         net.advance(by: Time.second)
@@ -313,6 +349,13 @@ final class FeedbackTests: XCTestCase {
         }
         XCTAssertGreaterThan(host.counters.repaired, 100, "repairs did the work")
         XCTAssertLessThanOrEqual(Double(extra) / Double(data), 0.10, "<= 10% extra bytes (duplication: 100%)")
+        let feedbackBytes = net.router.peers[0].connections.reduce(UInt64(0)) { $0 + $1.statistics.traffic.txControlBytes }
+            - routerBefore
+        XCTAssertLessThanOrEqual(Double(extra + feedbackBytes) / Double(data), 0.10, "feedback included")
+        print("adaptive, 2% upstream loss on 15/25 ms links, 250 packets/s for 20 s: \(lost) of \(next - counted) lost "
+              + "(\(loss * 100)%), extra data bytes \(Double(extra) / Double(data) * 100)%, the router's control bytes "
+              + "\(Double(feedbackBytes) / Double(data) * 100)% of the data, \(host.counters.repaired) repaired, "
+              + "\(host.counters.repairMisses) misses, \(net.router.peers[0].counters.feedbackSent) FEEDBACK messages")
         // What feedback cost the router (its control bytes to vm0 beyond probes), against the data.
         let routerPeer = net.router.peers[0]
         XCTAssertGreaterThan(routerPeer.counters.feedbackSent, 0)
