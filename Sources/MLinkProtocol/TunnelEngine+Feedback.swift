@@ -83,6 +83,7 @@ extension TunnelEngine {
         // NACKs: the aged runs, checked against the window, assembled in the scratch first (most runs of a
         // redundant bundle were filled by the other link's copy, and then nothing is due).
         var ranges = 0
+        guard out.hasRoom(datagrams: 2, buffers: 2) else { return }  // the next tick (nothing collected yet)
         if state.count > 0, now &- state.lastSent >= spacing {
             let allowance = reorderAllowance(peer)
             if state.hasAged(now: now, allowance: allowance) {
@@ -92,7 +93,6 @@ extension TunnelEngine {
         }
         guard ranges > 0 || now &- state.lastSummary >= summaryInterval else { return }
         let copies = ranges > 0 && second >= 0 ? 2 : 1
-        guard out.hasRoom(datagrams: copies, buffers: copies) else { return }  // (the NACKs are lost: rare)
         let buffer = out.takeBuffer()
         let body = buffer + WireFormat.transportHeaderSize + ControlHeader.size
         if ranges > 0 {
