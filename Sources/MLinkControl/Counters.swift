@@ -82,6 +82,11 @@ public struct PeerCounts: CounterSet {
     public var repaired: UInt64 = 0
     public var repairMisses: UInt64 = 0
     public var nackBursts: UInt64 = 0
+    public var closesReceived: UInt64 = 0
+    /// Issue 16: initiations from a router peer that should have answered, and packets one router peer sent
+    /// towards another (never forwarded: one router hop in a full mesh).
+    public var handshakesRefused: UInt64 = 0
+    public var transitRefused: UInt64 = 0
 
     public init() {}
 
@@ -137,6 +142,8 @@ public struct PeerCounts: CounterSet {
               help: "Data packets this peer NACKed that could not be repaired: past the deadline or no other link."),
         .init("nack_bursts", \.nackBursts,
               help: "NACK bursts on a failover link (5 of 16 consecutive packets lost): the link was taken out of service."),
+        .init("closes_received", \.closesReceived,
+              help: "CLOSE messages from this peer: it stopped in an orderly way and its sessions ended at once."),
         .init("parity_sent", unit: "messages", \.paritySent,
               help: "Parity messages sent to this peer, once however many copies."),
         .init("parity_received", unit: "messages", \.parityReceived, help: "New parity messages received from this peer."),
@@ -144,6 +151,10 @@ public struct PeerCounts: CounterSet {
               help: "Lost packets from this peer rebuilt from parity (also counted as delivered)."),
         .init("parity_malformed", unit: "messages", \.parityMalformed,
               help: "Parity messages from this peer with a bad header or shard, dropped."),
+        .init("handshakes_refused", \.handshakesRefused,
+              help: "Initiations from this router peer refused: its key is higher, so this router dials it."),
+        .init("transit_refused", unit: "packets", \.transitRefused,
+              help: "Packets from this router peer for another router peer, dropped (one router hop, no loops)."),
     ]
 }
 

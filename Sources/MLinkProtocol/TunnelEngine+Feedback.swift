@@ -62,17 +62,17 @@ extension TunnelEngine {
         var best = -1, second = -1, newestData: UInt64 = 0
         for c in peer.connections.indices {
             newestData = max(newestData, peer.connections[c].lastDataReceived)
-            guard mayCarryFeedback(peer, c), best < 0 || peer.ranksAbove(c, best, isRouter: isRouter) else { continue }
+            guard mayCarryFeedback(peer, c), best < 0 || peer.ranksAbove(c, best, isRouter: !peer.dials) else { continue }
             best = c
         }
         guard best >= 0 else { return }
-        let bestGroup = peer.connections[best].group(isRouter: isRouter)
+        let bestGroup = peer.connections[best].group(isRouter: !peer.dials)
         for c in peer.connections.indices where mayCarryFeedback(peer, c)
-            && peer.connections[c].group(isRouter: isRouter) != bestGroup {
-            if second < 0 || peer.ranksAbove(c, second, isRouter: isRouter) { second = c }
+            && peer.connections[c].group(isRouter: !peer.dials) != bestGroup {
+            if second < 0 || peer.ranksAbove(c, second, isRouter: !peer.dials) { second = c }
         }
-        if second >= 0, peer.hasLinkPolicies, peer.policy(of: second, isRouter: isRouter).role == .backup,
-           peer.policy(of: best, isRouter: isRouter).role < .backup {
+        if second >= 0, peer.hasLinkPolicies, peer.policy(of: second, isRouter: !peer.dials).role == .backup,
+           peer.policy(of: best, isRouter: !peer.dials).role < .backup {
             second = -1
         }
         let srtt = peer.connections[best].statistics.smoothedRTT
@@ -137,7 +137,7 @@ extension TunnelEngine {
     @inline(__always)
     private func mayCarryFeedback(_ peer: Peer, _ c: Int) -> Bool {
         peer.connections[c].lastReceived != 0 && peer.connections[c].state.isLive
-            && !(peer.hasLinkPolicies && peer.policy(of: c, isRouter: isRouter).role == .never)
+            && !(peer.hasLinkPolicies && peer.policy(of: c, isRouter: !peer.dials).role == .never)
     }
 
     // MARK: Sender
@@ -193,7 +193,7 @@ extension TunnelEngine {
 
     @inline(__always)
     func linkBit(of c: Int, in peer: Peer) -> UInt64 {
-        UInt64(1) << UInt64(peer.connections[c].group(isRouter: isRouter) & 63)
+        UInt64(1) << UInt64(peer.connections[c].group(isRouter: !peer.dials) & 63)
     }
 
     /// The best live connection of a link whose bit is not in `mask` (not `never`, not a backup while a better
@@ -202,8 +202,8 @@ extension TunnelEngine {
         var best: Int?
         for c in peer.connections.indices where peer.connections[c].lastReceived != 0 && peer.connections[c].state.isLive
             && mask & linkBit(of: c, in: peer) == 0 {
-            if peer.hasLinkPolicies && peer.policy(of: c, isRouter: isRouter).role == .never { continue }
-            if best == nil || peer.ranksAbove(c, best!, isRouter: isRouter) { best = c }
+            if peer.hasLinkPolicies && peer.policy(of: c, isRouter: !peer.dials).role == .never { continue }
+            if best == nil || peer.ranksAbove(c, best!, isRouter: !peer.dials) { best = c }
         }
         return best
     }

@@ -128,8 +128,8 @@ extension TunnelEngine {
     private func pinnedLink(ofFlow slot: Int, peer: Peer) -> Int {
         guard let flowTable else { return -1 }
         let current = flowTable.entries[slot].pinnedLink
-        if current >= 0, peer.isLinkLive(current, isRouter: isRouter) { return current }
-        let links = peer.liveLinks(isRouter: isRouter, into: &linkScratch, scratch: planScratch)
+        if current >= 0, peer.isLinkLive(current, isRouter: !peer.dials) { return current }
+        let links = peer.liveLinks(isRouter: !peer.dials, into: &linkScratch, scratch: planScratch)
         guard links > 0 else { return -1 }
         let chosen = linkScratch[slot % links]
         flowTable.updateEntry(slot) { $0.pinnedLink = chosen }
@@ -163,7 +163,7 @@ extension TunnelEngine {
         peer.adaptiveRateSent = peer.counters.sent
         var plan = peer.adaptive
         let scratch = planScratch
-        let candidates = peer.adaptiveCandidates(isRouter: isRouter, deadline: policySettings.deadline, now: now,
+        let candidates = peer.adaptiveCandidates(isRouter: !peer.dials, deadline: policySettings.deadline, now: now,
                                                  scratch: scratch)
         guard candidates > 0 else {
             if plan.level != .duplicate || plan.primaryLink != -1 {

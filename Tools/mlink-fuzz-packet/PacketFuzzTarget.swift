@@ -36,7 +36,7 @@ final class PacketHarness {
                                  0xe8, 0x03, 0, 0, 0, 0, 0, 0, 0x01, 0x01, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x02, 0x00,
                                  0x00, 0x01, 0x1f, 0x05, 0xf4, 0x01, 0x00, 0x00, 0x0c, 0x00, 0xfa, 0x00, 0xea, 0x01, 0x00, 0x00]
         return pair.startupDatagrams + [control, parity, linkRoles, pathSilent, feedback] + cookieSamples
-            + RouteBodyFuzzing.seeds
+            + RouteBodyFuzzing.seeds + LeaseBodyFuzz.seeds
     }
     /// An input starting with this byte is a control payload, sealed by the host and received by the router, so
     /// the control parser sees arbitrary bodies past the AEAD (a mutated sealed datagram never gets there).
