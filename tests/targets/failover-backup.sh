@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Failover mode keeps a healthy backup cold (issue 14): the seed lab with vm0's enp0s3 the primary and enp0s8 a
+# Failover mode keeps a healthy backup cold (issue 14; open target, see README.md): the seed lab with vm0's enp0s3 the primary and enp0s8 a
 # backup, net0 and net1 emulated at 10 ms each way, a 50 packets/s echo stream.
 # 1. While the primary carries: 0 data bytes on net1 either way (the relay's per-type tally: the router follows
 #    vm0's LINK_ROLES downstream too), and the backup's probe + control bytes <= 40 B/s (IP bytes, as the issue
@@ -9,7 +9,7 @@
 #    stream end, not per second) and a rekey (every 120 s, 148 + 60 B) are reported apart.
 # 2. net0 silently cut for 5 s: no echo lost, none later than 150 ms beyond the base RTT, back on the primary
 #    (0 data bytes on net1) once the primary has been clean for revert-after (10 s).
-source "$(dirname "$0")/lib-rt.sh"
+source "$(dirname "$0")/../integration/lib-rt.sh"
 need_root
 seed_lab_10ms fb$$
 grep -q '^links: \[enp0s3, enp0s8\]$' "$LABDIR/vm0.yaml" || fail "unexpected links in vm0.yaml: $(grep links "$LABDIR/vm0.yaml")"
