@@ -130,6 +130,7 @@ extension TunnelEngine {
             let peer = peers[p]
             guard c < peer.connections.count, peer.connections[c].pathID == out.pathIDs[i] else { continue }
             peer.connections[c].statistics.sendDrops += 1
+            noteSendFailure(peer: peer, connection: c)
         }
         out.removeAll()
     }
@@ -141,7 +142,10 @@ extension Connection {
     mutating func recordSent(_ purpose: TrafficPurpose, bytes: Int, now: UInt64) {
         nextSequence &+= 1
         lastSent = now
-        if purpose == .data || purpose == .duplicate || purpose == .replay { lastDataSent = now }
+        if purpose == .data || purpose == .duplicate || purpose == .replay {
+            previousDataSent = lastDataSent
+            lastDataSent = now
+        }
         statistics.recordTransmit(purpose, bytes: bytes)
     }
 }

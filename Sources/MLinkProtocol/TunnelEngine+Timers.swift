@@ -67,7 +67,8 @@ extension TunnelEngine {
                 let slot = peer.connections[c].slot, remote = peer.connections[c].remote
                 if canProbe {
                     let buffer = out.takeBuffer()
-                    let length = writeProbe(kind: .request, echo: now, peer: peer, connection: c, into: buffer, now: now)
+                    let length = writeProbe(kind: .request, echo: now, compact: probesCompactly(peer.connections[c], now: now),
+                                            peer: peer, connection: c, into: buffer, now: now)
                     peer.connections[c].statistics.probesSent += 1
                     peer.connections[c].probesSinceReceived &+= 1
                     out.append(buffer, length: length, slot: slot, destination: remote, peer: peerIndex, connection: c,

@@ -170,7 +170,16 @@ public final class TunnelEngine {
     /// The peer an inner packet goes to, or nil (dropped and counted as no route).
     @inline(__always)
     public func peer(forOutbound packet: UnsafeRawPointer, length: Int) -> Int? {
-        guard case .router(let router) = role else { return peers.isEmpty ? nil : hostState!.current }
+        guard case .router(let router) = role else {
+            // A host sends everything to its current router, except what must stay on its own link
+            // (InnerPacket+Scope).
+            guard !peers.isEmpty else { return nil }
+            guard !InnerPacket.isLinkScoped(packet, length: length) else {
+                globalDrops.noRoute += 1
+                return nil
+            }
+            return hostState!.current
+        }
         guard let destination = InnerPacket.destination(packet, length: length),
               let index = router.routes.lookup(destination) else {
             globalDrops.noRoute += 1
