@@ -24,10 +24,21 @@ extension TunnelEngine {
         let last = peer.connections[c].lastDataReceived
         guard last != 0, now > last else { return }
         let gap = now - last
-        guard gap < TunnelEngine.maximumSilence else { return }
+        guard gap < TunnelEngine.maximumSilence else {
+            // A new stream after an idle spell: its rate is learnt afresh.
+            peer.connections[c].dataGap = 0
+            peer.connections[c].dataGapSamples = 0
+            return
+        }
         let smoothed = peer.connections[c].dataGap
         peer.connections[c].dataGap = smoothed == 0 ? gap : (7 * smoothed + gap) / 8
+        if peer.connections[c].dataGapSamples < UInt8.max { peer.connections[c].dataGapSamples += 1 }
     }
+
+    /// Gaps measured before a stream counts as steady: a stream's first packets often leave back to back (a burst
+    /// staged during the handshake, the first echoes), and a gap learnt from them would make the next ordinary
+    /// pause look like a cut.
+    static let steadyStreamGaps: UInt8 = 8
 
     /// Sends PATH_SILENT for every connection of `peer` whose data stopped, on its other live connections.
     func reportSilentPaths(_ peer: Peer, peerIndex: Int, now: UInt64, into out: OutboundBatch) {
@@ -35,7 +46,8 @@ extension TunnelEngine {
         for c in peer.connections.indices {
             let connection = peer.connections[c]
             let last = connection.lastDataReceived
-            guard last != 0, connection.dataGap > 0, connection.silenceReported != last else { continue }
+            guard last != 0, connection.dataGap > 0, connection.dataGapSamples >= TunnelEngine.steadyStreamGaps,
+                  connection.silenceReported != last else { continue }
             let silence = now &- last
             guard silence > max(TunnelEngine.minimumSilence, 3 * connection.dataGap),
                   silence < TunnelEngine.maximumSilence else { continue }
@@ -96,6 +108,9 @@ extension TunnelEngine {
             }
             peer.connections[c].alarmedAt = now
             peer.connections[c].cleanSince = now
+            return .none
+        case FeedbackMessage.kind:
+            if !receiveFeedback(body, length: length, from: peerIndex, now: now) { peer.counters.controlMalformed += 1 }
             return .none
         case TunnelEngine.linkRolesKind where !peer.dials:
             if !applyLinkRoles(body, length: length, to: peer) { peer.counters.controlMalformed += 1 }

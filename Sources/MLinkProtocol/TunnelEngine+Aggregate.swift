@@ -19,7 +19,7 @@ extension TunnelEngine {
         guard let flowTable, let slot = flowSlot else { return plan }
         if peer.stripes == nil { peer.stripes = StripeScheduler() }  // once per peer
         let scheduler = peer.stripes!
-        let links = peer.liveLinks(isRouter: !peer.dials, into: &linkScratch)
+        let links = peer.liveLinks(isRouter: !peer.dials, into: &linkScratch, scratch: planScratch)
         guard links > 0 else { return plan }
         let cached = flowTable.entries[slot].pinnedLink
         var pinned = cached >= 0 ? cached & 0xffff : -1
@@ -105,9 +105,9 @@ extension TunnelEngine {
     /// buffer's wait from the links' delay spread and jitter.
     func updateAggregate(_ peer: Peer, now: UInt64) {
         if let scheduler = peer.stripes {
-            for c in peer.connections.indices where peer.connections[c].lastReceived != 0 {
+            _ = peer.liveLinks(isRouter: !peer.dials, into: &linkScratch, scratch: planScratch)
+            for c in planScratch.connections {  // the best connection of each link
                 let link = Int(peer.connections[c].group(isRouter: !peer.dials) & 0xff)
-                guard peer.bestConnection(onLink: link, isRouter: !peer.dials) == c else { continue }
                 var carried: UInt64 = 0
                 for d in peer.connections.indices
                 where Int(peer.connections[d].group(isRouter: !peer.dials) & 0xff) == link {

@@ -14,11 +14,13 @@ extension TunnelEngine {
     static let maximumStripeLinks = 8
 
     /// Adjusts `wanted` (TunnelEngine+Policy.swift's plan for `peer`) to k-of-n striping when it pays: the
-    /// candidates are `linkScratch[0..<candidates]`, earliest arrival first.
-    func planStriping(_ wanted: inout AdaptivePlan, peer: Peer, candidates: Int, target: Double, maximumOverhead: Double) {
+    /// candidates are `scratch.links[0..<candidates]`, earliest arrival first, with their loss in `scratch`.
+    func planStriping(_ wanted: inout AdaptivePlan, peer: Peer, candidates: Int, scratch: PlanScratch, target: Double,
+                      maximumOverhead: Double) {
         peer.stripeData.removeAll(keepingCapacity: true)
         let n = min(candidates, TunnelEngine.maximumStripeLinks)
-        guard n >= 3, peer.isLinkUp(linkScratch[0], isRouter: !peer.dials) else { return }
+        let links = scratch.links
+        guard n >= 3, peer.connections[scratch.connection[links[0]]].state == .up else { return }
         let k = n - 1
         // What the wanted parity really costs: a block closes after its delay with the packets that came (k
         // capped by the rate, as the planner counts it).
@@ -28,9 +30,9 @@ extension TunnelEngine {
         guard costsAsMuch else { return }
         var residual = 0.0
         var survives = 1.0
-        for i in 0..<n { survives *= 1 - peer.linkLoss(linkScratch[i], isRouter: !peer.dials) }
+        for i in 0..<n { survives *= 1 - scratch.loss[links[i]] }
         for i in 0..<k {
-            let p = peer.linkLoss(linkScratch[i], isRouter: !peer.dials)
+            let p = scratch.loss[links[i]]
             let others = p < 1 ? survives / (1 - p) : 0
             residual += p * (1 - others) / Double(k)
         }
@@ -39,8 +41,8 @@ extension TunnelEngine {
         guard residual <= target || wanted.level == .parity || maximumOverhead < 1 else { return }
         wanted.level = .parity
         wanted.parityK = k
-        wanted.parityLink = linkScratch[k]
-        for i in 0..<k { peer.stripeData.append(linkScratch[i]) }
+        wanted.parityLink = links[k]
+        for i in 0..<k { peer.stripeData.append(links[i]) }
     }
 
     /// The link for the next adaptive data packet: the next of the striped data links, or `primary` without

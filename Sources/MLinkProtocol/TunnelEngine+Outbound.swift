@@ -98,7 +98,9 @@ extension TunnelEngine {
         }
         if plan.striped { markStriped(sealed, counter: counter, peer: peer, session: session) }
         session.seal(header: sealed, payloadLength: length)
-        if plan.mode == .failover && type == .data { keepForReplay(sealed, length: datagramLength, peer: peer, now: now) }
+        if type == .data && (plan.mode == .failover || plan.repairable) {
+            keepForReplay(sealed, length: datagramLength, peer: peer, now: now, repairable: plan.repairable)
+        }
         for copy in 0..<copies {
             let c = copyPlan[copy]
             let message: UnsafeMutableRawPointer
@@ -130,6 +132,7 @@ extension TunnelEngine {
             let peer = peers[p]
             guard c < peer.connections.count, peer.connections[c].pathID == out.pathIDs[i] else { continue }
             peer.connections[c].statistics.sendDrops += 1
+            noteSendFailure(peer: peer, connection: c)
         }
         out.removeAll()
     }
@@ -141,7 +144,10 @@ extension Connection {
     mutating func recordSent(_ purpose: TrafficPurpose, bytes: Int, now: UInt64) {
         nextSequence &+= 1
         lastSent = now
-        if purpose == .data || purpose == .duplicate || purpose == .replay { lastDataSent = now }
+        if purpose == .data || purpose == .duplicate || purpose == .replay {
+            previousDataSent = lastDataSent
+            lastDataSent = now
+        }
         statistics.recordTransmit(purpose, bytes: bytes)
     }
 }
