@@ -35,11 +35,14 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var policies: PolicyStatus?
     /// Announcements, distributed routes and shared prefixes (StatusReport+Routes.swift); nil without any.
     public var routes: RoutesReport?
+    /// Routes read back from the kernel via router peers (StatusReport+Imports.swift); nil without router peers.
+    public var imports: ImportsReport?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case interface, name, role, address, mode, pid, started, links, drops, tun, peers, policies, leases, routes
+        case imports
         case publicKey = "public_key", listenPort = "listen_port", sourceRouting = "source_routing"
         case routerEndpoints = "router_endpoints", metricsListen = "metrics_listen"
     }

@@ -308,7 +308,7 @@ extension ForwardingCore {
         for peer in engine.peers.indices where engine.peers[peer].session != nil {
             let own = Set(routeAgent.announcements[peer]?.items.map(\.prefix) ?? [])
             let table = RouteDistribution.table(for: peer, active: active, ownAnnouncements: own,
-                                                pushRoutes: profile.routes.pushRoutes)
+                                                pushRoutes: profile.routes.pushRoutes + importedForDistribution)
             guard table != routeAgent.sentTables[peer] else { continue }
             routeAgent.sentTables[peer] = table
             routeAgent.tableGeneration &+= 1

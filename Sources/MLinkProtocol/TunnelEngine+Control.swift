@@ -189,4 +189,6 @@ public enum DynamicPrefixOwner: Hashable, CaseIterable, Sendable {
     case announcement
     /// A route the router distributed and the host accepted (host side).
     case distributed
+    /// A route a routing daemon installed via a router peer, read back from the kernel (router side).
+    case imported
 }
