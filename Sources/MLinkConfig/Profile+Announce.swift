@@ -76,10 +76,14 @@ extension ProfileValidator {
         let virtualNetwork = interface.address.masked
         switch role {
         case .host:
-            for key in ["push-routes", "preempt-delay", "max-routes"] {
+            for key in ["push-routes", "max-routes"] {
                 if let field = profile[key] { throw field.keyError("only a router has \(key); this profile is a host") }
             }
             if let field = profile["announce"] { settings.announce = try announcements(field, virtualNetwork: virtualNetwork) }
+            // A host's preempt-delay holds back the move to a better returning router (Profile+Routers.swift).
+            if let field = profile["preempt-delay"] {
+                settings.preemptDelaySeconds = try field.integer(in: 0...86_400, unit: "seconds")
+            }
             if let router = profile["router"], case .mapping = router.node.content {
                 let block = try router.mapping(knownKeys: Self.routerKeys)
                 if let accept = block["accept-routes"] { settings.acceptance.policy = try acceptRoutes(accept) }
@@ -101,7 +105,7 @@ extension ProfileValidator {
     }
 
     /// `peers[].allowed-routes`: prefixes or `{prefix, max-length}`.
-    func allowedRoutes(_ field: ProfileField, virtualNetwork: IPNetwork) throws -> [Profile.AllowedRouteEntry] {
+    func allowedRoutes(_ field: ProfileField, virtualNetwork: IPNetwork?) throws -> [Profile.AllowedRouteEntry] {
         var entries: [Profile.AllowedRouteEntry] = []
         for item in try field.list() {
             var prefixField = item
@@ -114,7 +118,7 @@ extension ProfileValidator {
             let prefix = try maskedPrefix(prefixField)
             // A broad entry (10.0.0.0/8 around a 10.77.0.0/24 virtual network) is fine: the capture check refuses
             // only the announcements that overlap. An entry inside the virtual network could never pass it.
-            if virtualNetwork.covers(prefix) {
+            if let virtualNetwork, virtualNetwork.covers(prefix) {
                 throw prefixField.error("\(prefix) lies inside the virtual network \(virtualNetwork) (interface.address): "
                                         + "no announcement there could be accepted")
             }
@@ -206,7 +210,9 @@ extension ProfileValidator {
         for (index, item) in try peersField.list().enumerated() where index < result.peers.count {
             let peer = try item.mapping(knownKeys: Self.peerKeys)
             if let field = peer["allowed-routes"] {
-                result.peers[index].allowedRoutes = try allowedRoutes(field, virtualNetwork: result.interface.address.masked)
+                // A router peer's entries bound what is imported via it, its hosts' /32s included.
+                let virtualNetwork: IPNetwork? = result.peers[index].role == .router ? nil : result.interface.address.masked
+                result.peers[index].allowedRoutes = try allowedRoutes(field, virtualNetwork: virtualNetwork)
             }
         }
     }

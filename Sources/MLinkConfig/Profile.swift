@@ -47,6 +47,8 @@ public struct Profile: Sendable, Equatable {
     public var linkPolicy = LinkPolicySettings()
     /// Announcements, accepted and pushed routes (Profile+Announce.swift).
     public var routes = RouteSettings()
+    /// Host only: the routers beyond `router` (`routers`, Profile+Routers.swift); `router` is the preferred one.
+    public var routers: [RouterReference] = []
 
     public init(path: String, name: String, role: Role, privateKey: Key32, interface: InterfaceSettings,
                 links: [String], mode: Mode, keepaliveSeconds: Int, router: RouterReference?,
@@ -102,6 +104,10 @@ public struct Profile: Sendable, Equatable {
         public var virtualIP: IPAddress
         /// `router.routes`: extra prefixes reached through the router (beyond the virtual network).
         public var routes: [IPNetwork]
+        /// `name`: the router's peer name in `show` (default `router` for the `router` block).
+        public var name = "router"
+        /// `preference`: lower is preferred among live routers (default 0 for `router`, 100 under `routers`).
+        public var preference = 0
 
         public init(publicKey: Key32, presharedKey: Key32? = nil, endpoints: [Endpoint], virtualIP: IPAddress,
                     routes: [IPNetwork]) {
@@ -122,6 +128,13 @@ public struct Profile: Sendable, Equatable {
         public var allowedIPs: [IPNetwork]
         /// `peers[].allowed-routes`: what this peer may announce (Profile+Announce.swift).
         public var allowedRoutes: [AllowedRouteEntry] = []
+        /// `peers[].role`: host (default) or router (Profile+Routers.swift).
+        public var role = PeerRole.host
+        /// `peers[].endpoints`: a router peer's public address(es):port, for dialling it.
+        public var endpoints: [Endpoint] = []
+        /// A router peer: where its `name` was written, for problems found once the own public key is known.
+        public var line = 0
+        public var column = 0
 
         public init(name: String, publicKey: Key32, presharedKey: Key32? = nil, allowedIPs: [IPNetwork]) {
             self.name = name; self.publicKey = publicKey; self.presharedKey = presharedKey; self.allowedIPs = allowedIPs

@@ -18,11 +18,11 @@ struct ProfileValidator {
                               "keepalive", "router", "listen-port", "peers", "metrics-listen", "routing",
                               "probe-interval", "probe-bandwidth", "copies", "standby-probe",
                               "policies", "deadline", "target-loss", "max-overhead", "address-pool",
-                              "announce", "push-routes", "preempt-delay", "max-routes"]
+                              "announce", "push-routes", "preempt-delay", "max-routes", "routers"]
     static let interfaceKeys = ["name", "address", "mtu"]
     static let routerKeys = ["public-key", "preshared-key", "endpoints", "virtual-ip", "routes",
-                             "accept-routes", "accept-default"]
-    static let peerKeys = ["name", "public-key", "preshared-key", "allowed-ips", "allowed-routes"]
+                             "accept-routes", "accept-default", "name", "preference"]
+    static let peerKeys = ["name", "public-key", "preshared-key", "allowed-ips", "allowed-routes", "role", "endpoints"]
 
     static let defaultKeepaliveSeconds = 25
     static let defaultProbeIntervalMilliseconds = 100
@@ -76,6 +76,7 @@ struct ProfileValidator {
             ?? Self.defaultProbeIntervalMilliseconds
         result.probeBandwidth = try profile["probe-bandwidth"]?.integer(in: 0...10_000_000, unit: "bytes per second")
             ?? Self.defaultProbeBandwidth
+        try applyRouters(profile, to: &result)
         try applyLeases(profile, to: &result)
         result.routes = try routeSettings(profile, role: role, interface: interface)
         try addAllowedRoutes(profile, to: &result)
@@ -84,7 +85,7 @@ struct ProfileValidator {
 
     // MARK: - Fields every profile has
 
-    private func profileName(_ field: ProfileField) throws -> String {
+    func profileName(_ field: ProfileField) throws -> String {
         let name = try field.string()
         if let problem = NameRules.profileNameProblem(name) { throw field.error(NameRules.sentence(name, problem)) }
         return name
@@ -194,7 +195,7 @@ struct ProfileValidator {
 
     // MARK: - A host's router block
 
-    private func routerReference(_ field: ProfileField,
+    func routerReference(_ field: ProfileField,
                                  interface: Profile.InterfaceSettings) throws -> Profile.RouterReference {
         let router = try field.mapping(knownKeys: Self.routerKeys)
         let publicKey = try router.required("public-key", "the router block needs the router's public key").key()
@@ -270,7 +271,7 @@ struct ProfileValidator {
 
     // MARK: - Value forms
 
-    private func endpoint(_ field: ProfileField) throws -> Endpoint {
+    func endpoint(_ field: ProfileField) throws -> Endpoint {
         let text = try field.string()
         if !text.hasPrefix("["), text.filter({ $0 == ":" }).count > 1 {
             throw field.error("'\(text)' is not HOST:PORT: write an IPv6 address in brackets, as [ADDRESS]:PORT")
@@ -281,7 +282,7 @@ struct ProfileValidator {
         }
     }
 
-    private func address(_ field: ProfileField) throws -> IPAddress {
+    func address(_ field: ProfileField) throws -> IPAddress {
         let text = try field.string()
         guard let address = IPAddress(text) else {
             let hint = text.contains("/") ? " (write it without a prefix length)" : ""
@@ -291,7 +292,7 @@ struct ProfileValidator {
     }
 
     /// A network such as `192.168.50.0/24`; a bare address means that one address.
-    private func network(_ field: ProfileField) throws -> IPNetwork {
+    func network(_ field: ProfileField) throws -> IPNetwork {
         let text = try field.string()
         guard let network = IPNetwork(text) else {
             throw field.error("'\(text)' is not a network such as 192.168.50.0/24")

@@ -76,6 +76,10 @@ public struct PeerCounts: CounterSet {
     public var silenceAlarmsSent: UInt64 = 0
     public var silenceAlarmsReceived: UInt64 = 0
     public var replayed: UInt64 = 0
+    /// Issue 16: initiations from a router peer that should have answered, and packets one router peer sent
+    /// towards another (never forwarded: one router hop in a full mesh).
+    public var handshakesRefused: UInt64 = 0
+    public var transitRefused: UInt64 = 0
 
     public init() {}
 
@@ -128,6 +132,10 @@ public struct PeerCounts: CounterSet {
               help: "Lost packets from this peer rebuilt from parity (also counted as delivered)."),
         .init("parity_malformed", unit: "messages", \.parityMalformed,
               help: "Parity messages from this peer with a bad header or shard, dropped."),
+        .init("handshakes_refused", \.handshakesRefused,
+              help: "Initiations from this router peer refused: its key is higher, so this router dials it."),
+        .init("transit_refused", unit: "packets", \.transitRefused,
+              help: "Packets from this router peer for another router peer, dropped (one router hop, no loops)."),
     ]
 }
 

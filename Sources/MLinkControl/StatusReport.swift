@@ -37,12 +37,15 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var routes: RoutesReport?
     /// Routes read back from the kernel via router peers (StatusReport+Imports.swift); nil without router peers.
     public var imports: ImportsReport?
+    /// A host with several routers: which one is current and how often it changed (StatusReport+Routers.swift).
+    public var routerChoice: RouterChoiceReport?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case interface, name, role, address, mode, pid, started, links, drops, tun, peers, policies, leases, routes
         case imports
+        case routerChoice = "router_choice"
         case publicKey = "public_key", listenPort = "listen_port", sourceRouting = "source_routing"
         case routerEndpoints = "router_endpoints", metricsListen = "metrics_listen"
     }
@@ -142,11 +145,14 @@ public struct PeerReport: Codable, Equatable, Sendable {
     public var rxBytes: UInt64 = 0
     public var counters = PeerCounts()
     public var connections: [ConnectionReport] = []
+    /// Its part in a mesh of routers (StatusReport+Routers.swift); nil for a host's only router and a router's
+    /// hosts when it has no router peers.
+    public var mesh: PeerMeshReport?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, session, connections
+        case name, session, connections, mesh
         case publicKey = "public_key", allowedIPs = "allowed_ips", virtualAddresses = "virtual_addresses"
         case latestHandshake = "latest_handshake", txBytes = "tx_bytes", rxBytes = "rx_bytes"
     }
@@ -162,6 +168,7 @@ public struct PeerReport: Codable, Equatable, Sendable {
         try container.encode(txBytes, forKey: .txBytes)
         try container.encode(rxBytes, forKey: .rxBytes)
         try container.encode(connections, forKey: .connections)
+        try container.encodeIfPresent(mesh, forKey: .mesh)
         var fields = encoder.container(keyedBy: FieldKey.self)
         try counters.encodeFields(into: &fields)
     }
@@ -177,6 +184,7 @@ public struct PeerReport: Codable, Equatable, Sendable {
         txBytes = try container.decode(UInt64.self, forKey: .txBytes)
         rxBytes = try container.decode(UInt64.self, forKey: .rxBytes)
         connections = try container.decode([ConnectionReport].self, forKey: .connections)
+        mesh = try container.decodeIfPresent(PeerMeshReport.self, forKey: .mesh)
         counters = try PeerCounts(fieldsOf: decoder.container(keyedBy: FieldKey.self))
     }
 }

@@ -10,7 +10,8 @@ import Synchronization
 /// the loop touches the lock only when an answer is there, never per tick. Literal addresses need no thread:
 /// `literalOnly` endpoints never start one.
 final class EndpointResolver: @unchecked Sendable {
-    let endpoints: [Endpoint]
+    /// One group of endpoints per peer we dial (a host's routers, a router's dialled router peers).
+    let groups: [[Endpoint]]
     /// True when every endpoint is a literal address: resolving again cannot change anything.
     let literalOnly: Bool
     /// Readable when a resolution finished.
@@ -18,13 +19,13 @@ final class EndpointResolver: @unchecked Sendable {
 
     private struct State {
         var running = false
-        var answer: (addresses: [SocketAddress], problems: [String])?
+        var answer: (groups: [[SocketAddress]], problems: [String])?
     }
     private let state = Mutex(State())
 
-    init(endpoints: [Endpoint]) throws {
-        self.endpoints = endpoints
-        literalOnly = endpoints.allSatisfy { if case .address = $0.host { return true } else { return false } }
+    init(groups: [[Endpoint]]) throws {
+        self.groups = groups
+        literalOnly = groups.joined().allSatisfy { if case .address = $0.host { return true } else { return false } }
         wakeup = try EventDescriptor()
     }
 
@@ -57,10 +58,11 @@ final class EndpointResolver: @unchecked Sendable {
             return true
         }
         guard claimed else { return false }
-        let endpoints = self.endpoints
+        let groups = self.groups
         do {
             try DetachedThread.start { [self] in
-                let answer = EndpointResolver.resolve(endpoints)
+                let answers = groups.map { EndpointResolver.resolve($0) }
+                let answer = (groups: answers.map(\.addresses), problems: answers.flatMap(\.problems))
                 state.withLock {
                     $0.answer = answer
                     $0.running = false
@@ -80,7 +82,7 @@ final class EndpointResolver: @unchecked Sendable {
 
     /// The addresses of the last finished resolution and its problems, once; nil when none finished since.
     /// Called when `wakeup` is readable; resets it.
-    func take() -> (addresses: [SocketAddress], problems: [String])? {
+    func take() -> (groups: [[SocketAddress]], problems: [String])? {
         _ = wakeup.drain()
         return state.withLock { state in
             defer { state.answer = nil }

@@ -29,6 +29,8 @@ extension ForwardingCore {
                 log.info("peer \(engine.peers[peer].name): bundle up")
             case .bundleDown(let peer):
                 log.info("peer \(engine.peers[peer].name): bundle down (no connection up)")
+            case .currentRouterChanged(let peer):
+                currentRouterChanged(to: peer)  // ForwardingCore+Routers.swift
             }
         }
         leaseTick()

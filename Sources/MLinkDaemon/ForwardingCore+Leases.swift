@@ -112,9 +112,9 @@ extension ForwardingCore {
 
     /// A new session: a host asks for its address (with the one it holds: INIT-REBOOT).
     func leaseSessionEstablished(peer: Int) {
-        guard let service = leases, let client = service.client, peer == 0 else { return }
+        guard let service = leases, let client = service.client, peer == leaseRouter else { return }
         service.lastAssignSeq = 0
-        sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: 0)
+        sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: leaseRouter)
         service.client?.noteRequestSent(now: leaseNow)
     }
 
@@ -150,7 +150,7 @@ extension ForwardingCore {
             answerLease(peer: peer, seq: seq, service: service) { table, key, now in
                 table.decline(key: key, address: decline.item.address, now: now)
             }
-        case .addressAssign where service.client != nil && peer == 0:
+        case .addressAssign where service.client != nil && peer == leaseRouter:
             guard let assign = AddressAssign(body: bytes) else { return leaseMalformed(peer, service) }
             guard seq > service.lastAssignSeq else { return }  // older than one already applied
             service.lastAssignSeq = seq
@@ -180,7 +180,7 @@ extension ForwardingCore {
         if var client = service.client {
             let (sendRequest, change) = client.tick(now: now)
             if sendRequest {
-                sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: 0)
+                sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: leaseRouter)
                 client.noteRequestSent(now: now)
             }
             service.client = client
@@ -194,7 +194,7 @@ extension ForwardingCore {
         guard let service = leases else { return }
         if service.table != nil, service.pendingWriteAt != nil { try? writeLeaseTable(service) }
         guard var client = service.client, let release = client.release else { return }
-        sendLease(kind: .addressRelease, flags: 0, body: release.body, to: 0)
+        sendLease(kind: .addressRelease, flags: 0, body: release.body, to: leaseRouter)
         let deadline = MonotonicClock.now() + LeaseService.releaseWaitNanoseconds
         while engine.pendingControlCount(of: 0) > 0 && MonotonicClock.now() < deadline {
             let now = MonotonicClock.now()
@@ -280,14 +280,14 @@ extension ForwardingCore {
     // MARK: - Host
 
     private func applyAssign(_ assign: AddressAssign, service: LeaseService) {
-        guard var client = service.client, let router = profile.router else { return }
+        guard var client = service.client, profile.router != nil else { return }
         let now = leaseNow
-        let change = client.receive(assign, now: now, router: router.publicKey)
+        let change = client.receive(assign, now: now, router: engine.peers[leaseRouter].publicKey)
         if let granted = change.add, let reason = localConflict(granted, service: service),
            let decline = client.decline(reason, now: now) {
             service.client = client
             log.warning("lease: declining \(granted): \(reason) on this machine")
-            sendLease(kind: .addressDecline, flags: 0, body: decline.body, to: 0)
+            sendLease(kind: .addressDecline, flags: 0, body: decline.body, to: leaseRouter)
             return apply(HostLeaseClient.Change(remove: change.remove, add: nil, persist: true), service: service)
         }
         service.client = client

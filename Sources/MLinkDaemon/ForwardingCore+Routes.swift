@@ -83,7 +83,7 @@ extension ForwardingCore {
         case (.router, RouteMessageKind.announce):
             if let message = RouteAnnounce(body: raw) { receiveAnnouncement(message, from: peer, now: now) } else { wellFormed = false }
         case (.router, RouteMessageKind.preferred):
-            wellFormed = PreferredRouter(body: raw) != nil
+            if let message = PreferredRouter(body: raw) { notePreferred(message.isPreferred, from: peer) } else { wellFormed = false }
         case (.host, RouteMessageKind.status):
             if let message = RouteStatus(body: raw) { receiveStatus(message) } else { wellFormed = false }
         case (.host, RouteMessageKind.table):
@@ -101,8 +101,10 @@ extension ForwardingCore {
         case (.host, .sessionEstablished):
             routeAgent.assembler.reset()
             sendAnnouncement(force: true)
-            try? engine.sendControl(to: 0, kind: RouteMessageKind.preferred, body: PreferredRouter.encode(isPreferred: true),
-                                    reliability: .fullState)
+            if engine.peers.count == 1 {  // with several routers the engine sends it (TunnelEngine+Routers.swift)
+                _ = try? engine.sendControl(to: 0, kind: RouteMessageKind.preferred, body: PreferredRouter.encode(isPreferred: true),
+                                        reliability: .fullState)
+            }
         case (.router, .sessionEstablished(let peer)):
             routeAgent.gates[peer]?.reset()
             routeAgent.sentTables[peer] = nil

@@ -61,8 +61,8 @@ extension ForwardingCore {
             // Without strict dumps a check would read every table on the loop: the finder's search checks instead.
             if sourceRouting.checksOnLoop { sourceRouting.checkInstalled() } else { updateSourceRouting() }
         }
-        guard profile.router != nil else { return }
-        let allFailing = !(engine.peers.first?.connections.contains { $0.state.carriesTraffic } ?? false)
+        guard !dialledEndpoints.isEmpty else { return }
+        let allFailing = someDialledPeerFailing
         let due = lastResolve + (allFailing ? ForwardingCore.failedResolveInterval : ForwardingCore.resolveInterval)
         if now >= due && resolver.start() {
             lastResolve = now
@@ -71,14 +71,9 @@ extension ForwardingCore {
 
     /// Takes the answer of a finished resolution (the resolver's wake-up descriptor became readable).
     func collectResolution() {
-        guard let (addresses, problems) = resolver.take() else { return }
+        guard let (groups, problems) = resolver.take() else { return }
         for problem in problems { log.warning(problem) }
-        if !addresses.isEmpty && Set(addresses) != Set(routerAddresses) {  // order alone is no change
-            log.info("router endpoints now \(addresses.map(\.description).joined(separator: ", "))")
-            routerAddresses = addresses
-            engine.setRouterEndpoints(addresses)
-            updateSourceRouting()
-        }
+        applyResolvedGroups(groups)  // ForwardingCore+Routers.swift
     }
 }
 

@@ -50,6 +50,9 @@ public final class ForwardingCore {
     let gatewayFinder: GatewayFinder
     var nextHealCheck: UInt64 = 0
     var routerAddresses: [SocketAddress] = []
+    /// The peers we dial and their endpoints, and the addresses last resolved for each (ForwardingCore+Routers.swift).
+    var dialledEndpoints: [(index: Int, endpoints: [Endpoint])] = []
+    var dialledAddresses: [[SocketAddress]] = []
     var nextRoutingCheck: UInt64 = 0
     var lastResolve: UInt64 = 0
     /// The Prometheus endpoint (`metrics-listen`), if any (ForwardingCore+Metrics.swift).
@@ -120,7 +123,8 @@ public final class ForwardingCore {
         signals = try SignalDescriptor()
         netlink = try RouteNetlink()
         sourceRouting = SourceRouting(settings: profile.routing, netlink: netlink, log: log)
-        resolver = try EndpointResolver(endpoints: profile.router?.endpoints ?? [])
+        dialledEndpoints = ForwardingCore.dialledEndpoints(for: profile, peers: engine.peers)
+        resolver = try EndpointResolver(groups: dialledEndpoints.map(\.endpoints))
         gatewayFinder = try GatewayFinder(settings: profile.routing)
         control = try ControlServer(path: controlPath, tokenBase: ForwardingCore.controlClientTokenBase)
         packets = PacketBatch(capacity: ForwardingCore.packetBatchSize, packetCapacity: 65535)
@@ -146,13 +150,7 @@ public final class ForwardingCore {
         } catch {
             log.warning("link change notifications unavailable, links are fixed at start: \(error)")
         }
-        if let router = profile.router {
-            let (addresses, problems) = EndpointResolver.resolve(router.endpoints)
-            for problem in problems { log.warning(problem) }
-            routerAddresses = addresses
-            lastResolve = MonotonicClock.now()
-            engine.setRouterEndpoints(addresses)
-        }
+        resolveDialledPeersAtStart()
         try refreshLinks()
         startMetrics()
         try startLeases()
@@ -167,19 +165,7 @@ public final class ForwardingCore {
     }
 
     static func engineConfiguration(for profile: Profile) throws -> EngineConfiguration {
-        var peers: [PeerConfiguration]
-        if let router = profile.router {
-            // What the router may send us from: the virtual network and the routes behind it.
-            let virtualNetwork = IPNetwork(address: profile.interface.address.address,
-                                           prefixLength: profile.interface.address.prefixLength)!.masked
-            peers = [PeerConfiguration(name: "router", publicKey: router.publicKey,
-                                       allowedIPs: [virtualNetwork] + router.routes, presharedKey: router.presharedKey)]
-        } else {
-            peers = profile.peers.map {
-                PeerConfiguration(name: $0.name, publicKey: $0.publicKey, allowedIPs: $0.allowedIPs,
-                                  presharedKey: $0.presharedKey)
-            }
-        }
+        let peers = try enginePeers(for: profile)  // ForwardingCore+Routers.swift
         var configuration = EngineConfiguration(isRouter: profile.role == .router, privateKey: profile.privateKey,
                                                 virtualAddress: profile.interface.address.address, peers: peers)
         configuration.probeInterval = UInt64(profile.probeIntervalMilliseconds) * 1_000_000
@@ -189,6 +175,9 @@ public final class ForwardingCore {
             configuration.maximumProbeInterval = min(configuration.maximumProbeInterval, keepalive)
         }
         applyLinkPolicy(of: profile, to: &configuration)
+        configuration.routerHoldDown = UInt64(profile.routes.preemptDelaySeconds) * 1_000_000_000
+        // A host on several routers sees any of them die within a second, idle or not (ForwardingCore+Routers.swift).
+        if profile.role == .host && peers.count > 1 { configuration.fastIdleProbing = true }
         return configuration
     }
 }

@@ -54,7 +54,6 @@ enum StatusSnapshot {
         report.tun = facts.tun
         report.tun.rxPackets = facts.tunReadPackets
         report.tun.txPackets = facts.tunWritePackets
-        let isRouter = engine.configuration.isRouter
         report.peers.reserveCapacity(engine.peers.count)
         for peer in engine.peers {
             var entry = PeerReport()
@@ -67,13 +66,15 @@ enum StatusSnapshot {
             if peer.lastHandshake != 0 { entry.latestHandshake = wallNow - seconds(now &- peer.lastHandshake) }
             entry.connections.reserveCapacity(peer.connections.count)
             for connection in peer.connections {
-                let c = ConnectionReport(connection, peerDelivered: peer.counters.delivered, isRouter: isRouter, now: now)
+                let c = ConnectionReport(connection, peerDelivered: peer.counters.delivered, isRouter: !peer.dials, now: now)
                 entry.txBytes &+= c.counters.txBytes
                 entry.rxBytes &+= c.counters.rxBytes
                 entry.connections.append(c)
             }
+            entry.mesh = meshReport(of: peer, engine: engine, now: now)  // ForwardingCore+Routers.swift
             report.peers.append(entry)
         }
+        report.routerChoice = routerChoiceReport(engine: engine, now: now, wallNow: wallNow)
         report.policies = policyStatus(engine: engine, now: now)
         return report
     }

@@ -72,6 +72,9 @@ public struct EngineConfiguration {
     public var switchOverlap: UInt64 = 200_000_000
     /// Failover: on a takeover, the packets sent within this long are replayed on the new link (ns).
     public var replayAge: UInt64 = 200_000_000
+    /// A host on several routers: a better router that came back must keep its session this long before the
+    /// host moves its traffic back (ns; `preempt-delay`; TunnelEngine+Routers.swift).
+    public var routerHoldDown: UInt64 = 30_000_000_000
 
     public init(isRouter: Bool, privateKey: Key32, virtualAddress: IPAddress, peers: [PeerConfiguration]) {
         self.isRouter = isRouter
@@ -90,6 +93,13 @@ public struct PeerConfiguration {
     public var allowedIPs: [IPNetwork]
     /// The optional pre-shared key of the pair (Noise psk2).
     public var presharedKey: Key32?
+    /// Another router (a host's routers, or a router's `role: router` peer), not a host.
+    public var isRouter = false
+    /// We initiate the session and make connections to the peer's endpoints (a host to each of its routers, a
+    /// router to a router peer with a higher key); otherwise we answer and learn connections.
+    public var dials = false
+    /// A host's routers: lower is preferred among the live ones (`preference`).
+    public var preference = 0
 
     public init(name: String, publicKey: Key32, allowedIPs: [IPNetwork], presharedKey: Key32? = nil) {
         self.name = name

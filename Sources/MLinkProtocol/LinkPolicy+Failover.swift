@@ -53,19 +53,19 @@ extension TunnelEngine {
         if peer.failover.overlap >= 0 && now >= peer.failover.overlapUntil { peer.failover.overlap = -1 }
         var best = -1, activeHealthy = false, activeRole = LinkPolicy.Role.never
         for c in peer.connections.indices where peer.connections[c].lastReceived != 0 {
-            let link = Int(peer.connections[c].group(isRouter: isRouter) & 0xff)
+            let link = Int(peer.connections[c].group(isRouter: !peer.dials) & 0xff)
             let role = peer.linkPolicies[link].role
-            guard role != .never, isHealthy(peer.connections[c], now: now) else { continue }
+            guard role != .never, isHealthy(peer.connections[c], dialled: peer.dials, now: now) else { continue }
             if link == peer.failover.active {
                 activeHealthy = true
                 activeRole = role
             }
-            if best < 0 || peer.ranksAbove(c, best, isRouter: isRouter) { best = c }
+            if best < 0 || peer.ranksAbove(c, best, isRouter: !peer.dials) { best = c }
         }
         guard best >= 0 else { return }  // nothing healthy: keep what we have (selectCopies falls back to ranking)
         // A router follows the host: downstream data goes where the host's newest data came from, when that path
         // is healthy (the host's takeover and failback decide for both directions).
-        if isRouter, let followed = hostDataConnection(peer, now: now) {
+        if !peer.dials, let followed = hostDataConnection(peer, now: now) {
             let link = Int(peer.connections[followed].group(isRouter: true) & 0xff)
             if link != peer.failover.active {
                 peer.failover.record(switchTo: link, from: peer.failover.active, now: now,
@@ -73,7 +73,7 @@ extension TunnelEngine {
             }
             return
         }
-        let bestLink = Int(peer.connections[best].group(isRouter: isRouter) & 0xff)
+        let bestLink = Int(peer.connections[best].group(isRouter: !peer.dials) & 0xff)
         guard bestLink != peer.failover.active else { return }
         let previous = peer.failover.active
         if !activeHealthy {
@@ -96,12 +96,12 @@ extension TunnelEngine {
     /// Up, no reply missing, and not silent beyond its probe interval plus a reply time (a host's view; a
     /// router uses the interval the host announces).
     @inline(__always)
-    func isHealthy(_ connection: Connection, now: UInt64) -> Bool {
+    func isHealthy(_ connection: Connection, dialled: Bool, now: UInt64) -> Bool {
         guard connection.state == .up else { return false }
         // The other end reported the path silent, and nothing arrived since.
         if connection.alarmedAt != 0 && connection.alarmedAt >= connection.lastReceived { return false }
         let statistics = connection.statistics
-        if isRouter {
+        if !dialled {
             let replyTime = statistics.smoothedRTT + 4 * statistics.rttVariation + 10_000_000
             let interval = statistics.peerProbeInterval > 0 ? statistics.peerProbeInterval : configuration.maximumProbeInterval
             return now &- connection.lastReceived <= interval + replyTime
@@ -141,7 +141,7 @@ extension TunnelEngine {
     func keepForReplay(_ sealed: UnsafeRawPointer, length: Int, peer: Peer, now: UInt64) {
         if peer.replayRing == nil { peer.replayRing = ReplayRing(slotSize: 2048) }
         var mask: UInt64 = 0
-        for p in copyPlan.indices { mask |= 1 << UInt64(peer.connections[copyPlan[p]].group(isRouter: isRouter) & 63) }
+        for p in copyPlan.indices { mask |= 1 << UInt64(peer.connections[copyPlan[p]].group(isRouter: !peer.dials) & 63) }
         peer.replayRing!.store(sealed, length: length, session: peer.session!.remoteIndex, linkMask: mask, now: now)
     }
 }
@@ -154,7 +154,7 @@ extension TunnelEngine {
             && now &- peer.connections[c].lastDataReceived < 1_000_000_000 {
             if newest < 0 || peer.connections[c].lastDataReceived > peer.connections[newest].lastDataReceived { newest = c }
         }
-        guard newest >= 0, isHealthy(peer.connections[newest], now: now),
+        guard newest >= 0, isHealthy(peer.connections[newest], dialled: peer.dials, now: now),
               peer.linkPolicies[Int(peer.connections[newest].group(isRouter: true) & 0xff)].role != .never else { return nil }
         return newest
     }

@@ -42,7 +42,7 @@ extension TunnelEngine {
             peer.connections[c].silenceReported = last
             let reportedPath = connection.remotePathID  // the id in the headers of the data that stopped
             for d in peer.connections.indices where d != c && peer.connections[d].state.isLive
-                && peer.connections[d].group(isRouter: isRouter) != connection.group(isRouter: isRouter) {
+                && peer.connections[d].group(isRouter: !peer.dials) != connection.group(isRouter: !peer.dials) {
                 guard out.hasRoom(datagrams: 1, buffers: 1) else { return }
                 let buffer = out.takeBuffer()
                 let body = buffer + WireFormat.transportHeaderSize + ControlHeader.size
@@ -97,7 +97,7 @@ extension TunnelEngine {
             peer.connections[c].alarmedAt = now
             peer.connections[c].cleanSince = now
             return .none
-        case TunnelEngine.linkRolesKind where isRouter:
+        case TunnelEngine.linkRolesKind where !peer.dials:
             if !applyLinkRoles(body, length: length, to: peer) { peer.counters.controlMalformed += 1 }
             return .none
         default:
@@ -134,7 +134,7 @@ extension TunnelEngine {
 
     /// Host: sends LINK_ROLES when the session is new or the roles changed since the last announcement.
     func announceLinkRoles(_ peer: Peer, peerIndex: Int, now: UInt64) {
-        guard !isRouter, let session = peer.session, isUsable(session, now: now) else { return }
+        guard peer.dials, let session = peer.session, isUsable(session, now: now) else { return }
         let differs = peer.hasLinkPolicies || configuration.mode != .redundant || configuration.copies != 0
         guard peer.rolesDirty || (peer.announcedRoles.session != session.localIndex && (differs || peer.rolesEverAnnounced))
         else { return }

@@ -24,7 +24,7 @@ extension TunnelEngine {
         guard connection.state == .up, connection.statistics.smoothedRTT > 0, !isBusy(connection, now: now) else {
             return scaled
         }
-        let policy = peer.linkPolicies[Int(connection.group(isRouter: isRouter) & 0xff)]
+        let policy = peer.linkPolicies[Int(connection.group(isRouter: !peer.dials) & 0xff)]
         // A host whose prefixes others route to keeps its primaries probed fast (the router's failover needs it).
         if configuration.fastIdleProbing && policy.role < .backup { return scaled }
         let idle = policy.isCold ? max(configuration.coldProbeInterval, configuration.standbyProbeInterval)

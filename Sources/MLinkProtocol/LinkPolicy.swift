@@ -40,8 +40,7 @@ extension TunnelEngine {
     /// Sets the role and cost of our link at `slot` (host: what copies and probes follow; a router's own links
     /// have no roles). Takes effect for the next packet.
     public func setLinkPolicy(_ policy: LinkPolicy, slot: Int) {
-        guard !isRouter, let router = peers.first else { return }
-        router.setLinkPolicy(policy, link: slot & 0xff)
+        for peer in peers where peer.dials { peer.setLinkPolicy(policy, link: slot & 0xff) }
     }
 }
 

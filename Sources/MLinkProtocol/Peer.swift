@@ -11,6 +11,23 @@ public final class Peer {
     public let name: String
     public let publicKey: Key32
     public let allowedIPs: [IPNetwork]
+    /// Another router: a host's router, or a router's `role: router` peer (TunnelEngine+Routers.swift).
+    public let isRouter: Bool
+    /// We initiate and make the connections (a host to each router; a router to a router peer with a higher
+    /// key); otherwise we answer the peer's handshakes and learn its connections from its packets.
+    public let dials: Bool
+    /// A host's router: lower is preferred among the live ones.
+    public let preference: Int
+    /// A dialled peer's resolved endpoints: one connection per local link and endpoint of the same family.
+    var endpoints: [SocketAddress] = []
+    /// A host's router: when its session and bundle were last seen live without interruption (0: not live), and
+    /// the PREFERRED byte last queued to it (-1: none since its session was established).
+    public internal(set) var liveSince: UInt64 = 0
+    var wasLive = false
+    var sentPreferred = -1
+    var preferredSession: UInt32 = 0
+    /// A router's host: the PREFERRED byte it last sent (nil: none since its session was established).
+    public internal(set) var preferred: Bool?
     /// The psk mixed into the handshake (all zeros when the profile gives none, as WireGuard does).
     let presharedKey: Key32
     /// The current session: the one we send with.
@@ -80,10 +97,14 @@ public final class Peer {
     /// allowed-ips and every dynamic prefix: what the inner source check and a router's routes use.
     var acceptedSources: [IPNetwork]
 
-    init(_ configuration: PeerConfiguration) {
+    /// Every peer of a host is a router it dials.
+    init(_ configuration: PeerConfiguration, onHost: Bool) {
         name = configuration.name
         publicKey = configuration.publicKey
         allowedIPs = configuration.allowedIPs
+        isRouter = onHost || configuration.isRouter
+        dials = onHost || configuration.dials
+        preference = configuration.preference
         presharedKey = configuration.presharedKey ?? .zero
         acceptedSources = configuration.allowedIPs
     }

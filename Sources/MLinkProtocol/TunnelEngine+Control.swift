@@ -16,6 +16,8 @@ extension TunnelEngine {
         case bundleUp(peer: Int)
         /// No connection to the peer is up or degraded any more.
         case bundleDown(peer: Int)
+        /// Host: the router traffic goes to changed to `peer` (TunnelEngine+Routers.swift).
+        case currentRouterChanged(peer: Int)
     }
 
     /// Queues a control message for `peerIndex`; returns its seq. Reliable and full-state messages are sent
@@ -189,6 +191,6 @@ public enum DynamicPrefixOwner: Hashable, CaseIterable, Sendable {
     case announcement
     /// A route the router distributed and the host accepted (host side).
     case distributed
-    /// A route a routing daemon installed via a router peer, read back from the kernel (router side).
+    /// A route imported from the kernel via a router peer (router side, issue 16).
     case imported
 }

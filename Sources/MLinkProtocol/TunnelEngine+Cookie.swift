@@ -26,8 +26,15 @@ extension TunnelEngine {
     /// that connection's initiation goes out again at the next tick, now with mac2.
     func receiveCookieReply(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress,
                             now: UInt64) -> Verdict {
-        guard case .host = role, length == CookieMessages.replySize, let router = peers.first else {
+        guard length == CookieMessages.replySize else {
             globalDrops.malformed += 1
+            return .none
+        }
+        // The peer we dial on the connection the reply came from, with an initiation pending.
+        guard let router = peers.first(where: { peer in
+            peer.dials && peer.connections.contains { $0.slot == slot && $0.remote == source }
+        }) ?? (isRouter ? nil : peers.first) else {
+            globalDrops.malformed += 1  // a router that dials nobody there sends no initiations, so expects no cookie
             return .none
         }
         guard let pending = router.pending else {

@@ -46,6 +46,11 @@ extension TunnelEngine {
             return .none
         }
         let peer = peers[peerIndex]
+        // A router peer we dial must not dial us too (PROTOCOL.md section 5, rule 6): two crossing handshakes.
+        guard !peer.dials else {
+            peer.counters.handshakesRefused += 1
+            return .none
+        }
         let senderIndex = payload.withUnsafeBytes { LE.u32($0.baseAddress!, 0) }
         let timestamp = payload.withUnsafeBytes { InitiationTimestamp(reading: $0.baseAddress! + 4) }
         guard timestamp > peer.latestInitiation else {
@@ -110,12 +115,21 @@ extension TunnelEngine {
 
     func receiveResponse(_ message: UnsafeMutableRawPointer, length: Int, slot: Int, source: SocketAddress,
                          now: UInt64) -> Verdict {
-        guard case .host = role, length == WireFormat.responseSize, let router = peers.first else {
+        guard length == WireFormat.responseSize else {
             globalDrops.malformed += 1
             return .none
         }
         let receiverIndex = LE.u32(message, 4)
         let pathID = LE.u16(message, 2)
+        // The peer whose pending initiation the response names (a host may dial several routers, a router its
+        // router peers with a higher key).
+        let routerIndex = peers.indices.first { peers[$0].dials && peers[$0].pending?.localIndex == receiverIndex }
+            ?? sessions.owner(of: receiverIndex) ?? -1
+        guard routerIndex >= 0, peers[routerIndex].dials else {
+            globalDrops.unknownSession += 1
+            return .none
+        }
+        let router = peers[routerIndex]
         guard var pending = router.pending, pending.localIndex == receiverIndex else {
             // The response that completed the current session, arriving on another path: that path works.
             if router.session?.localIndex == receiverIndex, router.acceptedResponse.count == length - 4,
@@ -138,7 +152,7 @@ extension TunnelEngine {
         let remoteIndex = payload.withUnsafeBytes { LE.u32($0.baseAddress!, 0) }
         let keys = pending.noise.split()
         if let old = router.previousSession { sessions.remove(old.localIndex) }
-        sessions.insert(receiverIndex, peer: 0)
+        sessions.insert(receiverIndex, peer: routerIndex)
         router.previousSession = router.session
         router.session = Session(localIndex: receiverIndex, remoteIndex: remoteIndex, established: now,
                                  maximumAge: configuration.maximumCopyAge, isInitiator: true,
@@ -148,7 +162,7 @@ extension TunnelEngine {
         router.acceptedResponseAt = now
         router.lastHandshake = now
         router.counters.handshakes += 1
-        record(.sessionEstablished(peer: 0))
+        record(.sessionEstablished(peer: routerIndex))
         if let c = connectionIndex(peer: router, slot: slot, source: source, remotePathID: pathID, now: now) {
             router.connections[c].markReceived(bytes: length, now: now)
         }

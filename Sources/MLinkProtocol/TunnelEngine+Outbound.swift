@@ -51,8 +51,8 @@ extension TunnelEngine {
         let plan = type == .data ? self.plan(data: packet, length: length, peer: peer, now: now)
             : PacketPlan(mode: peer.modeOverride ?? configuration.mode, copies: peer.copiesOverride ?? configuration.copies,
                          protect: false, policy: -1, pinnedLink: type == .parity ? peer.parityLink : -1)
-        peer.selectCopies(into: &copyPlan, isRouter: isRouter, mode: plan.mode, copies: plan.copies)
-        if plan.pinnedLink >= 0 { peer.keepOnly(link: plan.pinnedLink, in: &copyPlan, isRouter: isRouter) }
+        peer.selectCopies(into: &copyPlan, isRouter: !peer.dials, mode: plan.mode, copies: plan.copies)
+        if plan.pinnedLink >= 0 { peer.keepOnly(link: plan.pinnedLink, in: &copyPlan, isRouter: !peer.dials) }
         let copies = copyPlan.count
         if copies == 0 {
             if type == .data { peer.counters.noPath += 1 }

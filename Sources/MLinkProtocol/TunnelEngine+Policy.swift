@@ -118,8 +118,8 @@ extension TunnelEngine {
     private func pinnedLink(ofFlow slot: Int, peer: Peer) -> Int {
         guard let flowTable else { return -1 }
         let current = flowTable.entries[slot].pinnedLink
-        if current >= 0, peer.isLinkLive(current, isRouter: isRouter) { return current }
-        let links = peer.liveLinks(isRouter: isRouter, into: &linkScratch)
+        if current >= 0, peer.isLinkLive(current, isRouter: !peer.dials) { return current }
+        let links = peer.liveLinks(isRouter: !peer.dials, into: &linkScratch)
         guard links > 0 else { return -1 }
         let chosen = linkScratch[slot % links]
         flowTable.updateEntry(slot) { $0.pinnedLink = chosen }
@@ -151,7 +151,7 @@ extension TunnelEngine {
         peer.adaptiveRateAt = now
         peer.adaptiveRateSent = peer.counters.sent
         var plan = peer.adaptive
-        let candidates = peer.adaptiveCandidates(isRouter: isRouter, deadline: policySettings.deadline, into: &linkScratch)
+        let candidates = peer.adaptiveCandidates(isRouter: !peer.dials, deadline: policySettings.deadline, into: &linkScratch)
         guard candidates > 0 else {
             if plan.level != .duplicate || plan.primaryLink != -1 {
                 plan = AdaptivePlan(level: .duplicate, primaryLink: -1, since: now)
@@ -160,7 +160,7 @@ extension TunnelEngine {
             return
         }
         let primary = linkScratch[0], next = candidates > 1 ? linkScratch[1] : -1
-        let p = peer.linkLoss(primary, isRouter: isRouter), q = next >= 0 ? peer.linkLoss(next, isRouter: isRouter) : p
+        let p = peer.linkLoss(primary, isRouter: !peer.dials), q = next >= 0 ? peer.linkLoss(next, isRouter: !peer.dials) : p
         let target = policySettings.targetLoss
         let maximumOverhead = peer.adaptiveOverheadLimit(policySettings)
         var wanted = AdaptivePlan(level: .single, primaryLink: primary, since: now)
@@ -169,7 +169,7 @@ extension TunnelEngine {
         let threshold = plan.level == .single ? target : target / 2
         // A block cannot hold more packets than arrive within its delay: that k is what the residual is worth.
         let rate = peer.adaptiveRate
-        if !peer.isLinkUp(primary, isRouter: isRouter), next >= 0 {
+        if !peer.isLinkUp(primary, isRouter: !peer.dials), next >= 0 {
             wanted.level = .duplicate  // trouble on the primary: duplicate at once
         } else if p > threshold {
             wanted.level = .duplicate

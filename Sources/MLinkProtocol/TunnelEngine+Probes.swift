@@ -19,7 +19,7 @@ extension TunnelEngine {
         case .reply:
             // A router sends no requests, so it expects no replies; a host's clock in one would only feed the
             // router arithmetic an attacker chose.
-            guard !isRouter else {
+            guard peer.dials else {
                 globalDrops.malformed += 1
                 return .none
             }
@@ -35,7 +35,7 @@ extension TunnelEngine {
             let announced = UInt64(LE.u16(payload, 2)) * 1_000_000
             if announced > 0 { peer.connections[c].statistics.peerProbeInterval = announced }
             // The host measures the path; a router, which sends no requests, reports the host's figures.
-            if isRouter, LE.u32(payload, 16) > 0 {
+            if !peer.dials, LE.u32(payload, 16) > 0 {
                 peer.connections[c].statistics.smoothedRTT = UInt64(LE.u32(payload, 16)) * 1000
                 peer.connections[c].statistics.rttVariation = UInt64(LE.u32(payload, 20)) * 1000
             }

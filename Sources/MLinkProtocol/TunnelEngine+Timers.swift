@@ -20,10 +20,11 @@ extension TunnelEngine {
         for peerIndex in peers.indices where peers[peerIndex].paritySender != nil {
             closeDueParityBlocks(of: peerIndex, now: now)
         }
+        if let hostState, peers.count > 1 { updateRouterChoice(hostState, now: now) }  // TunnelEngine+Routers.swift
         flushControl(now: now, into: out)
         flushStaged(into: out, now: now)
         for (peerIndex, peer) in peers.enumerated() {
-            if !isRouter { updateProbeIntervals(peer, now: now) }
+            if peer.dials { updateProbeIntervals(peer, now: now) }
             updateStates(peer, now: now)
             if (peer.modeOverride ?? configuration.mode) == .failover || usesFailover {
                 updateFailover(peer, peerIndex: peerIndex, now: now, into: out)
@@ -32,7 +33,7 @@ extension TunnelEngine {
             reportSilentPaths(peer, peerIndex: peerIndex, now: now, into: out)
             announceLinkRoles(peer, peerIndex: peerIndex, now: now)
             noteBundleState(of: peerIndex)
-            if isRouter {
+            if !peer.dials {
                 peer.connections.removeAll { now &- $0.lastReceived > configuration.forgetAfter }
                 if let old = peer.previousSession, now &- old.established > configuration.rejectAfterTime {
                     sessions.remove(old.localIndex)
@@ -86,12 +87,12 @@ extension TunnelEngine {
 
     /// Moves each heard-from connection between up, degraded and down by its silence and recent loss.
     func updateStates(_ peer: Peer, now: UInt64) {
-        if !isRouter { markUnreachable(peer, now: now) }
+        if peer.dials { markUnreachable(peer, now: now) }
         for c in peer.connections.indices where peer.connections[c].lastReceived != 0 {
             let connection = peer.connections[c]
             let interval: UInt64, margin: UInt64
             var missing: UInt32 = 0
-            if isRouter {
+            if !peer.dials {
                 interval = connection.statistics.peerProbeInterval > 0 ? connection.statistics.peerProbeInterval
                                                                         : configuration.maximumProbeInterval
                 margin = interval

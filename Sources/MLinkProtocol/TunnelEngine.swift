@@ -14,10 +14,10 @@ public final class TunnelEngine {
     public internal(set) var configuration: EngineConfiguration
     /// The peers; index 0 is the router on a host.
     public let peers: [Peer]
-    /// The role's own state: a host's router endpoints, or a router's handshake cache, limits and routes.
+    /// The role's own state: a host's choice among its routers, or a router's handshake cache, limits and routes.
     /// Stored as two optionals rather than the enum itself: a multi-payload enum keeps tag bits in the object
     /// pointer, which LeakSanitizer (the fuzz build) cannot follow, so it reported the role's memory as leaked.
-    private let hostState: HostRole?
+    let hostState: HostRole?
     private let routerState: RouterRole?
     @inline(__always)
     var role: Role {
@@ -106,7 +106,7 @@ public final class TunnelEngine {
                 random: (() -> UInt32)? = nil, ephemeral: (() -> Key32)? = nil) {
         precondition(Crypto.initialize(), "libsodium failed to initialize")
         self.configuration = configuration
-        peers = configuration.peers.map(Peer.init)
+        peers = configuration.peers.map { Peer($0, onHost: !configuration.isRouter) }
         routerState = configuration.isRouter ? RouterRole(configuration: configuration, peers: peers) : nil
         hostState = configuration.isRouter ? nil : HostRole()
         randomSource = random ?? { Crypto.randomUInt32() }
@@ -135,18 +135,25 @@ public final class TunnelEngine {
 
     // MARK: Links (host side makes connections from them)
 
-    /// The router's resolved endpoints (host only). Connections are rebuilt for every link.
+    /// The first router's resolved endpoints (a host with one router). Connections are rebuilt for every link.
     public func setRouterEndpoints(_ endpoints: [SocketAddress]) {
-        guard case .host(let host) = role, let router = peers.first else { return }
-        host.routerEndpoints = endpoints
-        for (slot, link) in localLinks { host.rebuildConnections(of: router, slot: slot, name: link.name, local: link.local) }
+        if let first = peers.indices.first(where: { peers[$0].dials }) { setEndpoints(endpoints, peer: first) }
+    }
+
+    /// The resolved endpoints of a peer we dial (TunnelEngine+Routers.swift); its connections are rebuilt for
+    /// every link.
+    public func setEndpoints(_ endpoints: [SocketAddress], peer peerIndex: Int) {
+        let peer = peers[peerIndex]
+        guard peer.dials else { return }
+        peer.endpoints = endpoints
+        for (slot, link) in localLinks { HostRole.rebuildConnections(of: peer, slot: slot, name: link.name, local: link.local) }
     }
 
     /// A local link is usable at `slot` with a socket bound to `local`.
     public func linkAdded(slot: Int, name: String, local: SocketAddress) {
         localLinks[slot] = (name, local)
-        if case .host(let host) = role, let router = peers.first {
-            host.rebuildConnections(of: router, slot: slot, name: name, local: local)
+        for peer in peers where peer.dials {
+            HostRole.rebuildConnections(of: peer, slot: slot, name: name, local: local)
         }
     }
 
@@ -161,7 +168,7 @@ public final class TunnelEngine {
     /// The peer an inner packet goes to, or nil (dropped and counted as no route).
     @inline(__always)
     public func peer(forOutbound packet: UnsafeRawPointer, length: Int) -> Int? {
-        guard case .router(let router) = role else { return peers.isEmpty ? nil : 0 }
+        guard case .router(let router) = role else { return peers.isEmpty ? nil : hostState!.current }
         guard let destination = InnerPacket.destination(packet, length: length),
               let index = router.routes.lookup(destination) else {
             globalDrops.noRoute += 1
@@ -323,6 +330,11 @@ public final class TunnelEngine {
             return .none
         }
         if target == peerIndex { return .none }  // never reflect a packet back to its sender
+        // A full mesh has one router hop: what a router peer sends goes to our own hosts only (no loops).
+        if peers[target].isRouter && peers[peerIndex].isRouter {
+            peers[peerIndex].counters.transitRefused += 1
+            return .none
+        }
         peers[peerIndex].counters.forwarded += 1
         return .forward(peer: target, offset: offset, length: length)
     }
@@ -333,13 +345,11 @@ public final class TunnelEngine {
     func connectionIndex(peer: Peer, slot: Int, source: SocketAddress, remotePathID: UInt16, now: UInt64,
                          mayLearn: Bool = true) -> Int? {
         let link = localLinks[slot] ?? (name: "slot\(slot)", local: source)
-        switch role {
-        case .router(let router):
-            return peer.learnedConnection(slot: slot, source: source, remotePathID: remotePathID, now: now,
-                                          mayLearn: mayLearn, link: link, limit: router.maximumConnectionsPerPeer)
-        case .host:
+        if peer.dials {
             return peer.followedConnection(slot: slot, source: source, remotePathID: remotePathID, mayLearn: mayLearn,
                                            link: link)
         }
+        return peer.learnedConnection(slot: slot, source: source, remotePathID: remotePathID, now: now,
+                                      mayLearn: mayLearn, link: link, limit: configuration.maximumConnectionsPerPeer)
     }
 }

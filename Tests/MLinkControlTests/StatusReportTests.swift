@@ -141,6 +141,7 @@ final class StatusReportTests: XCTestCase {
         keys.formUnion(LinkReport.CodingKeys.allCases.map(\.stringValue))
         keys.formUnion(SourceRouteReport.CodingKeys.allCases.map(\.stringValue))
         keys.formUnion(TunCounts.CodingKeys.allCases.map(\.stringValue))
+        keys.formUnion(PeerMeshReport.CodingKeys.allCases.map(\.stringValue) + RouterChoiceReport.CodingKeys.allCases.map(\.stringValue))
         keys.formUnion(LeaseReport.CodingKeys.allCases.map(\.stringValue))
         keys.formUnion(LeaseEntry.CodingKeys.allCases.map(\.stringValue))
         keys.formUnion(HostLeaseReport.CodingKeys.allCases.map(\.stringValue))

@@ -149,7 +149,7 @@ final class ControlServerTests: XCTestCase {
     }
 
     func testTheResolverWakesTheLoopThroughItsDescriptor() throws {
-        let resolver = try EndpointResolver(endpoints: [Endpoint(host: .name("localhost"), port: 7000)])
+        let resolver = try EndpointResolver(groups: [[Endpoint(host: .name("localhost"), port: 7000)], [Endpoint(host: .name("localhost"), port: 7001)]])
         try epoll.add(resolver.wakeup.descriptor.rawValue, token: 9)
         XCTAssertNil(resolver.take(), "nothing resolved yet")
         XCTAssertTrue(resolver.start())
@@ -159,7 +159,9 @@ final class ControlServerTests: XCTestCase {
         }
         XCTAssertTrue(woken, "the resolver never signalled")
         let answer = try XCTUnwrap(resolver.take())
-        XCTAssertTrue(answer.addresses.contains { $0.port == 7000 }, "\(answer)")
+        XCTAssertEqual(answer.groups.count, 2, "one group per dialled peer")
+        XCTAssertTrue(answer.groups[0].contains { $0.port == 7000 }, "\(answer)")
+        XCTAssertTrue(answer.groups[1].allSatisfy { $0.port == 7001 } && !answer.groups[1].isEmpty, "\(answer)")
         XCTAssertNil(resolver.take(), "an answer is taken once")
     }
 }
