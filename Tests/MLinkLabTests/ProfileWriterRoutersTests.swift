@@ -1,3 +1,4 @@
+import MLinkConfig
 @testable import MLinkLab
 import XCTest
 
@@ -27,6 +28,17 @@ final class ProfileWriterRoutersTests: XCTestCase {
         let b = try XCTUnwrap(profiles["b"])
         XCTAssertFalse(b.contains("routers:"), b)
         XCTAssertFalse(b.contains("  name: "), "a host on one router keeps the single-router form")
+        for (name, text) in profiles {
+            do {
+                let profile = try ProfileLoader.parse(text: text, path: "/nonexistent/\(name).yaml", directory: "/nonexistent")
+                if name == "r1" {
+                    XCTAssertEqual(profile.peers.filter { $0.role == .router }.map(\.name), ["r2", "r3"])
+                }
+                if name == "h" { XCTAssertEqual(profile.allRouters.map(\.name), ["r1", "r2"]) }
+            } catch {
+                XCTFail("\(name): the loader refused the written profile: \(error)\n\(text)")
+            }
+        }
     }
 
     func testRoutersMustShareANet() {
