@@ -309,7 +309,7 @@ extension ForwardingCore {
                                     body: RouteStatus.encode(generation: announcement.generation, verdicts: verdicts),
                                     reliability: .fullState)
         }
-        for peer in engine.peers.indices where engine.peers[peer].session != nil {
+        for peer in engine.peers.indices where engine.peers[peer].session != nil && !engine.peers[peer].isRouter {  // routers: BGP
             let own = Set(routeAgent.announcements[peer]?.items.map(\.prefix) ?? [])
             let table = RouteDistribution.table(for: peer, active: active, ownAnnouncements: own,
                                                 pushRoutes: profile.routes.pushRoutes + importedForDistribution)

@@ -2,8 +2,10 @@
 # Imports are bounded (issue 16 item 2, routing.md T14): in r2's kernel, routes through ml-r2 via r1's virtual
 # address appear as a routing daemon would install them (proto bird): one inside the bound r2 gives r1
 # (10.77.0.0/24 up to /32, 192.168.0.0/16 up to /24) and others that are not: 172.16.0.0/12 and 192.168.70.0/25
-# (outside-bound), 0.0.0.0/0 and 224.0.0.0/4 (martian), 192.168.0.0/16 and 192.168.23.0/24 (capture: r2's own
-# link networks to r1 and r3), and a route via host c's address (not-via-router). r2 takes only the first into
+# (outside-bound), 0.0.0.0/0 (martian), 192.168.0.0/16 and 192.168.16.0/20 (capture: they cover r2's own link
+# network to r3, 192.168.23.0/24), and a route via host c's address (not-via-router). A copy of 192.168.23.0/24
+# itself via r1 is neither: the kernel's connected route (metric 0) beats it, and mlink follows the kernel's
+# choice. r2 takes only the first into
 # forwarding, counts each refusal once by reason (`show`, mlink_import_refused_total), and its tunnels keep
 # working, the capturing routes notwithstanding (its sockets are pinned to their links). No BIRD here: the kernel
 # routes are what mlink reads, whoever writes them.
@@ -17,7 +19,7 @@ for i in $(seq 250); do bundle_up r1 && bundle_up c && break; sleep 0.02; done
 bundle_up r1 || fail "r2's session with r1 never came up: $(in_ns r2 "$MLINK" show ml-r2)"
 add() { ip -n $P-r2 route add "$1" via "$2" dev ml-r2 proto bird metric 32 || fail "ip route add $1 via $2"; }
 add 10.77.0.99/32 10.77.0.1
-for prefix in 172.16.0.0/12 192.168.70.0/25 0.0.0.0/0 192.168.0.0/16 192.168.23.0/24; do add $prefix 10.77.0.1; done
+for prefix in 172.16.0.0/12 192.168.70.0/25 0.0.0.0/0 192.168.0.0/16 192.168.16.0/20 192.168.23.0/24; do add $prefix 10.77.0.1; done
 add 10.99.0.0/24 10.77.0.20
 imports() { json r2 "d.get('imports') or {}"; }
 for i in $(seq 100); do
@@ -29,9 +31,10 @@ got=$(json r2 "' '.join(r['prefix'] + '@' + r['router'] for r in d['imports']['i
 refused=$(json r2 "' '.join(r['prefix'] + '=' + r['reason'] for r in d['imports']['refused_routes'])")
 note "r2 refuses: $refused"
 for want in 172.16.0.0/12=outside-bound 192.168.70.0/25=outside-bound 0.0.0.0/0=martian 192.168.0.0/16=capture \
-            192.168.23.0/24=capture 10.99.0.0/24=not-via-router; do
+            192.168.16.0/20=capture 10.99.0.0/24=not-via-router; do
     grep -qw "$want" <<<"$refused" || fail "r2 does not refuse $want: $refused"
 done
+grep -q "192.168.23.0/24" <<<"$refused $got" && fail "r2 judged 192.168.23.0/24, which its connected route shadows"
 totals=$(json r2 "' '.join(k + '=' + str(v) for k, v in sorted(d['imports']['refused_total'].items()))")
 [ "$totals" = "capture=2 martian=1 not-via-router=1 outside-bound=2" ] || fail "refusal counts: $totals"
 metrics=$(in_ns r2 curl -s http://127.0.0.1:9106/metrics 2>/dev/null || in_ns r2 python3 -c \
