@@ -50,7 +50,10 @@ ip -n $P-r2 route replace 172.16.0.0/12 via 10.77.0.1 dev ml-r2 proto bird metri
 sleep 0.2
 [ "$(json r2 "d['imports']['refused_total']['outside-bound']")" = 2 ] || fail "a replaced route was counted again"
 # The tunnels keep working: c (on r2) reaches r1 through r2's session with r1, whose datagrams are pinned to e21
-# although 192.168.0.0/16 now points into ml-r2.
+# although 192.168.0.0/16 now points into ml-r2. r1 learns c's /32 via r2 as BIRD would install it (without it
+# r1 neither accepts c's address from r2 nor routes the reply).
+ip -n $P-r1 route add 10.77.0.20/32 via 10.77.0.2 dev ml-r1 proto bird metric 32 || fail "route for c on r1"
+for i in $(seq 50); do json r1 "' '.join(r['prefix'] for r in d['imports']['imported'])" | grep -qw 10.77.0.20/32 && break; sleep 0.02; done
 in_ns c ping -c 3 -i 0.2 -W 1 10.77.0.1 >"$TMP/ping.txt" || fail "c cannot reach r1 through r2: $(cat "$TMP/ping.txt")"
 bundle_up r1 || fail "r2's session with r1 fell"
 # Removal: the accepted route goes when the kernel route goes.
