@@ -234,6 +234,7 @@ struct ProfileValidator {
         let items = try field.list()
         guard !items.isEmpty else { throw field.error("a router needs at least one peer") }
         var peers: [Profile.PeerSettings] = []
+        var routerPeers: [Bool] = []
         for item in items {
             let peer = try item.mapping(knownKeys: Self.peerKeys)
             let nameField = try peer.required("name", "a peer needs a name")
@@ -253,9 +254,12 @@ struct ProfileValidator {
             let allowedFields = try allowedField?.list() ?? []
             if let allowedField, allowedFields.isEmpty { throw allowedField.error("needs at least one network") }
             var allowedIPs: [IPNetwork] = []
+            // A router peer's slice may hold a host of ours (a host on both routers): the longer prefix wins.
+            let isRouterPeer = try peer["role"]?.string() == Profile.PeerRole.router.rawValue
+            routerPeers.append(isRouterPeer)
             for allowed in allowedFields {
                 let network = try self.network(allowed)
-                for (otherIndex, other) in peers.enumerated() {
+                for (otherIndex, other) in peers.enumerated() where routerPeers[otherIndex] == isRouterPeer {
                     if let clash = other.allowedIPs.first(where: { $0.overlaps(network) }) {
                         throw allowed.error("\(network) of peer '\(name)' overlaps \(clash) of peer "
                                             + "'\(other.name)' (\(field.path)[\(otherIndex)])")

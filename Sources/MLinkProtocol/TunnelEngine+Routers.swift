@@ -7,7 +7,8 @@ import MLinkTypes
 ///   - the current router stopped being live (no usable session, or no connection up or degraded): switch at once
 ///     to the best live router: the lowest preference, then the lowest smoothed RTT;
 ///   - a router with a strictly lower preference is live: switch to it when it was never live before (start-up:
-///     whichever router answered first must not keep the traffic for a hold-down), or once it has stayed live for
+///     whichever router answered first must not keep the traffic for a hold-down; not counted as a switch), or
+///     once it has stayed live for
 ///     `routerHoldDown` (`preempt-delay`) without interruption. A router whose bundle or session drops meanwhile
 ///     starts its wait again, so a flapping router never takes the traffic back;
 ///   - equal preferences never preempt: the RTT only breaks ties when a choice has to be made anyway.
@@ -56,7 +57,8 @@ extension TunnelEngine {
             let firstTime = !candidate.wasLive
             let held = now &- candidate.liveSince >= configuration.routerHoldDown
             if !currentLive || !host.chosen || (better && (firstTime || held)) {
-                switchRouter(host, to: best, now: now)
+                // A better router's first appearance completes the start-up choice; it is no switch.
+                switchRouter(host, to: best, now: now, counted: host.chosen && (!currentLive || !firstTime))
             }
         } else if best >= 0 && !host.chosen {
             host.chosen = true
@@ -71,8 +73,8 @@ extension TunnelEngine {
         return bestRoundTrip(of: a) < bestRoundTrip(of: b)
     }
 
-    private func switchRouter(_ host: HostRole, to index: Int, now: UInt64) {
-        if host.chosen {
+    private func switchRouter(_ host: HostRole, to index: Int, now: UInt64, counted: Bool) {
+        if counted {
             host.switches += 1
             host.lastSwitch = now
         }

@@ -68,6 +68,17 @@ final class MeshProfileTests: XCTestCase {
         XCTAssertEqual(profile.peers[2].line, 11)
     }
 
+    func testARouterPeersSliceMayHoldAHostOfOurs() throws {
+        // hM sits on both routers: r1 lists it as a host /32 inside r2's slice; the longer prefix wins.
+        let text = Self.router.replacingOccurrences(
+            of: "{name: vm0, public-key: XYHwCTervPu8xJLAj0YQQQYbExTCh7O7G7JE690lJWM=}",
+            with: "{name: vm0, public-key: XYHwCTervPu8xJLAj0YQQQYbExTCh7O7G7JE690lJWM=, allowed-ips: [10.77.0.100/32]}")
+            .replacingOccurrences(of: "allowed-ips: [10.77.0.2/32]", with: "allowed-ips: [10.77.0.2/32, 10.77.0.96/27]")
+        let profile = try ProfileLoader.parse(text: text, path: "r1.yaml", directory: "")
+        XCTAssertEqual(profile.peers[0].allowedIPs, [IPNetwork("10.77.0.100/32")!])
+        XCTAssertEqual(profile.peers[1].allowedIPs, [IPNetwork("10.77.0.2/32")!, IPNetwork("10.77.0.96/27")!])
+    }
+
     func testTheLowerKeyDials() {
         let low = Key32(bytes: [UInt8](repeating: 1, count: 31) + [9])!
         let high = Key32(bytes: [UInt8](repeating: 1, count: 31) + [10])!

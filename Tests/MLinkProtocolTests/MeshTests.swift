@@ -216,6 +216,7 @@ final class MeshTests: XCTestCase {
         network.wire(13).isCut = false
         network.advance(by: 1 * Time.second)
         XCTAssertEqual(hM.currentRouter, 0)
+        XCTAssertEqual(hM.routerSwitches, 0, "settling at start-up is no switch")
     }
 
     func testTheHostSwitchesWithinASecondWhenItsRouterDiesAndMovesBackOnceAfterTheHoldDown() {

@@ -36,3 +36,22 @@ wait_for() {
     for i in $(seq $(( $3 * 20 ))); do [ "$(status "$1" "$2" 2>/dev/null)" = True ] && return 0; sleep 0.05; done
     return 1
 }
+
+# The lab stops only what it started: the cores a test starts in the lab's namespaces are killed here first.
+mesh_cleanup() {
+    local ns pid
+    if [ -n "${P:-}" ]; then
+        for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$P-"); do
+            for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+        done
+    fi
+    cleanup
+}
+trap mesh_cleanup EXIT
+
+# mesh_lab TOPOLOGY NAME: builds the lab's namespaces ($NAME-HOST) and wires without profiles or mlink; sets P.
+mesh_lab() {
+    P=$2
+    LABS+=("$P")
+    "$LAB" up "$1" --name "$P" --no-start >"$TMP/lab-$P.log" 2>&1 || { cat "$TMP/lab-$P.log"; fail "mlink-lab up --no-start"; }
+}
