@@ -4,7 +4,8 @@
 # (PREFERRED), so r3 sends to h through r1 (MED 0). A UDP datagram every 5 ms each way, h -> b and b -> h; then
 # r1 is SIGKILLed. h moves its traffic to r2 when r1's connections fall, and BFD withdraws r1's routes from r3,
 # whose kernel and import then point h's /32 at r2. Both streams must resume within 1 s; the longest gap of each
-# direction is printed. Underlay without delay (hand-built veths; the 20 ms RTT case is not measured here).
+# direction is printed. Underlay without delay (hand-built veths; the 20 ms RTT case is not measured here). Then r1
+# returns: after h's hold-down (preempt-delay 3 s) the metrics swap back and r3 routes h via r1 again, once.
 source "$(dirname "$0")/lib-bgp.sh"
 need_root
 command -v bird >/dev/null && command -v birdc >/dev/null || skip "needs bird2 (scripts/install-deps.sh)"
@@ -67,4 +68,21 @@ json r3 "' '.join(r['prefix'] + '@' + r['router'] for r in d['imports']['importe
     || fail "r3 does not import h's /32 via r2"
 [ "$gap_hb" -le 1000 ] || fail "h -> b stopped for ${gap_hb} ms (limit 1000)"
 [ "$gap_bh" -le 1000 ] || fail "b -> h stopped for ${gap_bh} ms (limit 1000)"
-pass "107-bgp-router-failover: r1 killed, traffic via r2 after ${gap_hb} ms (h -> b) and ${gap_bh} ms (b -> h)"
+# r1 returns: h stays on r2 for its preempt-delay (3 s), then moves back once; the metrics swap (PREFERRED), and
+# r3's route to h follows the MED back to r1, once.
+in_ns r1 "$MLINK" down ml-r1 >/dev/null 2>&1
+up r1
+restarted=$(now_ms)
+changes=0 last=r2 back=0
+while [ $(( $(now_ms) - restarted )) -lt 12000 ]; do
+    via=$(ip -n $P-r3 route show 10.77.0.40/32 | grep -oE 'via 10\.77\.0\.[0-9]+' | awk '{print $2}')
+    case $via in 10.77.0.1) now=r1;; 10.77.0.2) now=r2;; *) now=$last;; esac
+    if [ "$now" != "$last" ]; then changes=$(( changes + 1 )); last=$now; [ "$now" = r1 ] && back=$(( $(now_ms) - restarted )); fi
+    [ "$last" = r1 ] && [ $(( $(now_ms) - restarted - back )) -ge 2000 ] && break
+    sleep 0.05
+done
+[ "$last" = r1 ] && [ "$changes" = 1 ] || fail "after r1 returned, r3 routes h via $last after $changes changes"
+[ "$back" -ge 3000 ] || fail "r3 moved h back to r1 ${back} ms after r1's restart, before h's 3 s hold-down"
+[ "$(metric_of r2)" = 1 ] || fail "r2's /32 of h has metric '$(metric_of r2)' after h moved back, wanted 1"
+note "r1 restarted: r3 routes h via r1 again after ${back} ms (h's hold-down 3 s), one change"
+pass "107-bgp-router-failover: r1 killed, traffic via r2 after ${gap_hb} ms (h -> b) and ${gap_bh} ms (b -> h); back via r1 once, ${back} ms after its restart"

@@ -47,7 +47,7 @@ bgp_lab() {
         hpeer1="  - {name: h, public-key: $(pub h), allowed-ips: [10.77.0.40/32]}"
         hpeer2=$hpeer1
         host_profile h 10.77.0.40 "[eth1, eth2]" r1 10.2.4.1 1
-        printf '%s\n' "routers:" \
+        printf '%s\n' "preempt-delay: 3" "routers:" \
             "  - {name: r2, public-key: $(pub r2), endpoints: [10.2.5.1:7000], virtual-ip: 10.77.0.2, preference: 10}" \
             >>"$TMP/h.yaml"
     fi
