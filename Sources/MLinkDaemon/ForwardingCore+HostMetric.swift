@@ -24,21 +24,12 @@ extension ForwardingCore {
         let previous = routeAgent.hostRouteMetrics[peer] ?? nil
         guard metric != previous else { return }
         routeAgent.hostRouteMetrics[peer] = metric
-        let prefixes = hostRoutePrefixes(of: peer)
+        let prefixes = Set(routeAgent.hostRoutes[peer] ?? [])
         guard !prefixes.isEmpty else { return }
         var added = Set<IPNetwork>()
         syncKernelRoutes(wanted: prefixes, installed: &added, metric: metric)
         var old = prefixes
         syncKernelRoutes(wanted: [], installed: &old, metric: previous ?? 0)
-        let leased = Set(routeAgent.hostRoutes[peer] ?? [])
-        routeAgent.hostRoutes[peer] = leased.isEmpty ? nil : Array(leased.intersection(added))
-    }
-
-    /// The host /32s (/128s) of `peer` in the kernel now: its leased ones while live, and the static ones `up`
-    /// installed with the other `allowed-ips`.
-    func hostRoutePrefixes(of peer: Int) -> Set<IPNetwork> {
-        guard !engine.peers[peer].isRouter else { return [] }
-        let statics = profile.peers[peer].allowedIPs.filter { $0.prefixLength == $0.address.bitWidth }.map(\.masked)
-        return Set((routeAgent.hostRoutes[peer] ?? []) + statics)
+        routeAgent.hostRoutes[peer] = added.isEmpty ? nil : Array(added)
     }
 }

@@ -40,7 +40,7 @@ in_ns a ping -c 3 -i 0.2 -W 1 192.168.70.10 >"$TMP/ping-lan.txt" || fail "a cann
 in_ns b ping -c 3 -i 0.2 -W 1 192.168.70.10 >"$TMP/ping-bl.txt" || fail "b cannot ping c's LAN: $(cat "$TMP/ping-bl.txt")"
 note "a pings b ($(grep -oE 'rtt [^ ]+ = [0-9.]+/[0-9.]+' "$TMP/ping-b.txt")) and 192.168.70.10 ($(grep -oE 'rtt [^ ]+ = [0-9.]+/[0-9.]+' "$TMP/ping-lan.txt"))"
 # Withdrawal: c stops (an empty announcement on its way out); r2 removes the LAN's kernel route, BGP withdraws it,
-# r1's kernel and then r1's import lose it. (A static host's /32 stays routed by `up` while its router runs.)
+# r1's kernel and then r1's import lose it.
 start=$(now_ms)
 in_ns c "$MLINK" down ml-c 2>/dev/null &
 down=$!
