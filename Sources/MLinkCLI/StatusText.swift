@@ -44,6 +44,7 @@ enum StatusText {
         }
         if let policies = report.policies { out += policyLines(policies) }
         out += routes(report.routes)
+        out += imports(report.imports)
         return out
     }
 

@@ -91,6 +91,7 @@ extension ForwardingCore {
     func notePreferred(_ isPreferred: Bool, from peer: Int) {
         if engine.recordPreferred(isPreferred, from: peer) {
             log.info("peer \(engine.peers[peer].name): " + (isPreferred ? "sends through this router" : "sends through another router"))
+            applyHostRouteMetric(of: peer)
         }
     }
 
