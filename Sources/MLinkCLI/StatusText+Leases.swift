@@ -13,6 +13,7 @@ extension StatusText {
             } else {
                 out += "  lease: none" + (host.lastRefusal.map { " (refused: \($0))" } ?? " yet") + "\n"
             }
+            out += hostRoutersText(host)
         }
         if let pool = leases.pool {
             out += "  address pool: \(pool), allocating \(leases.allocate ?? pool): \(leases.bound) bound, "
@@ -23,10 +24,11 @@ extension StatusText {
                 let rows = leases.table.map { entry in
                     [entry.address, entry.peer, entry.state,
                      entry.expiresIn >= 0 ? "expires in \(duration(entry.expiresIn))" : "expired \(duration(-entry.expiresIn)) ago",
-                     entry.allocator]
+                     syncedColumn(entry)]
                 }
                 out += table(rows).map { "    \($0)\n" }.joined()
             }
+            out += leaseSyncText(leases)  // StatusText+LeaseSync.swift
         }
         return out
     }

@@ -38,18 +38,24 @@ extension Profile {
                 reservations[peer.publicKey] = reserved.address
             }
         }
+        // Router peers (issue 16) route whole slices: only their own addresses are off limits, and their
+        // bindings arrive in LEASE_SYNC (PROTOCOL.md §14.4).
+        let hostPeers = peers.filter { $0.role != .router }
+        let routerPeerAddresses = peers.filter { $0.role == .router }.flatMap(\.allowedIPs)
+            .filter { $0.prefixLength == $0.address.bitWidth }.map(\.address)
         return AddressPool(prefix: settings.prefix, allocate: settings.allocate, exclude: settings.exclude,
-                           routerAddresses: [interface.address.address],
-                           staticNetworks: peers.flatMap(\.allowedIPs), reservations: reservations)
+                           routerAddresses: [interface.address.address] + routerPeerAddresses,
+                           staticNetworks: hostPeers.flatMap(\.allowedIPs),
+                           reservations: reservations.filter { key, _ in hostPeers.contains { $0.publicKey == key } })
     }
 
     /// The peers that take a lease: those without `allowed-ips` and those with a reservation in the pool.
     public var leasePeerKeys: Set<Key32> {
         guard let settings = addressPool else { return [] }
         return Set(peers.filter { peer in
-            peer.allowedIPs.isEmpty || peer.allowedIPs.contains {
+            peer.role != .router && (peer.allowedIPs.isEmpty || peer.allowedIPs.contains {
                 $0.prefixLength == $0.address.bitWidth && settings.prefix.contains($0.address)
-            }
+            })
         }.map(\.publicKey))
     }
 }

@@ -76,6 +76,7 @@ public struct PeerCounts: CounterSet {
     public var silenceAlarmsSent: UInt64 = 0
     public var silenceAlarmsReceived: UInt64 = 0
     public var replayed: UInt64 = 0
+    public var closesReceived: UInt64 = 0
     /// Issue 16: initiations from a router peer that should have answered, and packets one router peer sent
     /// towards another (never forwarded: one router hop in a full mesh).
     public var handshakesRefused: UInt64 = 0
@@ -125,6 +126,8 @@ public struct PeerCounts: CounterSet {
               help: "PATH_SILENT alarms this peer sent about our paths."),
         .init("replayed", unit: "packets", \.replayed,
               help: "Data packets sent again on the new link after a failover takeover."),
+        .init("closes_received", \.closesReceived,
+              help: "CLOSE messages from this peer: it stopped in an orderly way and its sessions ended at once."),
         .init("parity_sent", unit: "messages", \.paritySent,
               help: "Parity messages sent to this peer, once however many copies."),
         .init("parity_received", unit: "messages", \.parityReceived, help: "New parity messages received from this peer."),

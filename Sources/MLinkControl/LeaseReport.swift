@@ -21,11 +21,13 @@ public struct LeaseReport: Codable, Equatable, Sendable {
     public var table: [LeaseEntry] = []
     /// Host: its lease, or nil on a router.
     public var host: HostLeaseReport?
+    /// Router: replication with its router peers (LeaseSyncReport.swift), or nil without any.
+    public var sync: LeaseSyncReport?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case pool, allocate, free, bound, hold, declined, malformed, table, host
+        case pool, allocate, free, bound, hold, declined, malformed, table, host, sync
         case exhaustedRefusals = "exhausted_refusals", writeFailures = "write_failures"
     }
 }
@@ -44,6 +46,10 @@ public struct LeaseEntry: Codable, Equatable, Sendable {
     public var expiresIn: Double
     /// The router that made the binding.
     public var allocator: String
+    /// The router peer the binding came from (PROTOCOL.md §14.4), nil for this router's own.
+    public var synced: String?
+    /// True for a binding granted outside its router's slice and not yet confirmed by the slice's router.
+    public var provisional: Bool?
 
     public init(address: String, peer: String, publicKey: String, state: String, expiresIn: Double, allocator: String) {
         self.address = address; self.peer = peer; self.publicKey = publicKey; self.state = state
@@ -51,7 +57,7 @@ public struct LeaseEntry: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case address, peer, state, allocator
+        case address, peer, state, allocator, synced, provisional
         case publicKey = "public_key", expiresIn = "expires_in"
     }
 }
@@ -68,11 +74,13 @@ public struct HostLeaseReport: Codable, Equatable, Sendable {
     public var obtainedAfterStart: Double?
     /// Why the router last refused (pool-exhausted, no-pool), or nil.
     public var lastRefusal: String?
+    /// A host on several routers: whether each accepts its address (LeaseSyncReport.swift); empty with one.
+    public var routers: [HostRouterLeaseReport] = []
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case address
+        case address, routers
         case renewIn = "renew_in", rebindIn = "rebind_in", expiresIn = "expires_in"
         case obtainedAfterStart = "obtained_after_start", lastRefusal = "last_refusal"
     }

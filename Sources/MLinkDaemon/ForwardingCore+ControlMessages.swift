@@ -11,6 +11,8 @@ extension ForwardingCore {
         switch kind {
         case ControlKind.addressRequest...ControlKind.addressDecline:
             handleLease(peer: peer, kind: kind, flags: flags, body: body, length: length, now: now)
+        case ControlKind.leaseSync:
+            handleLeaseSync(peer: peer, body: body, length: length)  // ForwardingCore+LeaseSync.swift
         default:
             engine.countControl(from: peer, unknown: true)
         }
@@ -29,11 +31,13 @@ extension ForwardingCore {
                 log.info("peer \(engine.peers[peer].name): bundle up")
             case .bundleDown(let peer):
                 log.info("peer \(engine.peers[peer].name): bundle down (no connection up)")
+                hostRouterBundleDown(peer: peer)
             case .currentRouterChanged(let peer):
                 currentRouterChanged(to: peer)  // ForwardingCore+Routers.swift
             }
         }
         leaseTick()
+        leaseSyncFlush()
         if engine.hasControlWork {
             engine.flushControl(now: now, into: out)
             flush()

@@ -38,6 +38,8 @@ extension ForwardingCore {
         }
         finishLeases()
         withdrawRoutesAtStop()
+        engine.close(now: MonotonicClock.now(), into: out)
+        flush()
         log.info("forwarding core for \(tun.name) stopped")
     }
 

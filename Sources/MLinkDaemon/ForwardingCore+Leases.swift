@@ -57,6 +57,14 @@ final class LeaseService {
     var writeFailures: UInt64 = 0
     /// The TUN device's interface index (host).
     var tunIndex: Int32 = 0
+    /// Router: replication with router peers (ForwardingCore+LeaseSync.swift), nil without any.
+    var sync: LeaseSyncService?
+    /// Router: the address routed to each host key here (its own request was granted here).
+    var routed: [Key32: IPAddress] = [:]
+    /// Host on several routers: whether the others accept its address (ForwardingCore+HostRouterLeases.swift).
+    var otherRouters: HostRouterLeases?
+    /// Host on several routers: the lease router the others were last asked for.
+    var askedFor: Int?
 
     init(directory: LeaseStateDirectory) { self.directory = directory }
 }
@@ -86,8 +94,12 @@ extension ForwardingCore {
             table.holdSeconds = settings.holdSeconds
             service.table = table
             leases = service
+            startLeaseSync(service)
             try writeLeaseTable(service)
-            for binding in table.bindings where binding.state == .bound { routeLease(binding.key, to: binding.address) }
+            // Synced bindings (another router's, PROTOCOL.md §14.4) are routed here only once their host asks here.
+            for binding in table.bindings where binding.state == .bound && binding.allocator == table.allocator {
+                routeLease(binding.key, to: binding.address)
+            }
             log.info("leases: \(table.count(.bound)) bound, \(table.freeCount) free in \(settings.allocate) "
                      + "(\(service.directory.routerFile))")
         } else if let router = profile.router {
@@ -95,13 +107,16 @@ extension ForwardingCore {
             var saved: HostLease?
             if let bytes = try? Files.read(service.directory.hostFile) {
                 switch HostLease.decode(String(decoding: bytes, as: UTF8.self)) {
-                case .success(let lease) where lease.router == router.publicKey: saved = lease
+                case .success(let lease) where profile.allRouters.contains(where: { $0.publicKey == lease.router })
+                    || lease.router == router.publicKey:
+                    saved = lease
                 case .success: log.warning("\(service.directory.hostFile): issued by another router; ignored")
                 case .failure(let warning): log.warning("\(service.directory.hostFile): \(warning); ignored")
                 }
             }
             service.client = HostLeaseClient(saved: saved, now: now)
             leases = service
+            startHostRouterLeases(service)
             if let lease = service.client?.lease {
                 configureLeasedAddress(lease.address, service: service)
                 service.obtainedAfterStart = WallClock.now() - startedAt
@@ -112,6 +127,8 @@ extension ForwardingCore {
 
     /// A new session: a host asks for its address (with the one it holds: INIT-REBOOT).
     func leaseSessionEstablished(peer: Int) {
+        leaseSyncSessionEstablished(peer: peer)
+        hostRouterSessionEstablished(peer: peer)
         guard let service = leases, let client = service.client, peer == leaseRouter else { return }
         service.lastAssignSeq = 0
         sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: leaseRouter)
@@ -135,8 +152,10 @@ extension ForwardingCore {
         switch LeaseMessageKind(rawValue: kind) {
         case .addressRequest where service.table != nil:
             guard let request = AddressRequest(body: bytes, flags: flags) else { return leaseMalformed(peer, service) }
+            let holding = request.items.item(ipv6: false)?.address
+            if deferLeaseRequest(peer: peer, seq: seq, holding: holding, service: service) { return }  // +LeaseSync
             answerLease(peer: peer, seq: seq, service: service) { table, key, now in
-                table.request(key: key, holding: request.items.item(ipv6: false)?.address, now: now)
+                table.request(key: key, holding: holding, now: now)
             }
         case .addressRelease where service.table != nil:
             guard let release = AddressRelease(body: bytes) else { return leaseMalformed(peer, service) }
@@ -150,6 +169,8 @@ extension ForwardingCore {
             answerLease(peer: peer, seq: seq, service: service) { table, key, now in
                 table.decline(key: key, address: decline.item.address, now: now)
             }
+        case .addressAssign where service.client != nil && peer != leaseRouter:
+            handleOtherRouterAssign(peer: peer, body: bytes, service: service)
         case .addressAssign where service.client != nil && peer == leaseRouter:
             guard let assign = AddressAssign(body: bytes) else { return leaseMalformed(peer, service) }
             guard seq > service.lastAssignSeq else { return }  // older than one already applied
@@ -182,9 +203,11 @@ extension ForwardingCore {
             if sendRequest {
                 sendLease(kind: .addressRequest, flags: client.request.flags, body: client.request.body, to: leaseRouter)
                 client.noteRequestSent(now: now)
+                service.otherRouters?.addressChanged(now: now)  // T1/T2: any of the routers renews
             }
             service.client = client
             apply(change, service: service)
+            askOtherRouters(service)
         }
     }
 
@@ -213,7 +236,7 @@ extension ForwardingCore {
 
     // MARK: - Router
 
-    private func answerLease(peer: Int, seq: UInt32, service: LeaseService,
+    func answerLease(peer: Int, seq: UInt32, service: LeaseService,
                              _ decide: (inout LeaseTable, Key32, UInt64) -> LeaseTable.Decision) {
         let key = engine.peers[peer].publicKey
         guard service.leaseKeys.contains(key), var table = service.table else {
@@ -255,7 +278,8 @@ extension ForwardingCore {
     }
 
     /// Routes `address` (a /32) to the peer holding `key` and lets it send from there; nil withdraws it.
-    private func routeLease(_ key: Key32, to address: IPAddress?) {
+    func routeLease(_ key: Key32, to address: IPAddress?) {
+        leases?.routed[key] = address
         guard let peer = engine.peers.firstIndex(where: { $0.publicKey == key }) else { return }
         let prefixes = address.flatMap { IPNetwork(address: $0, prefixLength: $0.bitWidth) }.map { [$0] } ?? []
         engine.setDynamicPrefixes(prefixes, owner: .lease, peer: peer)
@@ -273,7 +297,7 @@ extension ForwardingCore {
         }
     }
 
-    private func peerName(_ key: Key32) -> String {
+    func peerName(_ key: Key32) -> String {
         engine.peers.first { $0.publicKey == key }?.name ?? "a former peer"
     }
 
@@ -291,6 +315,7 @@ extension ForwardingCore {
             return apply(HostLeaseClient.Change(remove: change.remove, add: nil, persist: true), service: service)
         }
         service.client = client
+        if client.lease != nil { hostLeaseGranted(service) }
         if let lease = client.lease {
             if change.add != nil {
                 log.info("lease: \(lease.address) for \(assign.leaseSeconds) s (\(assign.reason))")
@@ -309,7 +334,7 @@ extension ForwardingCore {
         return HostLeaseClient.conflict(address.address, localAddresses: others)
     }
 
-    private func apply(_ change: HostLeaseClient.Change, service: LeaseService) {
+    func apply(_ change: HostLeaseClient.Change, service: LeaseService) {
         if let old = change.remove { unconfigureLeasedAddress(old, service: service) }
         if let new = change.add { configureLeasedAddress(new, service: service) }
         guard change.persist else { return }
@@ -333,13 +358,14 @@ extension ForwardingCore {
             log.error("lease: cannot add \(address) to \(tun.name): \(error)")
         }
         service.configured = address
-        engine.setDynamicPrefixes([address.masked], owner: .lease, peer: 0)
+        // Every router of a host on several routers may send from the virtual network (issue 16).
+        for router in engine.peers.indices { engine.setDynamicPrefixes([address.masked], owner: .lease, peer: router) }
     }
 
     private func unconfigureLeasedAddress(_ address: IPNetwork, service: LeaseService) {
         try? netlink.deleteAddress(address, linkIndex: service.tunIndex)
         if service.configured == address { service.configured = nil }
-        engine.setDynamicPrefixes([], owner: .lease, peer: 0)
+        for router in engine.peers.indices { engine.setDynamicPrefixes([], owner: .lease, peer: router) }
         log.info("lease: \(address) removed from \(tun.name)")
     }
 
@@ -385,10 +411,14 @@ extension ForwardingCore {
             report.exhaustedRefusals = table.exhaustedRefusals
             report.table = table.bindings.map { binding in
                 let peer = engine.peers.first { $0.publicKey == binding.key }?.name ?? "-"
-                return LeaseEntry(address: binding.address.description, peer: peer, publicKey: binding.key.base64,
-                                  state: binding.state.rawValue, expiresIn: Double(binding.expires) - now,
-                                  allocator: binding.allocator)
+                var entry = LeaseEntry(address: binding.address.description, peer: peer, publicKey: binding.key.base64,
+                                       state: binding.state.rawValue, expiresIn: Double(binding.expires) - now,
+                                       allocator: binding.allocator)
+                if binding.allocator != table.allocator { entry.synced = binding.allocator }
+                if binding.provisional { entry.provisional = true }
+                return entry
             }
+            report.sync = leaseSyncReport()
         }
         if let client = service.client {
             var host = HostLeaseReport()
@@ -400,6 +430,7 @@ extension ForwardingCore {
             }
             host.obtainedAfterStart = service.obtainedAfterStart
             host.lastRefusal = client.lastRefusal?.description
+            host.routers = hostRouterReports()
             report.host = host
         }
         return report
@@ -429,5 +460,6 @@ extension MetricsRenderer {
         }
         out.family("mlink_lease_malformed_total", .counter, "Malformed lease messages received.")
         out.sample("mlink_lease_malformed_total", interface, Double(leases.malformed))
+        renderLeaseSync(report, into: &out)
     }
 }

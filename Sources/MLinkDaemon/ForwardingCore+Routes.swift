@@ -342,16 +342,22 @@ extension ForwardingCore {
                                   hostPrefixes: hosts)
     }
 
-    /// Adds or removes the kernel's /32 (/128) for each leased address of a host, so routing daemons see which
-    /// hosts are live. A static host address needs none here: `up` routes every static `allowed-ips` entry (its
-    /// /32 included) for as long as the interface exists, whether or not the host is connected (OpenVPN's iroute
-    /// semantics), so BIRD and FRR already see it.
+    /// Adds or removes, as the host's bundle comes up and goes down, the kernel's proto-109 route for each of its
+    /// addresses inside the interface's connected network: its leased /32 (/128) and its static `allowed-ips` there.
+    /// So routing daemons (BIRD's `learn`, zebra) see which hosts are live, and drop a host that died within the
+    /// bundle's detection time. Without these routes the connected route still carries the traffic into the TUN,
+    /// where a packet for a host that is down waits for its session or is dropped and counted: nothing leaks. A
+    /// static prefix outside the connected network is `up`'s, for as long as the interface exists (SetupPlan).
     func setHostRoutes(of peer: Int, live: Bool) {
         var installed = Set(routeAgent.hostRoutes[peer] ?? [])
         var wanted = Set<IPNetwork>()
         if live {
-            let addresses = engine.peers[peer].dynamicPrefixes[.lease] ?? []
-            wanted = Set(addresses.filter { $0.prefixLength == $0.address.bitWidth }.map(\.masked))
+            let leased = (engine.peers[peer].dynamicPrefixes[.lease] ?? [])
+                .filter { $0.prefixLength == $0.address.bitWidth }.map(\.masked)
+            let connected = profile.interface.address.masked
+            let statics = profile.peers.indices.contains(peer)
+                ? profile.peers[peer].allowedIPs.map(\.masked).filter { connected.covers($0) && $0 != connected } : []
+            wanted = Set(leased + statics)
         }
         syncKernelRoutes(wanted: wanted, installed: &installed)
         routeAgent.hostRoutes[peer] = installed.isEmpty ? nil : Array(installed)

@@ -23,11 +23,20 @@ public struct Binding: Hashable, Sendable {
     public var expires: UInt64
     /// Unix seconds when the binding was first made.
     public var created: UInt64
-    /// The router (profile name) that made the binding.
+    /// The router that made the binding: this router's profile name, or for a binding synced from another
+    /// router (PROTOCOL.md §14.4) the name of the router peer whose slice holds it (or that sent it).
     public var allocator: String
+    /// Unix milliseconds of the last change by any router (PROTOCOL.md §14.4); only grows. Decides merges.
+    public var updated: UInt64
+    /// Granted by a router outside its own slice and not yet confirmed by the slice's router (§14.4).
+    public var provisional: Bool
 
-    public init(address: IPAddress, key: Key32, state: State, expires: UInt64, created: UInt64, allocator: String) {
+    /// A binding; `updated` defaults to `created` in milliseconds.
+    public init(address: IPAddress, key: Key32, state: State, expires: UInt64, created: UInt64, allocator: String,
+                updated: UInt64? = nil, provisional: Bool = false) {
         self.address = address; self.key = key; self.state = state; self.expires = expires
         self.created = created; self.allocator = allocator
+        self.updated = updated ?? created &* 1000
+        self.provisional = provisional
     }
 }

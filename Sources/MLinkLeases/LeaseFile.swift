@@ -6,7 +6,9 @@ import MLinkTypes
 /// # mlink leases 1
 /// 10.77.0.37 XYHwCTervPu8xJLAj0YQQQYbExTCh7O7G7JE690lJWM= bound 1767225600 1767222000 r1
 /// ```
-/// Fields: address, public key (base64), state, expires and created (Unix seconds), allocator. Reading is
+/// Fields: address, public key (base64), state, expires and created (Unix seconds), allocator, then (since
+/// issue 16) `updated` in Unix milliseconds and the word `provisional` on an unconfirmed synced binding
+/// (PROTOCOL.md §14.4); a line without them (an older file) reads as updated = created, confirmed. Reading is
 /// tolerant: a line that does not parse is reported as a warning and skipped, so one damaged line never costs
 /// the other hosts their addresses. A file with another version is refused whole (warned), never guessed at.
 public enum LeaseFile {
@@ -18,7 +20,8 @@ public enum LeaseFile {
         var text = header + "\n"
         for binding in bindings {
             text += "\(binding.address) \(binding.key.base64) \(binding.state.rawValue) \(binding.expires) "
-                + "\(binding.created) \(binding.allocator)\n"
+                + "\(binding.created) \(binding.allocator) \(binding.updated)"
+                + (binding.provisional ? " provisional\n" : "\n")
         }
         return text
     }
@@ -71,7 +74,9 @@ public enum LeaseFile {
 
     static func binding(from line: Substring) -> Result<Binding, Problem> {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count == 6 else { return .failure(Problem(text: "expected 6 fields, found \(fields.count)")) }
+        guard fields.count >= 6 && fields.count <= 8 else {
+            return .failure(Problem(text: "expected 6 fields, found \(fields.count)"))
+        }
         guard let address = IPAddress(String(fields[0])), !address.isIPv6 else {
             return .failure(Problem(text: "'\(fields[0])' is not an IPv4 address"))
         }
@@ -84,7 +89,17 @@ public enum LeaseFile {
         guard let expires = UInt64(fields[3]), let created = UInt64(fields[4]) else {
             return .failure(Problem(text: "expires and created must be Unix seconds"))
         }
+        var updated: UInt64?
+        if fields.count >= 7 {
+            guard let value = UInt64(fields[6]) else {
+                return .failure(Problem(text: "updated must be Unix milliseconds"))
+            }
+            updated = value
+        }
+        if fields.count == 8, fields[7] != "provisional" {
+            return .failure(Problem(text: "unknown flag '\(fields[7])'"))
+        }
         return .success(Binding(address: address, key: key, state: state, expires: expires, created: created,
-                                allocator: String(fields[5])))
+                                allocator: String(fields[5]), updated: updated, provisional: fields.count == 8))
     }
 }

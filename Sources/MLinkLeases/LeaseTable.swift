@@ -46,8 +46,17 @@ public struct LeaseTable: Sendable {
     /// Refusals for lack of addresses since start.
     public private(set) var exhaustedRefusals: UInt64 = 0
 
-    private var byAddress: [IPAddress: Binding] = [:]
-    private var addressOfKey: [Key32: IPAddress] = [:]
+    /// The slices other routers announced (router peer name -> slice; PROTOCOL.md §14.4).
+    public internal(set) var peerSlices: [String: IPNetwork] = [:]
+    /// Parts of the own slice that overlap another router's: no new lease from them (§14.4).
+    public internal(set) var blocked: [IPNetwork] = []
+
+    var byAddress: [IPAddress: Binding] = [:]
+    var addressOfKey: [Key32: IPAddress] = [:]
+    /// Addresses whose record this router changed by its own decision, not yet taken by `takeChanges`.
+    var changed: Set<IPAddress> = []
+    /// The largest `updated` of any record seen (the Lamport clock of §14.4).
+    var highWater: UInt64 = 0
 
     /// An empty table.
     public init(pool: AddressPool, leaseSeconds: UInt64, allocator: String) {
@@ -67,10 +76,13 @@ public struct LeaseTable: Sendable {
         for var binding in bindings {
             guard byAddress[binding.address] == nil else { continue }
             if binding.state == .declined {
-                if binding.expires > now { byAddress[binding.address] = binding }
+                if binding.expires > now { insert(binding) }
                 continue
             }
-            guard addressOfKey[binding.key] == nil, pool.mayLease(binding.address, to: binding.key) else { continue }
+            // Another router's binding (synced, §14.4) is kept wherever the pool allows the address at all.
+            let synced = binding.allocator != allocator && pool.mayHold(binding.address, for: binding.key)
+            guard addressOfKey[binding.key] == nil, pool.mayLease(binding.address, to: binding.key) || synced
+            else { continue }
             if !leaseKeys.contains(binding.key) {
                 if binding.state == .bound { binding.state = .hold; binding.expires = min(binding.expires, now) }
             } else if binding.state == .bound {
@@ -102,11 +114,19 @@ public struct LeaseTable: Sendable {
         let held = holding.flatMap { $0.isUnspecified ? nil : $0 }
         func reason(for address: IPAddress) -> AssignReason { held == nil || held == address ? .granted : .changed }
 
+        // A host on several routers holds an address another router gave it (PROTOCOL.md §14.4, rules 1 and 3): the
+        // key's record there (of any slice) becomes its binding, or a provisional one in another router's slice.
+        if let held, !adoptSyncedRecord(key: key, at: held, now: now), !pool.allocate.contains(held),
+           let provisional = provisionalGrant(key: key, at: held, now: now) {
+            insert(provisional)
+            return Decision(address: held, reason: .granted, previous: nil, persistence: .immediate)
+        }
         if let existing = binding(for: key) {
-            if pool.mayLease(existing.address, to: key) {
+            if mayKeep(existing) {
                 var renewed = existing
                 renewed.state = .bound
                 renewed.expires = now + leaseSeconds
+                stamp(&renewed, now: now)
                 byAddress[existing.address] = renewed
                 return Decision(address: existing.address, reason: reason(for: existing.address), previous: nil,
                                 persistence: existing.state == .bound ? .coalesced : .immediate)
@@ -115,8 +135,10 @@ public struct LeaseTable: Sendable {
         }
         let previous = held
         if let chosen = choose(for: key, holding: held, now: now) {
-            insert(Binding(address: chosen, key: key, state: .bound, expires: now + leaseSeconds, created: now,
-                           allocator: allocator))
+            var binding = Binding(address: chosen, key: key, state: .bound, expires: now + leaseSeconds, created: now,
+                                  allocator: allocator)
+            stamp(&binding, now: now)
+            insert(binding)
             return Decision(address: chosen, reason: reason(for: chosen),
                             previous: previous == chosen ? nil : previous, persistence: .immediate)
         }
@@ -132,6 +154,7 @@ public struct LeaseTable: Sendable {
         }
         binding.state = .hold
         binding.expires = now
+        stamp(&binding, now: now)
         byAddress[address] = binding
         return Decision(address: nil, reason: .released, previous: address, persistence: .immediate)
     }
@@ -142,9 +165,11 @@ public struct LeaseTable: Sendable {
         guard let binding = binding(for: key), binding.address == address, pool.reservations[key] == nil else {
             return request(key: key, holding: nil, now: now)
         }
+        var declined = Binding(address: address, key: key, state: .declined, expires: now + declineSeconds,
+                               created: now, allocator: allocator)
+        stamp(&declined, now: now)
         remove(address)
-        byAddress[address] = Binding(address: address, key: key, state: .declined, expires: now + declineSeconds,
-                                     created: now, allocator: allocator)
+        byAddress[address] = declined
         var decision = request(key: key, holding: nil, now: now)
         if decision.address != nil { decision.reason = .changed }
         decision.previous = address
@@ -190,6 +215,7 @@ public struct LeaseTable: Sendable {
 
     private func isFree(_ address: IPAddress, for key: Key32) -> Bool {
         pool.mayLease(address, to: key) && byAddress[address] == nil
+            && (blocked.isEmpty || pool.reservations[key] == address || !isBlocked(address))
     }
 
     private mutating func choose(for key: Key32, holding: IPAddress?, now: UInt64) -> IPAddress? {
@@ -219,12 +245,13 @@ public struct LeaseTable: Sendable {
         return nil
     }
 
-    private mutating func insert(_ binding: Binding) {
+    mutating func insert(_ binding: Binding) {
+        highWater = max(highWater, binding.updated)
         byAddress[binding.address] = binding
         if binding.state != .declined { addressOfKey[binding.key] = binding.address }
     }
 
-    private mutating func remove(_ address: IPAddress) {
+    mutating func remove(_ address: IPAddress) {
         guard let binding = byAddress.removeValue(forKey: address) else { return }
         if binding.state != .declined, addressOfKey[binding.key] == address { addressOfKey[binding.key] = nil }
     }

@@ -10,6 +10,8 @@ public enum ControlKind {
     public static let routeStatus: UInt8 = 6
     public static let routeTable: UInt8 = 7
     public static let preferred: UInt8 = 8
+    /// The sender ends its sessions in an orderly way (PROTOCOL.md section 14, CLOSE).
+    public static let close: UInt8 = 9
     public static let leaseSync: UInt8 = 16
     /// Link policy and receiver feedback use 32...47.
     public static let linkPolicy: ClosedRange<UInt8> = 32...47

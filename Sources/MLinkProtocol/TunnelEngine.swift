@@ -298,6 +298,9 @@ public final class TunnelEngine {
             return receiveProbe(message + payload, length: payloadLength, peer: peer, connection: c, now: now)
         case .control:
             let verdict = receiveControl(message + payload, length: payloadLength, from: peerIndex, offset: payload)
+            if case .control(_, let kind, let flags, _, let bodyLength) = verdict, kind == ControlKind.close {
+                return receiveClose(flags: flags, length: bodyLength, from: peerIndex, now: now)
+            }
             if case .control(_, let kind, _, let offset, let bodyLength) = verdict, ControlKind.linkPolicy.contains(kind) {
                 return receiveLinkControl(kind: kind, body: message + offset, length: bodyLength, from: peerIndex, now: now)
             }

@@ -21,16 +21,3 @@ public enum WellKnownPrefixes {
         ranges.contains { $0.covers(prefix) }
     }
 }
-
-extension IPNetwork {
-    /// True when every address of `other` lies inside this prefix (same family, not shorter).
-    public func covers(_ other: IPNetwork) -> Bool {
-        other.address.isIPv6 == address.isIPv6 && prefixLength <= other.prefixLength && contains(other.address)
-    }
-
-    /// True when the address bits beyond the prefix length are zero.
-    public var hasNoHostBits: Bool { masked.address == address }
-
-    /// True for 0.0.0.0/0 and ::/0.
-    public var isDefaultRoute: Bool { prefixLength == 0 }
-}

@@ -49,8 +49,13 @@ public struct SetupPlan: Equatable, Sendable {
         if let router = profile.router {
             routes = router.routes.map(\.masked)
         } else {
+            // A peer's prefix inside the interface's connected network is routed already (the connected route); its
+            // proto-109 route is the daemon's, present while the peer's bundle is up, so that routing daemons see
+            // which hosts are live (ForwardingCore+Routes.swift, `setHostRoutes`). Every other prefix is routed here
+            // for as long as the interface exists, whether or not the peer is connected (OpenVPN's iroute).
             for peer in profile.peers {
-                for network in peer.allowedIPs.map(\.masked) where network != connected && !routes.contains(network) {
+                for network in peer.allowedIPs.map(\.masked)
+                where !connected.covers(network) && !routes.contains(network) {
                     routes.append(network)
                 }
             }

@@ -32,3 +32,30 @@ final class LeaseMetricsTests: XCTestCase {
         XCTAssertFalse(MetricsRenderer.render(StatusReport()).contains("mlink_lease"), "no lease service, no families")
     }
 }
+
+/// The LEASE_SYNC families (PROTOCOL.md §14.4).
+final class LeaseSyncMetricsTests: XCTestCase {
+    func testSyncFamilies() {
+        var report = StatusReport()
+        report.interface = "ml-r2"
+        var leases = LeaseReport()
+        leases.pool = "10.77.0.0/24"
+        var sync = LeaseSyncReport()
+        var peer = LeaseSyncPeerReport(name: "r1")
+        peer.messagesSent = 5; peer.messagesReceived = 7; peer.merged = 11; peer.conflicts = 2; peer.refused = 3
+        sync.routers = [peer]; sync.overlaps = 1
+        leases.sync = sync
+        report.leases = leases
+        let text = MetricsRenderer.render(report)
+        for line in ["mlink_lease_sync_messages_total{interface=\"ml-r2\",router=\"r1\",direction=\"sent\"} 5",
+                     "mlink_lease_sync_messages_total{interface=\"ml-r2\",router=\"r1\",direction=\"received\"} 7",
+                     "mlink_lease_sync_merges_total{interface=\"ml-r2\",router=\"r1\"} 11",
+                     "mlink_lease_conflicts_total{interface=\"ml-r2\",router=\"r1\"} 2",
+                     "mlink_lease_sync_refused_total{interface=\"ml-r2\",router=\"r1\"} 3",
+                     "mlink_lease_slice_overlaps_total{interface=\"ml-r2\"} 1", "# TYPE mlink_lease_conflicts_total counter"] {
+            XCTAssertTrue(text.contains(line + "\n"), "missing \(line)")
+        }
+        report.leases?.sync = nil
+        XCTAssertFalse(MetricsRenderer.render(report).contains("mlink_lease_sync"), "no replication, no families")
+    }
+}

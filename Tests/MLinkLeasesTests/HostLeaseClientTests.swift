@@ -85,3 +85,31 @@ final class HostLeaseClientTests: XCTestCase {
         XCTAssertEqual(client.nextRequestAt, 111 + 1800, "with a lease only T1 and T2 count")
     }
 }
+
+/// A host on several routers asks the others to accept its address, and retries one that disagrees.
+final class HostRouterLeasesTests: XCTestCase {
+    func testAskAfterSessionRetryWithBackoffAndAcceptance() {
+        var routers = HostRouterLeases(routers: [1, 2])
+        XCTAssertEqual(routers.due(now: 100, haveAddress: true), [], "no session yet")
+        routers.sessionEstablished(1, now: 100)
+        XCTAssertEqual(routers.due(now: 100, haveAddress: false), [], "nothing to ask without an address")
+        XCTAssertEqual(routers.due(now: 100, haveAddress: true), [1])
+        XCTAssertEqual(routers.due(now: 100, haveAddress: true), [], "asked once")
+        let mine = ip("10.77.0.70")
+        routers.received(from: 1, granted: ip("10.77.0.99"), held: mine, now: 101)
+        XCTAssertEqual(routers.state(of: 1), .differs)
+        XCTAssertEqual(routers.due(now: 101, haveAddress: true), [])
+        XCTAssertEqual(routers.due(now: 102, haveAddress: true), [1], "again after 1 s")
+        routers.received(from: 1, granted: nil, held: mine, now: 102)
+        XCTAssertEqual(routers.due(now: 103, haveAddress: true), [], "then after 2 s")
+        XCTAssertEqual(routers.due(now: 104, haveAddress: true), [1])
+        routers.received(from: 1, granted: mine, held: mine, now: 104)
+        XCTAssertEqual(routers.state(of: 1), .accepted)
+        XCTAssertEqual(routers.due(now: 200, haveAddress: true), [])
+        routers.addressChanged(now: 300)
+        XCTAssertEqual(routers.due(now: 300, haveAddress: true), [1], "a new address is asked for again")
+        XCTAssertEqual(routers.state(of: 2), .noSession)
+        routers.sessionLost(1)
+        XCTAssertEqual(routers.state(of: 1), .noSession)
+    }
+}

@@ -69,7 +69,7 @@ enum Profiles {
             allowed-ips: [10.77.0.10/32, 192.168.50.7/24]
           - name: vm2
             public-key: GCntwA0vr+JI2RC7/o3yQXX8ZfMu7kvVbGbTzDnAUhk=
-            allowed-ips: [10.77.0.20/32]
+            allowed-ips: [10.77.0.20/32, 10.60.0.0/24]
         """
 
     static func host(endpoints: String = "[192.168.0.3:7000, 192.168.1.3:7000]", extra: String = "") -> String {

@@ -18,8 +18,7 @@ final class InterfaceSetupTests: XCTestCase {
         try setup.apply(plan)
         XCTAssertEqual(system.trace, [
             "createTun ml-vm1", "setMTU 1428 ml-vm1", "addAddress 10.77.0.1/24 ml-vm1", "setUp ml-vm1",
-            "addRoute 10.77.0.10/32 ml-vm1 proto 109 table 254", "addRoute 192.168.50.0/24 ml-vm1 proto 109 table 254",
-            "addRoute 10.77.0.20/32 ml-vm1 proto 109 table 254",
+            "addRoute 192.168.50.0/24 ml-vm1 proto 109 table 254", "addRoute 10.60.0.0/24 ml-vm1 proto 109 table 254",
         ])
         XCTAssertEqual(echoed, plan.steps.map { "[#] \($0.ipCommand)" })
         XCTAssertEqual(setup.commit(), plan.steps)
@@ -27,7 +26,7 @@ final class InterfaceSetupTests: XCTestCase {
     }
 
     func testAFailingRouteRollsBackByDeletingTheDeviceAndRethrows() throws {
-        let system = FakeSetupSystem(failing: "addRoute 192.168.50.0/24 ml-vm1 proto 109 table 254")
+        let system = FakeSetupSystem(failing: "addRoute 10.60.0.0/24 ml-vm1 proto 109 table 254")
         let setup = InterfaceSetup(system: system) { self.echoed.append($0) }
         XCTAssertThrowsError(try setup.apply(try plan())) { error in
             XCTAssertEqual(error as? FakeSetupSystem.Refused, FakeSetupSystem.Refused(call: system.failing!))

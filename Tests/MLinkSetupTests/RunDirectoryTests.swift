@@ -43,7 +43,7 @@ final class RunDirectoryTests: XCTestCase {
         XCTAssertEqual(scratch.runDirectory.interfaces(), ["ml-vm1"])
         let read = try XCTUnwrap(try scratch.runDirectory.load("ml-vm1"))
         XCTAssertEqual(read, written)
-        XCTAssertEqual(read.steps.count, 7)
+        XCTAssertEqual(read.steps.count, 6)
         XCTAssertEqual(read.sourceRouting, Profile.RoutingSettings(tableBase: 20000, rulePriority: 10900, routeProtocol: 77))
         XCTAssertNil(try scratch.runDirectory.load("ml-vm9"))
     }

@@ -9,9 +9,10 @@ final class SetupPlanTests: XCTestCase {
     let present = [link("enp0s3", index: 2, mtu: 1500), link("enp0s8", index: 3, mtu: 1420),
                    link("wlan0", index: 4, mtu: 1280)]
 
-    func testRouterRoutesEachPeersPrefixesMasked() throws {
+    func testRouterRoutesEachPeersPrefixesOutsideItsConnectedNetwork() throws {
         let plan = SetupPlan(profile: try Profiles.load(Profiles.router), presentLinks: present)
-        XCTAssertEqual(plan.routes.map(\.description), ["10.77.0.10/32", "192.168.50.0/24", "10.77.0.20/32"])
+        XCTAssertEqual(plan.routes.map(\.description), ["192.168.50.0/24", "10.60.0.0/24"],
+                       "the hosts' /32s in 10.77.0.0/24 are the daemon's, present while each host is up")
         XCTAssertEqual(plan.links, ["enp0s3", "enp0s8"], "wlan0 is not among the profile's links")
         XCTAssertEqual(plan.mtu, 1420 - 72, "smallest allowed link (wlan0's 1280 does not count) minus IPv4 overhead")
         XCTAssertEqual(plan.mtuSource, "smallest link MTU 1420 minus 72 bytes of tunnel overhead")
@@ -24,9 +25,8 @@ final class SetupPlanTests: XCTestCase {
             "ip link set mtu 1348 dev ml-vm1",
             "ip address add 10.77.0.1/24 dev ml-vm1",
             "ip link set up dev ml-vm1",
-            "ip route add 10.77.0.10/32 dev ml-vm1 proto 109",
             "ip route add 192.168.50.0/24 dev ml-vm1 proto 109",
-            "ip route add 10.77.0.20/32 dev ml-vm1 proto 109",
+            "ip route add 10.60.0.0/24 dev ml-vm1 proto 109",
         ])
         XCTAssertEqual(plan.annotatedCommands[1],
                        "[#] ip link set mtu 1348 dev ml-vm1    # smallest link MTU 1420 minus 72 bytes of tunnel overhead")

@@ -31,7 +31,7 @@ final class PacketHarness {
         let linkRoles: [UInt8] = [PacketHarness.sealedControl, 0x20, 0x80, 16, 0, 1, 0, 0, 0,
                                   3, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 1, 2, 1, 0]
         let pathSilent: [UInt8] = [PacketHarness.sealedControl, 0x21, 0, 8, 0, 9, 0, 0, 0, 0, 0, 0x3e, 0, 0xd2, 0x04, 0, 0]
-        return pair.startupDatagrams + [control, parity, linkRoles, pathSilent] + cookieSamples + RouteBodyFuzzing.seeds
+        return pair.startupDatagrams + [control, parity, linkRoles, pathSilent] + cookieSamples + RouteBodyFuzzing.seeds + LeaseBodyFuzz.seeds
     }
     /// An input starting with this byte is a control payload, sealed by the host and received by the router, so
     /// the control parser sees arbitrary bodies past the AEAD (a mutated sealed datagram never gets there).

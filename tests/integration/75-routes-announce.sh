@@ -18,7 +18,7 @@ start_mlink vm1 vm0 vm2
 t=$(wait_route vm0 192.168.50.0/24 present 5) || fail "vm0 never got 192.168.50.0/24: $(ip -n $L-vm0 route)"
 note "vm0 has 192.168.50.0/24 dev ml-vm0 proto 109 ${t} ms after the last up"
 wait_route vm1 192.168.50.0/24 present 1 >/dev/null || fail "vm1 has no kernel route to the LAN: $(ip -n $L-vm1 route)"
-for h in 10.77.0.10/32 10.77.0.20/32; do  # static host addresses: routed by `up`
+for h in 10.77.0.10/32 10.77.0.20/32; do  # static host addresses: routed while each host is up
     mlink_routes vm1 | grep -qx "${h%/32}" || fail "vm1 has no host route $h: $(ip -n $L-vm1 route show proto 109)"
 done
 in_host vm0 ping -c 5 -i 0.2 -w 10 192.168.50.10 >"$TMP/ping.txt" || { cat "$TMP/ping.txt"; fail "vm0 cannot reach 192.168.50.10 behind vm2"; }
