@@ -76,6 +76,12 @@ public struct PeerCounts: CounterSet {
     public var silenceAlarmsSent: UInt64 = 0
     public var silenceAlarmsReceived: UInt64 = 0
     public var replayed: UInt64 = 0
+    public var feedbackSent: UInt64 = 0
+    public var feedbackReceived: UInt64 = 0
+    public var nacksSent: UInt64 = 0
+    public var repaired: UInt64 = 0
+    public var repairMisses: UInt64 = 0
+    public var nackBursts: UInt64 = 0
     public var closesReceived: UInt64 = 0
     /// Issue 16: initiations from a router peer that should have answered, and packets one router peer sent
     /// towards another (never forwarded: one router hop in a full mesh).
@@ -126,6 +132,16 @@ public struct PeerCounts: CounterSet {
               help: "PATH_SILENT alarms this peer sent about our paths."),
         .init("replayed", unit: "packets", \.replayed,
               help: "Data packets sent again on the new link after a failover takeover."),
+        .init("feedback_sent", unit: "messages", \.feedbackSent,
+              help: "FEEDBACK messages sent to this peer about its data (summaries and NACKs), once however many copies."),
+        .init("feedback_received", unit: "messages", \.feedbackReceived, help: "FEEDBACK messages this peer sent about our data."),
+        .init("nacks_sent", unit: "messages", \.nacksSent, help: "FEEDBACK messages sent to this peer that NACKed lost counters."),
+        .init("repaired", unit: "packets", \.repaired,
+              help: "Data packets this peer NACKed that were sent again on another link within the deadline."),
+        .init("repair_misses", unit: "packets", \.repairMisses,
+              help: "Data packets this peer NACKed that could not be repaired: past the deadline or no other link."),
+        .init("nack_bursts", \.nackBursts,
+              help: "NACK bursts on a failover link (5 of 16 consecutive packets lost): the link was taken out of service."),
         .init("closes_received", \.closesReceived,
               help: "CLOSE messages from this peer: it stopped in an orderly way and its sessions ended at once."),
         .init("parity_sent", unit: "messages", \.paritySent,

@@ -66,7 +66,9 @@ extension ForwardingCore {
             }
             packets.append(length: length)
         case VirtioNetHeader.gsoTCPv4, VirtioNetHeader.gsoTCPv6, VirtioNetHeader.gsoUDP:
-            superPacket.copyMemory(from: packet, byteCount: length)
+            // The super-packet leaves the batch with its buffer (no copy of its 64 KiB): the segments are cut
+            // from it into the slots, this one included, which took the batch's spare buffer.
+            let superPacket = packets.detachNext()
             statistics.tunSuperPackets += 1
             var next = 0
             while true {

@@ -63,10 +63,9 @@ public final class ForwardingCore {
     let routeAgent: RouteAgent
 
     // Preallocated data-path memory (DataPath.swift).
-    /// Inner packets read from the TUN device, with headroom and tailroom for sealing in place.
+    /// Inner packets read from the TUN device, with headroom and tailroom for sealing in place (and a spare
+    /// buffer that takes a TSO super-packet while it is cut into the slots).
     let packets: PacketBatch
-    /// A TCP super-packet read with TSO, copied here while its segments are cut into `packets`.
-    let superPacket: UnsafeMutableRawPointer
     /// Sealed datagrams waiting to be sent: the engine fills it, `flush` sends it.
     let out: OutboundBatch
     /// One sendmmsg's worth of one slot's datagrams, and for each the index into `out`.
@@ -126,7 +125,6 @@ public final class ForwardingCore {
         gatewayFinder = try GatewayFinder(settings: profile.routing)
         control = try ControlServer(path: controlPath, tokenBase: ForwardingCore.controlClientTokenBase)
         packets = PacketBatch(capacity: ForwardingCore.packetBatchSize, packetCapacity: 65535)
-        superPacket = .allocate(byteCount: 65536, alignment: 64)
         out = OutboundBatch(capacity: ForwardingCore.outboundCapacity, bufferSize: ForwardingCore.bufferSize)
         sender = DatagramSender(capacity: ForwardingCore.outboundCapacity)
         senderEntries = .allocate(capacity: ForwardingCore.outboundCapacity)
@@ -156,7 +154,6 @@ public final class ForwardingCore {
 
     deinit {
         senderEntries.deallocate()
-        superPacket.deallocate()
         flushed.deallocate()
         Files.remove(controlPath)
     }

@@ -100,7 +100,7 @@ enum StatusSnapshot {
         if engine.usesAdaptivePolicies {
             status.adaptive = engine.peers.map { peer in
                 let plan = peer.adaptive
-                let level = plan.level == .single ? "single" : plan.level == .parity ? "parity" : "duplicate"
+                let level = plan.level.name
                 return AdaptiveReport(peer: peer.name, level: level, primaryLink: plan.primaryLink, parityK: plan.parityK,
                                       parityLink: plan.parityLink, changes: peer.adaptiveChanges)
             }

@@ -48,6 +48,12 @@ public struct Connection {
     /// one is probed at the standby rate (TunnelEngine+Probes.swift).
     public var lastDataSent: UInt64 = 0
     public var lastDataReceived: UInt64 = 0
+    /// The data copy before the last one, each way: one stray packet is not a flow (LinkPolicy+Probing.swift).
+    var previousDataSent: UInt64 = 0
+    var previousDataReceived: UInt64 = 0
+    /// When a datagram sealed for this path last failed to leave (the kernel refused it), 0: never; in failover
+    /// mode the path is not healthy until something arrives after it (LinkPolicy+Failover.swift).
+    public internal(set) var sendFailedAt: UInt64 = 0
     /// The probe interval the host chose for this path at the last tick (ns; 0: not yet), the one in effect
     /// when the last authentic packet arrived (silence is judged against that rate: an idle path that becomes
     /// busy is not "silent" at the fast rate for replies the slow rate never asked for), and the probes sent
@@ -64,6 +70,9 @@ public struct Connection {
     var silenceReported: UInt64 = 0
     public internal(set) var alarmedAt: UInt64 = 0
     var cleanSince: UInt64 = 0
+    /// FEEDBACK (kind 34): this path's forward loss as the peer reports it, NACK bursts, summary state
+    /// (TunnelEngine+Feedback.swift).
+    var feedback = PathFeedback()
     /// Monotonic time of the last probe sent.
     public var lastProbe: UInt64 = 0
     /// When the state last changed.

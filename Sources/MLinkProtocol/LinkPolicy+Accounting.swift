@@ -10,6 +10,7 @@ extension TunnelEngine {
         case .data:
             purpose = verdict == .new ? .data : .duplicate
             noteDataArrival(peer: peer, connection: c, now: now)
+            peer.connections[c].previousDataReceived = peer.connections[c].lastDataReceived
             peer.connections[c].lastDataReceived = now
         case .probe: purpose = .probe
         case .parity: purpose = .parity

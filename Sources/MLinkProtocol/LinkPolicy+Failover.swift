@@ -6,7 +6,12 @@
 /// - Takeover: the active link stops being healthy and another is healthy: switch at once (the next tick, within
 ///   5 ms of the decision).
 /// - Failback: a link of a better role than the active one has been up without a break for the hold time:
-///   switch back. The hold is `revertAfter`, doubled for every further takeover in the last `flapWindow` (at
+///   switch back. The first choice of a bundle is provisional: until the first takeover, a better-role link that
+///   becomes healthy is taken at once (whichever path answered first after the handshake, often the backup,
+///   would otherwise carry the data for the whole hold time).
+/// - A send error (the kernel refused a datagram for the path: ENETUNREACH, ENODEV, EPERM...) makes the path
+///   unhealthy until something arrives on it more than a round trip after the failure: the next tick takes
+///   over and replays the tail, and failback waits the hold from the failure. The hold is `revertAfter`, doubled for every further takeover in the last `flapWindow` (at
 ///   most 16x), so a flapping link is held at a lower rank (flap damping).
 /// - Make-before-break: after every switch, the previous link keeps a copy for `switchOverlap`, so packets in
 ///   flight on a wrong guess, or on the first moments of a new path, still arrive.
@@ -21,6 +26,9 @@ public struct FailoverState: Equatable, Sendable {
     var recentTakeovers: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
     /// When the active link last changed.
     public internal(set) var since: UInt64 = 0
+    /// True from the first choice until the first takeover: no link has failed under us yet, so a better role
+    /// needs no hold.
+    public internal(set) var provisional = false
 
     public static func == (a: FailoverState, b: FailoverState) -> Bool {
         a.active == b.active && a.overlap == b.overlap && a.switches == b.switches && a.since == b.since
@@ -39,6 +47,7 @@ public struct FailoverState: Equatable, Sendable {
             let t = recentTakeovers
             recentTakeovers = (now, t.0, t.1, t.2, t.3)
         }
+        provisional = previous < 0 || (provisional && !takeover)
         overlap = previous
         overlapUntil = previous >= 0 ? now + duration : 0
         active = link
@@ -86,7 +95,7 @@ extension TunnelEngine {
         let bestRole = peer.linkPolicies[bestLink].role
         guard bestRole < activeRole else { return }
         let flaps = max(1, peer.failover.recentTakeovers(now: now, window: configuration.flapWindow)) - 1
-        let hold = configuration.revertAfter << UInt64(min(flaps, 4))
+        let hold = peer.failover.provisional ? 0 : configuration.revertAfter << UInt64(min(flaps, 4))
         let clean = max(peer.connections[best].stateChanged, peer.connections[best].cleanSince)
         guard peer.connections[best].state == .up, now &- clean >= hold else { return }
         peer.failover.record(switchTo: bestLink, from: previous, now: now, overlap: configuration.switchOverlap,
@@ -100,13 +109,23 @@ extension TunnelEngine {
         guard connection.state == .up else { return false }
         // The other end reported the path silent, and nothing arrived since.
         if connection.alarmedAt != 0 && connection.alarmedAt >= connection.lastReceived { return false }
+        // The other end NACKed a burst of what the path carried (TunnelEngine+Feedback.swift).
+        if connection.feedback.burstUntil > now { return false }
         let statistics = connection.statistics
+        // A send on it failed, and nothing sent after the failure has been answered (what was already on its
+        // way here does not count).
+        if connection.sendFailedAt != 0 && connection.lastReceived <= connection.sendFailedAt + statistics.smoothedRTT {
+            return false
+        }
         if !dialled {
             let replyTime = statistics.smoothedRTT + 4 * statistics.rttVariation + 10_000_000
             let interval = statistics.peerProbeInterval > 0 ? statistics.peerProbeInterval : configuration.maximumProbeInterval
             return now &- connection.lastReceived <= interval + replyTime
         }
-        let replyTime = statistics.smoothedRTT + 4 * statistics.rttVariation + max(10_000_000, probeInterval(of: connection) / 4)
+        var replyTime = statistics.smoothedRTT + 4 * statistics.rttVariation + max(10_000_000, probeInterval(of: connection) / 4)
+        // Unmeasured (the first probes after the handshake): how long a reply takes is not known yet, and taking a
+        // 20 ms path for dead after 25 ms made the lab's host take over to its backup at start (then hold it 10 s).
+        if statistics.smoothedRTT == 0 { replyTime = max(replyTime, configuration.maximumProbeInterval) }
         // A late probe reply alone is not a dead path while authentic packets keep arriving on it (a loaded
         // machine answers late now and then): it counts once the path has also been silent for a reply time.
         if missingReplies(connection, replyTime: replyTime, now: now) > 0, now &- connection.lastReceived > replyTime {
@@ -138,11 +157,12 @@ extension Peer {
 extension TunnelEngine {
     /// Keeps the datagram just sealed at `sealed` for a replay (the ring is made on first use).
     @inline(__always)
-    func keepForReplay(_ sealed: UnsafeRawPointer, length: Int, peer: Peer, now: UInt64) {
+    func keepForReplay(_ sealed: UnsafeRawPointer, length: Int, peer: Peer, now: UInt64, repairable: Bool = false) {
         if peer.replayRing == nil { peer.replayRing = ReplayRing(slotSize: 2048) }
         var mask: UInt64 = 0
         for p in copyPlan.indices { mask |= 1 << UInt64(peer.connections[copyPlan[p]].group(isRouter: !peer.dials) & 63) }
-        peer.replayRing!.store(sealed, length: length, session: peer.session!.remoteIndex, linkMask: mask, now: now)
+        peer.replayRing!.store(sealed, length: length, session: peer.session!.remoteIndex, linkMask: mask, now: now,
+                               repairable: repairable)
     }
 }
 
@@ -157,5 +177,16 @@ extension TunnelEngine {
         guard newest >= 0, isHealthy(peer.connections[newest], dialled: peer.dials, now: now),
               peer.linkPolicies[Int(peer.connections[newest].group(isRouter: true) & 0xff)].role != .never else { return nil }
         return newest
+    }
+}
+
+extension TunnelEngine {
+    /// A datagram for connection `c` of `peer` failed to leave (`completeTransmission`): the path is not healthy
+    /// until an answer arrives (failover takes over at the next tick), and it is not clean from then.
+    @inline(__always)
+    func noteSendFailure(peer: Peer, connection c: Int) {
+        let at = max(peer.connections[c].lastSent, 1)
+        peer.connections[c].sendFailedAt = at
+        peer.connections[c].cleanSince = at
     }
 }

@@ -97,6 +97,9 @@ extension TunnelEngine {
             peer.connections[c].alarmedAt = now
             peer.connections[c].cleanSince = now
             return .none
+        case FeedbackMessage.kind:
+            if !receiveFeedback(body, length: length, from: peerIndex, now: now) { peer.counters.controlMalformed += 1 }
+            return .none
         case TunnelEngine.linkRolesKind where !peer.dials:
             if !applyLinkRoles(body, length: length, to: peer) { peer.counters.controlMalformed += 1 }
             return .none

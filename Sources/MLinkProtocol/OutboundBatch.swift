@@ -12,7 +12,10 @@ public final class PacketBatch {
     public let packetCapacity: Int
     /// Bytes per buffer: headroom + packet + tailroom, rounded to 64.
     let stride: Int
+    /// `capacity + 1` buffers of `stride` bytes: one per slot and one spare (`detach(at:)`).
     private let storage: UnsafeMutableRawPointer
+    /// The buffer of each slot (headroom included), then the spare: slots trade buffers with the spare.
+    private let buffers: UnsafeMutablePointer<UnsafeMutableRawPointer>
     private let lengths: UnsafeMutablePointer<Int>
     /// Packets in the batch; `append(length:)` adds one, `removeAll()` empties it.
     public private(set) var count = 0
@@ -22,13 +25,16 @@ public final class PacketBatch {
         self.capacity = capacity
         self.packetCapacity = packetCapacity
         stride = (WireFormat.transportOverhead + packetCapacity + 63) & ~63
-        storage = .allocate(byteCount: capacity * stride, alignment: 64)
+        storage = .allocate(byteCount: (capacity + 1) * stride, alignment: 64)
+        buffers = .allocate(capacity: capacity + 1)
+        for i in 0...capacity { (buffers + i).initialize(to: storage + i * stride) }
         lengths = .allocate(capacity: capacity)
         lengths.initialize(repeating: 0, count: capacity)
     }
 
     deinit {
         storage.deallocate()
+        buffers.deallocate()
         lengths.deallocate()
     }
 
@@ -39,7 +45,20 @@ public final class PacketBatch {
     /// `payload(at: count)`, then `append(length:)`.
     @inline(__always)
     public func payload(at index: Int) -> UnsafeMutableRawPointer {
-        storage + index * stride + WireFormat.transportHeaderSize
+        buffers[index] + WireFormat.transportHeaderSize
+    }
+
+    /// Takes the packet just written at `payload(at: count)` out of the batch without copying it: that slot gets
+    /// the spare buffer, and the returned pointer (the packet, at the same place in its buffer) stays valid and
+    /// untouched until the next `detach`. A TSO super-packet read into the next slot is cut from there into the
+    /// slots that follow, which may then reuse that slot (DataPath.swift).
+    @inline(__always)
+    public func detachNext() -> UnsafeMutableRawPointer {
+        precondition(count < capacity)
+        let taken = buffers[count]
+        buffers[count] = buffers[capacity]
+        buffers[capacity] = taken
+        return taken + WireFormat.transportHeaderSize
     }
 
     /// The length of packet `index`.

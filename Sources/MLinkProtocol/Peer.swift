@@ -70,6 +70,9 @@ public final class Peer {
     var rolesEverAnnounced = false
     /// Failover mode: the recent sealed packets, for a replay on takeover (ReplayRing.swift).
     var replayRing: ReplayRing?
+    /// Receiver feedback to this peer (missing counters) and repairs waiting to leave (TunnelEngine+Feedback.swift).
+    let receiverFeedback = ReceiverFeedback()
+    let pendingRepairs = RepairQueue()
     /// Failover mode: the link carrying data (LinkPolicy+Failover.swift).
     public internal(set) var failover = FailoverState()
     /// Monotonic time of the last completed handshake (0: never).

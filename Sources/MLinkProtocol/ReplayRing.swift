@@ -1,12 +1,13 @@
 import MLinkControl
-/// The last sealed data packets sent to a peer, so a takeover can replay them on the new link (PROTOCOL.md
-/// section 14.3, "Replay").
+/// The last sealed data packets sent to a peer, so a takeover can replay them on the new link and a NACK can
+/// be answered by a repair on another link (PROTOCOL.md section 14.3, "Replay" and "Cross-link repair").
 ///
-/// Preallocated on first use (failover mode only) and never grown: storing a packet is one byte copy into the
-/// oldest slot. A replay is a further copy of the stored datagram (same counter and ciphertext, the new path's
-/// id, sequence and copy tag), never a second seal.
+/// Preallocated on first use (failover or adaptive mode) and never grown: storing a packet is one byte copy into
+/// the oldest slot. A replay or a repair is a further copy of the stored datagram (same counter and ciphertext,
+/// the new path's id, sequence and copy tag), never a second seal. 256 slots hold one 150 ms deadline of packets
+/// up to about 1700 packets/s.
 final class ReplayRing {
-    static let capacity = 64
+    static let capacity = 256
     let slotSize: Int
     private let storage: UnsafeMutableRawPointer
     private(set) var lengths = [Int](repeating: 0, count: ReplayRing.capacity)
@@ -15,6 +16,10 @@ final class ReplayRing {
     private(set) var sessions = [UInt32](repeating: 0, count: ReplayRing.capacity)
     /// Which host-side links already carried each packet (a bit per link number modulo 64).
     private(set) var links = [UInt64](repeating: 0, count: ReplayRing.capacity)
+    /// Each packet's session counter, and whether a NACK may be answered with a repair (adaptive mode's packets;
+    /// failover's stay on the active link until a takeover).
+    private(set) var counters = [UInt64](repeating: 0, count: ReplayRing.capacity)
+    private(set) var repairable = [Bool](repeating: false, count: ReplayRing.capacity)
     private var next = 0
 
     init(slotSize: Int) {
@@ -26,8 +31,11 @@ final class ReplayRing {
 
     /// Keeps the sealed datagram at `datagram`; `linkMask` says which links carried it.
     @inline(__always)
-    func store(_ datagram: UnsafeRawPointer, length: Int, session: UInt32, linkMask: UInt64, now: UInt64) {
+    func store(_ datagram: UnsafeRawPointer, length: Int, session: UInt32, linkMask: UInt64, now: UInt64,
+               repairable mayRepair: Bool = false) {
         guard length <= slotSize else { return }
+        counters[next] = LE.u64(datagram, 8)
+        repairable[next] = mayRepair
         (storage + next * slotSize).copyMemory(from: datagram, byteCount: length)
         lengths[next] = length
         times[next] = now
@@ -44,6 +52,26 @@ final class ReplayRing {
             if !body(storage + i * slotSize, lengths[i], sessions[i], links[i]) { return }
         }
     }
+
+    /// The slot holding `counter` sealed under `session`, if it is still held.
+    func slot(of counter: UInt64, session: UInt32) -> Int? {
+        // Newest first: a NACK names recent counters.
+        for step in 1...ReplayRing.capacity {
+            let i = (next - step + ReplayRing.capacity) % ReplayRing.capacity
+            guard lengths[i] > 0 else { return nil }
+            if counters[i] == counter && sessions[i] == session { return i }
+            if counters[i] < counter && sessions[i] == session { return nil }  // older from here on
+        }
+        return nil
+    }
+
+    /// The datagram, length, send time and link mask of slot `i`.
+    func entry(_ i: Int) -> (datagram: UnsafeMutableRawPointer, length: Int, sentAt: UInt64, links: UInt64) {
+        (storage + i * slotSize, lengths[i], times[i], links[i])
+    }
+
+    /// Records that slot `i`'s packet also went out on the link of bit `bit`.
+    func markCarried(_ i: Int, bit: UInt64) { links[i] |= bit }
 }
 
 extension TunnelEngine {
@@ -55,16 +83,25 @@ extension TunnelEngine {
         ring.forEach(since: now &- min(now, configuration.replayAge)) { datagram, length, sealedUnder, mask in
             guard sealedUnder == session.remoteIndex, mask & bit == 0 else { return true }
             guard out.hasRoom(datagrams: 1, buffers: 1), length <= out.bufferSize else { return false }
-            let message = out.takeBuffer()
-            message.copyMemory(from: datagram, byteCount: length)
-            LE.put(message, 2, peer.connections[c].pathID)
-            LE.put(message, 16, peer.connections[c].nextSequence)
-            session.stampCopy(message, payloadLength: length - WireFormat.transportOverhead)
-            peer.connections[c].recordSent(.replay, bytes: length, now: now)
-            out.append(message, length: length, slot: peer.connections[c].slot, destination: peer.connections[c].remote,
-                       peer: peerIndex, connection: c, pathID: peer.connections[c].pathID)
+            appendCopy(of: datagram, length: length, session: session, peer: peer, peerIndex: peerIndex, onto: c,
+                       purpose: .replay, now: now, into: out)
             peer.counters.replayed += 1
             return true
         }
+    }
+
+    /// Appends to `out` a further copy (PROTOCOL.md section 9) of the sealed datagram at `datagram` on connection
+    /// `c`: the same counter and ciphertext, `c`'s path id and next path sequence, a new copy tag. The caller
+    /// checked that `out` has room.
+    func appendCopy(of datagram: UnsafeRawPointer, length: Int, session: Session, peer: Peer, peerIndex: Int,
+                    onto c: Int, purpose: TrafficPurpose, now: UInt64, into out: OutboundBatch) {
+        let message = out.takeBuffer()
+        message.copyMemory(from: datagram, byteCount: length)
+        LE.put(message, 2, peer.connections[c].pathID)
+        LE.put(message, 16, peer.connections[c].nextSequence)
+        session.stampCopy(message, payloadLength: length - WireFormat.transportOverhead)
+        peer.connections[c].recordSent(purpose, bytes: length, now: now)
+        out.append(message, length: length, slot: peer.connections[c].slot, destination: peer.connections[c].remote,
+                   peer: peerIndex, connection: c, pathID: peer.connections[c].pathID)
     }
 }

@@ -91,8 +91,9 @@ extension TunnelEngine {
                 if entry.transmissions > 0 { peer.counters.controlRetransmits += 1 }
                 peer.control.sent(slot, now: now)
             }
-            guard flushParity(of: peerIndex, now: now, into: out) else { return }
-            if peer.control.isIdle, (peer.paritySender?.pending ?? 0) == 0 {
+            guard flushParity(of: peerIndex, now: now, into: out),
+                  flushRepairs(of: peerIndex, now: now, into: out) else { return }
+            if peer.control.isIdle, (peer.paritySender?.pending ?? 0) == 0, peer.pendingRepairs.count == 0 {
                 peer.hasControlWork = false
                 controlWork.swapAt(i, controlWork.count - 1)
                 controlWork.removeLast()

@@ -96,7 +96,9 @@ extension TunnelEngine {
             noteControlWork(peerIndex)  // the block is full: its parity leaves with the next flush
         }
         session.seal(header: sealed, payloadLength: length)
-        if plan.mode == .failover && type == .data { keepForReplay(sealed, length: datagramLength, peer: peer, now: now) }
+        if type == .data && (plan.mode == .failover || plan.repairable) {
+            keepForReplay(sealed, length: datagramLength, peer: peer, now: now, repairable: plan.repairable)
+        }
         for copy in 0..<copies {
             let c = copyPlan[copy]
             let message: UnsafeMutableRawPointer
@@ -128,6 +130,7 @@ extension TunnelEngine {
             let peer = peers[p]
             guard c < peer.connections.count, peer.connections[c].pathID == out.pathIDs[i] else { continue }
             peer.connections[c].statistics.sendDrops += 1
+            noteSendFailure(peer: peer, connection: c)
         }
         out.removeAll()
     }
@@ -139,7 +142,10 @@ extension Connection {
     mutating func recordSent(_ purpose: TrafficPurpose, bytes: Int, now: UInt64) {
         nextSequence &+= 1
         lastSent = now
-        if purpose == .data || purpose == .duplicate || purpose == .replay { lastDataSent = now }
+        if purpose == .data || purpose == .duplicate || purpose == .replay {
+            previousDataSent = lastDataSent
+            lastDataSent = now
+        }
         statistics.recordTransmit(purpose, bytes: bytes)
     }
 }

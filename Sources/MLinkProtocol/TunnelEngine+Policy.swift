@@ -8,23 +8,30 @@ import MLinkTypes
 /// Without policies (no `policies`, mode redundant or failover) none of this runs: no flow table, no lookup.
 ///
 /// Adaptive mode, per peer and re-decided every tick (the data path only reads the decision):
-///   1. candidates: each host-side link's best connection that is live and not `never`; its expected arrival is
-///      SRTT/2 + 2 RTTVAR (one-way delay and jitter), and links slower than `deadline` drop out unless none is
-///      left;
+///   1. candidates: each host-side link's best connection that is live and not `never` (the grouping of
+///      `Peer.selectCopies`, so a backup joins only while no better link is live); its expected arrival is
+///      SRTT/2 + 2 RTTVAR (one-way delay and jitter) and its loss the loss of our direction as the peer's
+///      FEEDBACK reports it (the loss measured on what we receive while no FEEDBACK younger than 2 s exists),
+///      both computed once per tick; links slower than `deadline` drop out unless none is left;
 ///   2. the primary is the candidate with the earliest arrival;
 ///   3. protection, the cheapest that meets `target-loss` with the primary's loss p and the next link's loss q:
-///      none (p <= target), else XOR parity on the next link with the largest k in 16, 8, 4, 2 whose residual loss
+///      none (p <= target), else cross-link retransmission when a repair fits the deadline (the primary's
+///      arrival, the receiver's reorder allowance and feedback spacing, the NACK's way back and the repair's
+///      arrival on the next link, plus 5 ms, within `deadline`) and its residual p x (q + p x q) (the repair
+///      lost, or both copies of the NACK) meets the target, else XOR parity on the next link with the largest k
+///      in 16, 8, 4, 2 whose residual loss
 ///      p x (1 - (1-p)^(k-1) x (1-q)) meets the target and whose overhead 1/k is within `max-overhead`, else
 ///      duplication on the best two (residual p x q); with one link, parity on it under the same rule;
 ///      k counts only as far as the packets that arrive within a block's delay (a third of the deadline, at most
 ///      50 ms, at the measured rate to the peer): at 100 packets/s a block holds 5;
-///   4. escalation is immediate (a primary that degrades or falls silent means duplication at once); de-escalation
-///      is one step per `adaptiveHold`, and protection that is on stays on until the loss is under half the
-///      target, so a noisy measurement cannot make the plan flap.
+///   4. escalation is immediate: a primary that is down or reported silent (PATH_SILENT), whose one-way delay trend jumped by
+///      20 ms or more, or whose receiver NACKed 8 of 16 consecutive packets means duplication at once, and the
+///      recent packets are replayed on the next link (ReplayRing.swift); de-escalation is one level per
+///      `adaptiveHold` (duplicate, parity, retransmit, single), and protection that is on stays on until the
+///      loss is under half the target, so a noisy measurement cannot make the plan flap.
 /// A flow whose class is still `unknown` (its first packets) is duplicated: it may be the start of a call.
-///
-/// Loss here is the path's loss as this side measures it (path-sequence gaps of what it receives on that path),
-/// a stand-in for the sender-side loss that receiver feedback will give.
+/// Every adaptive packet is kept in the replay ring, so a NACK is repaired on another link at any level when
+/// it can still arrive in time (TunnelEngine+Feedback.swift).
 extension TunnelEngine {
     /// What the data path does with one packet.
     struct PacketPlan {
@@ -36,6 +43,8 @@ extension TunnelEngine {
         var policy: Int
         /// Keep only the copy on this host-side link (-1: as planned).
         var pinnedLink: Int
+        /// Keep the sealed packet in the replay ring so a NACK can be repaired on another link (adaptive).
+        var repairable = false
     }
 
     /// How long adaptive mode keeps a protection level before it may step down (ns).
@@ -103,10 +112,11 @@ extension TunnelEngine {
         case .adaptive:
             let adaptive = peer.adaptive
             if unknown || adaptive.level == .duplicate || adaptive.primaryLink < 0 {
-                return PacketPlan(mode: .redundant, copies: 2, protect: false, policy: index, pinnedLink: -1)
+                return PacketPlan(mode: .redundant, copies: 2, protect: false, policy: index, pinnedLink: -1,
+                                  repairable: true)
             }
             return PacketPlan(mode: .redundant, copies: 0, protect: adaptive.level == .parity, policy: index,
-                              pinnedLink: adaptive.primaryLink)
+                              pinnedLink: adaptive.primaryLink, repairable: true)
         case .aggregate:
             return PacketPlan(mode: .redundant, copies: 0, protect: false, policy: index,
                               pinnedLink: flowSlot.map { pinnedLink(ofFlow: $0, peer: peer) } ?? -1)
@@ -119,7 +129,7 @@ extension TunnelEngine {
         guard let flowTable else { return -1 }
         let current = flowTable.entries[slot].pinnedLink
         if current >= 0, peer.isLinkLive(current, isRouter: !peer.dials) { return current }
-        let links = peer.liveLinks(isRouter: !peer.dials, into: &linkScratch)
+        let links = peer.liveLinks(isRouter: !peer.dials, into: &linkScratch, scratch: planScratch)
         guard links > 0 else { return -1 }
         let chosen = linkScratch[slot % links]
         flowTable.updateEntry(slot) { $0.pinnedLink = chosen }
@@ -138,8 +148,9 @@ extension TunnelEngine {
 
     // MARK: Adaptive planning (every tick)
 
-    /// Re-decides `peer`'s adaptive plan: primary link, protection level, parity k and link.
-    func updateAdaptive(_ peer: Peer, peerIndex: Int, now: UInt64) {
+    /// Re-decides `peer`'s adaptive plan: primary link, protection level, parity k and link. On an escalation
+    /// to duplication the recent packets are replayed on the next link into `out`.
+    func updateAdaptive(_ peer: Peer, peerIndex: Int, now: UInt64, into out: OutboundBatch) {
         guard let policySettings else { return }
         // The data rate to the peer (packets/s), smoothed over about a second of ticks.
         if peer.adaptiveRateAt != 0, now > peer.adaptiveRateAt {
@@ -151,7 +162,9 @@ extension TunnelEngine {
         peer.adaptiveRateAt = now
         peer.adaptiveRateSent = peer.counters.sent
         var plan = peer.adaptive
-        let candidates = peer.adaptiveCandidates(isRouter: !peer.dials, deadline: policySettings.deadline, into: &linkScratch)
+        let scratch = planScratch
+        let candidates = peer.adaptiveCandidates(isRouter: !peer.dials, deadline: policySettings.deadline, now: now,
+                                                 scratch: scratch)
         guard candidates > 0 else {
             if plan.level != .duplicate || plan.primaryLink != -1 {
                 plan = AdaptivePlan(level: .duplicate, primaryLink: -1, since: now)
@@ -159,8 +172,8 @@ extension TunnelEngine {
             }
             return
         }
-        let primary = linkScratch[0], next = candidates > 1 ? linkScratch[1] : -1
-        let p = peer.linkLoss(primary, isRouter: !peer.dials), q = next >= 0 ? peer.linkLoss(next, isRouter: !peer.dials) : p
+        let primary = scratch.links[0], next = candidates > 1 ? scratch.links[1] : -1
+        let p = scratch.loss[primary], q = next >= 0 ? scratch.loss[next] : p
         let target = policySettings.targetLoss
         let maximumOverhead = peer.adaptiveOverheadLimit(policySettings)
         var wanted = AdaptivePlan(level: .single, primaryLink: primary, since: now)
@@ -169,37 +182,75 @@ extension TunnelEngine {
         let threshold = plan.level == .single ? target : target / 2
         // A block cannot hold more packets than arrive within its delay: that k is what the residual is worth.
         let rate = peer.adaptiveRate
-        if !peer.isLinkUp(primary, isRouter: !peer.dials), next >= 0 {
+        let primaryConnection = peer.connections[scratch.connection[primary]]
+        // Trouble: the path is down, or the receiver reported our data silent on it and nothing came since, or
+        // its one-way delay jumped, or its receiver NACKed a severe burst. (Not `degraded`: one late probe reply
+        // would escalate a lossy link every few seconds; its loss is the planner's p.)
+        let trouble = primaryConnection.state == .down
+            || (primaryConnection.alarmedAt != 0 && primaryConnection.alarmedAt >= primaryConnection.lastReceived)
+            || primaryConnection.statistics.forwardDelayTrend >= TunnelEngine.delayJump
+            || (primaryConnection.feedback.nackRun >= TunnelEngine.severeNackCount
+                && now &- primaryConnection.feedback.nackAt < TunnelEngine.adaptiveHold)
+        if trouble, next >= 0 {
             wanted.level = .duplicate  // trouble on the primary: duplicate at once
         } else if p > threshold {
             wanted.level = .duplicate
-            let fill = max(2, Int(rate * Double(TunnelEngine.parityDelay(policySettings.deadline)) / 1e9))
-            for k in [16, 8, 4, 2] where 1.0 / Double(min(k, fill)) <= maximumOverhead {
-                let effective = min(k, fill)
-                let residual = p * (1 - pow(1 - p, effective - 1) * (1 - q))
-                if residual <= target || (next < 0 && k == 2) {
-                    wanted.level = .parity
-                    wanted.parityK = k
-                    wanted.parityLink = next >= 0 ? next : primary
-                    break
+            // (Hysteresis here too: retransmission that is on stays on up to twice the target.)
+            let retransmitLimit = plan.level == .retransmit ? 2 * target : target
+            if next >= 0, p <= maximumOverhead, p * (q + p * q) <= retransmitLimit,
+               retransmissionTime(peer, primary: primary, next: next, scratch: scratch) <= policySettings.deadline {
+                wanted.level = .retransmit
+            } else {
+                let fill = max(2, Int(rate * Double(TunnelEngine.parityDelay(policySettings.deadline)) / 1e9))
+                for k in [16, 8, 4, 2] where 1.0 / Double(min(k, fill)) <= maximumOverhead {
+                    let effective = min(k, fill)
+                    let residual = p * (1 - pow(1 - p, effective - 1) * (1 - q))
+                    if residual <= target || (next < 0 && k == 2) {
+                        wanted.level = .parity
+                        wanted.parityK = k
+                        wanted.parityLink = next >= 0 ? next : primary
+                        break
+                    }
                 }
             }
             if wanted.level == .duplicate, next < 0 { wanted.level = .single }  // nothing to duplicate on
         }
-        let escalates = wanted.level > plan.level || (wanted.level == .parity && wanted.parityK < plan.parityK)
+        let escalates = wanted.level > plan.level || (wanted.level == .parity && plan.level == .parity
+                                                       && wanted.parityK < plan.parityK)
         let linkChanged = wanted.primaryLink != plan.primaryLink || wanted.parityLink != plan.parityLink
         if escalates || linkChanged || plan.primaryLink < 0 {
             applyAdaptive(wanted, to: peer, peerIndex: peerIndex)
-        } else if wanted.level < plan.level || wanted.parityK > plan.parityK, now &- plan.since >= TunnelEngine.adaptiveHold {
-            // One step down: duplicate -> parity (the wanted k, or 2) -> single.
+            if wanted.level == .duplicate && plan.level != .duplicate && plan.primaryLink >= 0 && next >= 0 {
+                // Whatever the primary lost since it went wrong goes out again on the next link.
+                replay(peer, peerIndex: peerIndex, onto: scratch.connection[next], link: next, now: now, into: out)
+            }
+        } else if wanted.level < plan.level || (wanted.level == .parity && wanted.parityK > plan.parityK),
+                  now &- plan.since >= TunnelEngine.adaptiveHold {
+            // One level down: duplicate -> parity (k = 4 when parity is not what is wanted) -> retransmit -> single.
             var step = wanted
-            if plan.level == .duplicate && wanted.level == .single {
-                step.level = .parity
-                step.parityK = 4
-                step.parityLink = next >= 0 ? next : primary
+            if wanted.level.rawValue < plan.level.rawValue - 1, let below = AdaptivePlan.Level(rawValue: plan.level.rawValue - 1) {
+                step.level = below
+                if below == .parity {
+                    step.parityK = 4
+                    step.parityLink = next >= 0 ? next : primary
+                }
             }
             applyAdaptive(step, to: peer, peerIndex: peerIndex)
         }
+    }
+
+    /// A one-way delay trend this far above the lowest is a delay jump: escalate (ns).
+    static let delayJump: UInt64 = 20_000_000
+    /// NACKed packets among 16 consecutive on the primary that escalate adaptive mode at once.
+    static let severeNackCount = 8
+
+    /// How long a cross-link repair takes from the original's send (ns): its arrival on the primary, the
+    /// receiver's reorder allowance and feedback spacing, the NACK's way back (on the primary's arrival) and the
+    /// repair's arrival on the next link, plus 5 ms for the ticks in between.
+    func retransmissionTime(_ peer: Peer, primary: Int, next: Int, scratch: PlanScratch) -> UInt64 {
+        let srtt = peer.connections[scratch.connection[primary]].statistics.smoothedRTT
+        return 2 * scratch.arrival[primary] + scratch.arrival[next] + reorderAllowance(peer) + max(5_000_000, srtt / 4)
+            + 5_000_000
     }
 
     private func applyAdaptive(_ plan: AdaptivePlan, to peer: Peer, peerIndex: Int) {
@@ -221,9 +272,25 @@ extension TunnelEngine {
 
 /// A peer's adaptive decision (TunnelEngine+Policy.swift).
 public struct AdaptivePlan: Sendable, Equatable {
+    /// Protection, cheapest first.
     public enum Level: Int, Comparable, Sendable {
-        case single = 0, parity = 1, duplicate = 2
+        /// One copy on the primary (a NACK is still repaired when it can be).
+        case single = 0
+        /// One copy on the primary, NACKs repaired on the next link (cross-link retransmission).
+        case retransmit = 1
+        case parity = 2
+        case duplicate = 3
         public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+
+        /// The name `show` reports.
+        public var name: String {
+            switch self {
+            case .single: "single"
+            case .retransmit: "retransmit"
+            case .parity: "parity"
+            case .duplicate: "duplicate"
+            }
+        }
     }
     public var level: Level = .duplicate
     /// The host-side link carrying the data (-1: none chosen).
@@ -241,64 +308,64 @@ public struct AdaptivePlan: Sendable, Equatable {
     }
 }
 
+/// The adaptive planner's figures per host-side link, filled once per tick (no allocation: reserved once).
+final class PlanScratch {
+    /// One connection per host-side link (`Peer.selectCopies`' grouping).
+    var connections: [Int] = { var list = [Int](); list.reserveCapacity(256); return list }()
+    /// The candidate links, best first.
+    var links: [Int] = { var list = [Int](); list.reserveCapacity(256); return list }()
+    /// By link number: its best connection, expected arrival (ns) and loss of our direction.
+    var connection = [Int](repeating: -1, count: 256)
+    var arrival = [UInt64](repeating: .max, count: 256)
+    var loss = [Double](repeating: 1, count: 256)
+}
+
 extension Peer {
-    /// The best connection of each live host-side link that may carry data, by link number, into `links`
-    /// (capacity reserved by the engine); returns how many.
-    func liveLinks(isRouter: Bool, into links: inout [Int]) -> Int {
+    /// The live host-side links that may carry data (the best connection of each, as `selectCopies` groups
+    /// them), by link number, into `links`; returns how many.
+    func liveLinks(isRouter: Bool, into links: inout [Int], scratch: PlanScratch) -> Int {
+        selectCopies(into: &scratch.connections, isRouter: isRouter)
         links.removeAll(keepingCapacity: true)
-        for c in connections.indices where connections[c].lastReceived != 0 && connections[c].state.isLive {
+        for c in scratch.connections where connections[c].state.isLive {
             let link = Int(connections[c].group(isRouter: isRouter) & 0xff)
-            guard linkPolicies[link].role != .never, !links.contains(link) else { continue }
-            links.append(link)
+            if linkPolicies[link].role != .never { links.append(link) }
         }
         return links.count
     }
 
-    /// The adaptive candidates into `links`, earliest expected arrival first; those later than `deadline` only
-    /// when no link meets it.
-    func adaptiveCandidates(isRouter: Bool, deadline: UInt64, into links: inout [Int]) -> Int {
-        let count = liveLinks(isRouter: isRouter, into: &links)
+    /// The adaptive candidates into `scratch.links`, earliest expected arrival first (then the lower loss), with
+    /// each one's connection, arrival and loss in `scratch`; those later than `deadline` only when no link meets
+    /// it.
+    func adaptiveCandidates(isRouter: Bool, deadline: UInt64, now: UInt64, scratch: PlanScratch) -> Int {
+        let count = liveLinks(isRouter: isRouter, into: &scratch.links, scratch: scratch)
+        for link in scratch.links {
+            var c = -1
+            for candidate in scratch.connections where Int(connections[candidate].group(isRouter: isRouter) & 0xff) == link {
+                c = candidate
+            }
+            let connection = connections[c]
+            let statistics = connection.statistics
+            let role = UInt64(linkPolicies[link].role.rawValue) * 1_000_000_000_000  // a worse role is never preferred
+            scratch.connection[link] = c
+            scratch.arrival[link] = role + statistics.smoothedRTT / 2 + 2 * statistics.rttVariation
+            let reported = connection.feedback.reportedAt != 0
+                && now &- connection.feedback.reportedAt < TunnelEngine.feedbackFreshness
+            scratch.loss[link] = reported ? connection.feedback.forwardLoss : statistics.recentLoss
+        }
         guard count > 1 else { return count }
-        links.sort {
-            let a = expectedArrival($0, isRouter: isRouter), b = expectedArrival($1, isRouter: isRouter)
-            return a != b ? a < b : linkLoss($0, isRouter: isRouter) < linkLoss($1, isRouter: isRouter)
+        scratch.links.sort {
+            let a = scratch.arrival[$0], b = scratch.arrival[$1]
+            return a != b ? a < b : scratch.loss[$0] < scratch.loss[$1]
         }
         var meeting = 0
-        while meeting < links.count && expectedArrival(links[meeting], isRouter: isRouter) <= deadline { meeting += 1 }
-        if meeting > 0 && meeting < links.count { links.removeSubrange(meeting...) }
-        return links.count
+        while meeting < scratch.links.count && scratch.arrival[scratch.links[meeting]] <= deadline { meeting += 1 }
+        if meeting > 0 && meeting < scratch.links.count { scratch.links.removeSubrange(meeting...) }
+        return scratch.links.count
     }
 
-    /// SRTT/2 + 2 RTTVAR of the link's best connection (ns; unmeasured links count as 0, so they are tried).
-    func expectedArrival(_ link: Int, isRouter: Bool) -> UInt64 {
-        guard let c = bestConnection(onLink: link, isRouter: isRouter) else { return .max }
-        let statistics = connections[c].statistics
-        let role = UInt64(linkPolicies[link].role.rawValue) * 1_000_000_000_000  // a worse role is never preferred
-        return role + statistics.smoothedRTT / 2 + 2 * statistics.rttVariation
-    }
-
-    func linkLoss(_ link: Int, isRouter: Bool) -> Double {
-        guard let c = bestConnection(onLink: link, isRouter: isRouter) else { return 1 }
-        return connections[c].statistics.recentLoss
-    }
-
+    /// True when some connection of host-side link `link` is up or degraded.
     func isLinkLive(_ link: Int, isRouter: Bool) -> Bool {
-        guard let c = bestConnection(onLink: link, isRouter: isRouter) else { return false }
-        return connections[c].state.isLive
-    }
-
-    func isLinkUp(_ link: Int, isRouter: Bool) -> Bool {
-        guard let c = bestConnection(onLink: link, isRouter: isRouter) else { return false }
-        return connections[c].state == .up
-    }
-
-    func bestConnection(onLink link: Int, isRouter: Bool) -> Int? {
-        var best: Int? = nil
-        for c in connections.indices where connections[c].lastReceived != 0
-            && Int(connections[c].group(isRouter: isRouter) & 0xff) == link {
-            if best == nil || connections[c].isBetter(than: connections[best!]) { best = c }
-        }
-        return best
+        connections.contains { Int($0.group(isRouter: isRouter) & 0xff) == link && $0.lastReceived != 0 && $0.state.isLive }
     }
 
     /// The overhead adaptive protection may cost: the smallest `max-overhead` of the adaptive rules.

@@ -29,8 +29,9 @@ extension TunnelEngine {
             if (peer.modeOverride ?? configuration.mode) == .failover || usesFailover {
                 updateFailover(peer, peerIndex: peerIndex, now: now, into: out)
             }
-            if usesAdaptive { updateAdaptive(peer, peerIndex: peerIndex, now: now) }
+            if usesAdaptive { updateAdaptive(peer, peerIndex: peerIndex, now: now, into: out) }
             reportSilentPaths(peer, peerIndex: peerIndex, now: now, into: out)
+            sendFeedback(peer, peerIndex: peerIndex, now: now, into: out)
             announceLinkRoles(peer, peerIndex: peerIndex, now: now)
             noteBundleState(of: peerIndex)
             if !peer.dials {
@@ -66,7 +67,8 @@ extension TunnelEngine {
                 let slot = peer.connections[c].slot, remote = peer.connections[c].remote
                 if canProbe {
                     let buffer = out.takeBuffer()
-                    let length = writeProbe(kind: .request, echo: now, peer: peer, connection: c, into: buffer, now: now)
+                    let length = writeProbe(kind: .request, echo: now, compact: probesCompactly(peer.connections[c], now: now),
+                                            peer: peer, connection: c, into: buffer, now: now)
                     peer.connections[c].statistics.probesSent += 1
                     peer.connections[c].probesSinceReceived &+= 1
                     out.append(buffer, length: length, slot: slot, destination: remote, peer: peerIndex, connection: c,

@@ -71,6 +71,8 @@ public final class TunnelEngine {
     var usesAdaptive = false
     /// Scratch list of link numbers for the planners (capacity reserved: no allocation per tick).
     var linkScratch: [Int] = { var list = [Int](); list.reserveCapacity(256); return list }()
+    /// The adaptive planner's per-link figures, computed once per tick (TunnelEngine+Policy.swift).
+    let planScratch = PlanScratch()
 
     /// The two roles, each with the state only it keeps.
     enum Role {
@@ -171,7 +173,16 @@ public final class TunnelEngine {
     /// The peer an inner packet goes to, or nil (dropped and counted as no route).
     @inline(__always)
     public func peer(forOutbound packet: UnsafeRawPointer, length: Int) -> Int? {
-        guard case .router(let router) = role else { return peers.isEmpty ? nil : hostState!.current }
+        guard case .router(let router) = role else {
+            // A host sends everything to its current router, except what must stay on its own link
+            // (InnerPacket+Scope).
+            guard !peers.isEmpty else { return nil }
+            guard !InnerPacket.isLinkScoped(packet, length: length) else {
+                globalDrops.noRoute += 1
+                return nil
+            }
+            return hostState!.current
+        }
         guard let destination = InnerPacket.destination(packet, length: length),
               let index = router.routes.lookup(destination) else {
             globalDrops.noRoute += 1
@@ -282,6 +293,7 @@ public final class TunnelEngine {
             peer.counters.tooOld += 1
             return .none
         case .new:
+            if role == .current { noteCounter(peer, counter: header.counter, window: session.window, now: now) }
             session.window.record(header.counter, now: now)
             if role == .next { promoteNextSession(of: peer, now: now) }
         }

@@ -86,10 +86,16 @@ final class FailureRecoveryTests: XCTestCase {
         XCTAssertEqual(net.nodes[Seed.vm2].deliveredSequences, Array(0..<50) + Array(100..<200))
         XCTAssertTrue(zip(engines, net.nodes.map(\.engine)).allSatisfy { $0 === $1 })
         let peer = net.routerPeer(of: Seed.vm0)
-        XCTAssertEqual(peer.counters.handshakes, 2)
-        XCTAssertNotEqual(peer.session?.localIndex, oldSession.localIndex)
+        // Either the pending handshake completed, or the router's first FEEDBACK on the old session (it is still
+        // valid at both ends) proved the session alive before the response came, and the handshake was dropped.
+        if peer.counters.handshakes == 2 {
+            XCTAssertNotEqual(peer.session?.localIndex, oldSession.localIndex)
+            XCTAssertEqual(net.router.peers[Seed.routerPeerVM0].counters.handshakes, 2)
+        } else {
+            XCTAssertEqual(peer.counters.handshakes, 1)
+            XCTAssertGreaterThan(net.router.peers[Seed.routerPeerVM0].counters.feedbackSent, 0)
+        }
         XCTAssertNil(peer.pending)
-        XCTAssertEqual(net.router.peers[Seed.routerPeerVM0].counters.handshakes, 2)
         XCTAssertEqual(net.connection(of: Seed.vm0, pathID: 0x0000)?.state, .up)
         XCTAssertEqual(net.connection(of: Seed.vm0, pathID: 0x0101)?.state, .up)
     }

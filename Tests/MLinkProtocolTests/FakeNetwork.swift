@@ -89,6 +89,8 @@ final class FakeNetwork {
     private(set) var sent: [Datagram] = []
     /// Datagrams with no wire between source and destination, or no node at the destination.
     private(set) var unroutable = 0
+    /// True for (node, slot) when that node's kernel refuses to send on the link (the datagram is marked failed).
+    var refuses: ((Int, Int) -> Bool)?
     /// Every verdict a node's engine returned for a delivered datagram.
     private(set) var verdicts: [(node: Int, verdict: TunnelEngine.Verdict)] = []
 
@@ -187,7 +189,12 @@ final class FakeNetwork {
     /// Sends what `node`'s engine put in the batch and completes it. Returns the number of datagrams.
     private func flush(from node: Int) -> Int {
         let count = out.count
-        for datagram in out.datagrams {
+        for (i, datagram) in out.datagrams.enumerated() {
+            // The kernel refusing the datagram (ENETUNREACH, ENODEV...): the daemon marks it failed.
+            if refuses?(node, datagram.slot) == true {
+                out.markFailed(i)
+                continue
+            }
             send(from: node, slot: datagram.slot, to: datagram.destination, bytes: datagram.bytes)
         }
         nodes[node].engine.completeTransmission(out)

@@ -9,14 +9,14 @@ final class LinkPolicyTests: XCTestCase {
     private static let ipv4Overhead: UInt64 = 28
 
     /// Data copies (first and further) vm0 sent on its link `slot`.
-    private func dataSent(_ net: FakeNetwork, slot: Int) -> UInt64 {
+    func dataSent(_ net: FakeNetwork, slot: Int) -> UInt64 {
         net.routerPeer(of: Seed.vm0).connections.filter { $0.slot == slot }
             .map { $0.statistics.traffic.txDataPackets + $0.statistics.traffic.txDuplicatePackets }.reduce(0, +)
     }
 
     /// Sends one packet vm0 -> vm2 whenever the clock is on a multiple of `every`, for `duration`, calling
     /// `check` after every tick.
-    private func flow(_ net: FakeNetwork, for duration: UInt64, every: UInt64 = 20 * Time.millisecond,
+    func flow(_ net: FakeNetwork, for duration: UInt64, every: UInt64 = 20 * Time.millisecond,
                       from first: UInt64 = 0, check: (() -> Void)? = nil) -> UInt64 {
         let end = net.now + duration
         var sequence = first
@@ -32,7 +32,7 @@ final class LinkPolicyTests: XCTestCase {
         return sequence
     }
 
-    private func withLatency(_ net: FakeNetwork, _ latency: UInt64 = 10 * Time.millisecond) {
+    func withLatency(_ net: FakeNetwork, _ latency: UInt64 = 10 * Time.millisecond) {
         for lan: UInt8 in 0...3 { net.wire(lan).latency = latency }
     }
 
@@ -163,7 +163,7 @@ final class LinkPolicyTests: XCTestCase {
 
     // MARK: Failover
 
-    private func failoverNetwork() -> FakeNetwork {
+    func failoverNetwork() -> FakeNetwork {
         let net = Seed.establishedNetwork()
         withLatency(net)
         net.vm0.configuration.mode = .failover

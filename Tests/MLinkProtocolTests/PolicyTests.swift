@@ -81,11 +81,12 @@ final class PolicyTests: XCTestCase {
         }
     }
 
-    private func adaptivePair(targetLoss: Double, maximumOverhead: Double = 0.5) -> EnginePair {
+    private func adaptivePair(targetLoss: Double, maximumOverhead: Double = 0.5,
+                              deadline: UInt64 = 150_000_000) -> EnginePair {
         let pair = EnginePair(links: 2)
         pair.host.setPolicies(PolicySettings(policies: [],
                                              defaultPolicy: FlowPolicy(name: "calls", mode: .adaptive, maximumOverhead: maximumOverhead),
-                                             targetLoss: targetLoss))
+                                             deadline: deadline, targetLoss: targetLoss))
         return pair
     }
 
@@ -98,8 +99,19 @@ final class PolicyTests: XCTestCase {
         XCTAssertEqual(send(pair, port: 7000).count, 1, "classified, clean links: one copy")
     }
 
-    func testAdaptiveChoosesParityOnTheOtherLinkWhenItMeetsTheTarget() {
+    func testAdaptiveRetransmitsWhenARepairFitsTheDeadline() {
         let pair = adaptivePair(targetLoss: 0.03)
+        routerTraffic(pair, packets: 400, lossEvery: [10, 20])  // link 0 loses 10%, link 1 5%
+        pair.exchange()
+        let plan = pair.host.peers[0].adaptive
+        XCTAssertEqual(plan.level, .retransmit, "the cheapest: residual 10% x (5% + 10% x 5%) meets 3%, in time")
+        XCTAssertEqual(plan.primaryLink, 1, "the less lossy link carries the data")
+        XCTAssertEqual(plan.parityLink, -1)
+    }
+
+    func testAdaptiveChoosesParityOnTheOtherLinkWhenItMeetsTheTarget() {
+        // 10 ms: too short for a NACK and a repair (12 ms here), long enough for parity.
+        let pair = adaptivePair(targetLoss: 0.03, deadline: 10_000_000)
         routerTraffic(pair, packets: 400, lossEvery: [10, 20])  // link 0 loses 10%, link 1 5%
         pair.exchange()
         let plan = pair.host.peers[0].adaptive

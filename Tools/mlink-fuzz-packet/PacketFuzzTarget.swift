@@ -21,8 +21,8 @@ final class PacketHarness {
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65536 + 64, alignment: 16)
     /// (engine, receiver index, counter) of every delivered or forwarded packet: none may come twice.
     var delivered = Set<[UInt64]>()
-    /// Real datagrams of the pair while it started, and sealed-payload inputs for the control (also LINK_ROLES and
-    /// PATH_SILENT of PROTOCOL.md 14.3) and parity parsers, and of the cookie exchange: the seed corpus.
+    /// Real datagrams of the pair while it started, and sealed-payload inputs for the control (also LINK_ROLES,
+    /// PATH_SILENT and FEEDBACK of PROTOCOL.md 14.3) and parity parsers, and of the cookie exchange: the seed corpus.
     var samples: [[UInt8]] {
         // ADDRESS_REQUEST-shaped control (reliable, 5-byte body) and a k = 2, m = 1 parity payload.
         let control: [UInt8] = [PacketHarness.sealedControl, 1, 0x80, 5, 0, 1, 0, 0, 0, 1, 4, 10, 77, 0]
@@ -31,7 +31,12 @@ final class PacketHarness {
         let linkRoles: [UInt8] = [PacketHarness.sealedControl, 0x20, 0x80, 16, 0, 1, 0, 0, 0,
                                   3, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 1, 2, 1, 0]
         let pathSilent: [UInt8] = [PacketHarness.sealedControl, 0x21, 0, 8, 0, 9, 0, 0, 0, 0, 0, 0x3e, 0, 0xd2, 0x04, 0, 0]
-        return pair.startupDatagrams + [control, parity, linkRoles, pathSilent] + cookieSamples + RouteBodyFuzzing.seeds + LeaseBodyFuzz.seeds
+        // FEEDBACK (kind 34), PROTOCOL.md 14.3's example: a NACK range and a path summary.
+        let feedback: [UInt8] = [PacketHarness.sealedControl, 0x22, 0x00, 0x22, 0x00, 0x05, 0x00, 0x00, 0x00,
+                                 0xe8, 0x03, 0, 0, 0, 0, 0, 0, 0x01, 0x01, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x02, 0x00,
+                                 0x00, 0x01, 0x1f, 0x05, 0xf4, 0x01, 0x00, 0x00, 0x0c, 0x00, 0xfa, 0x00, 0xea, 0x01, 0x00, 0x00]
+        return pair.startupDatagrams + [control, parity, linkRoles, pathSilent, feedback] + cookieSamples
+            + RouteBodyFuzzing.seeds + LeaseBodyFuzz.seeds
     }
     /// An input starting with this byte is a control payload, sealed by the host and received by the router, so
     /// the control parser sees arbitrary bodies past the AEAD (a mutated sealed datagram never gets there).

@@ -65,3 +65,11 @@ routed_profiles() {
 # host|router COMMAND...: runs COMMAND in the host's or the router's namespace with its mlink run directory.
 host() { ip netns exec "$H" env MLINK_RUN_DIR="$TMP/run-h" "$@"; }
 router() { ip netns exec "$R" env MLINK_RUN_DIR="$TMP/run-r" "$@"; }
+
+# seed_lab_10ms NAME: the seed lab with vm0's net0 and net1 through the emulator at 10 ms each way (20 ms RTT);
+# not started (edit $LABDIR's profiles, then start_mlink).
+seed_lab_10ms() {
+    sed -E 's/^(  net[01]: \{ends: \[.*\])\}$/\1, emulate: {delay: 10ms}}/' "$ROOT/examples/lab/seed.yaml" >"$TMP/seed10.yaml"
+    [ "$(grep -c 'emulate: {delay: 10ms}' "$TMP/seed10.yaml")" = 2 ] || fail "could not emulate net0 and net1"
+    seed_lab "$1" "$TMP/seed10.yaml"
+}

@@ -1,0 +1,387 @@
+import MLinkControl
+
+/// Receiver feedback and cross-link repair (PROTOCOL.md section 14.3, kind 34 FEEDBACK).
+///
+/// Receiver, per peer:
+///   1. every new counter above the highest received opens a candidate run of the counters skipped
+///      (`noteCounter`, on the data path: one comparison per packet, a store per gap);
+///   2. each tick, a run older than the reorder allowance R (the bundle's SRTT spread / 2 + 2 RTTVAR + 2 ms) is
+///      checked against the replay window: what is still missing is NACKed, the rest forgotten;
+///   3. NACKs leave at once (at most one FEEDBACK per max(5 ms, SRTT/4)), as two copies on the two best links;
+///      otherwise a summary of the paths leaves every max(250 ms, 4 SRTT) on the best link, and only while data
+///      arrives.
+/// Sender: a path summary is the loss of its own direction on that path (the adaptive planner uses it); a NACKed
+/// counter still in the replay ring is repaired as a further copy on a link that did not carry it, when it can
+/// arrive within the deadline (queued here, sent by `flushControl` in the same wake-up); in failover mode a NACK
+/// burst on the active link makes it unhealthy, so the next tick takes over and replays.
+extension TunnelEngine {
+    /// A FEEDBACK younger than this gives a path's forward loss (ns).
+    static let feedbackFreshness: UInt64 = 2_000_000_000
+    /// NACKed counters among `nackBurstSpan` consecutive ones that make a burst (failover: at 2% random loss
+    /// that is one in about 10^5 spans), and how long the path is unhealthy for it.
+    static let nackBurstCount = 5
+    static let nackBurstSpan: UInt64 = 16
+    static let nackBurstHold: UInt64 = 1_000_000_000
+
+    // MARK: Receiver
+
+    /// Called for every new counter of the current session before the window records it: a jump opens a
+    /// candidate run of the counters skipped.
+    @inline(__always)
+    func noteCounter(_ peer: Peer, counter: UInt64, window: ReplayWindow, now: UInt64) {
+        let highest = window.highest
+        guard highest != 0, counter > highest &+ 1 else { return }
+        peer.receiverFeedback.open(first: highest + 1, end: counter, now: now)
+    }
+
+    /// The reorder allowance of `peer`'s bundle (ns): what a copy on a slower live path may lag behind one on
+    /// the fastest, plus twice the largest jitter and 2 ms.
+    func reorderAllowance(_ peer: Peer) -> UInt64 {
+        var lowest = UInt64.max, highest: UInt64 = 0, jitter: UInt64 = 0
+        for c in peer.connections.indices where peer.connections[c].state.isLive {
+            let s = peer.connections[c].statistics
+            guard s.smoothedRTT > 0 else { continue }
+            lowest = min(lowest, s.smoothedRTT)
+            highest = max(highest, s.smoothedRTT)
+            jitter = max(jitter, s.rttVariation)
+        }
+        let spread = highest > lowest && lowest != .max ? (highest - lowest) / 2 : 0
+        return spread + 2 * jitter + 2_000_000
+    }
+
+    /// Sends `peer` a FEEDBACK when one is due (the rate rule above) into `out`.
+    func sendFeedback(_ peer: Peer, peerIndex: Int, now: UInt64, into out: OutboundBatch) {
+        let state = peer.receiverFeedback
+        guard let session = peer.session, isUsable(session, now: now) else { return }
+        if state.session != session.localIndex {
+            state.reset(session: session.localIndex)
+            return
+        }
+        // The best live connection, and the best on another link (feedback stays off `never` links, and off a
+        // backup while a better link is live: it stays cold).
+        var best = -1, second = -1, newestData: UInt64 = 0
+        for c in peer.connections.indices {
+            newestData = max(newestData, peer.connections[c].lastDataReceived)
+            guard mayCarryFeedback(peer, c), best < 0 || peer.ranksAbove(c, best, isRouter: !peer.dials) else { continue }
+            best = c
+        }
+        guard best >= 0 else { return }
+        let bestGroup = peer.connections[best].group(isRouter: !peer.dials)
+        for c in peer.connections.indices where mayCarryFeedback(peer, c)
+            && peer.connections[c].group(isRouter: !peer.dials) != bestGroup {
+            if second < 0 || peer.ranksAbove(c, second, isRouter: !peer.dials) { second = c }
+        }
+        if second >= 0, peer.hasLinkPolicies, peer.policy(of: second, isRouter: !peer.dials).role == .backup,
+           peer.policy(of: best, isRouter: !peer.dials).role < .backup {
+            second = -1
+        }
+        let srtt = peer.connections[best].statistics.smoothedRTT
+        let summaryInterval = max(250_000_000, 4 * srtt)
+        guard newestData != 0, now &- newestData < summaryInterval else { return }  // idle: nothing
+        let spacing = max(5_000_000, srtt / 4)
+        let highest = session.window.highest
+        // NACKs: the aged runs, checked against the window, assembled in the scratch first (most runs of a
+        // redundant bundle were filled by the other link's copy, and then nothing is due).
+        var ranges = 0
+        guard out.hasRoom(datagrams: 2, buffers: 2) else { return }  // the next tick (nothing collected yet)
+        if state.count > 0, now &- state.lastSent >= spacing {
+            let allowance = reorderAllowance(peer)
+            if state.hasAged(now: now, allowance: allowance) {
+                ranges = state.collectLost(into: controlScratch, highest: highest, window: session.window, now: now,
+                                           allowance: allowance)
+            }
+        }
+        guard ranges > 0 || now &- state.lastSummary >= summaryInterval else { return }
+        let copies = ranges > 0 && second >= 0 ? 2 : 1
+        let buffer = out.takeBuffer()
+        let body = buffer + WireFormat.transportHeaderSize + ControlHeader.size
+        if ranges > 0 {
+            (body + FeedbackMessage.fixedSize).copyMemory(from: controlScratch + FeedbackMessage.fixedSize,
+                                                          byteCount: ranges * FeedbackMessage.rangeSize)
+        }
+        var summaries = 0
+        for c in peer.connections.indices where summaries < FeedbackMessage.maximumSummaries {
+            let connection = peer.connections[c]
+            guard connection.lastDataReceived != 0, now &- connection.lastDataReceived < TunnelEngine.feedbackFreshness
+            else { continue }
+            let s = connection.statistics
+            let elapsed = now &- connection.feedback.summaryAt
+            let rate = connection.feedback.summaryAt == 0 || elapsed == 0 ? 0
+                : (s.rxPackets &- connection.feedback.summaryReceived) &* 1_000_000_000 / elapsed
+            FeedbackMessage.writeSummary(body, index: summaries, ranges: ranges, FeedbackMessage.PathSummary(
+                pathID: connection.remotePathID, loss: s.recentLoss, highestSequence: s.highestSequence,
+                silenceMilliseconds: UInt16(min((now &- connection.lastReceived) / 1_000_000, 65535)),
+                rate: UInt16(min(rate, 65535)), received: UInt32(truncatingIfNeeded: s.rxPackets)))
+            peer.connections[c].feedback.summaryAt = now
+            peer.connections[c].feedback.summaryReceived = s.rxPackets
+            summaries += 1
+        }
+        FeedbackMessage.writeHead(body, highest: highest, ranges: ranges, summaries: summaries)
+        let bodyLength = FeedbackMessage.fixedSize + ranges * FeedbackMessage.rangeSize
+            + summaries * FeedbackMessage.summarySize
+        let length = sealControl(kind: FeedbackMessage.kind, bodyLength: bodyLength, peer: peer, connection: best,
+                                 in: buffer, now: now)
+        out.append(buffer, length: length, slot: peer.connections[best].slot, destination: peer.connections[best].remote,
+                   peer: peerIndex, connection: best, pathID: peer.connections[best].pathID)
+        if copies == 2 {  // the same message (one counter) as a further copy on the second link
+            appendCopy(of: buffer, length: length, session: session, peer: peer, peerIndex: peerIndex, onto: second,
+                       purpose: .control, now: now, into: out)
+        }
+        state.lastSent = now
+        state.lastSummary = now
+        peer.counters.feedbackSent += 1
+        if ranges > 0 { peer.counters.nacksSent += 1 }
+    }
+
+    /// True when connection `c` is live and its link may carry feedback (not `never`).
+    @inline(__always)
+    private func mayCarryFeedback(_ peer: Peer, _ c: Int) -> Bool {
+        peer.connections[c].lastReceived != 0 && peer.connections[c].state.isLive
+            && !(peer.hasLinkPolicies && peer.policy(of: c, isRouter: !peer.dials).role == .never)
+    }
+
+    // MARK: Sender
+
+    /// A FEEDBACK body from `peer`: takes its path losses, queues its repairs, and notes NACK bursts. False when
+    /// it is malformed (nothing used).
+    func receiveFeedback(_ body: UnsafeRawPointer, length: Int, from peerIndex: Int, now: UInt64) -> Bool {
+        guard let message = FeedbackMessage(body: body, length: length) else { return false }
+        let peer = peers[peerIndex]
+        peer.counters.feedbackReceived += 1
+        for j in 0..<message.summaryCount {
+            let summary = message.summary(j)
+            for c in peer.connections.indices where peer.connections[c].pathID == summary.pathID {
+                peer.connections[c].feedback.take(summary, now: now)
+            }
+        }
+        guard message.rangeCount > 0, let ring = peer.replayRing, let session = peer.session else { return true }
+        let deadline = policySettings?.deadline ?? 150_000_000
+        var queued = false
+        for i in 0..<message.rangeCount {
+            let range = message.range(i)
+            // Counters more than a ring behind the highest are no longer held: look at the newest only.
+            let count = min(range.count, ReplayRing.capacity)
+            var counter = range.first + UInt64(range.count - count)
+            while counter < range.first + UInt64(range.count) {
+                defer { counter += 1 }
+                guard let slot = ring.slot(of: counter, session: session.remoteIndex) else { continue }
+                let entry = ring.entry(slot)
+                if entry.links.nonzeroBitCount == 1 { noteNack(peer, linkBit: entry.links, counter: counter, now: now) }
+                guard ring.repairable[slot] else { continue }
+                guard let c = repairConnection(peer, avoiding: entry.links),
+                      entry.sentAt &+ deadline >= now &+ expectedOneWay(peer.connections[c]) else {
+                    peer.counters.repairMisses += 1
+                    continue
+                }
+                guard peer.pendingRepairs.add(slot: slot, connection: c) else {
+                    peer.counters.repairMisses += 1
+                    continue
+                }
+                ring.markCarried(slot, bit: linkBit(of: c, in: peer))
+                queued = true
+            }
+        }
+        if queued { noteControlWork(peerIndex) }
+        return true
+    }
+
+    /// SRTT/2 + 2 RTTVAR: when a copy sent now on `connection` is expected to arrive (ns from now).
+    @inline(__always)
+    func expectedOneWay(_ connection: Connection) -> UInt64 {
+        connection.statistics.smoothedRTT / 2 + 2 * connection.statistics.rttVariation
+    }
+
+    @inline(__always)
+    func linkBit(of c: Int, in peer: Peer) -> UInt64 {
+        UInt64(1) << UInt64(peer.connections[c].group(isRouter: !peer.dials) & 63)
+    }
+
+    /// The best live connection of a link whose bit is not in `mask` (not `never`, not a backup while a better
+    /// link is live), or nil.
+    func repairConnection(_ peer: Peer, avoiding mask: UInt64) -> Int? {
+        var best: Int?
+        for c in peer.connections.indices where peer.connections[c].lastReceived != 0 && peer.connections[c].state.isLive
+            && mask & linkBit(of: c, in: peer) == 0 {
+            if peer.hasLinkPolicies && peer.policy(of: c, isRouter: !peer.dials).role == .never { continue }
+            if best == nil || peer.ranksAbove(c, best!, isRouter: !peer.dials) { best = c }
+        }
+        return best
+    }
+
+    /// Counts a NACKed packet (session counter `counter`) that went on the link of `linkBit` alone. In failover
+    /// mode, `nackBurstCount` of them within `nackBurstSpan` consecutive counters are a burst: the link's
+    /// connections are unhealthy for `nackBurstHold`, so the next tick takes over and replays.
+    func noteNack(_ peer: Peer, linkBit: UInt64, counter: UInt64, now: UInt64) {
+        var burst = false
+        defer { if burst { peer.counters.nackBursts += 1 } }  // once per link, however many connections
+        for c in peer.connections.indices where self.linkBit(of: c, in: peer) == linkBit {
+            var f = peer.connections[c].feedback
+            if f.nackRun == 0 || counter &- f.nackRunStart >= TunnelEngine.nackBurstSpan || counter < f.nackRunStart {
+                f.nackRun = 0
+                f.nackRunStart = counter
+            }
+            f.nackRun += 1
+            f.nackAt = now
+            if f.nackRun >= TunnelEngine.nackBurstCount 
+                && ((peer.modeOverride ?? configuration.mode) == .failover || usesFailover) {
+                if f.burstUntil <= now { burst = true }
+                f.burstUntil = now + TunnelEngine.nackBurstHold
+                peer.connections[c].cleanSince = now
+            }
+            peer.connections[c].feedback = f
+        }
+    }
+
+    /// Sends the queued repairs of `peerIndex` into `out` (from `flushControl`). False when `out` filled up
+    /// (the rest waits for the next call).
+    func flushRepairs(of peerIndex: Int, now: UInt64, into out: OutboundBatch) -> Bool {
+        let peer = peers[peerIndex]
+        let queue = peer.pendingRepairs
+        guard queue.count > 0 else { return true }
+        guard let ring = peer.replayRing, let session = peer.session else {
+            queue.count = 0
+            return true
+        }
+        while queue.count > 0 {
+            let slot = queue.slots[queue.count - 1], c = queue.connections[queue.count - 1]
+            let entry = ring.entry(slot)
+            guard c < peer.connections.count, entry.length > 0, entry.length <= out.bufferSize else {
+                queue.count -= 1
+                continue
+            }
+            guard out.hasRoom(datagrams: 1, buffers: 1) else { return false }
+            queue.count -= 1
+            appendCopy(of: entry.datagram, length: entry.length, session: session, peer: peer, peerIndex: peerIndex,
+                       onto: c, purpose: .replay, now: now, into: out)
+            peer.counters.repaired += 1
+        }
+        return true
+    }
+}
+
+/// What feedback says about one path (Connection.feedback): the sender's view from the peer's FEEDBACK, and
+/// the receiver's state at its last summary.
+struct PathFeedback {
+    /// The loss of our direction on this path, as the peer reported it, and when (0: never).
+    var forwardLoss = 0.0
+    var reportedAt: UInt64 = 0
+    /// NACK burst detection: NACKed packets counted since the counter `nackRunStart`, the time of the last one,
+    /// and (failover) until when the path is unhealthy.
+    var nackRun = 0
+    var nackRunStart: UInt64 = 0
+    var nackAt: UInt64 = 0
+    var burstUntil: UInt64 = 0
+    /// Receiver: the path's received messages and the time at the last summary (for its rate).
+    var summaryReceived: UInt64 = 0
+    var summaryAt: UInt64 = 0
+    /// Sender: the highest path sequence of the last summary taken.
+    var reportedHighest: UInt32 = 0
+
+    /// Packets over which the forward loss is averaged: the receiver's 32-packet figure is too noisy to choose
+    /// between repair and duplication at 2% loss (its spread is as large as the loss).
+    static let lossAveraging = 512.0
+
+    /// Folds in a summary: the receiver's recent-loss figure, weighted by the packets the path carried since the
+    /// previous summary (the advance of its highest path sequence), so the average spans about `lossAveraging`
+    /// packets whatever the summary rate. The receiver's figure restarts after an outage (PROTOCOL.md section 6),
+    /// so the outage's gap does not linger here either; a summary after 2 s without one starts afresh.
+    mutating func take(_ summary: FeedbackMessage.PathSummary, now: UInt64) {
+        let advanced = summary.highestSequence &- reportedHighest
+        if reportedAt == 0 || now &- reportedAt > TunnelEngine.feedbackFreshness {
+            forwardLoss = summary.loss
+        } else if advanced > 0, advanced < 1 << 20 {
+            forwardLoss += (summary.loss - forwardLoss) * min(1, Double(advanced) / PathFeedback.lossAveraging)
+        }
+        reportedHighest = summary.highestSequence
+        reportedAt = now
+    }
+}
+
+/// A receiver's candidate runs of missing counters for one peer (preallocated; PROTOCOL.md 14.3).
+final class ReceiverFeedback {
+    static let capacity = 32
+    /// The longest run kept: counters further back could not be repaired in time anyway.
+    static let longestRun: UInt64 = 4096
+    private var firsts = [UInt64](repeating: 0, count: ReceiverFeedback.capacity)
+    private var ends = [UInt64](repeating: 0, count: ReceiverFeedback.capacity)
+    private var times = [UInt64](repeating: 0, count: ReceiverFeedback.capacity)
+    private var head = 0
+    private(set) var count = 0
+    /// The session (our receiver index) the runs belong to.
+    private(set) var session: UInt32 = 0
+    var lastSent: UInt64 = 0
+    var lastSummary: UInt64 = 0
+
+    func reset(session: UInt32) {
+        self.session = session
+        count = 0
+        head = 0
+    }
+
+    /// Adds the run `first ..< end` seen missing at `now`; the oldest run goes when all are taken.
+    @inline(__always)
+    func open(first: UInt64, end: UInt64, now: UInt64) {
+        if count == ReceiverFeedback.capacity {
+            head = (head + 1) % ReceiverFeedback.capacity
+            count -= 1
+        }
+        let i = (head + count) % ReceiverFeedback.capacity
+        firsts[i] = end - first > ReceiverFeedback.longestRun ? end - ReceiverFeedback.longestRun : first
+        ends[i] = end
+        times[i] = now
+        count += 1
+    }
+
+    /// True when the oldest run has waited the reorder allowance.
+    func hasAged(now: UInt64, allowance: UInt64) -> Bool {
+        count > 0 && now &- times[head] >= allowance
+    }
+
+    /// Writes the counters of the aged runs still missing from `window` as NACK ranges into `body` (at most 32)
+    /// and forgets those runs; returns the number of ranges.
+    func collectLost(into body: UnsafeMutableRawPointer, highest: UInt64, window: ReplayWindow, now: UInt64,
+                     allowance: UInt64) -> Int {
+        var ranges = 0
+        while count > 0, now &- times[head] >= allowance, ranges < FeedbackMessage.maximumRanges {
+            var counter = firsts[head], runStart: UInt64 = 0, runLength = 0
+            let end = ends[head]
+            while counter < end {
+                let missing = window.check(counter, now: now) == .new
+                if missing && highest - counter <= UInt64(UInt32.max) {
+                    if runLength == 0 { runStart = counter }
+                    runLength += 1
+                } else if runLength > 0 {
+                    guard ranges < FeedbackMessage.maximumRanges else { break }
+                    FeedbackMessage.writeRange(body, index: ranges, highest: highest, first: runStart, count: runLength)
+                    ranges += 1
+                    runLength = 0
+                }
+                counter += 1
+            }
+            if runLength > 0 && ranges < FeedbackMessage.maximumRanges {
+                FeedbackMessage.writeRange(body, index: ranges, highest: highest, first: runStart, count: runLength)
+                ranges += 1
+            }
+            head = (head + 1) % ReceiverFeedback.capacity
+            count -= 1
+        }
+        return ranges
+    }
+}
+
+/// Repairs waiting to leave for one peer: ring slots and the connection each goes on (preallocated).
+final class RepairQueue {
+    static let capacity = 64
+    var slots = [Int](repeating: 0, count: RepairQueue.capacity)
+    var connections = [Int](repeating: 0, count: RepairQueue.capacity)
+    var count = 0
+
+    /// Queues a repair; false when the queue is full.
+    func add(slot: Int, connection: Int) -> Bool {
+        guard count < RepairQueue.capacity else { return false }
+        slots[count] = slot
+        connections[count] = connection
+        count += 1
+        return true
+    }
+}
