@@ -114,6 +114,7 @@ enum MetricsRenderer {
         renderLeases(report, into: &out)
         renderRoutes(report, into: &out)
         renderImports(report, into: &out)
+        renderRouters(report, into: &out)  // ForwardingCore+Routers.swift
         return out.text
     }
 
