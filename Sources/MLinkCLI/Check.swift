@@ -18,6 +18,7 @@ extension MLinkCommand {
                 let loaded = try loadProfile(profile)
                 let plan = SetupPlan.current(for: loaded)
                 try Self.checkAllowedRoutes(loaded, interface: plan.interface)
+                let routers = try Self.checkRouters(loaded)  // Check+Routers.swift
                 print("\(loaded.path): ok (\(loaded.role.rawValue) \(loaded.name), mode \(loaded.mode.rawValue))")
                 plan.annotatedCommands.forEach { print($0) }
                 let links = loaded.links.isEmpty ? "every interface with an address" : loaded.links.joined(separator: ", ")
@@ -27,6 +28,7 @@ extension MLinkCommand {
                 } else {
                     print("listening on UDP port \(loaded.listenPort ?? 7000) on each link; peers: \(loaded.peers.map(\.name).joined(separator: ", "))")
                 }
+                routers.forEach { print($0) }
                 let routing = SourceRouting.preview(for: loaded, interface: plan.interface)
                 if !routing.isEmpty { print("per-link source routing, installed by the core as links come and go:") }
                 routing.forEach { print($0) }

@@ -24,9 +24,11 @@ enum StatusText {
         }
         if let metrics = report.metricsListen { out += "  metrics: http://\(metrics)/metrics\n" }
         out += leaseText(report)
+        out += routerChoiceLine(report, wallNow: wallNow)  // StatusText+Routers.swift
         for peer in report.peers {
             out += "\npeer: \(peer.name)\n"
             out += "  public key: \(peer.publicKey)\n"
+            out += meshLine(peer)
             if !peer.virtualAddresses.isEmpty {
                 out += "  virtual addresses: \(peer.virtualAddresses.joined(separator: ", "))\n"
             }
@@ -44,6 +46,7 @@ enum StatusText {
         }
         if let policies = report.policies { out += policyLines(policies) }
         out += routes(report.routes)
+        out += imports(report.imports)
         return out
     }
 

@@ -35,6 +35,8 @@ public struct StatusReport: Codable, Equatable, Sendable {
     public var policies: PolicyStatus?
     /// Announcements, distributed routes and shared prefixes (StatusReport+Routes.swift); nil without any.
     public var routes: RoutesReport?
+    /// Routes read back from the kernel via router peers (StatusReport+Imports.swift); nil without router peers.
+    public var imports: ImportsReport?
     /// A host with several routers: which one is current and how often it changed (StatusReport+Routers.swift).
     public var routerChoice: RouterChoiceReport?
 
@@ -42,6 +44,7 @@ public struct StatusReport: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case interface, name, role, address, mode, pid, started, links, drops, tun, peers, policies, leases, routes
+        case imports
         case routerChoice = "router_choice"
         case publicKey = "public_key", listenPort = "listen_port", sourceRouting = "source_routing"
         case routerEndpoints = "router_endpoints", metricsListen = "metrics_listen"

@@ -83,6 +83,7 @@ extension ForwardingCore {
         var report = StatusSnapshot.report(engine: engine, facts: facts, now: now, wallNow: WallClock.now())
         report.leases = leaseReport()
         report.routes = routesReport()
+        report.imports = importsReport()
         return report
     }
 }

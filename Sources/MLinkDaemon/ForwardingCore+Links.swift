@@ -55,6 +55,7 @@ extension ForwardingCore {
                 updateSourceRouting()
             }
             noteRoutingEvents(events)
+            noteImportEvents(events)
         } catch {
             log.warning("link change handling failed: \(error)")
         }

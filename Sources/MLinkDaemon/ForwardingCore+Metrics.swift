@@ -113,6 +113,8 @@ enum MetricsRenderer {
         out.sample("mlink_links", [("interface", interface)], Double(report.links.count))
         renderLeases(report, into: &out)
         renderRoutes(report, into: &out)
+        renderImports(report, into: &out)
+        renderRouters(report, into: &out)  // ForwardingCore+Routers.swift
         return out.text
     }
 

@@ -91,6 +91,7 @@ extension ForwardingCore {
     func notePreferred(_ isPreferred: Bool, from peer: Int) {
         if engine.recordPreferred(isPreferred, from: peer) {
             log.info("peer \(engine.peers[peer].name): " + (isPreferred ? "sends through this router" : "sends through another router"))
+            applyHostRouteMetric(of: peer)
         }
     }
 
@@ -129,5 +130,29 @@ extension StatusSnapshot {
         if engine.lastRouterSwitch != 0 { report.lastSwitch = wallNow - seconds(now &- engine.lastRouterSwitch) }
         report.holdDown = seconds(engine.configuration.routerHoldDown)
         return report
+    }
+}
+
+extension MetricsRenderer {
+    /// The routers' metrics: a host's current router and switches, a router's hosts' PREFERRED.
+    static func renderRouters(_ report: StatusReport, into out: inout MetricsText) {
+        let interface = report.interface
+        if let choice = report.routerChoice {
+            out.family("mlink_router_current", .gauge, "Host: 1 for the router traffic goes to now, 0 for its other routers.")
+            for peer in report.peers where peer.mesh?.role == "router" {
+                out.sample("mlink_router_current", [("interface", interface), ("router", peer.name)],
+                           peer.name == choice.current ? 1 : 0)
+            }
+            out.family("mlink_router_switches_total", .counter, "Host: changes of the current router since start.")
+            out.sample("mlink_router_switches_total", [("interface", interface)], Double(choice.switches))
+        }
+        let told = report.peers.compactMap { peer in peer.mesh?.preferred.map { (peer.name, $0) } }
+        if !told.isEmpty {
+            out.family("mlink_host_prefers_this_router", .gauge,
+                       "Router: 1 when the host's last PREFERRED named this router, 0 when it named another.")
+            for (name, preferred) in told {
+                out.sample("mlink_host_prefers_this_router", [("interface", interface), ("peer", name)], preferred ? 1 : 0)
+            }
+        }
     }
 }

@@ -48,6 +48,8 @@ final class RouteAgent {
     var dynamic: [Int: [IPNetwork]] = [:]
     /// The /32 (/128) of each live host in the kernel, by peer.
     var hostRoutes: [Int: [IPNetwork]] = [:]
+    /// The metric of each host's /32s where it is not the kernel's default (ForwardingCore+HostMetric.swift).
+    var hostRouteMetrics: [Int: UInt32?] = [:]
     var refused: [String: UInt64] = [:]
 
     init(profile: Profile, peerKeys: [Key32], unixMilliseconds: UInt64) {
@@ -307,10 +309,10 @@ extension ForwardingCore {
                                     body: RouteStatus.encode(generation: announcement.generation, verdicts: verdicts),
                                     reliability: .fullState)
         }
-        for peer in engine.peers.indices where engine.peers[peer].session != nil {
+        for peer in engine.peers.indices where engine.peers[peer].session != nil && !engine.peers[peer].isRouter {  // routers: BGP
             let own = Set(routeAgent.announcements[peer]?.items.map(\.prefix) ?? [])
             let table = RouteDistribution.table(for: peer, active: active, ownAnnouncements: own,
-                                                pushRoutes: profile.routes.pushRoutes)
+                                                pushRoutes: profile.routes.pushRoutes + importedForDistribution)
             guard table != routeAgent.sentTables[peer] else { continue }
             routeAgent.sentTables[peer] = table
             routeAgent.tableGeneration &+= 1
@@ -359,7 +361,7 @@ extension ForwardingCore {
                 ? profile.peers[peer].allowedIPs.map(\.masked).filter { connected.covers($0) && $0 != connected } : []
             wanted = Set(leased + statics)
         }
-        syncKernelRoutes(wanted: wanted, installed: &installed)
+        syncKernelRoutes(wanted: wanted, installed: &installed, metric: hostRouteMetric(of: peer))
         routeAgent.hostRoutes[peer] = installed.isEmpty ? nil : Array(installed)
     }
 
@@ -372,14 +374,16 @@ extension ForwardingCore {
     }
 
     /// Adds the routes of `wanted` missing from `installed` and removes the others: main table, through the TUN,
-    /// protocol `routing.route-protocol` (109), the kernel's default metric.
-    func syncKernelRoutes(wanted: Set<IPNetwork>, installed: inout Set<IPNetwork>) {
+    /// protocol `routing.route-protocol` (109), the kernel's default metric unless `metric` (ForwardingCore+HostMetric:
+    /// an IPv4 metric; IPv6 routes get 1024, their default, plus it).
+    func syncKernelRoutes(wanted: Set<IPNetwork>, installed: inout Set<IPNetwork>, metric: UInt32? = nil) {
         guard wanted != installed, let index = tunDeviceIndex() else { return }
         let proto = profile.routing.routeProtocol
         for prefix in installed.subtracting(wanted).sorted(by: PrefixOrder.less) {
             do {
-                try netlink.deleteRoute(Route(destination: prefix, outputLinkIndex: index, protocolNumber: proto))
-                log.info("[#] ip route del \(prefix) dev \(tun.name) proto \(proto)")
+                try netlink.deleteRoute(Route(destination: prefix, outputLinkIndex: index, protocolNumber: proto,
+                                              metric: metric.map { prefix.address.isIPv6 ? 1024 + $0 : $0 }))
+                log.info("[#] ip route del \(prefix) dev \(tun.name) proto \(proto)" + (metric.map { " metric \($0)" } ?? ""))
             } catch {
                 log.warning("cannot remove route \(prefix): \(error)")
             }
@@ -387,8 +391,9 @@ extension ForwardingCore {
         }
         for prefix in wanted.subtracting(installed).sorted(by: PrefixOrder.less) {
             do {
-                try netlink.addRoute(Route(destination: prefix, outputLinkIndex: index, protocolNumber: proto))
-                log.info("[#] ip route add \(prefix) dev \(tun.name) proto \(proto)")
+                try netlink.addRoute(Route(destination: prefix, outputLinkIndex: index, protocolNumber: proto,
+                                           metric: metric.map { prefix.address.isIPv6 ? 1024 + $0 : $0 }))
+                log.info("[#] ip route add \(prefix) dev \(tun.name) proto \(proto)" + (metric.map { " metric \($0)" } ?? ""))
                 installed.insert(prefix)
             } catch let error as NetlinkError where error.code == .fileExists {
                 installed.insert(prefix)

@@ -61,6 +61,8 @@ public final class ForwardingCore {
     var leases: LeaseService?
     /// Announcements, distributed routes and their kernel routes (ForwardingCore+Routes.swift).
     let routeAgent: RouteAgent
+    /// Routes read back from the kernel via router peers (ForwardingCore+Imports.swift); nil without router peers.
+    var importAgent: ImportAgent?
 
     // Preallocated data-path memory (DataPath.swift).
     /// Inner packets read from the TUN device, with headroom and tailroom for sealing in place (and a spare
@@ -150,6 +152,7 @@ public final class ForwardingCore {
         try refreshLinks()
         startMetrics()
         try startLeases()
+        startImportsIfNeeded()
     }
 
     deinit {

@@ -31,12 +31,13 @@ extension TunnelEngine {
             return .none
         }
         // The peer we dial on the connection the reply came from, with an initiation pending.
-        guard let router = peers.first(where: { peer in
-            peer.dials && peer.connections.contains { $0.slot == slot && $0.remote == source }
-        }) ?? (isRouter ? nil : peers.first) else {
+        guard let index = dialledPeers.first(where: { index in
+            peers[index].connections.contains { $0.slot == slot && $0.remote == source }
+        }) ?? (isRouter || peers.isEmpty ? nil : 0) else {
             globalDrops.malformed += 1  // a router that dials nobody there sends no initiations, so expects no cookie
             return .none
         }
+        let router = peers[index]
         guard let pending = router.pending else {
             globalDrops.unknownSession += 1
             return .none

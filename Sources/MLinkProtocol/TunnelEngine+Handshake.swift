@@ -123,7 +123,7 @@ extension TunnelEngine {
         let pathID = LE.u16(message, 2)
         // The peer whose pending initiation the response names (a host may dial several routers, a router its
         // router peers with a higher key).
-        let routerIndex = peers.indices.first { peers[$0].dials && peers[$0].pending?.localIndex == receiverIndex }
+        let routerIndex = dialledPeers.first { peers[$0].pending?.localIndex == receiverIndex }
             ?? sessions.owner(of: receiverIndex) ?? -1
         guard routerIndex >= 0, peers[routerIndex].dials else {
             globalDrops.unknownSession += 1

@@ -8,9 +8,8 @@ import MLinkTypes
 ///     to the best live router: the lowest preference, then the lowest smoothed RTT;
 ///   - a router with a strictly lower preference is live: switch to it when it was never live before (start-up:
 ///     whichever router answered first must not keep the traffic for a hold-down; not counted as a switch), or
-///     once it has stayed live for
-///     `routerHoldDown` (`preempt-delay`) without interruption. A router whose bundle or session drops meanwhile
-///     starts its wait again, so a flapping router never takes the traffic back;
+///     once it has stayed live for `routerHoldDown` (`preempt-delay`) without interruption. A router whose bundle
+///     or session drops meanwhile starts its wait again, so a flapping router never takes the traffic back;
 ///   - equal preferences never preempt: the RTT only breaks ties when a choice has to be made anyway.
 /// After every switch, and whenever a router's session is new, each router with a usable session is told by
 /// PREFERRED whether it is the current one (1) or not (0); a router records the byte per host (`preferred`).

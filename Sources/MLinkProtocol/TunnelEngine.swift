@@ -24,6 +24,9 @@ public final class TunnelEngine {
         if let routerState { return .router(routerState) }
         return .host(hostState!)
     }
+    /// The peers we dial (every peer of a host; a router's higher-keyed router peers), so a response or cookie
+    /// reply costs a scan of these few, not of every host of a router.
+    lazy var dialledPeers: [Int] = peers.indices.filter { peers[$0].dials }
     /// Local session index -> peer, for every session that may still receive.
     var sessions = SessionTable()
     var peerByKey: [Key32: Int] = [:]

@@ -156,6 +156,8 @@ final class StatusReportTests: XCTestCase {
         keys.formUnion(RoutesReport.CodingKeys.allCases.map(\.stringValue) + AnnouncementReport.CodingKeys.allCases.map(\.stringValue)
                        + DistributedRouteReport.CodingKeys.allCases.map(\.stringValue)
                        + SharedPrefixReport.CodingKeys.allCases.map(\.stringValue))
+        keys.formUnion(ImportsReport.CodingKeys.allCases.map(\.stringValue) + ImportedRouteReport.CodingKeys.allCases.map(\.stringValue)
+                       + RefusedImportReport.CodingKeys.allCases.map(\.stringValue))
         keys.formUnion((DropCounts.fieldList.map(\.name) + PeerCounts.fieldList.map(\.name)
                         + ConnectionCounts.fieldList.map(\.name)))
         XCTAssertEqual(keys.subtracting(documented).sorted(), [], "keys of show --json missing from mlink.8")

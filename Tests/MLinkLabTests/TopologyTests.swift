@@ -54,7 +54,7 @@ final class TopologyTests: XCTestCase {
             (header + "nets:\n  net0: {ends: [vm0 e0 192.168.0.2/24, vm9 e0 192.168.0.3/24]}\n",
              "bad.yaml:6:40: nets.net0.ends[1]: unknown host 'vm9'"),
             ("virtual-network: 10.77.0.0/24\nhosts:\n  vm0: {virtual-ip: 10.77.0.10}\nnets: {}\n",
-             "bad.yaml:3:3: hosts: exactly one host must have role router, found 0"),
+             "bad.yaml:3:3: hosts: at least one host must have role router, found 0"),
             (header.replacingOccurrences(of: "vm0: {virtual-ip", with: "vm0: {colour: red, virtual-ip") + "nets: {}\n",
              "bad.yaml:4:9: hosts.vm0.colour: unknown key (expected role, virtual-ip, listen-port)"),
             (header + "nets:\n  net0: {ends: [vm0 e0 192.168.0.300/24, vm1 e0 192.168.0.3/24]}\n",

@@ -52,14 +52,22 @@ private struct TopologyReader {
         let hosts = try readHosts(hostsNode, virtualNetwork: virtualNetwork)
         let netsNode = try required(top, "nets", in: root, path: "nets")
         let nets = try readNets(netsNode, hosts: hosts, virtualNetwork: virtualNetwork)
-        let router = hosts.first(where: { $0.1.role == .router })!.1
-        for (name, host) in hosts where host.role != .router {
-            let shared = nets.contains { $0.end(on: host.name) != nil && $0.end(on: router.name) != nil }
-            guard shared else {
-                throw error(at: name, "hosts.\(host.name)", "shares no net with the router \(router.name)")
+        let topology = Topology(virtualNetwork: virtualNetwork, hosts: hosts.map(\.1), nets: nets)
+        let routers = topology.routers
+        for (name, host) in hosts {
+            let reached = Set(topology.routers(of: host.name).map(\.name))
+            if host.role == .router {
+                if let missing = routers.first(where: { $0.name != host.name && !reached.contains($0.name) }) {
+                    throw error(at: name, "hosts.\(host.name)",
+                                "shares no net with the router \(missing.name) (routers form a full mesh)")
+                }
+            } else if reached.isEmpty {
+                throw error(at: name, "hosts.\(host.name)", routers.count == 1
+                            ? "shares no net with the router \(routers[0].name)"
+                            : "shares no net with any router (\(routers.map(\.name).joined(separator: ", ")))")
             }
         }
-        return Topology(virtualNetwork: virtualNetwork, hosts: hosts.map(\.1), nets: nets)
+        return topology
     }
 
     private func readHosts(_ node: YAMLNode, virtualNetwork: IPNetwork) throws(LabError) -> [(YAMLNode, Topology.Host)] {
@@ -107,8 +115,8 @@ private struct TopologyReader {
             hosts.append((keyNode, Topology.Host(name: name, role: role, virtualIP: ip, listenPort: port)))
         }
         let routers = hosts.filter { $0.1.role == .router }.count
-        guard routers == 1 else {
-            throw error(at: node, "hosts", "exactly one host must have role router, found \(routers)")
+        guard routers >= 1 else {
+            throw error(at: node, "hosts", "at least one host must have role router, found \(routers)")
         }
         return hosts
     }

@@ -13,8 +13,9 @@ import MLinkTypes
 ///   net0: {ends: [vm0 enp0s3 192.168.0.2/24, vm1 enp0s3 192.168.0.3/24]}
 /// ```
 /// Order matters and is kept: profiles list links in net order and the router's peers in host order.
-/// Invariants established by `Topology.parse`: exactly one router, every host shares a net with it,
-/// every net joins two different hosts in one subnet, names and addresses are unique.
+/// Invariants established by `Topology.parse`: at least one router, every host shares a net with a router, every
+/// two routers share a net (they form a full mesh, examples/lab/bgp3.yaml), every net joins two different hosts in
+/// one subnet, names and addresses are unique.
 struct Topology: Equatable {
     /// The mlink virtual network; every host's virtual address lies inside it.
     var virtualNetwork: IPNetwork
@@ -64,8 +65,19 @@ struct Topology: Equatable {
         func end(oppositeTo host: String) -> End? { ends.first { $0.host != host } }
     }
 
-    /// The one router (guaranteed by parsing).
+    /// The first router (parsing guarantees one).
     var router: Host { hosts.first { $0.role == .router }! }
+
+    /// Every router, in host order.
+    var routers: [Host] { hosts.filter { $0.role == .router } }
+
+    /// The routers `host` shares a net with, in host order: the first is the host's preferred router (its
+    /// profile's `router` block), the others go under `routers`. For a router: the other routers.
+    func routers(of host: String) -> [Host] {
+        routers.filter { router in
+            router.name != host && nets.contains { $0.end(on: host) != nil && $0.end(on: router.name) != nil }
+        }
+    }
 
     /// The host named `name`.
     func host(named name: String) -> Host? { hosts.first { $0.name == name } }
