@@ -120,14 +120,7 @@ extension TunnelEngine {
             }
         }
         if let buffer = peer.reorder {
-            var lowest = UInt64.max, highest: UInt64 = 0, jitter: UInt64 = 0
-            for c in peer.connections.indices where peer.connections[c].state.isLive {
-                let s = peer.connections[c].statistics
-                guard s.smoothedRTT > 0 else { continue }
-                lowest = min(lowest, s.smoothedRTT)
-                highest = max(highest, s.smoothedRTT)
-                jitter = max(jitter, s.rttVariation)
-            }
+            let (lowest, highest, jitter) = liveRTTSpread(peer)
             let spread = lowest == .max ? 50_000_000 : (highest - lowest) / 2 + 2 * jitter
             buffer.maximumWait = min(50_000_000, max(2_000_000, spread))
             if buffer.hasHeld { hasReorderedPackets = true }

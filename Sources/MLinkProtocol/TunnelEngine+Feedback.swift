@@ -37,6 +37,14 @@ extension TunnelEngine {
     /// The reorder allowance of `peer`'s bundle (ns): what a copy on a slower live path may lag behind one on
     /// the fastest, plus twice the largest jitter and 2 ms.
     func reorderAllowance(_ peer: Peer) -> UInt64 {
+        let (lowest, highest, jitter) = liveRTTSpread(peer)
+        let spread = highest > lowest && lowest != .max ? (highest - lowest) / 2 : 0
+        return spread + 2 * jitter + 2_000_000
+    }
+
+    /// The lowest and highest smoothed RTT over `peer`'s measured live connections and their largest RTT
+    /// variation (lowest is `.max` when none is measured): what a copy on a slower path may lag behind.
+    func liveRTTSpread(_ peer: Peer) -> (lowest: UInt64, highest: UInt64, jitter: UInt64) {
         var lowest = UInt64.max, highest: UInt64 = 0, jitter: UInt64 = 0
         for c in peer.connections.indices where peer.connections[c].state.isLive {
             let s = peer.connections[c].statistics
@@ -45,8 +53,7 @@ extension TunnelEngine {
             highest = max(highest, s.smoothedRTT)
             jitter = max(jitter, s.rttVariation)
         }
-        let spread = highest > lowest && lowest != .max ? (highest - lowest) / 2 : 0
-        return spread + 2 * jitter + 2_000_000
+        return (lowest, highest, jitter)
     }
 
     /// Sends `peer` a FEEDBACK when one is due (the rate rule above) into `out`.

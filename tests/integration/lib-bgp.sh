@@ -1,7 +1,7 @@
 # Helpers of the BGP tests (105-109, issue 16): three routers r1-r3 in a full mesh of mlink router sessions,
 # hosts spread over them, and BIRD 2 in each router's namespace with examples/bird/rN.conf (its own control socket,
 # pid file and a log on stderr). The same layout as examples/lab/bgp3.yaml, built here by hand so each test
-# starts only what it needs. Sources lib-rt.sh (and so lib.sh).
+# starts only what it needs. Sources lib-mesh.sh (in_ns, up; and so lib-rt.sh and lib.sh).
 #
 #   a (10.77.0.10) --10.2.1.0/24-- r1 --192.168.12.0/24-- r2 --10.2.2.0/24-- c (10.77.0.20) --lan0-- 192.168.70.10
 #                                   \                     /
@@ -11,7 +11,7 @@
 #   h (10.77.0.40): on r1 (10.2.4.0/24, preferred) and r2 (10.2.5.0/24), with bgp_lab ... h.
 # Router-to-router nets sit inside 192.168.0.0/16, which the routers' allowed-routes cover, so a route over them
 # is refused as `capture`, not as `outside-bound` (routing.md T14).
-source "$(dirname "${BASH_SOURCE[0]}")/lib-rt.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib-mesh.sh"
 
 BIRD_DIR=$ROOT/examples/bird
 BIRDS=()
@@ -85,22 +85,6 @@ host_profile() {
      printf '%s\n' "name: $1" "private-key: $(cat "$TMP/$1.key")" "interface: {name: ml-$1, address: $2/24}" \
          "links: $3" "router:" "  name: $4" "  public-key: $(pub "$4")" "  endpoints: [$5:7000]" \
          "  virtual-ip: 10.77.0.$6" >"$TMP/$1.yaml")
-}
-
-# in_ns NAME COMMAND...: COMMAND in $P-NAME with NAME's mlink run directory.
-in_ns() {
-    local name=$1
-    shift
-    mkdir -p "$TMP/run-$name"
-    ip netns exec "$P-$name" env MLINK_RUN_DIR="$TMP/run-$name" "$@"
-}
-
-# up NAME...: `mlink up` each.
-up() {
-    local name
-    for name in "$@"; do
-        in_ns "$name" "$MLINK" up "$TMP/$name.yaml" 2>"$TMP/up-$name.err" || { cat "$TMP/up-$name.err"; fail "mlink up $name"; }
-    done
 }
 
 # json NAME EXPR: EXPR over NAME's `show --json` (bound to `d`).
