@@ -73,10 +73,15 @@ extension TunnelEngine {
 
     /// True when a probe due now on `connection` (interval `interval`) may wait: data went both ways within the
     /// interval, which tells both ends the path works, and the last RTT sample is younger than
-    /// `busyProbeInterval`.
+    /// `busyProbeInterval`. Never the probe that announces the idle rate a path slows down to once its flow
+    /// ended: the data of the last `idleAfter` lies within the new interval, but the router still judges the
+    /// path by the old, fast one (it found the primary silent 140 ms later and moved its data to the backup,
+    /// whose copies then made the backup busy: issue 14's fast-probed standby).
     @inline(__always)
     func dataStandsInForProbe(_ connection: Connection, interval: UInt64, now: UInt64) -> Bool {
-        connection.state == .up && connection.lastDataSent != 0 && connection.lastDataReceived != 0
+        !(connection.announcedInterval != 0 && interval > connection.announcedInterval
+            && interval > probeInterval(of: connection))
+            && connection.state == .up && connection.lastDataSent != 0 && connection.lastDataReceived != 0
             && now &- connection.lastDataSent < interval && now &- connection.lastDataReceived < interval
             && now &- connection.lastProbe < configuration.busyProbeInterval
     }
