@@ -36,6 +36,8 @@ struct BenchResult {
     var runs: [Run] = []
     /// mlink's wire bytes per net during the run, both directions, by message type (BenchResult+Wire.swift).
     var wire: [String: WireTally] = [:]
+    /// A scenario's link policy and its failover or budget figures (BenchResult+Policy.swift).
+    var policyLines: [String] = []
     var idealLoss: Double
     /// The fastest link's fixed delay, seconds (what mlink's delay should follow while that link is up).
     var idealDelay: Double
@@ -161,7 +163,7 @@ struct BenchResult {
         if let excess = mlink?.audio.excessOverIdealMs {
             lines.append(String(format: "  mlink audio delay over the fastest live link: %+.2f ms on average", excess))
         }
-        lines += wireLines
+        lines += wireLines + policyLines
         for check in checks { lines.append("  check \(check.name): \(check.passed ? "PASS" : "FAIL") (\(check.detail))") }
         return lines.joined(separator: "\n")
     }
