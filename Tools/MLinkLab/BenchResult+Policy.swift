@@ -110,7 +110,7 @@ extension BenchResult {
             checks.append(Check(name: "backup-cold", passed: false, detail: "no relay tally before the cut"))
             return
         }
-        let control = tally.bytes[1] + tally.bytes[2] + tally.bytes[3] + tally.bytes[5] + tally.bytes[6] + tally.bytes[7]
+        let control = tally.bytes[5] + tally.controlBytes
         let rate = Double(control) / max(beforeCut.seconds, 1)
         policyLines.append(String(format: "  before the cut (%.1f s, relay tallies): %@ data %@, probe + control %@ (%.1f B/s)",
                                   beforeCut.seconds, backup, Self.size(tally.bytes[4]), Self.size(control), rate))
@@ -124,7 +124,7 @@ extension BenchResult {
     /// The metered link's wire bytes against its budget (the smaller of daily and monthly).
     private mutating func addBudgetFigures(_ link: ScenarioPolicy.Link) {
         guard let tally = wire[link.net] else { return }
-        let total = tally.bytes.reduce(0, +)
+        let total = tally.bytes[4] + tally.bytes[5] + tally.controlBytes  // not slot 0 nor 1 (WireTally.controlBytes)
         let limits = link.budget.compactMap { Self.byteSize(String($0.split(separator: ":").last ?? "")) }
         var line = "  metered \(link.net) (\(link.interface), \(link.role), budget {\(link.budget.joined(separator: ", "))}"
             + ", over-budget: \(link.overBudget ?? "backup-only")): carried \(Self.size(total)) of mlink on the wire"

@@ -184,6 +184,7 @@ struct BenchResult {
             var idealDelayMs: Double
             var checks: [Check]
             var passed: Bool
+            var policy: [String]
         }
         let output = Output(
             scenario: scenario.name, description: scenario.description, seconds: runSeconds, short: isShort,
@@ -191,7 +192,7 @@ struct BenchResult {
             nets: Dictionary(uniqueKeysWithValues: scenario.nets.map { ($0.name, $0.emulation.words) }),
             script: scenario.script.entries.map { "at \($0.atIsShare ? $0.at * runSeconds : $0.at)s \($0.net ?? ""): \($0.settings.joined(separator: " "))" },
             machine: machine, runs: runs, idealLossPercent: idealLoss * 100, idealDelayMs: idealDelay * 1000,
-            checks: checks, passed: passed)
+            checks: checks, passed: passed, policy: policyLines)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return (try? encoder.encode(output)) ?? Data()
