@@ -34,7 +34,7 @@ final class LabFileErrorTests: XCTestCase {
     }
 
     func testScenarioErrorsNameLineColumnAndKey() throws {
-        let settingKeys = "description, seconds, short-seconds, deadline, nets, script"
+        let settingKeys = "description, seconds, short-seconds, deadline, nets, script, mlink"
         let cases: [(String, String)] = [
             ("seconds: soon\n", "FILE:1:10: seconds: 'soon' is not a positive time such as 20 or 20s"),
             ("seconds: [1]\n", "FILE:1:10: seconds: expected a single value"),

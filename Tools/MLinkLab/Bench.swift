@@ -68,6 +68,7 @@ struct Bench {
             guard let link = scenario.nets.first(where: { $0.name == topology.nets[index].name }) else { continue }
             topology.nets[index].emulation = WireEmulation(forward: link.emulation, backward: link.emulation)
         }
+        applyPolicy(to: &topology)
         Interruption.catchSignals()
         try lab.up(topology: topology, topologyFile: "bench:\(scenario.name)", lab: labName, start: true)
         defer {
@@ -106,13 +107,17 @@ struct Bench {
             throw .command("avstream.py recv", status: 127, output: "\(error)")
         }
         defer { _ = lab.system.terminate(pid: receiver) }
-        let sender: ProcessControl.ChildResult
+        let sender: (status: Int32, output: String)
+        var beforeCut: BenchResult.CutSample?
         do {
-            sender = try ProcessControl.run(
-                path: ip,
-                arguments: ["netns", "exec", namespace("vm0"), "python3", streamTool, "send", "--start-ns", "\(start)",
-                            "--seconds", "\(runSeconds)"] + paths.map { "\($0.id)=\($0.destination):\($0.port)" },
-                captureOutput: true)
+            let arguments = ["netns", "exec", namespace("vm0"), "python3", streamTool, "send", "--start-ns", "\(start)",
+                             "--seconds", "\(runSeconds)"] + paths.map { "\($0.id)=\($0.destination):\($0.port)" }
+            if let cut = scenario.cut(runSeconds: runSeconds) {
+                (sender, beforeCut) = try sendSamplingTallies(arguments, start: start, cut: cut.at, since: tallyBefore)
+            } else {
+                let child = try ProcessControl.run(path: ip, arguments: arguments, captureOutput: true)
+                sender = (child.status, child.output)
+            }
         } catch {
             throw .command("avstream.py send", status: 127, output: "\(error)")
         }
@@ -130,6 +135,7 @@ struct Bench {
                                  paths: paths, sent: sent, records: records)
         ProcessControl.sleep(milliseconds: 1100)  // the relays write their tallies once a second
         result.wire = BenchResult.difference(readTallies(directory), since: tallyBefore)
+        result.addPolicyFigures(records: records, start: start, beforeCut: beforeCut)
         return result
     }
 

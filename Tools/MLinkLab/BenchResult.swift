@@ -36,6 +36,8 @@ struct BenchResult {
     var runs: [Run] = []
     /// mlink's wire bytes per net during the run, both directions, by message type (BenchResult+Wire.swift).
     var wire: [String: WireTally] = [:]
+    /// A scenario's link policy and its failover or budget figures (BenchResult+Policy.swift).
+    var policyLines: [String] = []
     var idealLoss: Double
     /// The fastest link's fixed delay, seconds (what mlink's delay should follow while that link is up).
     var idealDelay: Double
@@ -161,7 +163,7 @@ struct BenchResult {
         if let excess = mlink?.audio.excessOverIdealMs {
             lines.append(String(format: "  mlink audio delay over the fastest live link: %+.2f ms on average", excess))
         }
-        lines += wireLines
+        lines += wireLines + policyLines
         for check in checks { lines.append("  check \(check.name): \(check.passed ? "PASS" : "FAIL") (\(check.detail))") }
         return lines.joined(separator: "\n")
     }
@@ -182,6 +184,7 @@ struct BenchResult {
             var idealDelayMs: Double
             var checks: [Check]
             var passed: Bool
+            var policy: [String]
         }
         let output = Output(
             scenario: scenario.name, description: scenario.description, seconds: runSeconds, short: isShort,
@@ -189,7 +192,7 @@ struct BenchResult {
             nets: Dictionary(uniqueKeysWithValues: scenario.nets.map { ($0.name, $0.emulation.words) }),
             script: scenario.script.entries.map { "at \($0.atIsShare ? $0.at * runSeconds : $0.at)s \($0.net ?? ""): \($0.settings.joined(separator: " "))" },
             machine: machine, runs: runs, idealLossPercent: idealLoss * 100, idealDelayMs: idealDelay * 1000,
-            checks: checks, passed: passed)
+            checks: checks, passed: passed, policy: policyLines)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return (try? encoder.encode(output)) ?? Data()

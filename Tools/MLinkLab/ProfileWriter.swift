@@ -56,11 +56,11 @@ enum ProfileWriter {
             let routers = topology.routers(of: host.name)
             let router = routers[0]
             let shared = topology.nets(touching: host.name).filter { net in routers.contains { net.end(on: $0.name) != nil } }
-            lines += [
-                "interface: {name: \(host.tunName), address: \(interfaceAddress)}",
-                "links: " + flowList(shared.map { $0.end(on: host.name)!.interface }),
-                "router:",
-            ]
+            lines.append("interface: {name: \(host.tunName), address: \(interfaceAddress)}")
+            // A bench scenario's link policy (roles, mode) replaces the plain list of the same interfaces.
+            lines += host.profileLines.isEmpty ? ["links: " + flowList(shared.map { $0.end(on: host.name)!.interface })]
+                : host.profileLines
+            lines.append("router:")
             if routers.count > 1 { lines.append("  name: \(router.name)") }
             lines += [
                 "  public-key: \(keys[router.name]!.publicKey.base64)",

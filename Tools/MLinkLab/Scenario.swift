@@ -14,6 +14,7 @@ import MLinkYAML
 /// script:                # optional timed changes (see TimeScript), `at` in seconds or as a share of the run
 ///   - {at: 40%, net: net0, down: on}
 ///   - {at: 65%, net: net0, down: off}
+/// mlink: {mode: failover, links: [{name: enp0s3}, {name: enp0s8, role: backup}]}   # optional, Scenario+Policy
 /// ```
 struct Scenario: Equatable {
     /// The file's base name.
@@ -26,10 +27,12 @@ struct Scenario: Equatable {
     /// The emulated links by net name, in file order (net0 and net1 of the bench topology).
     var nets: [(name: String, emulation: Emulation)]
     var script: TimeScript
+    /// The `mlink` key: the link policy written into VM0's profile (Scenario+Policy.swift); nil: plain links.
+    var mlink: ScenarioPolicy?
 
     static func == (a: Scenario, b: Scenario) -> Bool {
         a.name == b.name && a.description == b.description && a.seconds == b.seconds
-            && a.shortSeconds == b.shortSeconds && a.deadline == b.deadline && a.script == b.script
+            && a.shortSeconds == b.shortSeconds && a.deadline == b.deadline && a.script == b.script && a.mlink == b.mlink
             && a.nets.map(\.name) == b.nets.map(\.name) && a.nets.map(\.emulation) == b.nets.map(\.emulation)
     }
 
@@ -37,7 +40,7 @@ struct Scenario: Equatable {
     static let linkNets = ["net0", "net1"]
 
     /// The keys a scenario file may hold.
-    static let keys = ["description", "seconds", "short-seconds", "deadline", "nets", "script"]
+    static let keys = ["description", "seconds", "short-seconds", "deadline", "nets", "script", "mlink"]
 
     static func load(file path: String) throws(LabError) -> Scenario {
         let root = try LabFileReader.readDocument(path: path, documentName: "scenario",
@@ -86,6 +89,7 @@ struct Scenario: Equatable {
                     }
                     scenario.nets.append((name, emulation))
                 }
+            case "mlink": scenario.mlink = try ScenarioPolicy.read(value, reader: reader)
             default:  // "script": the mapping above refused every other key
                 scenario.script = try TimeScript.read(value, reader: reader, path: "script", nets: linkNets,
                                                       allowsShares: true)

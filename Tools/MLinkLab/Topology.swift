@@ -37,6 +37,8 @@ struct Topology: Equatable {
         var virtualIP: IPAddress
         /// The UDP port the router listens on; nil for hosts.
         var listenPort: UInt16?
+        /// Profile lines that replace the written `links:` line (a bench scenario's link policy); empty: plain.
+        var profileLines: [String] = []
 
         /// The mlink TUN device's name in the host's namespace.
         var tunName: String { "ml-" + name }

@@ -1,0 +1,153 @@
+import Foundation
+import MLinkEmulator
+import MLinkSystem
+
+/// Scenarios with an `mlink` link policy (Scenario+Policy.swift): the policy goes into VM0's profile, the
+/// relays' tallies are read once more just before the scripted cut, and the failover and budget figures and
+/// checks are added to the table (issue 14, item 7).
+extension Scenario {
+    /// The first scripted `down: on` of a link net for the whole link (no `from`), with its time in seconds.
+    func cut(runSeconds: Double) -> (net: String, at: Double)? {
+        guard let entry = script.entries.first(where: { $0.net != nil && $0.from == nil && $0.settings.contains("down=on") })
+        else { return nil }
+        return (entry.net!, entry.atIsShare ? entry.at * runSeconds : entry.at)
+    }
+
+    /// The scripted `down: off` that ends the cut, seconds.
+    func repair(after cut: (net: String, at: Double), runSeconds: Double) -> Double? {
+        script.entries.filter { $0.net == cut.net && $0.settings.contains("down=off") }
+            .map { $0.atIsShare ? $0.at * runSeconds : $0.at }.filter { $0 > cut.at }.min()
+    }
+}
+
+extension Bench {
+    /// Writes the scenario's link policy into VM0's profile and keeps mlink's budget state in the lab folder
+    /// (not /var/lib/mlink, which would carry a spent budget into the next run).
+    func applyPolicy(to topology: inout Topology) {
+        guard let policy = scenario.mlink, let index = topology.hosts.firstIndex(where: { $0.name == "vm0" }) else { return }
+        topology.hosts[index].profileLines = policy.profileLines
+        if Files.environment("MLINK_STATE_DIR") == nil {
+            setenv("MLINK_STATE_DIR", lab.paths.directory(of: labName) + "/state", 1)
+        }
+    }
+
+    /// Runs the sender, reading the relays' tallies 50 ms before the cut (they are written once a second, so
+    /// the sample holds what passed up to 0..1 s before it).
+    func sendSamplingTallies(_ arguments: [String], start: Int64, cut: Double,
+                             since before: [String: [String: WireTally]]) throws
+        -> ((status: Int32, output: String), BenchResult.CutSample?) {
+        let directory = lab.paths.directory(of: labName)
+        let log = directory + "/sender.txt"
+        let ip = findExecutable("ip") ?? "/usr/sbin/ip"
+        let beforeAt = Relay.now()
+        let pid = try ProcessControl.spawnDetached(path: ip, arguments: arguments, inherit: [], logPath: log)
+        let wake = start + Int64((cut - 0.05) * 1e9)
+        var sample: BenchResult.CutSample?
+        let wait = (wake - Relay.now()) / 1_000_000
+        if wait > 0 {
+            ProcessControl.sleep(milliseconds: Int(wait))
+            sample = BenchResult.CutSample(seconds: Double(Relay.now() - beforeAt) / 1e9,
+                                           wire: BenchResult.difference(readTallies(directory), since: before))
+        }
+        let status = try ProcessControl.waitForExit(pid)
+        let output = FileManager.default.contents(atPath: log).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return ((status, output), sample)
+    }
+}
+
+extension BenchResult {
+    /// The relays' tallies just before the cut: what each net carried from the tally read before the run
+    /// (`seconds` earlier) up to then.
+    struct CutSample {
+        var seconds: Double
+        var wire: [String: WireTally]
+    }
+
+    /// Failover targets (issue 14): the first packet sent after the cut arrives within this (takeover plus the
+    /// backup path's delay, so an upper bound of "first data on the backup"); the backup's probe and control
+    /// traffic while the primary works stays under `backupIdleLimit` bytes/s.
+    static let takeoverLimitMs = 100.0
+    static let backupIdleLimit = 40.0
+
+    /// Adds the policy lines and checks (no-op without an `mlink` key).
+    mutating func addPolicyFigures(records: [StreamRecord], start: Int64, beforeCut: CutSample?) {
+        guard let policy = scenario.mlink else { return }
+        policyLines = ["  mlink policy (VM0): " + policy.profileLines.joined(separator: "; ")]
+        policyLines += extraCopyLines
+        if let backup = policy.backupNet, let cut = scenario.cut(runSeconds: runSeconds) {
+            addFailoverFigures(backup: backup, cut: cut, records: records, start: start, beforeCut: beforeCut)
+        }
+        if let metered = policy.metered { addBudgetFigures(metered) }
+    }
+
+    /// Copies beyond the first (duplicates and replays; the relay cannot tell them apart): all nets' data
+    /// frames less the packets mlink was given.
+    var extraCopyLines: [String] {
+        guard let mlink, !wire.isEmpty else { return [] }
+        let frames = wire.values.reduce(0) { $0 + $1.frames[4] }, bytes = wire.values.reduce(0) { $0 + $1.bytes[4] }
+        let extra = max(0, frames - mlink.total.sent)
+        let extraBytes = frames > 0 ? bytes * extra / frames : 0
+        return [String(format: "    copies beyond the first (duplicate + replay), all nets: %d frames, about %@ (%.1f%% of data)",
+                       extra, Self.size(extraBytes), frames > 0 ? Double(extra) * 100 / Double(frames) : 0)]
+    }
+
+    private mutating func addFailoverFigures(backup: String, cut: (net: String, at: Double), records: [StreamRecord],
+                                             start: Int64, beforeCut: CutSample?) {
+        let cutNs = start + Int64(cut.at * 1e9)
+        let first = records.filter { $0.run == "mlink" && $0.sentAt >= cutNs }.map(\.receivedAt).min()
+        let takeoverMs = first.map { Double($0 - cutNs) / 1e6 }
+        policyLines.append(String(format: "  failover: %@ cut at %.1f s; the first packet sent after it arrived %@ after the cut "
+                                  + "(takeover + %@'s delay)", cut.net, cut.at,
+                                  takeoverMs.map { String(format: "%.1f ms", $0) } ?? "never", backup))
+        checks.append(Check(name: "takeover", passed: (takeoverMs ?? .infinity) <= Self.takeoverLimitMs,
+                            detail: takeoverMs.map { String(format: "%.1f ms, target <= %.0f ms", $0, Self.takeoverLimitMs) }
+                                ?? "nothing sent after the cut arrived"))
+        let lostOrLate = (mlink?.total.lost ?? 0) + (mlink?.total.late ?? 0)
+        checks.append(Check(name: "failover-loss", passed: mlink != nil && lostOrLate == 0,
+                            detail: String(format: "mlink: %d lost or later than %.0f ms, target 0", lostOrLate,
+                                           scenario.deadline * 1000)))
+        guard let beforeCut, let tally = beforeCut.wire[backup] else {
+            checks.append(Check(name: "backup-cold", passed: false, detail: "no relay tally before the cut"))
+            return
+        }
+        let control = tally.bytes[5] + tally.controlBytes
+        let rate = Double(control) / max(beforeCut.seconds, 1)
+        policyLines.append(String(format: "  before the cut (%.1f s, relay tallies): %@ data %@, probe + control %@ (%.1f B/s)",
+                                  beforeCut.seconds, backup, Self.size(tally.bytes[4]), Self.size(control), rate))
+        checks.append(Check(name: "backup-cold", passed: tally.bytes[4] == 0,
+                            detail: "\(backup) carried \(tally.bytes[4]) data bytes before the cut, target 0"))
+        checks.append(Check(name: "backup-idle", passed: rate <= Self.backupIdleLimit,
+                            detail: String(format: "%@ probe + control %.1f B/s before the cut, target <= %.0f B/s",
+                                           backup, rate, Self.backupIdleLimit)))
+    }
+
+    /// The metered link's wire bytes against its budget (the smaller of daily and monthly).
+    private mutating func addBudgetFigures(_ link: ScenarioPolicy.Link) {
+        guard let tally = wire[link.net] else { return }
+        let total = tally.bytes[4] + tally.bytes[5] + tally.controlBytes  // not slot 0 nor 1 (WireTally.controlBytes)
+        let limits = link.budget.compactMap { Self.byteSize(String($0.split(separator: ":").last ?? "")) }
+        var line = "  metered \(link.net) (\(link.interface), \(link.role), budget {\(link.budget.joined(separator: ", "))}"
+            + ", over-budget: \(link.overBudget ?? "backup-only")): carried \(Self.size(total)) of mlink on the wire"
+            + " (data \(Self.size(tally.bytes[4])))"
+        if let limit = limits.min() {
+            line += String(format: ", %.0f%% of the budget", Double(total) * 100 / Double(limit))
+            // The relay counts Ethernet headers too (14 B a frame) and mlink stops at its next accounting
+            // step, so a little over is allowed: 10% plus one second of the 2 Mbit/s stream.
+            let allowed = limit + limit / 10 + 262_144
+            checks.append(Check(name: "budget", passed: total <= allowed,
+                                detail: "\(link.net) carried \(total) B, budget \(limit) B, allowed \(allowed) B"))
+        }
+        policyLines.append(line)
+    }
+
+    /// `2MB`, `500kB`, `1MiB`, `1000`: bytes (units as mlink's profile: powers of 1000 or 1024).
+    static func byteSize(_ text: String) -> Int? {
+        let text = text.trimmingWhitespace()
+        let units: [(String, Double)] = [("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("kB", 1e3), ("KB", 1e3),
+                                         ("MB", 1e6), ("GB", 1e9), ("B", 1)]
+        for (unit, scale) in units where text.hasSuffix(unit) {
+            return Double(text.dropLast(unit.count)).map { Int($0 * scale) }
+        }
+        return Int(text)
+    }
+}
