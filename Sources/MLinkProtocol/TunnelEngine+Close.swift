@@ -32,12 +32,14 @@ extension TunnelEngine {
         peer.previousSession = nil
         peer.nextSession = nil
         peer.control.reset()
-        if isRouter {
-            // The host's next handshake teaches its connections again.
+        if !peer.dials {
+            // A peer that dials us (a host, or a router peer with the lower key): its next handshake teaches its
+            // connections again.
             peer.connections.removeAll()
         } else {
-            // Our connections to a router come from the profile: they stay, down and unheard, and the handshake
-            // timer tries again at its usual rate.
+            // A peer we dial (our router, or a router peer with the higher key): its connections come from the
+            // profile's endpoints, so they stay, down and unheard, and the handshake timer tries again at its
+            // usual rate.
             for c in peer.connections.indices {
                 peer.connections[c].state = .down
                 peer.connections[c].stateChanged = now

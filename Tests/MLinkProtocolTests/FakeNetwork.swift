@@ -186,6 +186,12 @@ final class FakeNetwork {
         return flush(from: node)
     }
 
+    /// `node` stops in an orderly way: its engine's CLOSE messages leave now (the node itself keeps running).
+    func close(node: Int) {
+        nodes[node].engine.close(now: now, into: out)
+        _ = flush(from: node)
+    }
+
     /// Sends what `node`'s engine put in the batch and completes it. Returns the number of datagrams.
     private func flush(from node: Int) -> Int {
         let count = out.count

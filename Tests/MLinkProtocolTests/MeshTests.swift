@@ -123,6 +123,24 @@ final class MeshTests: XCTestCase {
         XCTAssertEqual(r1.peers[2].counters.handshakesRefused + r2.peers[2].counters.handshakesRefused, 0)
     }
 
+    /// CLOSE from the router peer that answers: the dialling router keeps the connections its profile gives and
+    /// dials again (it must not forget them as it forgets a host's learned ones).
+    func testAfterACloseTheDiallingRouterDialsAgain() {
+        let network = Self.mesh()
+        network.advance(by: 1 * Time.second)
+        let r1 = network.nodes[Self.r1].engine, r2 = network.nodes[Self.r2].engine
+        XCTAssertTrue(r1.peers[2].dials)
+        let connections = r1.peers[2].connections.count
+        network.close(node: Self.r2)
+        network.advance(by: 20 * Time.millisecond)
+        XCTAssertEqual(r1.peers[2].counters.closesReceived, 1)
+        XCTAssertEqual(r1.peers[2].connections.count, connections, "the dialled peer's connections come from the profile")
+        network.advance(by: 2 * Time.second)
+        XCTAssertNotNil(r1.peers[2].session, "r1 dialled r2 again")
+        XCTAssertNotNil(r2.peers[2].session)
+        XCTAssertTrue(r1.peers[2].bundleIsUp && r2.peers[2].bundleIsUp)
+    }
+
     func testTwoDiallingRoutersRefuseEachOther() {
         // r2 wrongly dials r1 too: r1 refuses r2's initiations (it dials r2 itself) and r2 refuses r1's.
         let network = Self.mesh(bothDial: true)
