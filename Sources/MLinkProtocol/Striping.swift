@@ -26,9 +26,8 @@ final class StripeScheduler {
     static let pacingLimit: UInt64 = 15_000_000
     /// A link carries real-time traffic until this long after the last non-aggregate data it carried (ns).
     static let realtimeHold: UInt64 = 1_000_000_000
-    /// A flow is striped above this share of its link's capacity, and pinned again below the second.
+    /// A flow is striped above this share of its link's capacity.
     static let stripeAbove = 0.9
-    static let stripeBelow = 0.7
     /// FEEDBACK rules: a link that delivered less than this share of the messages sent on it over a summary
     /// interval is full (3% loss); summaries closer than `feedbackSpan` are folded into the next; a link's FEEDBACK
     /// estimate is fresh for `feedbackFreshness` (then the probes' trend decides again).
@@ -130,8 +129,8 @@ final class StripeScheduler {
     /// the receiver had and its cumulative message count; `sentPackets` and `sentBytes` are what the path has
     /// been sent by now (cumulative, for the mean message size). Over the messages sent between the previous
     /// summary's highest sequence and this one's (in flight ones are not counted), a loss above 3% or a queue
-    /// in the probes' delay trend (over 10 ms) means the link is full, and what it delivered per second is its
-    /// capacity; without loss the capacity is at least what it delivered, and 10% more when that was nearly the
+    /// in the probes' delay trend (over 10 ms) while it was sent at least 80% of the estimate means the link is
+    /// full, and what it delivered per second is its capacity; without loss the capacity is at least what it delivered, and 10% more when that was nearly the
     /// estimate.
     func feedback(link: Int, pathID: UInt16, highest: UInt32, received: UInt32, sentPackets: UInt64,
                   sentBytes: UInt64, now: UInt64) {
@@ -160,10 +159,18 @@ final class StripeScheduler {
         let d = Double(min(got, sent)) * size * 1e9 / Double(elapsed)
         delivered[link] = d
         var c = capacity[link]
-        if Double(got) < StripeScheduler.fullDelivery * Double(sent) || probeQueue[link] > StripeScheduler.fullQueue {
+        // What was lost never queued: the model's queue forgets it (else it grows past the real one after
+        // every overflow, and the next packets shun a link whose queue is in fact short).
+        drain(link, now: now)
+        queue[link] = max(0, queue[link] - Double(sent - min(got, sent)) * size)
+        let full = Double(got) < StripeScheduler.fullDelivery * Double(sent) || probeQueue[link] > StripeScheduler.fullQueue
+        // Full says what the link can carry only when it was sent nearly the estimate: a loss or a probe queue
+        // under a light load is someone else's (or the last burst's), and taking what it delivered then would
+        // shrink the estimate, keep the link unused and shrink it again.
+        if full, Double(sent) * size * 1e9 / Double(elapsed) >= 0.8 * c {
             c = d
             lossAt[link] = now
-        } else {
+        } else if !full {
             let probe = d >= 0.8 * c && now &- lossAt[link] > 2 * elapsed
             c = max(c, d) * (probe ? StripeScheduler.probeUp : 1)
         }
@@ -193,10 +200,13 @@ final class StripeScheduler {
         return best
     }
 
-    /// Whether a flow of `flowRate` bytes/s on `link` is striped (hysteresis: `wasStriped` lowers the bar).
+    /// Whether a flow of `flowRate` bytes/s on `link` is striped. A flow once striped stays striped while it
+    /// lives: its packets stay in the chain, so none sent on one link after the flow slowed down overtakes the
+    /// flow's earlier packets still queued on a slower link (TCP took that reordering for loss). At a low rate
+    /// the earliest arrival keeps it on one link anyway.
     @inline(__always)
     func stripes(flowRate: Double, on link: Int, wasStriped: Bool) -> Bool {
-        flowRate > capacity[link] * (wasStriped ? StripeScheduler.stripeBelow : StripeScheduler.stripeAbove)
+        wasStriped || flowRate > capacity[link] * StripeScheduler.stripeAbove
     }
 
     /// When a packet of `bytes` put on `link` now would arrive (ns from now): delay + queue / capacity.
