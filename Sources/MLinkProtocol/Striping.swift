@@ -135,7 +135,9 @@ final class StripeScheduler {
     func feedback(link: Int, pathID: UInt16, highest: UInt32, received: UInt32, sentPackets: UInt64,
                   sentBytes: UInt64, now: UInt64) {
         let previous = feedbackAt[link]
-        let baseline = previous == 0 || pathID != feedbackPath[link]
+        // A summary more than a second after the previous one (the peer sends them only while data arrives) starts
+        // afresh: spread over the idle time, what the link delivered says nothing of its capacity.
+        let baseline = previous == 0 || pathID != feedbackPath[link] || now &- previous > StripeScheduler.feedbackFreshness
         if baseline {
             // A link's first summary, or another path of it: a baseline only (one path per link is followed,
             // another takes over when it has been silent for the freshness time).
@@ -168,7 +170,7 @@ final class StripeScheduler {
         // under a light load is someone else's (or the last burst's), and taking what it delivered then would
         // shrink the estimate, keep the link unused and shrink it again.
         if full, Double(sent) * size * 1e9 / Double(elapsed) >= 0.8 * c {
-            c = d
+            c = max(d, c / 2)  // at most halved per summary: one odd interval does not empty a link
             lossAt[link] = now
         } else if !full {
             let probe = d >= 0.8 * c && now &- lossAt[link] > 2 * elapsed
