@@ -76,9 +76,15 @@ extension TunnelEngine {
         // is healthy (the host's takeover and failback decide for both directions).
         if !peer.dials, let followed = hostDataConnection(peer, now: now) {
             let link = Int(peer.connections[followed].group(isRouter: true) & 0xff)
-            if link != peer.failover.active {
-                peer.failover.record(switchTo: link, from: peer.failover.active, now: now,
-                                     overlap: configuration.switchOverlap, takeover: false)
+            let previous = peer.failover.active
+            if link != previous {
+                peer.failover.record(switchTo: link, from: previous, now: now, overlap: configuration.switchOverlap,
+                                     takeover: false)
+                // The host left a link that went silent (its takeover): what we sent there lately, the answers to
+                // its last packets and to the ones it replayed before this tick, is replayed on the new link.
+                if previous >= 0 && hostLeft(peer, link: previous, now: now) {
+                    replay(peer, peerIndex: peerIndex, onto: followed, link: link, now: now, into: out)
+                }
             }
             return
         }
@@ -167,6 +173,19 @@ extension TunnelEngine {
 }
 
 extension TunnelEngine {
+    /// Router: true when the host's data stopped on `link` (silent for max(20 ms, 3 x its smoothed data gap),
+    /// PATH_SILENT's threshold) or none of its connections is healthy: a move away from it is the host's
+    /// takeover, not a failback (where the make-before-break copies keep arriving on the old link).
+    func hostLeft(_ peer: Peer, link: Int, now: UInt64) -> Bool {
+        for c in peer.connections.indices where Int(peer.connections[c].group(isRouter: true) & 0xff) == link {
+            let connection = peer.connections[c]
+            guard isHealthy(connection, dialled: false, now: now) else { continue }
+            let silence = max(TunnelEngine.minimumSilence, 3 * connection.dataGap)
+            if connection.lastDataReceived != 0 && now &- connection.lastDataReceived <= silence { return false }
+        }
+        return true
+    }
+
     /// Router: the healthy connection the host's newest data arrived on within the last second, if any.
     func hostDataConnection(_ peer: Peer, now: UInt64) -> Int? {
         var newest = -1

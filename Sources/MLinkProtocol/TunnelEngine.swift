@@ -275,6 +275,8 @@ public final class TunnelEngine {
             if header.counter > peer.connections[c].highestCounter {
                 peer.connections[c].highestCounter = header.counter
                 fresh = true
+            } else if peer.connections[c].statistics.isAhead(header.pathSequence) {
+                fresh = true  // a replay or repair sent on this path now (ReplayRing.swift)
             }
         }
         if fresh {
