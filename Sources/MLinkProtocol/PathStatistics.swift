@@ -51,12 +51,6 @@ public struct PathStatistics: Equatable {
     /// absolute one-way delay is not. `forward`: our probes to the peer; `reverse`: the peer's replies to us.
     public var forwardDelayTrend: UInt64 = 0
     public var reverseDelayTrend: UInt64 = 0
-    /// How far the forward delay has just risen (ns): a fast average (gain 1/4) of the forward delay above a slow
-    /// one (gain 1/64), 0 when falling. Jitter moves the fast average by a few ms (8 ms of normal jitter: 3 ms),
-    /// a step of the delay moves it at once and the slow one only over tens of samples. Unlike the trend above the
-    /// lowest, it is not raised by jitter itself (the lowest of many jittered samples lies ~2.5 deviations low).
-    public var forwardDelayRise: UInt64 { UInt64(max(0, forwardFast &- forwardSlow)) }
-    private var forwardFast: Int64 = 0, forwardSlow: Int64 = 0, delaySamples = 0
     private var forwardBase: Int64 = .max, forwardSmoothed: Int64 = 0
     private var reverseBase: Int64 = .max, reverseSmoothed: Int64 = 0
     /// The probe interval the other end announced (ns; 0: none yet). A router, which sends no probes of its
@@ -120,14 +114,6 @@ public struct PathStatistics: Equatable {
         reverseSmoothed = reverseSmoothed &+ (r &- reverseSmoothed) / 8
         forwardDelayTrend = UInt64(max(0, forwardSmoothed))
         reverseDelayTrend = UInt64(max(0, reverseSmoothed))
-        if delaySamples == 0 {
-            forwardFast = forward
-            forwardSlow = forward
-        } else {
-            forwardFast = forwardFast &+ (forward &- forwardFast) / 4
-            forwardSlow = forwardSlow &+ (forward &- forwardSlow) / 64
-        }
-        delaySamples = min(delaySamples + 1, 64)
     }
 
     /// Records an arriving path sequence number and counts the gap before it as lost.

@@ -195,7 +195,7 @@ extension TunnelEngine {
         // would escalate a lossy link every few seconds; its loss is the planner's p.)
         let trouble = primaryConnection.state == .down
             || (primaryConnection.alarmedAt != 0 && primaryConnection.alarmedAt >= primaryConnection.lastReceived)
-            || primaryConnection.statistics.forwardDelayRise >= TunnelEngine.delayJump
+            || primaryConnection.statistics.forwardDelayTrend >= TunnelEngine.delayJump
             || (primaryConnection.feedback.nackRun >= TunnelEngine.severeNackCount
                 && now &- primaryConnection.feedback.nackAt < TunnelEngine.adaptiveHold)
         if trouble, next >= 0 {
@@ -248,7 +248,7 @@ extension TunnelEngine {
         }
     }
 
-    /// A forward delay that rose this far above its slow average is a delay jump: escalate (ns).
+    /// A one-way delay trend this far above the lowest is a delay jump: escalate (ns).
     static let delayJump: UInt64 = 20_000_000
     /// NACKed packets among 16 consecutive on the primary that escalate adaptive mode at once.
     static let severeNackCount = 8
