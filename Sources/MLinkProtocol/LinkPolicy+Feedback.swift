@@ -28,23 +28,36 @@ extension TunnelEngine {
             // A new stream after an idle spell: its rate is learnt afresh.
             peer.connections[c].dataGap = 0
             peer.connections[c].dataGapPeak = 0
+            peer.connections[c].dataGapPeakBefore = 0
+            peer.connections[c].dataGapWindow = 0
             peer.connections[c].dataGapSamples = 0
             return
         }
-        let smoothed = peer.connections[c].dataGap, peak = peer.connections[c].dataGapPeak
+        let smoothed = peer.connections[c].dataGap
         peer.connections[c].dataGap = smoothed == 0 ? gap : (7 * smoothed + gap) / 8
-        peer.connections[c].dataGapPeak = gap >= peak ? gap : peak - (peak - gap) / 64
+        // The peak: the largest gap of the last 16 to 32 (two windows of 16), so a pause within the stream is
+        // forgotten after 32 packets (a peak that decayed slowly kept a 1.9 s pause for seconds).
+        if peer.connections[c].dataGapWindow >= TunnelEngine.peakWindow {
+            peer.connections[c].dataGapPeakBefore = peer.connections[c].dataGapPeak
+            peer.connections[c].dataGapPeak = 0
+            peer.connections[c].dataGapWindow = 0
+        }
+        peer.connections[c].dataGapPeak = max(peer.connections[c].dataGapPeak, gap)
+        peer.connections[c].dataGapWindow += 1
         if peer.connections[c].dataGapSamples < UInt8.max { peer.connections[c].dataGapSamples += 1 }
     }
 
     /// How long connection `connection`'s data may pause before it is a silence: max(20 ms, 3 x the smoothed
-    /// gap, 2 x the peak gap). The peak matters for bursty streams: the bench's audio + video (10 packets per
+    /// gap, 2 x the peak gap, the largest of the last 16 to 32 gaps). The peak matters for bursty streams: the bench's audio + video (10 packets per
     /// 40 ms, 8 of them back to back) has a smoothed gap of 4 ms but a 20 ms gap twice per 40 ms, so 3 x the
     /// mean alone (20 ms) alarmed on every late packet and moved the stream to the backup for the 10 s hold.
     @inline(__always)
     static func silenceThreshold(_ connection: Connection) -> UInt64 {
-        max(minimumSilence, 3 * connection.dataGap, 2 * connection.dataGapPeak)
+        max(minimumSilence, 3 * connection.dataGap, 2 * max(connection.dataGapPeak, connection.dataGapPeakBefore))
     }
+
+    /// Gaps per window of the peak gap (two windows are remembered).
+    static let peakWindow: UInt8 = 16
 
     /// Gaps measured before a stream counts as steady: a stream's first packets often leave back to back (a burst
     /// staged during the handshake, the first echoes), and a gap learnt from them would make the next ordinary
