@@ -72,6 +72,8 @@ public struct Connection {
     var dataGapPeak: UInt64 = 0
     var dataGapPeakBefore: UInt64 = 0
     var dataGapWindow: UInt8 = 0
+    /// When the current stream's first data packet arrived (PATH_SILENT: a stream is steady after 200 ms).
+    var streamSince: UInt64 = 0
     /// How many gaps `dataGap` is made of (saturating): an alarm needs a steady stream, not a stream's first packets.
     var dataGapSamples: UInt8 = 0
     var silenceReported: UInt64 = 0

@@ -22,10 +22,14 @@ extension TunnelEngine {
     @inline(__always)
     func noteDataArrival(peer: Peer, connection c: Int, now: UInt64) {
         let last = peer.connections[c].lastDataReceived
-        guard last != 0, now > last else { return }
+        guard last != 0, now > last else {
+            if last == 0 { peer.connections[c].streamSince = now }
+            return
+        }
         let gap = now - last
         guard gap < TunnelEngine.maximumSilence else {
             // A new stream after an idle spell: its rate is learnt afresh.
+            peer.connections[c].streamSince = now
             peer.connections[c].dataGap = 0
             peer.connections[c].dataGapPeak = 0
             peer.connections[c].dataGapPeakBefore = 0
@@ -63,6 +67,10 @@ extension TunnelEngine {
     /// staged during the handshake, the first echoes), and a gap learnt from them would make the next ordinary
     /// pause look like a cut.
     static let steadyStreamGaps: UInt8 = 8
+    /// And the time they must span: the bench's video frames are 8 packets back to back, so 8 gaps alone were
+    /// one frame's, the threshold its 20 ms floor, and the audio packet 20 ms later, a little late, an alarm: the
+    /// stream moved to the backup at its start and stayed there for the 10 s hold.
+    static let steadyStreamSpan: UInt64 = 200_000_000
 
     /// Sends PATH_SILENT for every connection of `peer` whose data stopped, on its other live connections.
     func reportSilentPaths(_ peer: Peer, peerIndex: Int, now: UInt64, into out: OutboundBatch) {
@@ -71,6 +79,7 @@ extension TunnelEngine {
             let connection = peer.connections[c]
             let last = connection.lastDataReceived
             guard last != 0, connection.dataGap > 0, connection.dataGapSamples >= TunnelEngine.steadyStreamGaps,
+                  last &- connection.streamSince >= TunnelEngine.steadyStreamSpan,
                   connection.silenceReported != last else { continue }
             let silence = now &- last
             guard silence > TunnelEngine.silenceThreshold(connection),

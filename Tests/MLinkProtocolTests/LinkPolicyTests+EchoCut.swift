@@ -134,7 +134,8 @@ extension LinkPolicyTests {
     func testABurstyStreamWithJitterIsNotTakenForACutAndARealCutStillTakesOverFast() throws {
         let net = failoverNetwork()
         net.tickInterval = 5 * Time.millisecond
-        // backup.yaml's nets: net0 20 ms with up to 4 ms of jitter, net1 35 ms.
+        // backup.yaml's nets: net0 20 ms with up to 4 ms of jitter, net1
+        // 35 ms. The stream starts with a video frame: its 8 back-to-back gaps alone must not make it steady.
         var draw: UInt64 = 0x9E37_79B9_7F4A_7C15
         net.wire(0).latencyOf = { _ in
             draw = draw &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
