@@ -105,7 +105,7 @@ enum StatusSnapshot {
                                       parityLink: plan.parityLink, changes: peer.adaptiveChanges)
             }
         }
-        status.aggregate = aggregateStatus(engine: engine)
+        status.aggregate = aggregateStatus(engine: engine, now: now)
         return status
     }
 

@@ -5,6 +5,11 @@
 /// its predecessor is copied into a preallocated slot and held until the gap fills, until it has waited
 /// `maximumWait`, or until more than `limit` packets are held. Nothing allocates after `init`.
 ///
+/// The wait is the engine's figure from the links' delay spread (`adapt`), raised to what late arrivals show:
+/// a predecessor that came after its gap was given up by time says the links' skew is larger than the wait was
+/// (their queues differ), so the wait becomes what would have held it, up to `waitCap`, and decays by a quarter
+/// per second without a late arrival.
+///
 /// Sans-I/O: the engine calls `arrive` for every new striped packet and `next` to drain what became releasable;
 /// times come from the caller's clock.
 final class ReorderBuffer {
@@ -20,6 +25,10 @@ final class ReorderBuffer {
     static let stride = 2048
     /// Distance 255: no predecessor to wait for.
     static let noPredecessor: UInt8 = 255
+    /// The longest wait (ns), the margin a learned wait keeps over a late arrival's lateness, and its decay step.
+    static let waitCap: UInt64 = 50_000_000
+    static let lateMargin: UInt64 = 2_000_000
+    static let decayInterval: UInt64 = 1_000_000_000
 
     /// Packets held at most (one more slot takes the arrival that overflows).
     let limit: Int
@@ -42,6 +51,11 @@ final class ReorderBuffer {
     private(set) var session: UInt32 = 0
     /// The entry `next` released last: its packet stays valid until the next call.
     private var releasedEntry = -1
+    /// The wait late arrivals asked for (ns; 0: none), when the last gap was given up by time (0: never) and
+    /// when the learned wait last decayed.
+    private(set) var learnedWait: UInt64 = 0
+    private var gaveUpAt: UInt64 = 0
+    private var decayedAt: UInt64 = 0
 
     /// Counters for show: released in order after waiting, released on a timeout or the bound, late arrivals,
     /// arrivals already held.
@@ -50,7 +64,7 @@ final class ReorderBuffer {
     private(set) var late: UInt64 = 0
     private(set) var duplicates: UInt64 = 0
 
-    init(limit: Int = 128, maximumWait: UInt64 = 50_000_000) {
+    init(limit: Int = 256, maximumWait: UInt64 = 50_000_000) {
         self.limit = limit
         self.maximumWait = maximumWait
         storage = .allocate(byteCount: (limit + 1) * ReorderBuffer.stride, alignment: 64)
@@ -86,6 +100,11 @@ final class ReorderBuffer {
         }
         if counter <= last {
             late += 1
+            if gaveUpAt != 0 {  // it came `now - gaveUpAt` after its gap was given up
+                learnedWait = min(ReorderBuffer.waitCap,
+                                  max(learnedWait, maximumWait &+ (now &- gaveUpAt) &+ ReorderBuffer.lateMargin))
+                maximumWait = max(maximumWait, learnedWait)
+            }
             return .deliver
         }
         if (predecessor == last && last != 0) || (held == 0 && predecessor == 0) {
@@ -109,6 +128,16 @@ final class ReorderBuffer {
         sessions[entry] = session
         held += 1
         return .held
+    }
+
+    /// Sets the wait from the engine's figure `base` (the links' delay spread and jitter) and what late arrivals
+    /// taught (decaying by a quarter per second without one), at most `waitCap`.
+    func adapt(base: UInt64, now: UInt64) {
+        if now &- decayedAt >= ReorderBuffer.decayInterval {
+            decayedAt = now
+            learnedWait -= learnedWait / 4
+        }
+        maximumWait = min(ReorderBuffer.waitCap, max(base, learnedWait))
     }
 
     /// True when packets are held (the caller then drains `next` after each arrival and at each tick).
@@ -150,6 +179,7 @@ final class ReorderBuffer {
 
     private func release(_ entry: Int, timedOut: Bool) -> (buffer: UnsafeMutableRawPointer, length: Int) {
         if timedOut { timeouts += 1 } else { releasedInOrder += 1 }
+        if timedOut, held <= limit { gaveUpAt = arrivals[entry] &+ maximumWait }  // by time, not by the bound
         if sessions[entry] == session { last = max(last, counters[entry]) }
         releasedEntry = entry
         return (buffer(entry), lengths[entry])

@@ -1,7 +1,17 @@
 /// The sender's side of aggregate mode for one peer (PROTOCOL.md section 16, "the sender's choice"): a capacity
 /// and queue estimate per host-side link, flow pinning by spare capacity, earliest-arrival choice for striped
 /// packets, and delay-based pacing on links that carry real-time traffic. Sans-I/O and allocation-free after
-/// `init`: the engine feeds it what the links carried (each tick) and asks it per packet.
+/// `init`: the engine feeds it what the links carried (each tick) and what the peer's FEEDBACK says they
+/// delivered (each summary), and asks it per packet.
+///
+/// The arrival a packet is scheduled by is the link's *base* one-way delay (half its lowest smoothed RTT of the
+/// last 10-20 s) plus the queue the sender itself put there, drained at the capacity estimate: a smoothed RTT
+/// already holds the queue, and counting it twice sent packets to the slower link after its queue had grown.
+/// The capacity comes from the receiver's count of what each path delivered (FEEDBACK summaries, §14.3) when it
+/// is fresh: a link that lost more than 3% of what it was sent, or whose probes queued, was full, and what it delivered is its capacity;
+/// one that lost nothing carried at least what it delivered, and is probed 10% higher when that was nearly the
+/// estimate. Without FEEDBACK (an older
+/// peer) the probes' forward delay trend decides, as before.
 final class StripeScheduler {
     static let links = 256
     /// Capacity bounds and start (bytes/s).
@@ -19,13 +29,39 @@ final class StripeScheduler {
     /// A flow is striped above this share of its link's capacity, and pinned again below the second.
     static let stripeAbove = 0.9
     static let stripeBelow = 0.7
+    /// FEEDBACK rules: a link that delivered less than this share of the messages sent on it over a summary
+    /// interval is full (3% loss); summaries closer than `feedbackSpan` are folded into the next; a link's FEEDBACK
+    /// estimate is fresh for `feedbackFreshness` (then the probes' trend decides again).
+    static let fullDelivery = 0.97
+    static let probeUp = 1.1
+    static let feedbackSpan: UInt64 = 50_000_000
+    static let feedbackFreshness: UInt64 = 1_000_000_000
+    /// The base delay is the lowest RTT/2 of the current and the previous span of this length (ns).
+    static let baseSpan: UInt64 = 10_000_000_000
 
     /// Estimated capacity (bytes/s), queued bytes, and when the queue was last drained.
     var capacity = [Double](repeating: StripeScheduler.initialCapacity, count: StripeScheduler.links)
     private(set) var queue = [Double](repeating: 0, count: StripeScheduler.links)
     private var queueAt = [UInt64](repeating: 0, count: StripeScheduler.links)
-    /// One-way delay (ns), from the link's smoothed RTT.
+    /// Base one-way delay (ns): half the lowest smoothed RTT of this span and the previous one.
     var delay = [UInt64](repeating: 0, count: StripeScheduler.links)
+    private var lowestNow = [UInt64](repeating: .max, count: StripeScheduler.links)
+    private var lowestBefore = [UInt64](repeating: .max, count: StripeScheduler.links)
+    private var spanStart: UInt64 = 0
+    /// FEEDBACK state per link: the path its summaries name, the last summary's arrival, the receiver's message
+    /// count then, and what the path had been sent by then (messages and bytes, cumulative).
+    private var feedbackPath = [UInt16](repeating: 0, count: StripeScheduler.links)
+    private var feedbackAt = [UInt64](repeating: 0, count: StripeScheduler.links)
+    private var feedbackHighest = [UInt32](repeating: 0, count: StripeScheduler.links)
+    private var feedbackReceived = [UInt32](repeating: 0, count: StripeScheduler.links)
+    private var lossAt = [UInt64](repeating: 0, count: StripeScheduler.links)
+    /// The probes' forward delay trend (ns): a queue the link built that losses do not show yet.
+    private var probeQueue = [UInt64](repeating: 0, count: StripeScheduler.links)
+    private var feedbackSentPackets = [UInt64](repeating: 0, count: StripeScheduler.links)
+    private var feedbackSentBytes = [UInt64](repeating: 0, count: StripeScheduler.links)
+    /// When the link's capacity last came from a summary (0: never), and what it delivered then (bytes/s).
+    private var feedbackUsed = [UInt64](repeating: 0, count: StripeScheduler.links)
+    private(set) var delivered = [Double](repeating: 0, count: StripeScheduler.links)
     /// What the link carried per second over the last window (bytes/s).
     private(set) var rate = [Double](repeating: 0, count: StripeScheduler.links)
     private var carriedTotal = [UInt64](repeating: 0, count: StripeScheduler.links)
@@ -60,7 +96,8 @@ final class StripeScheduler {
         let other = delta > added[link] ? delta - added[link] : 0
         carriedTotal[link] = carried
         added[link] = 0
-        delay[link] = rtt / 2
+        noteDelay(link, rtt: rtt, now: now)
+        probeQueue[link] = queueing
         drain(link, now: now)
         queue[link] += Double(other)
         if other > 0 { realtimeUntil[link] = now &+ StripeScheduler.realtimeHold }
@@ -79,6 +116,7 @@ final class StripeScheduler {
         windowBytes[link] = 0
         guard probeReplies != replies[link] else { return }
         replies[link] = probeReplies
+        guard feedbackUsed[link] == 0 || now &- feedbackUsed[link] > StripeScheduler.feedbackFreshness else { return }
         var c = capacity[link]
         if queueing > StripeScheduler.fullQueue {
             c = min(c, r) * 0.9
@@ -86,6 +124,51 @@ final class StripeScheduler {
             c *= 1.5
         }
         capacity[link] = min(max(c, StripeScheduler.minimumCapacity), StripeScheduler.maximumCapacity)
+    }
+
+    /// A FEEDBACK path summary for `link` (PROTOCOL.md section 14.3): on path `pathID`, the highest path sequence
+    /// the receiver had and its cumulative message count; `sentPackets` and `sentBytes` are what the path has
+    /// been sent by now (cumulative, for the mean message size). Over the messages sent between the previous
+    /// summary's highest sequence and this one's (in flight ones are not counted), a loss above 3% or a queue
+    /// in the probes' delay trend (over 10 ms) means the link is full, and what it delivered per second is its
+    /// capacity; without loss the capacity is at least what it delivered, and 10% more when that was nearly the
+    /// estimate.
+    func feedback(link: Int, pathID: UInt16, highest: UInt32, received: UInt32, sentPackets: UInt64,
+                  sentBytes: UInt64, now: UInt64) {
+        let previous = feedbackAt[link]
+        let baseline = previous == 0 || pathID != feedbackPath[link]
+        if baseline {
+            // A link's first summary, or another path of it: a baseline only (one path per link is followed,
+            // another takes over when it has been silent for the freshness time).
+            guard previous == 0 || now &- previous > StripeScheduler.feedbackFreshness else { return }
+            feedbackPath[link] = pathID
+        } else {
+            guard now &- previous >= StripeScheduler.feedbackSpan else { return }
+        }
+        let elapsed = now &- previous
+        let sent = highest &- feedbackHighest[link], got = received &- feedbackReceived[link]  // u32, wrapping
+        let packets = sentPackets &- feedbackSentPackets[link], bytes = sentBytes &- feedbackSentBytes[link]
+        feedbackAt[link] = now
+        feedbackHighest[link] = highest
+        feedbackReceived[link] = received
+        feedbackSentPackets[link] = sentPackets
+        feedbackSentBytes[link] = sentBytes
+        guard !baseline else { return }
+        // Bulk only: a few probes a second say nothing of a capacity; a sequence that went back is a new path.
+        guard sent >= 16, sent < 1 << 31, packets > 0 else { return }
+        let size = Double(bytes) / Double(packets)
+        let d = Double(min(got, sent)) * size * 1e9 / Double(elapsed)
+        delivered[link] = d
+        var c = capacity[link]
+        if Double(got) < StripeScheduler.fullDelivery * Double(sent) || probeQueue[link] > StripeScheduler.fullQueue {
+            c = d
+            lossAt[link] = now
+        } else {
+            let probe = d >= 0.8 * c && now &- lossAt[link] > 2 * elapsed
+            c = max(c, d) * (probe ? StripeScheduler.probeUp : 1)
+        }
+        capacity[link] = min(max(c, StripeScheduler.minimumCapacity), StripeScheduler.maximumCapacity)
+        feedbackUsed[link] = now
     }
 
     /// True when `link` carried non-aggregate data within the last second.
@@ -150,6 +233,9 @@ final class StripeScheduler {
         return false
     }
 
+    /// The queue the model holds on `link` at `now` (ns at the capacity estimate).
+    func queueTime(_ link: Int, now: UInt64) -> UInt64 { arrival(link, bytes: 0, now: now) &- delay[link] }
+
     /// Records a packet of `bytes` put on `link` by this scheduler.
     @inline(__always)
     func record(_ link: Int, bytes: Int) {
@@ -169,6 +255,21 @@ final class StripeScheduler {
             return ReorderBuffer.noPredecessor
         }
         return UInt8(counter - lastStriped)
+    }
+
+    /// Folds a smoothed RTT into the link's base delay (the lowest of two spans, so a route that lengthens is
+    /// taken within two spans).
+    private func noteDelay(_ link: Int, rtt: UInt64, now: UInt64) {
+        if now &- spanStart >= StripeScheduler.baseSpan {
+            spanStart = now
+            for l in 0..<StripeScheduler.links {  // element-wise: no copy-on-write allocation
+                lowestBefore[l] = lowestNow[l]
+                lowestNow[l] = .max
+            }
+        }
+        guard rtt > 0 else { return }
+        lowestNow[link] = min(lowestNow[link], rtt)
+        delay[link] = min(lowestNow[link], lowestBefore[link]) / 2
     }
 
     @inline(__always)

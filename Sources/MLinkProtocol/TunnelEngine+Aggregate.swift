@@ -101,6 +101,30 @@ extension TunnelEngine {
                 peer.reorder?.releasedInOrder ?? 0, peer.reorder?.timeouts ?? 0, peer.reorder?.late ?? 0)
     }
 
+    /// A FEEDBACK path summary for connection `c` of `peer` (which stripes): what the path delivered into the
+    /// scheduler's capacity estimate of its link.
+    func aggregateFeedback(_ peer: Peer, connection c: Int, summary: FeedbackMessage.PathSummary, now: UInt64) {
+        guard let scheduler = peer.stripes else { return }
+        let link = Int(peer.connections[c].group(isRouter: !peer.dials) & 0xff)
+        let s = peer.connections[c].statistics
+        scheduler.feedback(link: link, pathID: summary.pathID, highest: summary.highestSequence,
+                           received: summary.received, sentPackets: s.txPackets,
+                           sentBytes: s.txBytes, now: now)
+    }
+
+    /// The scheduler's estimate per link it has seen, for show (allocates; not on the data path).
+    public func aggregateLinks(peer peerIndex: Int, now: UInt64) -> [(link: Int, capacity: Double, rate: Double,
+                                                                      delivered: Double, queue: UInt64, delay: UInt64)] {
+        guard let s = peers[peerIndex].stripes else { return [] }
+        return (0..<StripeScheduler.links).compactMap { l in
+            guard s.delay[l] > 0 || s.rate[l] > 0 else { return nil }
+            return (l, s.capacity[l], s.rate[l], s.delivered[l], s.queueTime(l, now: now), s.delay[l])
+        }
+    }
+
+    /// The reorder buffer's wait for `peer` (ns; 0 without one).
+    public func reorderWait(peer peerIndex: Int) -> UInt64 { peers[peerIndex].reorder?.maximumWait ?? 0 }
+
     /// Per tick: each live link's carried bytes, queueing delay and RTT into the peer's scheduler; the reorder
     /// buffer's wait from the links' delay spread and jitter.
     func updateAggregate(_ peer: Peer, now: UInt64) {
@@ -122,7 +146,7 @@ extension TunnelEngine {
         if let buffer = peer.reorder {
             let (lowest, highest, jitter) = liveRTTSpread(peer)
             let spread = lowest == .max ? 50_000_000 : (highest - lowest) / 2 + 2 * jitter
-            buffer.maximumWait = min(50_000_000, max(2_000_000, spread))
+            buffer.adapt(base: max(2_000_000, spread), now: now)
             if buffer.hasHeld { hasReorderedPackets = true }
         }
     }

@@ -159,6 +159,7 @@ extension TunnelEngine {
             let summary = message.summary(j)
             for c in peer.connections.indices where peer.connections[c].pathID == summary.pathID {
                 peer.connections[c].feedback.take(summary, now: now)
+                if peer.stripes != nil { aggregateFeedback(peer, connection: c, summary: summary, now: now) }
             }
         }
         guard message.rangeCount > 0, let ring = peer.replayRing, let session = peer.session else { return true }

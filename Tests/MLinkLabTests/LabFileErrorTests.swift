@@ -34,7 +34,7 @@ final class LabFileErrorTests: XCTestCase {
     }
 
     func testScenarioErrorsNameLineColumnAndKey() throws {
-        let settingKeys = "description, seconds, short-seconds, deadline, nets, script, mlink"
+        let settingKeys = "description, seconds, short-seconds, deadline, nets, script, mlink, modes, checks"
         let cases: [(String, String)] = [
             ("seconds: soon\n", "FILE:1:10: seconds: 'soon' is not a positive time such as 20 or 20s"),
             ("seconds: [1]\n", "FILE:1:10: seconds: expected a single value"),
@@ -43,7 +43,7 @@ final class LabFileErrorTests: XCTestCase {
             ("- 1\n", "FILE:1:1: scenario: expected a mapping of \(settingKeys)"),
             ("", "FILE:1:1: document: the file holds no YAML document; expected a mapping of \(settingKeys)"),
             ("seconds: 5\nseconds: 6\n", "FILE:2:1: seconds: duplicate key"),
-            ("nets:\n  net2: {delay: 5ms}\n", "FILE:2:3: nets.net2: unknown key (expected net0, net1)"),
+            ("nets:\n  net2: {delay: 5ms}\n", "FILE:2:3: nets.net2: unknown key (expected net0, net1, net3)"),
             ("nets:\n  net0: {delay: fast}\n", "FILE:2:17: nets.net0.delay: expected a duration such as 40ms"),
             ("nets:\n  net0: {delay: 5ms\n", "FILE:3:1: yaml: did not find expected ',' or '}'"
                 + " (while parsing a flow mapping at line 2, column 9)"),

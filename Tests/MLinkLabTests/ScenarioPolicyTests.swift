@@ -8,22 +8,9 @@ import MLinkYAML
 /// A scenario's `mlink` key (issue 14, item 7): parsed and checked, written into VM0's profile, and the
 /// failover and budget figures computed from the bench's records and tallies.
 final class ScenarioPolicyTests: XCTestCase {
-    private func scenario(_ text: String, file: String = "policy.yaml") throws(LabError) -> Scenario {
-        let root: YAMLNode
-        do { root = try YAMLReader.readDocument(bytes: Array(text.utf8), documentName: "scenario", contents: "a mapping") }
-        catch { throw .located(file: file, line: error.mark.line, column: error.mark.column, key: error.key, problem: error.problem) }
-        return try Scenario.read(root, file: file)
-    }
+    private func scenario(_ text: String) throws(LabError) -> Scenario { try readScenario(text, file: "policy.yaml") }
 
-    private func message(_ text: String) -> String? {
-        do throws(LabError) {
-            _ = try scenario(text)
-            return nil
-        } catch {
-            XCTAssertEqual(error.exitCode, 78, "\(error)")
-            return error.description
-        }
-    }
+    private func message(_ text: String) -> String? { scenarioError(text, file: "policy.yaml") }
 
     func testThePolicyScenariosLoadAndNameTheirNets() throws {
         let backup = try Scenario.load(file: Repository.url("examples/lab/scenarios-policy/backup.yaml").path)

@@ -3,6 +3,7 @@ import Foundation
 import XCTest
 @testable import MLinkLab
 import MLinkTypes
+import MLinkYAML
 
 /// Files shipped in the repository, found from this file's path.
 enum Repository {
@@ -18,6 +19,25 @@ enum Repository {
 
     static func text(_ relative: String) throws -> String {
         try String(contentsOf: url(relative), encoding: .utf8)
+    }
+}
+
+/// A scenario read from `text` as if it were the file `file` (BenchModesTests, ScenarioPolicyTests).
+func readScenario(_ text: String, file: String) throws(LabError) -> Scenario {
+    let root: YAMLNode
+    do { root = try YAMLReader.readDocument(bytes: Array(text.utf8), documentName: "scenario", contents: "a mapping") }
+    catch { throw .located(file: file, line: error.mark.line, column: error.mark.column, key: error.key, problem: error.problem) }
+    return try Scenario.read(root, file: file)
+}
+
+/// The error `text` gives as a scenario (a profile-style error, exit code 78), or nil when it reads.
+func scenarioError(_ text: String, file: String) -> String? {
+    do throws(LabError) {
+        _ = try readScenario(text, file: file)
+        return nil
+    } catch {
+        XCTAssertEqual(error.exitCode, 78, "\(error)")
+        return error.description
     }
 }
 

@@ -34,6 +34,8 @@ struct Bench {
     /// scripts/avstream.py.
     var streamTool: String
     var withWireguard: Bool
+    /// The mlink mode of this run (a scenario's `modes`, Bench+Modes.swift); nil: the profile's default.
+    var mode: String? = nil
 
     static let paths = [
         Path(id: "net0", title: "net0 alone", destination: "10.90.0.2", port: 5001),
@@ -43,7 +45,7 @@ struct Bench {
     ]
 
     /// The seed topology reduced to what the benchmark needs: VM0's two links are emulated, VM2 has one
-    /// clean link to the router.
+    /// clean link to the router (a scenario with a third link adds `Bench.thirdNetLine`).
     static let topologyText = """
         virtual-network: 10.77.0.0/24
         hosts:
@@ -63,12 +65,13 @@ struct Bench {
 
     /// Runs the scenario and returns its result; the lab is gone afterwards.
     func run() throws(LabError) -> BenchResult {
-        var topology = try Topology.parse(Bench.topologyText, file: "bench topology")
+        var topology = try Topology.parse(Bench.topologyText(for: scenario), file: "bench topology")
         for index in topology.nets.indices {
             guard let link = scenario.nets.first(where: { $0.name == topology.nets[index].name }) else { continue }
             topology.nets[index].emulation = WireEmulation(forward: link.emulation, backward: link.emulation)
         }
         applyPolicy(to: &topology)
+        applyMode(to: &topology)
         Interruption.catchSignals()
         try lab.up(topology: topology, topologyFile: "bench:\(scenario.name)", lab: labName, start: true)
         defer {
@@ -78,16 +81,16 @@ struct Bench {
             _ = try? lab.down(labName)
         }
         try addPlainRoutes()
-        let paths = withWireguard ? Bench.paths : Bench.paths.filter { $0.id != "wg" }
+        let paths = Bench.paths(for: scenario, mode: mode).filter { withWireguard || $0.id != "wg" }
         if withWireguard { try startWireguard() }
         for path in paths { try warmUp(path) }
         try Interruption.check()
 
         let start = Relay.now() + 1_500_000_000
-        for net in Scenario.linkNets {
+        for net in scenario.nets.map(\.name) {
             var emulation = try scenario.emulation(of: net, runSeconds: runSeconds)
             emulation.epoch = start
-            emulation.seed = UInt64(net == "net0" ? 1 : 2)
+            emulation.seed = UInt64(net == "net0" ? 1 : net == "net1" ? 2 : 3)
             _ = try lab.updateWire(lab: labName, net: net) { (wire) throws(LabError) in
                 wire.emulation = emulation
                 try wire.reloadRelay(using: lab.system)
@@ -95,6 +98,7 @@ struct Bench {
         }
         let directory = lab.paths.directory(of: labName)
         let tallyBefore = readTallies(directory)
+        let showBefore = mode == nil ? nil : showJSON(host: "vm0")
         let receiverLog = directory + "/receiver.txt"
         let receiver: Int32
         do {
@@ -109,11 +113,14 @@ struct Bench {
         defer { _ = lab.system.terminate(pid: receiver) }
         let sender: (status: Int32, output: String)
         var beforeCut: BenchResult.CutSample?
+        var levels: [String: Int] = [:]
         do {
             let arguments = ["netns", "exec", namespace("vm0"), "python3", streamTool, "send", "--start-ns", "\(start)",
                              "--seconds", "\(runSeconds)"] + paths.map { "\($0.id)=\($0.destination):\($0.port)" }
             if let cut = scenario.cut(runSeconds: runSeconds) {
                 (sender, beforeCut) = try sendSamplingTallies(arguments, start: start, cut: cut.at, since: tallyBefore)
+            } else if mode == "adaptive" {
+                (sender, levels) = try sendSamplingLevels(arguments)
             } else {
                 let child = try ProcessControl.run(path: ip, arguments: arguments, captureOutput: true)
                 sender = (child.status, child.output)
@@ -136,6 +143,8 @@ struct Bench {
         ProcessControl.sleep(milliseconds: 1100)  // the relays write their tallies once a second
         result.wire = BenchResult.difference(readTallies(directory), since: tallyBefore)
         result.addPolicyFigures(records: records, start: start, beforeCut: beforeCut)
+        result.addModeFigures(mode: mode, records: records, start: start, showBefore: showBefore,
+                              showAfter: mode == nil ? nil : showJSON(host: "vm0"), levelSeconds: levels)
         return result
     }
 
@@ -143,7 +152,7 @@ struct Bench {
 
     private func addPlainRoutes() throws(LabError) {
         let (vm0, vm1, vm2) = (namespace("vm0"), namespace("vm1"), namespace("vm2"))
-        let commands: [[String]] = [
+        var commands: [[String]] = [
             ["ip", "-n", vm2, "addr", "add", "10.90.0.2/32", "dev", "lo"],
             ["ip", "-n", vm2, "addr", "add", "10.91.0.2/32", "dev", "lo"],
             ["ip", "-n", vm2, "route", "add", "default", "via", "192.168.2.3"],
@@ -152,6 +161,13 @@ struct Bench {
             ["ip", "-n", vm0, "route", "add", "10.90.0.2/32", "via", "192.168.0.3", "dev", "enp0s3"],
             ["ip", "-n", vm0, "route", "add", "10.91.0.2/32", "via", "192.168.1.3", "dev", "enp0s8"],
         ]
+        if scenario.hasThirdLink {
+            commands += [
+                ["ip", "-n", vm2, "addr", "add", "10.93.0.2/32", "dev", "lo"],
+                ["ip", "-n", vm1, "route", "add", "10.93.0.2/32", "via", "192.168.2.2"],
+                ["ip", "-n", vm0, "route", "add", "10.93.0.2/32", "via", "192.168.3.3", "dev", "enp0s9"],
+            ]
+        }
         for command in commands { try lab.system.run(command) }
     }
 

@@ -12,7 +12,9 @@ struct BenchCommand: ParsableCommand {
             stream, each packet with a sequence number and its send time) goes from VM0 to VM2 four ways at once, \
             and the figures are printed and written to OUT/SCENARIO.json and OUT/SCENARIO.svg. \
             --short runs each scenario for its short-seconds (CI); --check exits 1 when mlink's availability falls \
-            below the best single link's, or its loss exceeds the ideal, beyond the stated statistical margin.
+            below the best single link's, or its loss exceeds the ideal, beyond the stated statistical margin, or \
+            a scenario's own checks fail. A scenario with `modes: [redundant, adaptive]` is run once per mode \
+            (OUT/SCENARIO.MODE.json) and a summary prints each mode's loss, delay and extra bytes side by side.
             """)
 
     @Argument(help: ArgumentHelp("Scenario files.", valueName: "SCENARIO.yaml"))
@@ -32,6 +34,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("The lab name (its namespaces are LAB-vm0...).", valueName: "LAB"))
     var name = "embench"
+
+    @Option(name: .customLong("mode"), help: ArgumentHelp("Run only this of a scenario's modes (repeatable).", valueName: "MODE"))
+    var onlyModes: [String] = []
 
     @Flag(name: .customLong("no-wireguard"), help: "Skip the wireguard-go run.")
     var noWireguard = false
@@ -57,20 +62,34 @@ struct BenchCommand: ParsableCommand {
                 let wireguard = !noWireguard && findExecutable("wireguard-go") != nil && findExecutable("wg") != nil
                 if !noWireguard && !wireguard { print("note: wireguard-go or wg not found; skipping that run") }
                 let runSeconds = seconds ?? (short ? scenario.shortSeconds : scenario.seconds)
-                let bench = Bench(lab: lab, scenario: scenario, labName: name, runSeconds: runSeconds, isShort: short,
-                                  streamTool: tool, withWireguard: wireguard)
-                let result = try bench.run()
-                print(result.table)
-                print("")
-                let base = "\(out)/\(scenario.name)"
-                do {
-                    try result.json(machine: BenchCommand.machine()).write(to: URL(fileURLWithPath: base + ".json"))
-                    try BenchChart.svg(result).write(toFile: base + ".svg", atomically: true, encoding: .utf8)
-                } catch {
-                    throw .file(operation: "writing", path: base + ".json/.svg", reason: "\(error)")
+                var results: [BenchResult] = []
+                let modes = scenario.runModes.filter { onlyModes.isEmpty || onlyModes.contains($0 ?? "redundant") }
+                guard !modes.isEmpty else {
+                    throw .file(operation: "choosing modes of", path: file,
+                                reason: "it runs none of --mode \(onlyModes.joined(separator: ", ")) (it has \(scenario.runModes.map { $0 ?? "redundant" }.joined(separator: ", ")))")
                 }
-                for failed in result.checks where !failed.passed {
-                    failures.append("\(scenario.name): \(failed.name): \(failed.detail)")
+                for mode in modes {  // one run per mode (Scenario+Modes.swift); [nil]: as before
+                    var bench = Bench(lab: lab, scenario: scenario, labName: name, runSeconds: runSeconds, isShort: short,
+                                      streamTool: tool, withWireguard: wireguard)
+                    bench.mode = mode
+                    let result = try bench.run()
+                    print(result.table)
+                    print("")
+                    let base = "\(out)/\(scenario.name)" + (mode.map { ".\($0)" } ?? "")
+                    do {
+                        try result.json(machine: BenchCommand.machine()).write(to: URL(fileURLWithPath: base + ".json"))
+                        try BenchChart.svg(result).write(toFile: base + ".svg", atomically: true, encoding: .utf8)
+                    } catch {
+                        throw .file(operation: "writing", path: base + ".json/.svg", reason: "\(error)")
+                    }
+                    for failed in result.checks where !failed.passed {
+                        failures.append("\(scenario.name)\(mode.map { " (\($0))" } ?? ""): \(failed.name): \(failed.detail)")
+                    }
+                    results.append(result)
+                }
+                if !scenario.modes.isEmpty {
+                    print(BenchResult.summary(results))
+                    print("")
                 }
             }
             print("wrote \(out)/*.json and \(out)/*.svg")

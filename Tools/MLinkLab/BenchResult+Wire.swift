@@ -28,10 +28,10 @@ extension BenchResult {
         var lines = ["  mlink on the wire per net (both directions, from the relays; all four runs share the nets, "
                      + "only mlink's messages counted):"]
         for (net, t) in wire.sorted(by: { $0.key < $1.key }) {
-            let control = t.controlBytes
-            lines.append(String(format: "    %@: data %@, probe %@ (%.0f B/s), control %@ (%.0f B/s)", net,
-                                Self.size(t.bytes[4]), Self.size(t.bytes[5]), Double(t.bytes[5]) / runSeconds,
-                                Self.size(control), Double(control) / runSeconds))
+            let control = t.controlBytes - t.bytes[7]
+            lines.append(String(format: "    %@: data %@, parity %@, probe %@ (%.0f B/s), control %@ (%.0f B/s)", net,
+                                Self.size(t.bytes[4]), Self.size(t.bytes[7]), Self.size(t.bytes[5]),
+                                Double(t.bytes[5]) / runSeconds, Self.size(control), Double(control) / runSeconds))
         }
         return lines
     }
@@ -46,7 +46,7 @@ extension Bench {
     /// Every relay's tallies in the lab folder, by net and direction.
     func readTallies(_ directory: String) -> [String: [String: WireTally]] {
         var out: [String: [String: WireTally]] = [:]
-        for net in Scenario.linkNets {
+        for net in Scenario.allNets {
             let path = Relay.tallyPath(directory + "/relay-\(net).stats")
             guard let data = FileManager.default.contents(atPath: path),
                   let tallies = try? JSONDecoder().decode([String: WireTally].self, from: data) else { continue }
@@ -57,7 +57,8 @@ extension Bench {
 }
 
 extension WireTally {
-    /// mlink's handshake and control bytes: types 2, 3, 6 and 7. Type 1 (initiation) is left out: the single-link
+    /// mlink's handshake, control and parity bytes: types 2, 3, 6 and 7 (parity; the wire lines and the extra
+    /// bytes show it apart). Type 1 (initiation) is left out: the single-link
     /// runs' video packets (scripts/avstream.py, first byte 1) share the nets and land in that slot (about
     /// 250 kB/s); mlink's own initiations are one ~150-byte message per net every two minutes.
     var controlBytes: Int { bytes[2] + bytes[3] + bytes[6] + bytes[7] }

@@ -38,6 +38,12 @@ struct BenchResult {
     var wire: [String: WireTally] = [:]
     /// A scenario's link policy and its failover or budget figures (BenchResult+Policy.swift).
     var policyLines: [String] = []
+    /// The run's mlink mode (a scenario's `modes`; nil: the profile's default), its extra bytes, VM0's traffic
+    /// by purpose and the lines about them (BenchResult+Modes.swift).
+    var mode: String?
+    var extra: ExtraBytes?
+    var purposes: [String: Int] = [:]
+    var modeLines: [String] = []
     var idealLoss: Double
     /// The fastest link's fixed delay, seconds (what mlink's delay should follow while that link is up).
     var idealDelay: Double
@@ -104,7 +110,7 @@ struct BenchResult {
         let (am, as_) = (mlink.total.availability, single.total.availability)
         let availabilityMargin = BenchResult.z * (variance(am) / n + variance(as_) / n).squareRoot()
         let loss = Double(mlink.total.lost) / n
-        let lossMargin = BenchResult.z * (max(idealLoss, 1 / n) * (1 - idealLoss) * inflation / n).squareRoot()
+        let lossMargin = BenchResult.lossMargin(ideal: idealLoss, n: n, inflation: inflation)
         return [
             Check(name: "availability", passed: am >= as_ - availabilityMargin,
                   detail: String(format: "mlink %.3f%% vs best single link (%@) %.3f%%, margin %.3f points",
@@ -163,7 +169,9 @@ struct BenchResult {
         if let excess = mlink?.audio.excessOverIdealMs {
             lines.append(String(format: "  mlink audio delay over the fastest live link: %+.2f ms on average", excess))
         }
-        lines += wireLines + policyLines
+        lines += wireLines
+        if let extra { lines.append("  mlink's extra bytes (beyond one copy of the stream's data): " + extra.text) }
+        lines += modeLines + policyLines
         for check in checks { lines.append("  check \(check.name): \(check.passed ? "PASS" : "FAIL") (\(check.detail))") }
         return lines.joined(separator: "\n")
     }
@@ -185,6 +193,11 @@ struct BenchResult {
             var checks: [Check]
             var passed: Bool
             var policy: [String]
+            var mode: String?
+            var extraBytes: ExtraBytes?
+            var extraBytesPercent: Double?
+            var vm0SentByPurpose: [String: Int]
+            var modeLines: [String]
         }
         let output = Output(
             scenario: scenario.name, description: scenario.description, seconds: runSeconds, short: isShort,
@@ -192,7 +205,8 @@ struct BenchResult {
             nets: Dictionary(uniqueKeysWithValues: scenario.nets.map { ($0.name, $0.emulation.words) }),
             script: scenario.script.entries.map { "at \($0.atIsShare ? $0.at * runSeconds : $0.at)s \($0.net ?? ""): \($0.settings.joined(separator: " "))" },
             machine: machine, runs: runs, idealLossPercent: idealLoss * 100, idealDelayMs: idealDelay * 1000,
-            checks: checks, passed: passed, policy: policyLines)
+            checks: checks, passed: passed, policy: policyLines, mode: mode, extraBytes: extra,
+            extraBytesPercent: extra.map { $0.share * 100 }, vm0SentByPurpose: purposes, modeLines: modeLines)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return (try? encoder.encode(output)) ?? Data()

@@ -15,7 +15,9 @@ import MLinkYAML
 ///   - {at: 40%, net: net0, down: on}
 ///   - {at: 65%, net: net0, down: off}
 /// mlink: {mode: failover, links: [{name: enp0s3}, {name: enp0s8, role: backup}]}   # optional, Scenario+Policy
+/// modes: [redundant, adaptive]   # optional: one run per mode, with per-mode `checks` (Scenario+Modes)
 /// ```
+/// `nets` may also set `net3`, a third link (VM0 enp0s9 to VM1 enp0s10); the bench topology has it only then.
 struct Scenario: Equatable {
     /// The file's base name.
     var name: String
@@ -29,18 +31,30 @@ struct Scenario: Equatable {
     var script: TimeScript
     /// The `mlink` key: the link policy written into VM0's profile (Scenario+Policy.swift); nil: plain links.
     var mlink: ScenarioPolicy?
+    /// The `modes` key: the mlink modes measured one after another (Scenario+Modes.swift); empty: one run as before.
+    var modes: [String] = []
+    /// The `checks` key, by mode.
+    var checks: [String: ModeChecks] = [:]
 
     static func == (a: Scenario, b: Scenario) -> Bool {
         a.name == b.name && a.description == b.description && a.seconds == b.seconds
             && a.shortSeconds == b.shortSeconds && a.deadline == b.deadline && a.script == b.script && a.mlink == b.mlink
+            && a.modes == b.modes && a.checks == b.checks
             && a.nets.map(\.name) == b.nets.map(\.name) && a.nets.map(\.emulation) == b.nets.map(\.emulation)
     }
 
-    /// The nets a scenario may set: VM0's two links in the bench topology.
+    /// VM0's two links in the bench topology, always there.
     static let linkNets = ["net0", "net1"]
+    /// The optional third link: in the topology only when a scenario sets it.
+    static let thirdNet = "net3"
+    /// Every net a scenario may set.
+    static let allNets = linkNets + [thirdNet]
 
     /// The keys a scenario file may hold.
-    static let keys = ["description", "seconds", "short-seconds", "deadline", "nets", "script", "mlink"]
+    static let keys = ["description", "seconds", "short-seconds", "deadline", "nets", "script", "mlink", "modes", "checks"]
+
+    /// Whether the scenario sets the third link.
+    var hasThirdLink: Bool { nets.contains { $0.name == Scenario.thirdNet } }
 
     static func load(file path: String) throws(LabError) -> Scenario {
         let root = try LabFileReader.readDocument(path: path, documentName: "scenario",
@@ -53,6 +67,7 @@ struct Scenario: Equatable {
         let base = file.split(separator: "/").last.map(String.init) ?? file
         var scenario = Scenario(name: base.hasSuffix(".yaml") ? String(base.dropLast(5)) : base, description: "",
                                 seconds: 20, shortSeconds: 6, deadline: 0.15, nets: [], script: TimeScript(entries: []))
+        var checksNode: YAMLNode?
         for entry in try reader.mapping(root, "", keys: keys, what: "scenario") {
             let key = try reader.scalar(entry.key, "scenario")
             let value = entry.value
@@ -75,7 +90,7 @@ struct Scenario: Equatable {
                 }
                 scenario.deadline = seconds
             case "nets":
-                for net in try reader.mapping(value, "nets", keys: linkNets) {
+                for net in try reader.mapping(value, "nets", keys: allNets) {
                     let name = try reader.scalar(net.key, "nets")
                     let path = "nets.\(name)"
                     var emulation = Emulation()
@@ -90,11 +105,18 @@ struct Scenario: Equatable {
                     scenario.nets.append((name, emulation))
                 }
             case "mlink": scenario.mlink = try ScenarioPolicy.read(value, reader: reader)
+            case "modes": scenario.modes = try readModes(value, reader: reader)
+            case "checks": checksNode = value
             default:  // "script": the mapping above refused every other key
-                scenario.script = try TimeScript.read(value, reader: reader, path: "script", nets: linkNets,
+                // The script may name net3 only when the nets set it (wherever in the file they are).
+                let setsThird = root.mappingEntries?.first { $0.key.scalarText == "nets" }?.value.mappingEntries?
+                    .contains { $0.key.scalarText == thirdNet } ?? false
+                scenario.script = try TimeScript.read(value, reader: reader, path: "script",
+                                                      nets: setsThird ? allNets : linkNets,
                                                       allowsShares: true)
             }
         }
+        if let checksNode { scenario.checks = try readChecks(checksNode, reader: reader, scenario: scenario) }
         for net in linkNets where !scenario.nets.contains(where: { $0.name == net }) {
             scenario.nets.append((net, Emulation()))
         }
@@ -132,11 +154,14 @@ struct Scenario: Equatable {
 
     /// The loss a perfect redundant tunnel would see, VM0 to the router: the time average of the product of
     /// the links' loss probabilities (an outage counts as 1), sampled every millisecond of the run.
-    func idealLoss(runSeconds: Double) -> Double {
-        let samples = max(1, Int(runSeconds * 1000))
+    func idealLoss(runSeconds: Double) -> Double { idealLoss(from: 0, to: runSeconds, runSeconds: runSeconds) }
+
+    /// The same over the part of the run from `from` to `to` seconds (the time a link is cut, say).
+    func idealLoss(from: Double, to: Double, runSeconds: Double) -> Double {
+        let samples = max(1, Int((to - from) * 1000))
         var sum = 0.0
         for index in 0..<samples {
-            let t = (Double(index) + 0.5) / 1000
+            let t = from + (Double(index) + 0.5) / 1000
             sum += settings(at: t, runSeconds: runSeconds).reduce(1.0) { product, link in
                 product * (Scenario.isDown(link, at: t) ? 1 : 1 - (1 - link.loss) * (1 - (link.burst?.meanLoss ?? 0)))
             }

@@ -9,23 +9,25 @@ new_ns "$R"
 lease_router "$R" "{prefix: 10.77.0.0/24, lease-time: 1h}"
 for n in $(seq 1 10); do lease_host "$n"; done
 on_router "$MLINK" up "$TMP/lr.yaml" 2>"$TMP/up-r.err" || { cat "$TMP/up-r.err"; fail "router up"; }
-for n in $(seq 1 10); do
-    on_host "$n" "$MLINK" up "$TMP/lh$n.yaml" 2>/dev/null || fail "host $n up"
-    wait_lease "$n" 2000 >/dev/null || fail "host $n has no lease"
-done
+# hosts_up WHAT: every host's `up` at once (each in its own namespace), then each one's lease within 2 s.
+hosts_up() {
+    local n pids=()
+    for n in $(seq 1 10); do on_host "$n" "$MLINK" up "$TMP/lh$n.yaml" 2>"$TMP/up-h$n.err" & pids+=($!); done
+    for n in $(seq 1 10); do wait "${pids[n-1]}" || { cat "$TMP/up-h$n.err"; fail "host $n up$1"; }; done
+    for n in $(seq 1 10); do wait_lease "$n" 2000 >/dev/null || fail "host $n has no lease$1"; done
+}
+hosts_up ""
 before=$(for n in $(seq 1 10); do leased "$n"; done)
-for n in $(seq 1 10); do on_host "$n" "$MLINK" down ml-lh 2>/dev/null || fail "host $n down"; done
+pids=(); for n in $(seq 1 10); do on_host "$n" "$MLINK" down ml-lh 2>/dev/null & pids+=($!); done
+for n in $(seq 1 10); do wait "${pids[n-1]}" || fail "host $n down"; done
 on_router "$MLINK" down ml-lr 2>/dev/null || fail "router down"
 rm -f "$TMP/state-r/ml-lr/leases"
 ls "$TMP"/state-h*/ml-lh/lease >/dev/null 2>&1 && fail "a host kept its lease file after down"
 on_router "$MLINK" up "$TMP/lr.yaml" 2>/dev/null || fail "router up without state"
-for n in $(seq 1 10); do
-    on_host "$n" "$MLINK" up "$TMP/lh$n.yaml" 2>/dev/null || fail "host $n up again"
-    wait_lease "$n" 2000 >/dev/null || fail "host $n has no lease the second time"
-done
+hosts_up " (the second time)"
 after=$(for n in $(seq 1 10); do leased "$n"; done)
 [ "$before" = "$after" ] || fail "addresses changed: before $(tr '\n' ' ' <<<"$before"), after $(tr '\n' ' ' <<<"$after")"
 note "10 hosts, no state anywhere: the same addresses $(tr '\n' ' ' <<<"$after")"
-for n in $(seq 1 10); do on_host "$n" "$MLINK" down ml-lh 2>/dev/null; done
+for n in $(seq 1 10); do on_host "$n" "$MLINK" down ml-lh 2>/dev/null & done; wait
 on_router "$MLINK" down ml-lr 2>/dev/null
 pass "after losing every lease file, 10 hosts got their previous addresses back"

@@ -15,12 +15,12 @@ start_mlink vm1 vm0
 in_host vm0 ping -c 20 -i 0.05 -w 10 10.77.0.1 >/dev/null || fail "tunnel did not come up"
 data() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sum(v['bytes'][4] for v in d.values()))" \
     "$LABDIR/relay-$1.stats.types"; }
-in_host vm0 ping -c 1500 -i 0.02 -s 200 -W 1 10.77.0.1 >"$TMP/use.txt" 2>&1
+in_host vm0 ping -c 400 -i 0.01 -s 1000 -W 1 10.77.0.1 >"$TMP/use.txt" 2>&1  # ~860 kB on each link: 3x the budget
 sleep 1.2
 show_json vm0 >"$TMP/show.json"
 exhausted=$(json_query "[l['budget']['exhausted'] for l in d['links'] if l['link']=='enp0s8'][0]" <"$TMP/show.json")
 used=$(json_query "[l['budget']['used_today'] for l in d['links'] if l['link']=='enp0s8'][0]" <"$TMP/show.json")
-note "after 1500 echoes of 200 bytes: enp0s8 used ${used} B today, exhausted: $exhausted"
+note "after 400 echoes of 1000 bytes: enp0s8 used ${used} B today, exhausted: $exhausted"
 [ "$exhausted" = True ] || fail "the budget is not used up: $(cat "$TMP/show.json")"
 [ -s "$MLINK_STATE_DIR/ml-vm0/budgets" ] || fail "no budget state in $MLINK_STATE_DIR/ml-vm0"
 d0=$(data net1)
