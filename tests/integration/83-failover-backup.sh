@@ -17,7 +17,7 @@ grep -q '^links: \[enp0s3, enp0s8\]$' "$LABDIR/vm0.yaml" || fail "unexpected lin
 sed -i 's/^links: \[enp0s3, enp0s8\]$/links:\n  - {name: enp0s3, role: primary}\n  - {name: enp0s8, role: backup}\nmode: failover/' \
     "$LABDIR/vm0.yaml"
 start_mlink vm1 vm0
-in_host vm0 ping -c 20 -i 0.02 -w 10 10.77.0.1 >/dev/null || fail "tunnel did not come up"
+in_host vm0 ping -c 20 -i 0.05 -w 10 10.77.0.1 >/dev/null || fail "tunnel did not come up"
 sleep 2.5  # the stream's end is alarmed; the standby settles at standby-probe
 [ -f "$LABDIR/relay-net1.stats.types" ] || fail "the relay writes no per-type tally ($LABDIR/relay-net1.stats.types)"
 
