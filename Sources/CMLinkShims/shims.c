@@ -28,7 +28,7 @@ struct mlink_batch_headers *mlink_batch_headers_new(int count) {
     if (!h) return NULL;
     h->count = count;
     h->msgs = calloc((size_t)count, sizeof *h->msgs);
-    h->iovs = calloc((size_t)count, sizeof *h->iovs);
+    h->iovs = calloc((size_t)count * 2, sizeof *h->iovs); /* two per datagram on send: its head, a shared body */
     h->controls = calloc((size_t)count, MLINK_CONTROL_SPACE);
     if (!h->msgs || !h->iovs || !h->controls) { mlink_batch_headers_free(h); return NULL; }
     return h;
@@ -76,19 +76,33 @@ int mlink_spawn_setsid_flag(void) {
     return POSIX_SPAWN_SETSID;
 }
 
-int mlink_send_batch(int fd, const void *const *bufs, const size_t *lens, const struct sockaddr_storage *tos,
-                     const socklen_t *tolens, int count, struct mlink_batch_headers *h) {
+/* One datagram's iovec entries: its head (the whole datagram when `body` is NULL), then the shared body. */
+static size_t mlink_datagram_iov(struct iovec *iov, const void *head, size_t head_len, const void *body, size_t len) {
+    iov[0].iov_base = (void *)head;
+    if (!body) {
+        iov[0].iov_len = len;
+        return 1;
+    }
+    iov[0].iov_len = head_len;
+    iov[1].iov_base = (void *)body;
+    iov[1].iov_len = len - head_len;
+    return 2;
+}
+
+int mlink_send_batch(int fd, const void *const *heads, const size_t *head_lens, const void *const *bodies,
+                     const size_t *lens, const struct sockaddr_storage *tos, const socklen_t *tolens, int count,
+                     struct mlink_batch_headers *h) {
     struct mmsghdr *msgs = h->msgs;
     struct iovec *iovs = h->iovs;
     if (count > h->count) count = h->count;
     for (int i = 0; i < count; i++) {
-        iovs[i].iov_base = (void *)bufs[i];
-        iovs[i].iov_len = lens[i];
+        struct iovec *iov = &iovs[2 * i];
+        size_t parts = mlink_datagram_iov(iov, heads[i], head_lens[i], bodies[i], lens[i]);
         memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
         msgs[i].msg_hdr.msg_name = (void *)&tos[i];
         msgs[i].msg_hdr.msg_namelen = tolens[i];
-        msgs[i].msg_hdr.msg_iov = &iovs[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_iov = iov;
+        msgs[i].msg_hdr.msg_iovlen = parts;
         msgs[i].msg_len = 0;
     }
     int n = sendmmsg(fd, msgs, (unsigned)count, MSG_DONTWAIT);
@@ -102,14 +116,15 @@ int mlink_send_batch(int fd, const void *const *bufs, const size_t *lens, const 
 #define SOL_UDP 17
 #endif
 
-long mlink_send_segmented(int fd, const void *const *bufs, const size_t *lens, int count,
-                          const struct sockaddr_storage *to, socklen_t tolen, uint16_t segment) {
-    struct iovec iov[128];
+long mlink_send_segmented(int fd, const void *const *heads, const size_t *head_lens, const void *const *bodies,
+                          const size_t *lens, int count, const struct sockaddr_storage *to, socklen_t tolen,
+                          uint16_t segment) {
+    /* The kernel copies the iovec's bytes into the super-datagram and cuts it every `segment` bytes, whatever
+       the entries' boundaries, so a datagram may be two entries (head, shared body). */
+    struct iovec iov[256];
     if (count > 128) count = 128;
-    for (int i = 0; i < count; i++) {
-        iov[i].iov_base = (void *)bufs[i];
-        iov[i].iov_len = lens[i];
-    }
+    size_t parts = 0;
+    for (int i = 0; i < count; i++) parts += mlink_datagram_iov(&iov[parts], heads[i], head_lens[i], bodies[i], lens[i]);
     union { char buf[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } control;
     memset(&control, 0, sizeof control);
     struct msghdr msg;
@@ -117,7 +132,7 @@ long mlink_send_segmented(int fd, const void *const *bufs, const size_t *lens, i
     msg.msg_name = (void *)to;
     msg.msg_namelen = tolen;
     msg.msg_iov = iov;
-    msg.msg_iovlen = (size_t)count;
+    msg.msg_iovlen = parts;
     msg.msg_control = control.buf;
     msg.msg_controllen = sizeof control.buf;
     struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);

@@ -11,9 +11,11 @@ import MLinkTypes
 ///      is cut into MSS-sized segments (TunOffload.swift). Delivered packets get an all-zero virtio header.
 ///   2. One engine call, `encapsulate(packets, into: out)`: per packet the peer (host: the router; router: longest
 ///      prefix of the destination), the copies (one connection per host-side link, the best one), one counter for
-///      all copies, one seal per copy (the last one in place), one `OutboundBatch` entry per copy (slot,
-///      destination, bytes). When `out` fills up, it is flushed and the call continues where it stopped.
-///   3. `flush`: per link slot, that slot's datagrams leave with one `sendmmsg`; the ones the kernel refused (queue
+///      all copies, one seal per packet (in place), one `OutboundBatch` entry per copy (slot, destination, bytes:
+///      a further copy is its own 28-byte header in front of the shared sealed body). When `out` fills up, it is
+///      flushed and the call continues where it stopped.
+///   3. `flush`: per link slot, that slot's datagrams leave with one `sendmmsg` (a shared-body copy as two iovec
+///      entries; runs of equal-sized datagrams as one UDP GSO send); the ones the kernel refused (queue
 ///      full, unreachable) are marked failed, so a stalled link loses its own copies only.
 ///   4. `completeTransmission(out)`: the engine counts failed copies per connection and empties the batch.
 /// Inbound, links to TUN or another peer (`drainSocket`):
@@ -112,7 +114,8 @@ extension ForwardingCore {
             for i in first..<count where !flushed[i] && out.slot(at: i) == slot {
                 flushed[i] = true
                 senderEntries[sender.count] = i
-                sender.append(out.bytes(at: i), length: out.length(at: i), to: out.destination(at: i))
+                sender.append(out.head(at: i), headLength: out.headLength(at: i), body: out.body(at: i),
+                              length: out.length(at: i), to: out.destination(at: i))
             }
             if slot < slots.count, let entry = slots[slot] { sender.send(on: entry.socket) }
             for k in 0..<sender.count where !sender.wasSent(k) { out.markFailed(senderEntries[k]) }

@@ -127,7 +127,7 @@ public final class ForwardingCore {
         gatewayFinder = try GatewayFinder(settings: profile.routing)
         control = try ControlServer(path: controlPath, tokenBase: ForwardingCore.controlClientTokenBase)
         packets = PacketBatch(capacity: ForwardingCore.packetBatchSize, packetCapacity: 65535)
-        out = OutboundBatch(capacity: ForwardingCore.outboundCapacity, bufferSize: ForwardingCore.bufferSize)
+        out = OutboundBatch(capacity: ForwardingCore.outboundCapacity, bufferSize: ForwardingCore.bufferSize, sharedBodies: true)
         sender = DatagramSender(capacity: ForwardingCore.outboundCapacity)
         senderEntries = .allocate(capacity: ForwardingCore.outboundCapacity)
         senderEntries.initialize(repeating: 0, count: ForwardingCore.outboundCapacity)

@@ -68,7 +68,7 @@ extension Peer {
     /// Router side: the connection of (our link `slot`, the host's path `remotePathID`), created when new (at most
     /// `limit` per peer) and moved to `source` when the host's address changed (NAT rebinding, roaming).
     func learnedConnection(slot: Int, source: SocketAddress, remotePathID: UInt16, now: UInt64, mayLearn: Bool,
-                           link: (name: String, local: SocketAddress), limit: Int) -> Int? {
+                           link: @autoclosure () -> (name: String, local: SocketAddress), limit: Int) -> Int? {
         if let i = connections.firstIndex(where: { $0.slot == slot && $0.remotePathID == remotePathID }) {
             if connections[i].remote != source {
                 guard mayLearn else { return nil }
@@ -79,6 +79,7 @@ extension Peer {
         guard mayLearn, connections.count < limit else { return nil }
         var pathID = UInt16(truncatingIfNeeded: slot) << 8
         while connections.contains(where: { $0.pathID == pathID }) { pathID &+= 1 }
+        let link = link()
         var connection = Connection(slot: slot, linkName: link.name, local: link.local, remote: source, pathID: pathID)
         connection.remotePathID = remotePathID
         connection.stateChanged = now
@@ -91,7 +92,7 @@ extension Peer {
     /// moved rather than added, so an on-path attacker re-sending from fresh addresses cannot make us probe a list
     /// of victims.
     func followedConnection(slot: Int, source: SocketAddress, remotePathID: UInt16, mayLearn: Bool,
-                            link: (name: String, local: SocketAddress)) -> Int? {
+                            link: @autoclosure () -> (name: String, local: SocketAddress)) -> Int? {
         if let i = connections.firstIndex(where: { $0.slot == slot && $0.remote == source }) {
             connections[i].remotePathID = remotePathID
             return i
@@ -103,6 +104,7 @@ extension Peer {
             connections[i].remotePathID = remotePathID
             return i
         }
+        let link = link()
         var connection = Connection(slot: slot, linkName: link.name, local: link.local, remote: source, pathID: learnedID)
         connection.remotePathID = remotePathID
         connections.append(connection)

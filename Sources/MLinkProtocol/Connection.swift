@@ -67,6 +67,13 @@ public struct Connection {
     /// the arrival already reported silent (one PATH_SILENT per silence), when the other end reported this path
     /// silent, and since when it has been clean (failback waits from then).
     var dataGap: UInt64 = 0
+    /// The largest data gap (ns) of the current and of the previous 16 gaps (PATH_SILENT), and how many gaps
+    /// the current window holds.
+    var dataGapPeak: UInt64 = 0
+    var dataGapPeakBefore: UInt64 = 0
+    var dataGapWindow: UInt8 = 0
+    /// When the current stream's first data packet arrived (PATH_SILENT: a stream is steady after 200 ms).
+    var streamSince: UInt64 = 0
     /// How many gaps `dataGap` is made of (saturating): an alarm needs a steady stream, not a stream's first packets.
     var dataGapSamples: UInt8 = 0
     var silenceReported: UInt64 = 0

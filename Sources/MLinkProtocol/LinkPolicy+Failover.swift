@@ -173,14 +173,14 @@ extension TunnelEngine {
 }
 
 extension TunnelEngine {
-    /// Router: true when the host's data stopped on `link` (silent for max(20 ms, 3 x its smoothed data gap),
-    /// PATH_SILENT's threshold) or none of its connections is healthy: a move away from it is the host's
-    /// takeover, not a failback (where the make-before-break copies keep arriving on the old link).
+    /// Router: true when the host's data stopped on `link` (silent for PATH_SILENT's threshold) or none of its
+    /// connections is healthy: a move away from it is the host's takeover, not a failback (where the
+    /// make-before-break copies keep arriving on the old link).
     func hostLeft(_ peer: Peer, link: Int, now: UInt64) -> Bool {
         for c in peer.connections.indices where Int(peer.connections[c].group(isRouter: true) & 0xff) == link {
             let connection = peer.connections[c]
             guard isHealthy(connection, dialled: false, now: now) else { continue }
-            let silence = max(TunnelEngine.minimumSilence, 3 * connection.dataGap)
+            let silence = TunnelEngine.silenceThreshold(connection)
             if connection.lastDataReceived != 0 && now &- connection.lastDataReceived <= silence { return false }
         }
         return true

@@ -4,7 +4,7 @@ import MLinkTypes
 /// Receiver feedback and link-policy messages (PROTOCOL.md section 14.3), handled by the engine itself.
 ///
 /// - PATH_SILENT (33): each end watches the data arriving on each connection; when a connection that carried a
-///   steady stream falls silent for max(20 ms, 3 x its smoothed data gap), it says so once, on every other live
+///   steady stream falls silent for max(20 ms, 3 x its smoothed data gap, 2 x its peak gap), it says so once, on every other live
 ///   connection. The data sender then treats the path as unhealthy: in failover mode the next tick takes over
 ///   and replays the recent packets on the new link (ReplayRing.swift).
 /// - LINK_ROLES (32): a host announces its links' roles and its mode; the router plans its copies to that host by
@@ -22,23 +22,55 @@ extension TunnelEngine {
     @inline(__always)
     func noteDataArrival(peer: Peer, connection c: Int, now: UInt64) {
         let last = peer.connections[c].lastDataReceived
-        guard last != 0, now > last else { return }
+        guard last != 0, now > last else {
+            if last == 0 { peer.connections[c].streamSince = now }
+            return
+        }
         let gap = now - last
         guard gap < TunnelEngine.maximumSilence else {
             // A new stream after an idle spell: its rate is learnt afresh.
+            peer.connections[c].streamSince = now
             peer.connections[c].dataGap = 0
+            peer.connections[c].dataGapPeak = 0
+            peer.connections[c].dataGapPeakBefore = 0
+            peer.connections[c].dataGapWindow = 0
             peer.connections[c].dataGapSamples = 0
             return
         }
         let smoothed = peer.connections[c].dataGap
         peer.connections[c].dataGap = smoothed == 0 ? gap : (7 * smoothed + gap) / 8
+        // The peak: the largest gap of the last 16 to 32 (two windows of 16), so a pause within the stream is
+        // forgotten after 32 packets (a peak that decayed slowly kept a 1.9 s pause for seconds).
+        if peer.connections[c].dataGapWindow >= TunnelEngine.peakWindow {
+            peer.connections[c].dataGapPeakBefore = peer.connections[c].dataGapPeak
+            peer.connections[c].dataGapPeak = 0
+            peer.connections[c].dataGapWindow = 0
+        }
+        peer.connections[c].dataGapPeak = max(peer.connections[c].dataGapPeak, gap)
+        peer.connections[c].dataGapWindow += 1
         if peer.connections[c].dataGapSamples < UInt8.max { peer.connections[c].dataGapSamples += 1 }
     }
+
+    /// How long connection `connection`'s data may pause before it is a silence: max(20 ms, 3 x the smoothed
+    /// gap, 2 x the peak gap, the largest of the last 16 to 32 gaps). The peak matters for bursty streams: the bench's audio + video (10 packets per
+    /// 40 ms, 8 of them back to back) has a smoothed gap of 4 ms but a 20 ms gap twice per 40 ms, so 3 x the
+    /// mean alone (20 ms) alarmed on every late packet and moved the stream to the backup for the 10 s hold.
+    @inline(__always)
+    static func silenceThreshold(_ connection: Connection) -> UInt64 {
+        max(minimumSilence, 3 * connection.dataGap, 2 * max(connection.dataGapPeak, connection.dataGapPeakBefore))
+    }
+
+    /// Gaps per window of the peak gap (two windows are remembered).
+    static let peakWindow: UInt8 = 16
 
     /// Gaps measured before a stream counts as steady: a stream's first packets often leave back to back (a burst
     /// staged during the handshake, the first echoes), and a gap learnt from them would make the next ordinary
     /// pause look like a cut.
     static let steadyStreamGaps: UInt8 = 8
+    /// And the time they must span: the bench's video frames are 8 packets back to back, so 8 gaps alone were
+    /// one frame's, the threshold its 20 ms floor, and the audio packet 20 ms later, a little late, an alarm: the
+    /// stream moved to the backup at its start and stayed there for the 10 s hold.
+    static let steadyStreamSpan: UInt64 = 200_000_000
 
     /// Sends PATH_SILENT for every connection of `peer` whose data stopped, on its other live connections.
     func reportSilentPaths(_ peer: Peer, peerIndex: Int, now: UInt64, into out: OutboundBatch) {
@@ -47,9 +79,10 @@ extension TunnelEngine {
             let connection = peer.connections[c]
             let last = connection.lastDataReceived
             guard last != 0, connection.dataGap > 0, connection.dataGapSamples >= TunnelEngine.steadyStreamGaps,
+                  last &- connection.streamSince >= TunnelEngine.steadyStreamSpan,
                   connection.silenceReported != last else { continue }
             let silence = now &- last
-            guard silence > max(TunnelEngine.minimumSilence, 3 * connection.dataGap),
+            guard silence > TunnelEngine.silenceThreshold(connection),
                   silence < TunnelEngine.maximumSilence else { continue }
             peer.connections[c].silenceReported = last
             let reportedPath = connection.remotePathID  // the id in the headers of the data that stopped

@@ -82,16 +82,27 @@ public final class PacketBatch {
 /// destination, plus which connection it belongs to, so one `completeTransmission` can count what the links
 /// refused.
 ///
-/// A datagram's bytes live in the batch's own buffers, or in place in the caller's packet buffer (the last copy
-/// of a packet, sealed where it was read); either way they stay valid until the batch is emptied. Preallocated
-/// once: filling and sending it allocates nothing.
+/// A datagram's bytes live in the batch's own buffers, or in place in the caller's packet buffer (the first copy
+/// of a packet, sealed where it was read); either way they stay valid until the batch is emptied. With
+/// `sharedBodies` (the daemon), a further copy of a packet is two parts: its own 28-byte header (path id, path
+/// sequence, copy tag) in the batch's header storage, then the sealed body and AEAD tag of the first copy, which
+/// it shares (`head(at:)`, `headLength(at:)`, `body(at:)`; sent as two iovec entries). Without it every datagram
+/// is one contiguous buffer at `bytes(at:)` (the copies are byte copies), as the tests read them.
+/// Preallocated once: filling and sending it allocates nothing.
 public final class OutboundBatch {
     /// How many datagrams the batch holds.
     public let capacity: Int
     /// The largest datagram a batch buffer holds (an inner packet of `bufferSize - transportOverhead` bytes).
     public let bufferSize: Int
+    /// True when further copies of a packet share its sealed body instead of copying it.
+    public let sharedBodies: Bool
     private let storage: UnsafeMutableRawPointer
+    /// One transport header per datagram, for the copies that share a body.
+    private let heads: UnsafeMutableRawPointer
     private let bases: UnsafeMutablePointer<UnsafeMutableRawPointer>
+    /// Per datagram: the length of the part at `bases` and the shared body behind it (nil: none).
+    private let headLengths: UnsafeMutablePointer<Int>
+    private let bodies: UnsafeMutablePointer<UnsafeRawPointer?>
     private let lengths: UnsafeMutablePointer<Int>
     private let slots: UnsafeMutablePointer<Int>
     private let destinations: UnsafeMutablePointer<SocketAddress>
@@ -105,13 +116,19 @@ public final class OutboundBatch {
     /// Batch buffers in use (datagrams sealed in place use none).
     private var buffersUsed = 0
 
-    public init(capacity: Int, bufferSize: Int) {
+    public init(capacity: Int, bufferSize: Int, sharedBodies: Bool = false) {
         precondition(capacity > 0 && bufferSize >= WireFormat.transportOverhead + WireFormat.probePayloadSize)
         self.capacity = capacity
         self.bufferSize = (bufferSize + 63) & ~63
+        self.sharedBodies = sharedBodies
         storage = .allocate(byteCount: capacity * self.bufferSize, alignment: 64)
+        heads = .allocate(byteCount: capacity * OutboundBatch.headStride, alignment: 64)
         bases = .allocate(capacity: capacity)
         bases.initialize(repeating: storage, count: capacity)
+        headLengths = .allocate(capacity: capacity)
+        headLengths.initialize(repeating: 0, count: capacity)
+        bodies = .allocate(capacity: capacity)
+        bodies.initialize(repeating: nil, count: capacity)
         lengths = .allocate(capacity: capacity)
         lengths.initialize(repeating: 0, count: capacity)
         slots = .allocate(capacity: capacity)
@@ -128,9 +145,15 @@ public final class OutboundBatch {
         failures.initialize(repeating: false, count: capacity)
     }
 
+    /// Bytes per header in `heads` (a transport header, rounded up).
+    static let headStride = 32
+
     deinit {
         storage.deallocate()
+        heads.deallocate()
         bases.deallocate()
+        headLengths.deallocate()
+        bodies.deallocate()
         lengths.deallocate()
         slots.deallocate()
         destinations.deallocate()
@@ -143,11 +166,33 @@ public final class OutboundBatch {
     /// True when there is nothing to send.
     public var isEmpty: Bool { count == 0 }
 
-    /// The bytes of datagram `index`.
+    /// The bytes of datagram `index` when it is one buffer (always without `sharedBodies`); otherwise its head.
     @inline(__always)
     public func bytes(at index: Int) -> UnsafeRawPointer { UnsafeRawPointer(bases[index]) }
 
-    /// The length of datagram `index`.
+    /// The first part of datagram `index`: the whole datagram, or its header when `body(at:)` is not nil.
+    @inline(__always)
+    public func head(at index: Int) -> UnsafeRawPointer { UnsafeRawPointer(bases[index]) }
+
+    /// The length of the part at `head(at:)`.
+    @inline(__always)
+    public func headLength(at index: Int) -> Int { headLengths[index] }
+
+    /// The shared body (sealed payload and AEAD tag) that follows datagram `index`'s head, or nil when the head is
+    /// the whole datagram. Its length is `length(at:) - headLength(at:)`.
+    @inline(__always)
+    public func body(at index: Int) -> UnsafeRawPointer? { bodies[index] }
+
+    /// Writes datagram `index`, head and body, contiguously at `destination` (`length(at:)` bytes).
+    @inline(__always)
+    public func copyDatagram(at index: Int, to destination: UnsafeMutableRawPointer) {
+        destination.copyMemory(from: bases[index], byteCount: headLengths[index])
+        if let body = bodies[index] {
+            (destination + headLengths[index]).copyMemory(from: body, byteCount: lengths[index] - headLengths[index])
+        }
+    }
+
+    /// The length of datagram `index` (head and body).
     @inline(__always)
     public func length(at index: Int) -> Int { lengths[index] }
 
@@ -190,11 +235,25 @@ public final class OutboundBatch {
         return buffer
     }
 
+    /// The header storage of the next datagram (`transportHeaderSize` bytes), for a copy that shares a body.
+    @inline(__always)
+    func nextHead() -> UnsafeMutableRawPointer { heads + count * OutboundBatch.headStride }
+
     /// Appends a datagram whose bytes are at `base`.
     @inline(__always)
     func append(_ base: UnsafeMutableRawPointer, length: Int, slot: Int, destination: SocketAddress,
                 peer: Int, connection: Int, pathID: UInt16) {
+        append(base, headLength: length, body: nil, length: length, slot: slot, destination: destination,
+               peer: peer, connection: connection, pathID: pathID)
+    }
+
+    /// Appends a datagram of `length` bytes: `headLength` bytes at `base`, then the rest at `body` (when not nil).
+    @inline(__always)
+    func append(_ base: UnsafeMutableRawPointer, headLength: Int, body: UnsafeRawPointer?, length: Int, slot: Int,
+                destination: SocketAddress, peer: Int, connection: Int, pathID: UInt16) {
         bases[count] = base
+        headLengths[count] = headLength
+        bodies[count] = body
         lengths[count] = length
         slots[count] = slot
         destinations[count] = destination

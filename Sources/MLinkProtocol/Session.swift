@@ -54,9 +54,15 @@ public struct Session {
     /// a packet are byte copies of the first with those fields rewritten).
     @inline(__always)
     func stampCopy(_ message: UnsafeMutableRawPointer, payloadLength: Int) {
-        let tag = Crypto.copyTag(key: sendCopyKey, header: message,
-                                 tag: message + WireFormat.transportHeaderSize + payloadLength)
-        message.storeBytes(of: tag, toByteOffset: WireFormat.copyTagOffset, as: UInt64.self)
+        stampCopy(message, tag: message + WireFormat.transportHeaderSize + payloadLength)
+    }
+
+    /// Writes the copy tag of the header at `header` whose AEAD tag is at `tag` (a copy whose header is apart
+    /// from the body it shares).
+    @inline(__always)
+    func stampCopy(_ header: UnsafeMutableRawPointer, tag: UnsafeRawPointer) {
+        let copyTag = Crypto.copyTag(key: sendCopyKey, header: header, tag: tag)
+        header.storeBytes(of: copyTag, toByteOffset: WireFormat.copyTagOffset, as: UInt64.self)
     }
 
     /// True when the copy tag of a transport message of `length` bytes verifies: its header is authentic (path id,

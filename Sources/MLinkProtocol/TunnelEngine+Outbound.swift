@@ -63,7 +63,9 @@ extension TunnelEngine {
             globalDrops.oversized += 1
             return true
         }
-        let buffers = inPlace ? copies - 1 : copies
+        // Batch buffers: one for a packet not sealed in place, plus one per further copy unless copies share the
+        // sealed body (`out.sharedBodies`: each further copy is only its own header).
+        let buffers = (inPlace ? 0 : 1) + (out.sharedBodies ? 0 : copies - 1)
         guard out.hasRoom(datagrams: copies, buffers: buffers) else {
             if out.isEmpty {  // could never fit: more copies than the batch holds
                 peer.counters.noPath += 1
@@ -80,8 +82,8 @@ extension TunnelEngine {
         let counter = peer.session!.sendCounter
         let remoteIndex = session.remoteIndex
         let datagramLength = length + WireFormat.transportOverhead
-        // One seal for the packet (in place when allowed), then the other copies as byte copies of the sealed
-        // datagram with their own path id, path sequence and copy tag (PROTOCOL.md section 9).
+        // One seal for the packet (in place when allowed), then the other copies with their own path id, path
+        // sequence and copy tag (PROTOCOL.md section 9): a header in front of the shared body, or a byte copy.
         let sealed: UnsafeMutableRawPointer
         if inPlace {
             sealed = packet - WireFormat.transportHeaderSize
@@ -106,6 +108,18 @@ extension TunnelEngine {
             let message: UnsafeMutableRawPointer
             if copy == 0 {
                 message = sealed
+            } else if out.sharedBodies {
+                let head = out.nextHead()
+                head.copyMemory(from: sealed, byteCount: WireFormat.transportHeaderSize)
+                LE.put(head, 2, peer.connections[c].pathID)
+                LE.put(head, 16, peer.connections[c].nextSequence)
+                session.stampCopy(head, tag: sealed + WireFormat.transportHeaderSize + length)
+                let purpose: TrafficPurpose = type == .data ? .duplicate : type == .parity ? .parity : .control
+                peer.connections[c].recordSent(purpose, bytes: datagramLength, now: now)
+                out.append(head, headLength: WireFormat.transportHeaderSize, body: sealed + WireFormat.transportHeaderSize,
+                           length: datagramLength, slot: peer.connections[c].slot, destination: peer.connections[c].remote,
+                           peer: peerIndex, connection: c, pathID: peer.connections[c].pathID)
+                continue
             } else {
                 message = out.takeBuffer()
                 message.copyMemory(from: sealed, byteCount: datagramLength)

@@ -220,7 +220,7 @@ public final class TunnelEngine {
             globalDrops.malformed += 1
             return .none
         }
-        guard let peerIndex = sessions.owner(of: header.receiverIndex) else {
+        guard let peerIndex = sessions.lookUp(header.receiverIndex) else {
             globalDrops.unknownSession += 1
             return .none
         }
@@ -372,12 +372,13 @@ public final class TunnelEngine {
     /// counter) may a connection be created or moved.
     func connectionIndex(peer: Peer, slot: Int, source: SocketAddress, remotePathID: UInt16, now: UInt64,
                          mayLearn: Bool = true) -> Int? {
-        let link = localLinks[slot] ?? (name: "slot\(slot)", local: source)
+        // The link is looked up only when a connection is created (not per datagram: a dictionary lookup).
         if peer.dials {
             return peer.followedConnection(slot: slot, source: source, remotePathID: remotePathID, mayLearn: mayLearn,
-                                           link: link)
+                                           link: self.localLinks[slot] ?? (name: "slot\(slot)", local: source))
         }
         return peer.learnedConnection(slot: slot, source: source, remotePathID: remotePathID, now: now,
-                                      mayLearn: mayLearn, link: link, limit: configuration.maximumConnectionsPerPeer)
+                                      mayLearn: mayLearn, link: self.localLinks[slot] ?? (name: "slot\(slot)", local: source),
+                                      limit: configuration.maximumConnectionsPerPeer)
     }
 }

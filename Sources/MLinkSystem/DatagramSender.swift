@@ -5,11 +5,16 @@ import MLinkTypes
 /// Preallocated kernel headers for sending many datagrams on one socket with one `sendmmsg`.
 ///
 /// The caller appends datagrams (pointer, length, destination) for one socket, calls `send(on:)`, reads which were
-/// sent, and empties the sender. Nothing is copied and nothing allocated per datagram.
+/// sent, and empties the sender. Nothing is copied and nothing allocated per datagram: a datagram may be given in
+/// two parts (its own head, a body it shares with other datagrams), which leave as two iovec entries.
 public final class DatagramSender {
     /// How many datagrams one `send` takes.
     public let capacity: Int
     private let bases: UnsafeMutablePointer<UnsafeRawPointer?>
+    /// Per datagram: the head's length and the body behind it (nil: `bases[i]` holds the whole datagram).
+    private let headLengths: UnsafeMutablePointer<Int>
+    private let bodies: UnsafeMutablePointer<UnsafeRawPointer?>
+    /// Whole datagram lengths (head and body).
     private let lengths: UnsafeMutablePointer<Int>
     private let destinations: UnsafeMutablePointer<sockaddr_storage>
     private let destinationLengths: UnsafeMutablePointer<socklen_t>
@@ -22,6 +27,10 @@ public final class DatagramSender {
         self.capacity = capacity
         bases = .allocate(capacity: capacity)
         bases.initialize(repeating: nil, count: capacity)
+        headLengths = .allocate(capacity: capacity)
+        headLengths.initialize(repeating: 0, count: capacity)
+        bodies = .allocate(capacity: capacity)
+        bodies.initialize(repeating: nil, count: capacity)
         lengths = .allocate(capacity: capacity)
         lengths.initialize(repeating: 0, count: capacity)
         destinations = .allocate(capacity: capacity)
@@ -36,6 +45,8 @@ public final class DatagramSender {
 
     deinit {
         bases.deallocate()
+        headLengths.deallocate()
+        bodies.deallocate()
         lengths.deallocate()
         destinations.deallocate()
         destinationLengths.deallocate()
@@ -49,8 +60,18 @@ public final class DatagramSender {
     /// Adds a datagram; its bytes must stay valid until `send` returns.
     @inline(__always)
     public func append(_ bytes: UnsafeRawPointer, length: Int, to destination: SocketAddress) {
-        precondition(count < capacity)
-        bases[count] = bytes
+        append(bytes, headLength: length, body: nil, length: length, to: destination)
+    }
+
+    /// Adds a datagram of `length` bytes: `headLength` bytes at `head`, then (when `body` is not nil) the rest at
+    /// `body`. Both must stay valid until `send` returns.
+    @inline(__always)
+    public func append(_ head: UnsafeRawPointer, headLength: Int, body: UnsafeRawPointer?, length: Int,
+                       to destination: SocketAddress) {
+        precondition(count < capacity && headLength <= length)
+        bases[count] = head
+        headLengths[count] = headLength
+        bodies[count] = body
         lengths[count] = length
         destinationLengths[count] = destination.write(to: destinations + count)
         sent[count] = false
@@ -122,8 +143,9 @@ public final class DatagramSender {
     private func sendSegmented(on socket: UDPSocket, from start: Int, count run: Int) -> SegmentedOutcome {
         var n: Int
         repeat {
-            n = mlink_send_segmented(socket.descriptor.rawValue, bases + start, lengths + start, Int32(run),
-                                     destinations + start, destinationLengths[start], UInt16(lengths[start]))
+            n = mlink_send_segmented(socket.descriptor.rawValue, bases + start, headLengths + start, bodies + start,
+                                     lengths + start, Int32(run), destinations + start, destinationLengths[start],
+                                     UInt16(lengths[start]))
         } while n == -Int(EINTR)
         if n >= 0 { return .sent }
         let e = Int32(-n)
@@ -138,8 +160,9 @@ public final class DatagramSender {
         while index < end {
             var n: Int32
             repeat {
-                n = mlink_send_batch(socket.descriptor.rawValue, bases + index, lengths + index,
-                                     destinations + index, destinationLengths + index, Int32(end - index), headers)
+                n = mlink_send_batch(socket.descriptor.rawValue, bases + index, headLengths + index, bodies + index,
+                                     lengths + index, destinations + index, destinationLengths + index,
+                                     Int32(end - index), headers)
             } while n == -EINTR
             if n > 0 {
                 for i in index..<(index + Int(n)) { sent[i] = true }

@@ -179,7 +179,7 @@ final class BenchModesTests: XCTestCase {
     }
 
     /// Each target of `checks` passes on figures that meet it and fails on figures that miss it; the standard loss
-    /// and delay checks give way to the scenario's, availability and duplicates stay.
+    /// check gives way to the scenario's; availability, duplicates and delay stay.
     func testModeChecksFollowTheFigures() throws {
         let text = """
             seconds: 10
@@ -210,11 +210,11 @@ final class BenchModesTests: XCTestCase {
         let good = result(mode: "adaptive", lostEvery: nil, delay: 0.025, copies: 25)
         XCTAssertEqual(good.mode, "adaptive")
         XCTAssertEqual(good.extra?.copyBytes, 25 * 274)
-        XCTAssertEqual(verdicts(good), ["availability": true, "duplicates": true, "loss": true, "extra-bytes": true,
+        XCTAssertEqual(verdicts(good), ["availability": true, "duplicates": true, "delay": true, "loss": true, "extra-bytes": true,
                                         "lost": true, "late": true, "p99-audio": true, "cut-loss": true])
         // Every 5th packet lost (also 20 of the 100 in the cut), 60 ms p99, 20% copies.
         let bad = result(mode: "adaptive", lostEvery: 5, delay: 0.06, copies: 100)
-        XCTAssertEqual(verdicts(bad), ["availability": false, "duplicates": true, "loss": false, "extra-bytes": false,
+        XCTAssertEqual(verdicts(bad), ["availability": false, "duplicates": true, "delay": false, "loss": false, "extra-bytes": false,
                                        "lost": false, "late": true, "p99-audio": false, "cut-loss": false])
         let cutLoss = try XCTUnwrap(bad.checks.first { $0.name == "cut-loss" })
         XCTAssertTrue(cutLoss.detail.hasPrefix("net0 cut 4.0-6.0 s: 20 of 100 lost (20.000%), ideal 2.000%"), cutLoss.detail)

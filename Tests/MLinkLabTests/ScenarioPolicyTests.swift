@@ -19,8 +19,11 @@ final class ScenarioPolicyTests: XCTestCase {
         XCTAssertEqual(policy.links.map(\.role), ["primary", "backup"])
         XCTAssertEqual(policy.backupNet, "net1")
         XCTAssertEqual(backup.cut(runSeconds: 100)?.net, "net0")
-        XCTAssertEqual(backup.cut(runSeconds: 100)?.at ?? 0, 80, accuracy: 1e-9)
-        XCTAssertEqual(backup.repair(after: backup.cut(runSeconds: 100)!, runSeconds: 100) ?? 0, 85, accuracy: 1e-9)
+        XCTAssertEqual(backup.cut(runSeconds: 100)?.at ?? 0, 50, accuracy: 1e-9)
+        XCTAssertEqual(backup.repair(after: backup.cut(runSeconds: 100)!, runSeconds: 100) ?? 0, 55, accuracy: 1e-9)
+        // The short form leaves time to see the failback: repair + revert-after + 1.5 s <= the end - 2 s.
+        let short = backup.shortSeconds
+        XCTAssertLessThanOrEqual(backup.repair(after: backup.cut(runSeconds: short)!, runSeconds: short)! + 11.5, short - 2)
         let metered = try Scenario.load(file: Repository.url("examples/lab/scenarios-policy/metered.yaml").path)
         XCTAssertNil(metered.mlink?.backupNet)
         XCTAssertEqual(metered.mlink?.metered?.net, "net1")
@@ -96,21 +99,23 @@ final class ScenarioPolicyTests: XCTestCase {
     /// cold and idle from the tally sample before the cut. Each check fails on the figures that miss it.
     func testFailoverChecksFollowTheFigures() throws {
         let backup = try Scenario.load(file: Repository.url("examples/lab/scenarios-policy/backup.yaml").path)
-        func result(records: [StreamRecord], sample: BenchResult.CutSample?) -> BenchResult {
+        func result(records: [StreamRecord], sample: BenchResult.CutSample?, wire: [String: WireTally] = [:]) -> BenchResult {
             let sent = ["mlink": ["audio": records.count, "video": 0]]
-            var result = BenchResult(scenario: backup, runSeconds: 10, isShort: true, start: 0,
+            var result = BenchResult(scenario: backup, runSeconds: 16, isShort: true, start: 0,
                                      paths: Bench.paths.filter { $0.id == "mlink" || $0.id == "net0" },
                                      sent: sent, records: records)
+            result.wire = wire
             result.addPolicyFigures(records: records, start: 0, beforeCut: sample)
             return result
         }
         func verdicts(_ result: BenchResult) -> [String: Bool] {
             Dictionary(uniqueKeysWithValues: result.checks.map { ($0.name, $0.passed) })
         }
-        // Cut at 8 s: packets every 20 ms; the first one sent after the cut arrives 60 ms after it.
-        let good = (0..<500).map { i -> StreamRecord in
+        // Cut at 8 s (half of 16): packets every 20 ms; the first one sent after the cut arrives 120 ms after it,
+        // so it left on net1 (35 ms) 85 ms after the cut.
+        let good = (0..<800).map { i -> StreamRecord in
             let sent = Double(i) * 0.02
-            return record(i, sent: sent, received: sent < 8 ? sent + 0.02 : max(sent + 0.035, 8.06))
+            return record(i, sent: sent, received: sent < 8 ? sent + 0.02 : max(sent + 0.035, 8.12))
         }
         let cold = BenchResult.CutSample(seconds: 8, wire: ["net1": tally(data: 0, probe: 200, control: 40)])
         let passing = verdicts(result(records: good, sample: cold))
@@ -132,7 +137,23 @@ final class ScenarioPolicyTests: XCTestCase {
         XCTAssertEqual(failing["backup-idle"], false)  // 400 B in 8 s = 50 B/s
         let r = result(records: slow, sample: nil)
         XCTAssertEqual(verdicts(r)["backup-cold"], false, "no sample is no pass")
-        XCTAssertTrue(r.policyLines.contains { $0.contains("arrived 300.0 ms after the cut") }, "\(r.policyLines)")
+        XCTAssertTrue(r.policyLines.contains { $0.contains("arrived 300.0 ms after the cut, so it left on net1 (delay 35 ms) 265.0 ms") },
+                      "\(r.policyLines)")
+        let late = good.map { r -> StreamRecord in
+            var r = r
+            if r.sentAt >= 8_000_000_000 && r.sentAt < 8_200_000_000 { r.receivedAt = 8_140_000_000 }
+            return r
+        }
+        XCTAssertEqual(verdicts(result(records: late, sample: cold))["takeover"], false, "arrived 140 ms: left after 105 ms")
+        // Failback: no data on net1 from the second sample to the end, nothing lost.
+        var back = cold
+        back.afterFailback = (14, ["net1": tally(data: 5000, probe: 400)])
+        XCTAssertEqual(verdicts(result(records: good, sample: back, wire: ["net1": tally(data: 5000, probe: 600)]))["failback"], true)
+        XCTAssertEqual(verdicts(result(records: good, sample: back, wire: ["net1": tally(data: 6250, probe: 600)]))["failback"], false,
+                       "data on the backup after the failback")
+        XCTAssertEqual(verdicts(result(records: slow, sample: back, wire: ["net1": tally(data: 5000, probe: 600)]))["failback"], false,
+                       "packets lost or late")
+        XCTAssertNil(verdicts(result(records: good, sample: cold))["failback"], "no second sample: not checked, said so")
     }
 
     func testBudgetCheckAndExtraCopies() throws {

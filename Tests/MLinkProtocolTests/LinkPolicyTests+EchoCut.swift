@@ -68,6 +68,10 @@ extension LinkPolicyTests {
         XCTAssertEqual(dataSent(net, slot: 1), 0, "nothing on the backup before the cut")
         let before = log.misses(deadline: 150 * Time.millisecond, now: net.now)
         XCTAssertEqual(before.upLost + before.downLost + before.upLate + before.downLate, 0)
+        // As in test 83: a pause under 2 s (the stream goes on, its rate is not learnt afresh), and the cut 1 s
+        // after the stream resumed (a peak gap that remembered the pause for seconds made the alarm 1.7 s late).
+        net.advance(by: 1_800 * Time.millisecond)
+        echoToRouter(net, &log, for: Time.second)
 
         net.wire(0).isCut = true
         var backupLoss = 0.0, backupState = Set<Connection.State>()
@@ -100,5 +104,63 @@ extension LinkPolicyTests {
                        "nor downstream")
         let end = log.misses(deadline: 150 * Time.millisecond, now: net.now)
         XCTAssertEqual(end.upLost + end.downLost + end.upLate + end.downLate, 0)
+    }
+}
+
+/// The bench's backup.yaml put 3 MiB of data on the healthy backup before the cut in one run of two: its stream
+/// (scripts/avstream.py: an audio packet every 20 ms, 8 video packets back to back every 40 ms) has a smoothed
+/// gap of about 4 ms, so the router's PATH_SILENT threshold, 3 x the smoothed gap, was its 20 ms floor, and every
+/// audio packet a little late (net0's jitter) looked like a cut: the host took over and held the backup for 10 s.
+extension LinkPolicyTests {
+    /// Sends the bench's audio + video pattern vm0 -> vm2 for `duration` (sequences from `first`), in 1 ms steps.
+    func avStream(_ net: FakeNetwork, for duration: UInt64, from first: UInt64, check: () -> Void = {}) -> UInt64 {
+        let end = net.now + duration
+        var sequence = first
+        while net.now < end {
+            let phase = net.now % (40 * Time.millisecond)
+            if phase % (20 * Time.millisecond) == 0 {
+                for _ in 0..<(phase == 0 ? 9 : 1) {
+                    net.transmit(from: Seed.vm0, packet: Fixture.ipv4Packet(source: Seed.vm0Address, destination: Seed.vm2Address,
+                                                                            sequence: sequence))
+                    sequence += 1
+                }
+            }
+            net.advance(by: Time.millisecond)
+            check()
+        }
+        return sequence
+    }
+
+    func testABurstyStreamWithJitterIsNotTakenForACutAndARealCutStillTakesOverFast() throws {
+        let net = failoverNetwork()
+        net.tickInterval = 5 * Time.millisecond
+        // backup.yaml's nets: net0 20 ms with up to 4 ms of jitter, net1
+        // 35 ms. The stream starts with a video frame: its 8 back-to-back gaps alone must not make it steady.
+        var draw: UInt64 = 0x9E37_79B9_7F4A_7C15
+        net.wire(0).latencyOf = { _ in
+            draw = draw &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return 20 * Time.millisecond + (draw >> 33) % (4 * Time.millisecond)
+        }
+        net.wire(1).latency = 35 * Time.millisecond
+        net.advance(by: 2 * Time.second)
+        let alarms = net.router.peers[Seed.routerPeerVM0].counters.silenceAlarmsSent
+        var next = avStream(net, for: 20 * Time.second, from: 0)
+        XCTAssertEqual(net.router.peers[Seed.routerPeerVM0].counters.silenceAlarmsSent, alarms,
+                       "no PATH_SILENT while the primary carries the stream")
+        XCTAssertEqual(dataSent(net, slot: 1), 0, "0 data on the backup before the cut")
+        XCTAssertEqual(net.routerPeer(of: Seed.vm0).failover.switches, 1, "the first choice only")
+
+        net.wire(0).isCut = true
+        let cut = net.now
+        var firstOnBackup: UInt64?
+        next = avStream(net, for: Time.second, from: next) {
+            if firstOnBackup == nil && self.dataSent(net, slot: 1) > 0 { firstOnBackup = net.now - cut }
+        }
+        let takeover = try XCTUnwrap(firstOnBackup)
+        XCTAssertLessThanOrEqual(takeover, 100 * Time.millisecond, "first data on the backup after the cut")
+        net.wire(0).isCut = false
+        next = avStream(net, for: Time.second, from: next)
+        net.advance(by: 200 * Time.millisecond)
+        XCTAssertEqual(Set(net.nodes[Seed.vm2].deliveredSequences), Set(0..<next), "nothing lost: the replay covers the cut")
     }
 }

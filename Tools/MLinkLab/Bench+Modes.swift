@@ -37,6 +37,25 @@ extension Bench {
         topology.hosts[index].profileLines = lines.filter { !$0.hasPrefix("mode:") } + ["mode: \(mode)"]
     }
 
+    /// Runs the sender (`arguments` to `ip`) and, while it runs, reads VM0's adaptive plan once a second: the
+    /// seconds spent at each protection level (single, retransmit, parity, duplicate), for the table.
+    func sendSamplingLevels(_ arguments: [String]) throws -> ((status: Int32, output: String), [String: Int]) {
+        let log = lab.paths.directory(of: labName) + "/sender.txt"
+        let pid = try ProcessControl.spawnDetached(path: findExecutable("ip") ?? "/usr/sbin/ip", arguments: arguments,
+                                                   inherit: [], logPath: log)
+        var levels: [String: Int] = [:]
+        var status: Int32?
+        while status == nil {
+            ProcessControl.sleep(milliseconds: 1000)
+            status = ProcessControl.exitStatusIfExited(pid)
+            guard status == nil, let plans = (showJSON(host: "vm0")?["policies"] as? [String: Any])?["adaptive"] as? [[String: Any]]
+            else { continue }
+            for plan in plans { if let level = plan["level"] as? String { levels[level, default: 0] += 1 } }
+        }
+        let output = FileManager.default.contents(atPath: log).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return ((status ?? 127, output), levels)
+    }
+
     /// `mlink show --json` of `host` (nil when it does not answer): its per-connection traffic by purpose and
     /// its adaptive plans.
     func showJSON(host: String) -> [String: Any]? {

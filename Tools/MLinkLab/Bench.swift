@@ -113,11 +113,14 @@ struct Bench {
         defer { _ = lab.system.terminate(pid: receiver) }
         let sender: (status: Int32, output: String)
         var beforeCut: BenchResult.CutSample?
+        var levels: [String: Int] = [:]
         do {
             let arguments = ["netns", "exec", namespace("vm0"), "python3", streamTool, "send", "--start-ns", "\(start)",
                              "--seconds", "\(runSeconds)"] + paths.map { "\($0.id)=\($0.destination):\($0.port)" }
             if let cut = scenario.cut(runSeconds: runSeconds) {
                 (sender, beforeCut) = try sendSamplingTallies(arguments, start: start, cut: cut.at, since: tallyBefore)
+            } else if mode == "adaptive" {
+                (sender, levels) = try sendSamplingLevels(arguments)
             } else {
                 let child = try ProcessControl.run(path: ip, arguments: arguments, captureOutput: true)
                 sender = (child.status, child.output)
@@ -141,7 +144,7 @@ struct Bench {
         result.wire = BenchResult.difference(readTallies(directory), since: tallyBefore)
         result.addPolicyFigures(records: records, start: start, beforeCut: beforeCut)
         result.addModeFigures(mode: mode, records: records, start: start, showBefore: showBefore,
-                              showAfter: mode == nil ? nil : showJSON(host: "vm0"))
+                              showAfter: mode == nil ? nil : showJSON(host: "vm0"), levelSeconds: levels)
         return result
     }
 

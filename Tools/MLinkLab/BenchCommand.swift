@@ -35,6 +35,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The lab name (its namespaces are LAB-vm0...).", valueName: "LAB"))
     var name = "embench"
 
+    @Option(name: .customLong("mode"), help: ArgumentHelp("Run only this of a scenario's modes (repeatable).", valueName: "MODE"))
+    var onlyModes: [String] = []
+
     @Flag(name: .customLong("no-wireguard"), help: "Skip the wireguard-go run.")
     var noWireguard = false
 
@@ -60,7 +63,12 @@ struct BenchCommand: ParsableCommand {
                 if !noWireguard && !wireguard { print("note: wireguard-go or wg not found; skipping that run") }
                 let runSeconds = seconds ?? (short ? scenario.shortSeconds : scenario.seconds)
                 var results: [BenchResult] = []
-                for mode in scenario.runModes {  // one run per mode (Scenario+Modes.swift); [nil]: as before
+                let modes = scenario.runModes.filter { onlyModes.isEmpty || onlyModes.contains($0 ?? "redundant") }
+                guard !modes.isEmpty else {
+                    throw .file(operation: "choosing modes of", path: file,
+                                reason: "it runs none of --mode \(onlyModes.joined(separator: ", ")) (it has \(scenario.runModes.map { $0 ?? "redundant" }.joined(separator: ", ")))")
+                }
+                for mode in modes {  // one run per mode (Scenario+Modes.swift); [nil]: as before
                     var bench = Bench(lab: lab, scenario: scenario, labName: name, runSeconds: runSeconds, isShort: short,
                                       streamTool: tool, withWireguard: wireguard)
                     bench.mode = mode
@@ -79,7 +87,7 @@ struct BenchCommand: ParsableCommand {
                     }
                     results.append(result)
                 }
-                if scenario.modes.count > 1 || !scenario.checks.isEmpty {
+                if !scenario.modes.isEmpty {
                     print(BenchResult.summary(results))
                     print("")
                 }

@@ -49,6 +49,16 @@ extension Bench {
             sample = BenchResult.CutSample(seconds: Double(Relay.now() - beforeAt) / 1e9,
                                            wire: BenchResult.difference(readTallies(directory), since: before))
         }
+        // Once more after the failback (the repair + revert-after + 1.5 s), when that is at least 2 s before the
+        // end: from then on the backup should carry no data again.
+        if let cutEntry = scenario.cut(runSeconds: runSeconds), let repair = scenario.repair(after: cutEntry, runSeconds: runSeconds) {
+            let failedBack = repair + BenchResult.revertAfterSeconds + 1.5
+            let wait = (start + Int64(failedBack * 1e9) - Relay.now()) / 1_000_000
+            if failedBack <= runSeconds - 2, wait > 0 {
+                ProcessControl.sleep(milliseconds: Int(wait))
+                sample?.afterFailback = (failedBack, BenchResult.difference(readTallies(directory), since: before))
+            }
+        }
         let status = try ProcessControl.waitForExit(pid)
         let output = FileManager.default.contents(atPath: log).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return ((status, output), sample)
@@ -61,11 +71,17 @@ extension BenchResult {
     struct CutSample {
         var seconds: Double
         var wire: [String: WireTally]
+        /// The tallies read again once mlink should be back on the primary: at `at` seconds of the run.
+        var afterFailback: (at: Double, wire: [String: WireTally])?
     }
 
-    /// Failover targets (issue 14): the first packet sent after the cut arrives within this (takeover plus the
-    /// backup path's delay, so an upper bound of "first data on the backup"); the backup's probe and control
-    /// traffic while the primary works stays under `backupIdleLimit` bytes/s.
+    /// mlink's failback hold (revert-after, EngineConfiguration): the primary must be clean this long.
+    static let revertAfterSeconds = 10.0
+
+    /// Failover targets (issue 14): the first data on the backup within this after the cut (the arrival of the
+    /// first packet sent after the cut, less the backup net's fixed delay: when it left on the backup, within
+    /// the backup's jitter); the backup's probe and control traffic while the primary works stays under
+    /// `backupIdleLimit` bytes/s.
     static let takeoverLimitMs = 100.0
     static let backupIdleLimit = 40.0
 
@@ -95,12 +111,18 @@ extension BenchResult {
                                              start: Int64, beforeCut: CutSample?) {
         let cutNs = start + Int64(cut.at * 1e9)
         let first = records.filter { $0.run == "mlink" && $0.sentAt >= cutNs }.map(\.receivedAt).min()
-        let takeoverMs = first.map { Double($0 - cutNs) / 1e6 }
-        policyLines.append(String(format: "  failover: %@ cut at %.1f s; the first packet sent after it arrived %@ after the cut "
-                                  + "(takeover + %@'s delay)", cut.net, cut.at,
-                                  takeoverMs.map { String(format: "%.1f ms", $0) } ?? "never", backup))
+        let arrivalMs = first.map { Double($0 - cutNs) / 1e6 }
+        // The backup net's fixed delay at the cut (the bench's vm2 side, net2, adds none).
+        let backupDelayMs = (scenario.settings(at: cut.at, runSeconds: runSeconds)
+            .enumerated().first { scenario.nets[$0.offset].name == backup }?.element.delay ?? 0) * 1000
+        let takeoverMs = arrivalMs.map { $0 - backupDelayMs }
+        policyLines.append(String(format: "  failover: %@ cut at %.1f s; the first packet sent after it arrived %@ after the cut, "
+                                  + "so it left on %@ (delay %.0f ms) %@ after the cut", cut.net, cut.at,
+                                  arrivalMs.map { String(format: "%.1f ms", $0) } ?? "never", backup, backupDelayMs,
+                                  takeoverMs.map { String(format: "%.1f ms", $0) } ?? "never"))
         checks.append(Check(name: "takeover", passed: (takeoverMs ?? .infinity) <= Self.takeoverLimitMs,
-                            detail: takeoverMs.map { String(format: "%.1f ms, target <= %.0f ms", $0, Self.takeoverLimitMs) }
+                            detail: takeoverMs.map { String(format: "first data on %@ %.1f ms after the cut (arrived %.1f ms), target <= %.0f ms",
+                                                            backup, $0, $0 + backupDelayMs, Self.takeoverLimitMs) }
                                 ?? "nothing sent after the cut arrived"))
         let lostOrLate = (mlink?.total.lost ?? 0) + (mlink?.total.late ?? 0)
         checks.append(Check(name: "failover-loss", passed: mlink != nil && lostOrLate == 0,
@@ -119,6 +141,18 @@ extension BenchResult {
         checks.append(Check(name: "backup-idle", passed: rate <= Self.backupIdleLimit,
                             detail: String(format: "%@ probe + control %.1f B/s before the cut, target <= %.0f B/s",
                                            backup, rate, Self.backupIdleLimit)))
+        // Back on the primary after the repair without loss: no data on the backup from the failback to the end
+        // (the lost/late figure above covers the whole run).
+        guard let (at, afterFailback) = beforeCut.afterFailback, let later = afterFailback[backup], let total = wire[backup] else {
+            policyLines.append("  failback: not checked (the run ends less than revert-after + 3.5 s after the repair)")
+            return
+        }
+        let data = total.bytes[4] - later.bytes[4]
+        policyLines.append(String(format: "  after the failback (%.1f s to the end): %@ data %@; during the cut and the hold: %@",
+                                  runSeconds - at, backup, Self.size(data), Self.size(later.bytes[4])))
+        checks.append(Check(name: "failback", passed: data == 0 && lostOrLate == 0,
+                            detail: String(format: "%@ carried %d data bytes from %.1f s (repair + revert-after + 1.5 s) to the end, "
+                                           + "%d lost or late; target 0 and 0", backup, data, at, lostOrLate)))
     }
 
     /// The metered link's wire bytes against its budget (the smaller of daily and monthly).

@@ -15,8 +15,9 @@ import MLinkYAML
 ///     p99-audio: 10ms               # audio p99 one-way delay at most this much over the best single link's
 ///     cut-loss: ideal+margin        # loss of the packets sent during the scripted cut (needs one)
 /// ```
-/// A mode with an entry in `checks` is held to those targets plus availability and duplicates; a mode without
-/// one to the bench's standard checks (availability, loss, duplicates, delay; BenchResult.swift).
+/// A mode with an entry in `checks` is held to those targets plus the standard availability, duplicates and
+/// mean-delay checks (its own `loss`, if any, replaces the standard one); a mode without one to the bench's
+/// standard checks (availability, loss, duplicates, delay; BenchResult.swift).
 struct ModeChecks: Equatable {
     /// `loss`: the factor on the ideal.
     var lossFactor: Double?

@@ -13,8 +13,9 @@ public final class EnginePair {
     public let router: TunnelEngine
     /// The fake monotonic clock (ns).
     public var now: UInt64 = 1_000_000_000
-    /// The batch every send goes through.
-    public let out = OutboundBatch(capacity: 256, bufferSize: 2048)
+    /// The batch every send goes through (with `sharedBodies`, a packet's further copies share its sealed body, as
+    /// in the daemon; the deliveries here gather them).
+    public let out: OutboundBatch
     /// Where a received datagram is placed before the engine sees it.
     public let receiveBuffer = UnsafeMutableRawPointer.allocate(byteCount: 65536 + 64, alignment: 64)
     /// Every datagram that crossed while the pair started (the fuzz harness's seed corpus).
@@ -39,7 +40,8 @@ public final class EnginePair {
 
     /// Builds the pair and runs `rounds` rounds of timers and deliveries (50 ms apart): enough for the handshake
     /// and every link's first probe.
-    public init(links: Int = 1, rounds: Int = 20, routerRekeyAfter: UInt64? = nil) {
+    public init(links: Int = 1, rounds: Int = 20, routerRekeyAfter: UInt64? = nil, sharedBodies: Bool = false) {
+        out = OutboundBatch(capacity: 256, bufferSize: 2048, sharedBodies: sharedBodies)
         func key(_ n: UInt8) -> Key32 { Key32(bytes: [UInt8](repeating: n, count: 32))! }
         var wall: UInt64 = 1_795_000_000_000_000_000
         let clock = { () -> UInt64 in wall += 1_000_000; return wall }
@@ -92,8 +94,8 @@ public final class EnginePair {
                 continue
             }
             let length = out.length(at: i)
-            if recording { startupDatagrams.append([UInt8](UnsafeRawBufferPointer(start: out.bytes(at: i), count: length))) }
-            receiveBuffer.copyMemory(from: out.bytes(at: i), byteCount: length)
+            out.copyDatagram(at: i, to: receiveBuffer)
+            if recording { startupDatagrams.append([UInt8](UnsafeRawBufferPointer(start: receiveBuffer, count: length))) }
             switch router.receive(receiveBuffer, length: length, slot: slot, source: EnginePair.hostAddress(link: slot), now: now) {
             case .deliver: delivered += 1
             case .reply(let replyLength):
@@ -106,7 +108,7 @@ public final class EnginePair {
                 for r in 0..<count { if case .deliver = router.recovered(r) { delivered += 1 } }
             case .forward, .none: break
             }
-            while let (_, verdict) = router.nextReordered(now: now) { if case .deliver = verdict { delivered += 1 } }
+            while router.hasReorderedPackets, let (_, verdict) = router.nextReordered(now: now) { if case .deliver = verdict { delivered += 1 } }
         }
         host.completeTransmission(out)
         return delivered
@@ -120,7 +122,7 @@ public final class EnginePair {
         for i in 0..<out.count {
             let slot = out.slot(at: i)
             let length = out.length(at: i)
-            receiveBuffer.copyMemory(from: out.bytes(at: i), byteCount: length)
+            out.copyDatagram(at: i, to: receiveBuffer)
             switch host.receive(receiveBuffer, length: length, slot: slot, source: EnginePair.routerAddress(link: slot), now: now) {
             case .deliver: delivered += 1
             case .recovered(_, let count):
@@ -129,7 +131,7 @@ public final class EnginePair {
                 hostControls.append((peer, kind, flags, [UInt8](UnsafeRawBufferPointer(start: receiveBuffer + offset, count: bodyLength))))
             default: break
             }
-            while let (_, verdict) = host.nextReordered(now: now) { if case .deliver = verdict { delivered += 1 } }
+            while host.hasReorderedPackets, let (_, verdict) = host.nextReordered(now: now) { if case .deliver = verdict { delivered += 1 } }
         }
         router.completeTransmission(out)
         return delivered

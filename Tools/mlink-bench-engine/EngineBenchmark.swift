@@ -12,8 +12,10 @@ import MLinkTypes
 ///     mlink-bench-engine --check-allocations  exits 1 unless a steady stream over 2 links allocates nothing
 ///     mlink-bench-engine --check-aggregate-allocations  the same for one flow striped over 2 links (aggregate mode)
 ///
-/// With two links the second copy is a duplicate: verified, not decrypted. `scripts/bench.sh` runs it next to
-/// the network benchmark, so the share of the tunnel's cost that is the protocol core is visible.
+/// With two links the second copy is a duplicate: verified, not decrypted. Its header shares the first copy's
+/// sealed body, as in the daemon (`sharedBodies`); the pair gathers both parts where the kernel would.
+/// `scripts/bench.sh` runs it next to the network benchmark, so the share of the tunnel's cost that is the
+/// protocol core is visible.
 @main
 enum EngineBenchmark {
     static let size = 1400
@@ -35,7 +37,7 @@ enum EngineBenchmark {
     }
 
     static func report(links: Int, packets: Int) {
-        let pair = EnginePair(links: links)
+        let pair = EnginePair(links: links, sharedBodies: true)
         let stream = Stream(pair: pair)
         let start = clock()
         let delivered = stream.run(packets: packets)
@@ -98,7 +100,7 @@ enum EngineBenchmark {
             print("allocation counter broken: an array allocation was not counted")
             return false
         }
-        let pair = EnginePair(links: 2)
+        let pair = EnginePair(links: 2, sharedBodies: true)
         let stream = Stream(pair: pair)
         let warmUp = stream.run(packets: 10_000)
         mlink_allocations_start()
@@ -112,7 +114,7 @@ enum EngineBenchmark {
     /// Zero heap allocations per packet while aggregate mode stripes one flow over 2 links (the scheduler, the
     /// stripe distance, the receiver's reorder path), timers running.
     static func checkAggregateAllocations() -> Bool {
-        let pair = EnginePair(links: 2)
+        let pair = EnginePair(links: 2, sharedBodies: true)
         pair.host.setPolicies(PolicySettings(policies: [], defaultPolicy: FlowPolicy(name: "bulk", mode: .aggregate)))
         let stream = Stream(pair: pair)
         let warmUp = stream.run(packets: 10_000)

@@ -43,11 +43,14 @@ int mlink_spawn_setsid_flag(void);
 /// so normal builds never need the symbol.
 int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
 
-/// Batch send: `count` datagrams, `bufs[i]` of `lens[i]` bytes to `tos[i]` (`tolens[i]` bytes), with one
-/// sendmmsg (MSG_DONTWAIT). Returns how many the kernel took (they are the first ones) or -errno when it took
-/// none; EINTR is returned as is, for the caller to retry.
-int mlink_send_batch(int fd, const void *const *bufs, const size_t *lens, const struct sockaddr_storage *tos,
-                     const socklen_t *tolens, int count, struct mlink_batch_headers *h);
+/// Batch send: `count` datagrams of `lens[i]` bytes to `tos[i]` (`tolens[i]` bytes), with one sendmmsg
+/// (MSG_DONTWAIT). Datagram i is `heads[i]` when `bodies[i]` is NULL, else the `head_lens[i]` bytes at `heads[i]`
+/// followed by the rest at `bodies[i]` (two iovec entries: copies of one packet share its sealed body). Returns how
+/// many the kernel took (they are the first ones) or -errno when it took none; EINTR is returned as is, for the
+/// caller to retry.
+int mlink_send_batch(int fd, const void *const *heads, const size_t *head_lens, const void *const *bodies,
+                     const size_t *lens, const struct sockaddr_storage *tos, const socklen_t *tolens, int count,
+                     struct mlink_batch_headers *h);
 
 /// TUN offload flags for TUNSETOFFLOAD (linux/if_tun.h; USO4/6 are missing from Debian 12's 6.1 headers).
 #define MLINK_TUN_F_CSUM 0x01
@@ -69,8 +72,10 @@ int mlink_tun_vnet_hdr_flag(void);
 /// UDP GSO: sends `count` buffers as one super-datagram to `to`, which the kernel (or the NIC) cuts into datagrams of
 /// `segment` bytes (the last may be shorter): one sendmsg with a UDP_SEGMENT control message. Returns the bytes
 /// sent or -errno (EIO or EINVAL: the kernel or driver cannot segment; the caller falls back to sendmmsg).
-long mlink_send_segmented(int fd, const void *const *bufs, const size_t *lens, int count,
-                          const struct sockaddr_storage *to, socklen_t tolen, uint16_t segment);
+/// Datagram i is given as in mlink_send_batch (head, optional shared body); at most 128 datagrams.
+long mlink_send_segmented(int fd, const void *const *heads, const size_t *head_lens, const void *const *bodies,
+                          const size_t *lens, int count, const struct sockaddr_storage *to, socklen_t tolen,
+                          uint16_t segment);
 
 /// Like mlink_recv_batch, and with UDP GRO on the socket: `segments[i]` is the size of the datagrams the kernel
 /// coalesced into buffer i (every one that size but the last, which may be shorter), 0 when it holds one datagram.
