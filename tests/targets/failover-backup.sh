@@ -10,7 +10,7 @@
 #    stream end, not per second) and a rekey (every 120 s, 148 + 60 B) are reported apart.
 # 2. net0 silently cut for 5 s: no echo lost, none later than 150 ms beyond the base RTT, back on the primary
 #    (0 data bytes on net1) once the primary has been clean for revert-after (10 s).
-source "$(dirname "$0")/lib-rt.sh"
+source "$(dirname "$0")/../integration/lib-rt.sh"
 need_root
 seed_lab_10ms fb$$
 grep -q '^links: \[enp0s3, enp0s8\]$' "$LABDIR/vm0.yaml" || fail "unexpected links in vm0.yaml: $(grep links "$LABDIR/vm0.yaml")"
