@@ -122,8 +122,15 @@ def report(results, meta):
                    f"now / before: 1 link {rate1 / old1:.2f}x, 2 links {rate2 / old2:.2f}x")
     out.append(f"  instructions per packet (callgrind, (I({large}) - I({small})) / {large - small}): "
                f"1 link {per_packet[1]:.0f}, 2 links {per_packet[2]:.0f} = {per_packet[2] / per_packet[1]:.3f}x")
+    if f"callgrind_adaptive_{large}" in meta:
+        adaptive = (number(meta, f"callgrind_adaptive_{large}") - number(meta, f"callgrind_adaptive_{small}")) / (large - small)
+        out.append(f"  adaptive mode, 2 links ({meta.get('adaptive_plan', '')}): {adaptive:.0f} instructions per packet "
+                   f"= {adaptive / per_packet[1]:.3f}x of 1 link (target <= 1.15x)")
     out.append(f"  allocation check: {meta.get('allocations_line', '')} -> "
                + ("0 allocations per packet" if allocations_ok else "FAILED"))
+    if "adaptive_allocations_line" in meta:
+        out.append(f"  allocation check, adaptive: {meta['adaptive_allocations_line']} -> "
+                   + ("0 allocations per packet" if meta.get("adaptive_allocations_status") == "0" else "FAILED"))
     out.append("")
 
     if "syscalls_missing" in meta:
@@ -201,6 +208,9 @@ def report(results, meta):
         ("engine allocations per packet", "0", "0" if allocations_ok else "not 0", "yes" if allocations_ok else "no",
          "1/1" if allocations_ok else "0/1"),
     ]
+    if f"callgrind_adaptive_{large}" in meta:  # issue 15: adaptive mode's cost per packet
+        rows.append(target("engine instr./packet adaptive vs 1", "<= 1.15x", [adaptive / per_packet[1]],
+                           lambda x: x <= 1.15, x_))
     out.append(f"{'target':<36}{'target':>12}{'measured':>12}{'met?':>6}{'rounds met':>12}")
     for label, goal, measured, met, rounds_met in rows:
         out.append(f"{label:<36}{goal:>12}{measured:>12}{met:>6}{rounds_met:>12}")

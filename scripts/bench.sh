@@ -335,10 +335,23 @@ for links in 1 2; do
         meta "callgrind_${links}_$n" "$instructions"
     done
 done
+# Adaptive mode (issue 15: <= 1.15x the one-link figure): two links, the planner running, each packet classified,
+# planned and kept in the replay ring; the plan after the warm-up is printed (a clean pair: single on one link).
+for n in "$CALLGRIND_SMALL" "$CALLGRIND_LARGE"; do
+    valgrind --tool=callgrind --callgrind-out-file="$TMP/callgrind.out" "$ENGINE" --adaptive "$n" \
+        >"$TMP/adaptive.txt" 2>"$TMP/callgrind.err" || { tail -5 "$TMP/callgrind.err" >&2; fail "callgrind" "the engine run failed" "--adaptive $n"; }
+    instructions=$(sed -nE 's/^==[0-9]+== Collected : ([0-9]+)$/\1/p' "$TMP/callgrind.err")
+    [ -n "$instructions" ] || fail "callgrind" "no 'Collected' line" "--adaptive $n"
+    meta "callgrind_adaptive_$n" "$instructions"
+done
+meta adaptive_plan "$(sed -nE 's/^engine, adaptive, 2 links \((.*)\):.*/\1/p' "$TMP/adaptive.txt")"
 meta callgrind_small "$CALLGRIND_SMALL"; meta callgrind_large "$CALLGRIND_LARGE"
 set +e
 "$ENGINE" --check-allocations >"$TMP/allocations.txt" 2>&1
 meta allocations_status "$?"
+"$ENGINE" --check-adaptive-allocations >"$TMP/adaptive-allocations.txt" 2>&1
+meta adaptive_allocations_status "$?"
+meta adaptive_allocations_line "$(head -1 "$TMP/adaptive-allocations.txt")"
 set -e
 meta allocations_line "$(head -1 "$TMP/allocations.txt")"
 

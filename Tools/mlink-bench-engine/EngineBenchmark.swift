@@ -11,6 +11,7 @@ import MLinkTypes
 ///     mlink-bench-engine --links N PACKETS   one run (for callgrind: instructions per packet)
 ///     mlink-bench-engine --check-allocations  exits 1 unless a steady stream over 2 links allocates nothing
 ///     mlink-bench-engine --check-aggregate-allocations  the same for one flow striped over 2 links (aggregate mode)
+///     mlink-bench-engine --adaptive PACKETS, --check-adaptive-allocations   adaptive mode (EngineBenchmark+Adaptive.swift)
 ///
 /// With two links the second copy is a duplicate: verified, not decrypted. Its header shares the first copy's
 /// sealed body, as in the daemon (`sharedBodies`); the pair gathers both parts where the kernel would.
@@ -27,6 +28,11 @@ enum EngineBenchmark {
         }
         if arguments.first == "--check-aggregate-allocations" {
             exit(checkAggregateAllocations() ? 0 : 1)
+        }
+        if arguments.first == "--check-adaptive-allocations" { exit(checkAdaptiveAllocations() ? 0 : 1) }  // +Adaptive
+        if arguments.first == "--adaptive", arguments.count == 2, let packets = Int(arguments[1]) {
+            reportAdaptive(packets: packets)
+            return
         }
         if arguments.first == "--links", arguments.count == 3, let links = Int(arguments[1]), let packets = Int(arguments[2]) {
             report(links: links, packets: packets)

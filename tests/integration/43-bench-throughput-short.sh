@@ -38,7 +38,9 @@ rows=("^bare veth +$number +$number +$number +$number$"
       "^ping loaded, 1 link - bare \(ms\) +[-+]$number +[-+]$number$"
       "^  packets/s \([0-9]+ packets\): 1 link [0-9]+, 2 links [0-9]+ = $number"
       "^  instructions per packet \(callgrind, .*\): 1 link [0-9]+, 2 links [0-9]+ = ${number}x$"
+      "^  adaptive mode, 2 links \(.+\): [0-9]+ instructions per packet = ${number}x of 1 link"
       "^  allocation check: allocations: [0-9]+ "
+      "^  allocation check, adaptive: allocations: [0-9]+ "
       "^  200Mbit/s: iperf3 sent [0-9]+"
       "^  unlimited \(-b 0\): iperf3 sent [0-9]+"
       "^    sender [0-9]+ \(.*\); receiver [0-9]+ \("
@@ -51,7 +53,8 @@ rows=("^bare veth +$number +$number +$number +$number$"
       "^ping idle over bare \(1 link\) +<= \+0.06 ms +[-+]$number ms +(yes|no) +[0-9]+/1$"
       "^ping loaded over bare \(1 link\) +<= \+0.06 ms +[-+]$number ms +(yes|no) +[0-9]+/1$"
       "^engine instructions/packet 2 vs 1 +<= 1.15x +${number}x +(yes|no) +[0-9]+/1$"
-      "^engine allocations per packet +0 +")
+      "^engine allocations per packet +0 +"
+      "^engine instr./packet adaptive vs 1 +<= 1.15x +${number}x +(yes|no) +[0-9]+/1$")
 for row in "${rows[@]}"; do
     grep -qE "$row" "$TMP/bench.txt" || missing+=("$row")
 done

@@ -10,4 +10,5 @@ swift build -c release --scratch-path .build-release --static-swift-stdlib --pro
 out=$(.build-release/release/mlink-bench-engine --check-allocations); status=$?
 echo "  $out"
 [ "$status" = 0 ] || fail "steady state allocates: $out"
+out=$(.build-release/release/mlink-bench-engine --check-adaptive-allocations) && echo "  $out" || fail "adaptive mode allocates: $out"
 pass "0 heap allocations for 100000 packets x 2 links (release build)"
