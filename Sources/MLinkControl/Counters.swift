@@ -75,6 +75,7 @@ public struct PeerCounts: CounterSet {
 
     public var silenceAlarmsSent: UInt64 = 0
     public var silenceAlarmsReceived: UInt64 = 0
+    public var silenceAlarmsDismissed: UInt64 = 0
     public var replayed: UInt64 = 0
     public var feedbackSent: UInt64 = 0
     public var feedbackReceived: UInt64 = 0
@@ -130,6 +131,8 @@ public struct PeerCounts: CounterSet {
               help: "PATH_SILENT alarms sent: data from this peer stopped on one path (one per other path)."),
         .init("silence_alarms_received", \.silenceAlarmsReceived,
               help: "PATH_SILENT alarms this peer sent about our paths."),
+        .init("silence_alarms_dismissed", \.silenceAlarmsDismissed,
+              help: "Received PATH_SILENT alarms not acted on: the silence was our own pause, not the path's."),
         .init("replayed", unit: "packets", \.replayed,
               help: "Data packets sent again on the new link after a failover takeover."),
         .init("feedback_sent", unit: "messages", \.feedbackSent,

@@ -34,6 +34,12 @@ extension ForwardingCore {
                 hostRouterBundleDown(peer: peer)
             case .currentRouterChanged(let peer):
                 currentRouterChanged(to: peer)  // ForwardingCore+Routers.swift
+            case .failoverSwitched(let peer, let from, let to, let reason):
+                log.info("peer \(engine.peers[peer].name): failover from \(pathName(peer, from)) to \(pathName(peer, to)) "
+                         + "(\(reason.rawValue))")
+            case .pathSilenceReported(let peer, let c, let silence, let threshold):
+                log.info("peer \(engine.peers[peer].name): no data on \(pathName(peer, c)) for \(silence / 1_000_000) ms "
+                         + "(threshold \(threshold / 1_000_000) ms): PATH_SILENT sent on the other links")
             }
         }
         leaseTick()
@@ -42,5 +48,13 @@ extension ForwardingCore {
             engine.flushControl(now: now, into: out)
             flush()
         }
+    }
+}
+
+extension ForwardingCore {
+    /// "LINK to REMOTE" of connection `c` of peer `peer`, for the log ("none" when there is no such connection).
+    func pathName(_ peer: Int, _ c: Int) -> String {
+        let connections = engine.peers[peer].connections
+        return c >= 0 && c < connections.count ? "\(connections[c].linkName) to \(connections[c].remote)" : "none"
     }
 }

@@ -61,10 +61,15 @@ extension TunnelEngine {
     func updateFailover(_ peer: Peer, peerIndex: Int, now: UInt64, into out: OutboundBatch) {
         if peer.failover.overlap >= 0 && now >= peer.failover.overlapUntil { peer.failover.overlap = -1 }
         var best = -1, activeHealthy = false, activeRole = LinkPolicy.Role.never
+        var why = FailoverReason.notUp, from = -1  // the active link's first unhealthy connection and why
         for c in peer.connections.indices where peer.connections[c].lastReceived != 0 {
             let link = Int(peer.connections[c].group(isRouter: !peer.dials) & 0xff)
             let role = peer.linkPolicies[link].role
-            guard role != .never, isHealthy(peer.connections[c], dialled: peer.dials, now: now) else { continue }
+            guard role != .never else { continue }
+            if let reason = unhealthiness(peer.connections[c], dialled: peer.dials, now: now) {
+                if link == peer.failover.active && from < 0 { (why, from) = (reason, c) }
+                continue
+            }
             if link == peer.failover.active {
                 activeHealthy = true
                 activeRole = role
@@ -80,6 +85,8 @@ extension TunnelEngine {
             if link != previous {
                 peer.failover.record(switchTo: link, from: previous, now: now, overlap: configuration.switchOverlap,
                                      takeover: false)
+                record(.failoverSwitched(peer: peerIndex, from: connection(of: previous, in: peer), to: followed,
+                                         reason: .followHost))
                 // The host left a link that went silent (its takeover): what we sent there lately, the answers to
                 // its last packets and to the ones it replayed before this tick, is replayed on the new link.
                 if previous >= 0 && hostLeft(peer, link: previous, now: now) {
@@ -94,6 +101,8 @@ extension TunnelEngine {
         if !activeHealthy {
             peer.failover.record(switchTo: bestLink, from: previous, now: now, overlap: configuration.switchOverlap,
                                  takeover: previous >= 0)
+            record(.failoverSwitched(peer: peerIndex, from: from >= 0 ? from : connection(of: previous, in: peer), to: best,
+                                     reason: previous >= 0 ? why : .first))
             if previous >= 0 { replay(peer, peerIndex: peerIndex, onto: best, link: bestLink, now: now, into: out) }
             return
         }
@@ -104,29 +113,47 @@ extension TunnelEngine {
         let hold = peer.failover.provisional ? 0 : configuration.revertAfter << UInt64(min(flaps, 4))
         let clean = max(peer.connections[best].stateChanged, peer.connections[best].cleanSince)
         guard peer.connections[best].state == .up, now &- clean >= hold else { return }
+        let provisional = peer.failover.provisional
         peer.failover.record(switchTo: bestLink, from: previous, now: now, overlap: configuration.switchOverlap,
                              takeover: false)
+        record(.failoverSwitched(peer: peerIndex, from: connection(of: previous, in: peer), to: best,
+                                 reason: provisional ? .first : .failback))
+    }
+
+    /// The first connection of `peer` on host-side link `link` (-1: none), for the switch events.
+    private func connection(of link: Int, in peer: Peer) -> Int {
+        guard link >= 0 else { return -1 }
+        return peer.connections.firstIndex { Int($0.group(isRouter: !peer.dials) & 0xff) == link } ?? -1
     }
 
     /// Up, no reply missing, and not silent beyond its probe interval plus a reply time (a host's view; a
     /// router uses the interval the host announces).
     @inline(__always)
     func isHealthy(_ connection: Connection, dialled: Bool, now: UInt64) -> Bool {
-        guard connection.state == .up else { return false }
+        unhealthiness(connection, dialled: dialled, now: now) == nil
+    }
+
+    /// Why `connection` is not healthy (`isHealthy`), or nil when it is.
+    func unhealthiness(_ connection: Connection, dialled: Bool, now: UInt64) -> FailoverReason? {
+        // Degraded is not dead: a probe reply a little late (or a little loss) makes a path degraded for a tick,
+        // and taking that for a failure moved the bench's healthy bundle to the backup before its stream started
+        // (then held it 10 s). The checks below judge late replies and silence themselves; loss towards the peer
+        // is the NACK burst's.
+        guard connection.state == .up || connection.state == .degraded else { return .notUp }
         // The other end reported the path silent, and nothing arrived since.
-        if connection.alarmedAt != 0 && connection.alarmedAt >= connection.lastReceived { return false }
+        if connection.alarmedAt != 0 && connection.alarmedAt >= connection.lastReceived { return .silenceAlarm }
         // The other end NACKed a burst of what the path carried (TunnelEngine+Feedback.swift).
-        if connection.feedback.burstUntil > now { return false }
+        if connection.feedback.burstUntil > now { return .nackBurst }
         let statistics = connection.statistics
         // A send on it failed, and nothing sent after the failure has been answered (what was already on its
         // way here does not count).
         if connection.sendFailedAt != 0 && connection.lastReceived <= connection.sendFailedAt + statistics.smoothedRTT {
-            return false
+            return .sendError
         }
         if !dialled {
             let replyTime = statistics.smoothedRTT + 4 * statistics.rttVariation + 10_000_000
             let interval = statistics.peerProbeInterval > 0 ? statistics.peerProbeInterval : configuration.maximumProbeInterval
-            return now &- connection.lastReceived <= interval + replyTime
+            return now &- connection.lastReceived <= interval + replyTime ? nil : .silent
         }
         var replyTime = statistics.smoothedRTT + 4 * statistics.rttVariation + max(10_000_000, probeInterval(of: connection) / 4)
         // Unmeasured (the first probes after the handshake): how long a reply takes is not known yet, and taking a
@@ -134,12 +161,32 @@ extension TunnelEngine {
         if statistics.smoothedRTT == 0 { replyTime = max(replyTime, configuration.maximumProbeInterval) }
         // A late probe reply alone is not a dead path while authentic packets keep arriving on it (a loaded
         // machine answers late now and then): it counts once the path has also been silent for a reply time.
-        if missingReplies(connection, replyTime: replyTime, now: now) > 0, now &- connection.lastReceived > replyTime {
-            return false
+        // And one reply is not enough where replies are all the path carries to us (idle, or a one-way stream
+        // up: the peer's PATH_SILENT is the fast signal there): one 100 ms late on the loaded lab machine moved
+        // the bench's idle bundle to the backup as its stream began; the next probe's missing reply counts.
+        if missingReplies(connection, replyTime: replyTime, now: now) >= 2, now &- connection.lastReceived > replyTime {
+            return .replyMissing
         }
         let interval = max(connection.probeIntervalInEffect, connection.livenessInterval)
-        return now &- connection.lastReceived <= interval + replyTime
+        return now &- connection.lastReceived <= interval + replyTime ? nil : .silent
     }
+}
+
+/// Why failover mode moved a peer's data (`TunnelEngine.Event.failoverSwitched`, in the daemon's log).
+public enum FailoverReason: String, Equatable, Sendable {
+    /// The first link chosen for the bundle, or a better role while that choice is provisional.
+    case first = "first choice"
+    /// Takeovers: why the active link stopped being healthy.
+    case notUp = "link not up"
+    case silenceAlarm = "PATH_SILENT from the peer"
+    case nackBurst = "NACK burst"
+    case sendError = "send error"
+    case replyMissing = "probe reply missing and silent"
+    case silent = "silent beyond its probe interval"
+    /// Back to a better role after its clean hold.
+    case failback = "failback after the clean hold"
+    /// A router following its host's newest data.
+    case followHost = "following the host"
 }
 
 extension Peer {

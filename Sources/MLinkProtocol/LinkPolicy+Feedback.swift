@@ -85,6 +85,8 @@ extension TunnelEngine {
             guard silence > TunnelEngine.silenceThreshold(connection),
                   silence < TunnelEngine.maximumSilence else { continue }
             peer.connections[c].silenceReported = last
+            record(.pathSilenceReported(peer: peerIndex, connection: c, silence: silence,
+                                        threshold: TunnelEngine.silenceThreshold(connection)))
             let reportedPath = connection.remotePathID  // the id in the headers of the data that stopped
             for d in peer.connections.indices where d != c && peer.connections[d].state.isLive
                 && peer.connections[d].group(isRouter: !peer.dials) != connection.group(isRouter: !peer.dials) {
@@ -120,9 +122,10 @@ extension TunnelEngine {
         return length
     }
 
-    /// Kinds 32-47 from `peerIndex` (body at `body`, `length` bytes): handled here. Returns the verdict for the
-    /// daemon (always `.none`: nothing for it to do).
-    func receiveLinkControl(kind: UInt8, body: UnsafeRawPointer, length: Int, from peerIndex: Int, now: UInt64) -> Verdict {
+    /// Kinds 32-47 from `peerIndex` (body at `body`, `length` bytes, arrived on connection `arrival`): handled here.
+    /// Returns the verdict for the daemon (always `.none`: nothing for it to do).
+    func receiveLinkControl(kind: UInt8, body: UnsafeRawPointer, length: Int, from peerIndex: Int, on arrival: Int,
+                            now: UInt64) -> Verdict {
         let peer = peers[peerIndex]
         switch kind {
         case TunnelEngine.pathSilentKind:
@@ -139,8 +142,30 @@ extension TunnelEngine {
             guard peer.connections[c].lastDataSent != 0, now &- peer.connections[c].lastDataSent < silence / 2 else {
                 return .none
             }
+            // And the silence is the path's, not ours: the first data we sent into it after the last path sequence
+            // the peer saw should have arrived before the peer wrote the alarm (one way there, one way back on
+            // the alarm's path). Sent later, it was our own pause (the application's, or this process stalled
+            // under load: the bench's sender paused for 60 ms now and then, and a healthy primary was left for
+            // the 10 s hold); not sent at all, the same.
+            if let ring = peer.replayRing {
+                let seen = LE.u32(body, 4)
+                guard let firstAfter = ring.firstSent(onPath: peer.connections[c].pathID, after: seen) else {
+                    peer.counters.silenceAlarmsDismissed += 1
+                    return .none
+                }
+                let there = peer.connections[c].statistics.smoothedRTT
+                let back = arrival < peer.connections.count ? peer.connections[arrival].statistics.smoothedRTT : 0
+                if there > 0 && back > 0 && now &- firstAfter < (there + back) / 2 {
+                    peer.counters.silenceAlarmsDismissed += 1
+                    return .none
+                }
+            }
             peer.connections[c].alarmedAt = now
             peer.connections[c].cleanSince = now
+            if (peer.modeOverride ?? configuration.mode) == .failover || usesFailover {
+                peer.failoverDue = true  // the takeover and its replay leave in this wake-up (flushControl)
+                noteControlWork(peerIndex)
+            }
             return .none
         case FeedbackMessage.kind:
             if !receiveFeedback(body, length: length, from: peerIndex, now: now) { peer.counters.controlMalformed += 1 }

@@ -99,6 +99,9 @@ public final class Peer {
     var stripeNext = 0
     /// True while the peer is in the engine's list of peers with control work.
     var hasControlWork = false
+    /// Failover: a PATH_SILENT made the active link unhealthy; the takeover runs in this wake-up's `flushControl`
+    /// instead of waiting for the next tick.
+    var failoverDue = false
     /// True while at least one connection is up or degraded (the `bundleUp`/`bundleDown` events).
     public internal(set) var bundleIsUp = false
     /// Prefixes added at run time (leases, accepted announcements, distributed routes), by owner.

@@ -53,6 +53,19 @@ final class ReplayRing {
         }
     }
 
+    /// When the first stored packet sent on path `pathID` with a path sequence after `sequence` (modulo 2^32) left,
+    /// or nil when none is held (PATH_SILENT: was the silence the path's or the sender's?).
+    func firstSent(onPath pathID: UInt16, after sequence: UInt32) -> UInt64? {
+        var first: UInt64?
+        for i in 0..<ReplayRing.capacity where lengths[i] > 0 {
+            let datagram = storage + i * slotSize
+            let distance = LE.u32(datagram, 16) &- sequence
+            guard LE.u16(datagram, 2) == pathID, distance != 0, distance < 0x8000_0000 else { continue }
+            first = min(first ?? .max, times[i])
+        }
+        return first
+    }
+
     /// The slot holding `counter` sealed under `session`, if it is still held.
     func slot(of counter: UInt64, session: UInt32) -> Int? {
         // Newest first: a NACK names recent counters.

@@ -18,6 +18,12 @@ extension TunnelEngine {
         case bundleDown(peer: Int)
         /// Host: the router traffic goes to changed to `peer` (TunnelEngine+Routers.swift).
         case currentRouterChanged(peer: Int)
+        /// Failover mode: the peer's data moved from connection `from` (-1: none) to connection `to`, for `reason`
+        /// (LinkPolicy+Failover.swift); the daemon logs it.
+        case failoverSwitched(peer: Int, from: Int, to: Int, reason: FailoverReason)
+        /// The peer's data on connection `connection` stopped for `silence` ns, beyond the `threshold` its gaps
+        /// allow: PATH_SILENT went out on the other links (LinkPolicy+Feedback.swift); the daemon logs it.
+        case pathSilenceReported(peer: Int, connection: Int, silence: UInt64, threshold: UInt64)
     }
 
     /// Queues a control message for `peerIndex`; returns its seq. Reliable and full-state messages are sent
@@ -77,6 +83,10 @@ extension TunnelEngine {
             guard let session = peer.session, isUsable(session, now: now), !peer.connections.isEmpty else {
                 i += 1
                 continue
+            }
+            if peer.failoverDue {  // a PATH_SILENT on the active link: take over now, not at the next tick
+                peer.failoverDue = false
+                updateFailover(peer, peerIndex: peerIndex, now: now, into: out)
             }
             let scratch = controlScratch
             // The ACKs first: they are what the other side's retransmission timer waits for.

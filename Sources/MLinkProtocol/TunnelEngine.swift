@@ -327,7 +327,8 @@ public final class TunnelEngine {
                 return receiveClose(flags: flags, length: bodyLength, from: peerIndex, now: now)
             }
             if case .control(_, let kind, _, let offset, let bodyLength) = verdict, ControlKind.linkPolicy.contains(kind) {
-                return receiveLinkControl(kind: kind, body: message + offset, length: bodyLength, from: peerIndex, now: now)
+                return receiveLinkControl(kind: kind, body: message + offset, length: bodyLength, from: peerIndex, on: c,
+                                          now: now)
             }
             return verdict
         default:

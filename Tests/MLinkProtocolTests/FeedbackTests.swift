@@ -113,7 +113,7 @@ final class FeedbackTests: XCTestCase {
             let malformedBefore = host.counters.controlMalformed, receivedBefore = host.counters.feedbackReceived
             body.withUnsafeBytes { bytes in
                 _ = pair.host.receiveLinkControl(kind: FeedbackMessage.kind, body: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!,
-                                                 length: bytes.count, from: 0, now: pair.now)
+                                                 length: bytes.count, from: 0, on: 0, now: pair.now)
             }
             XCTAssertEqual(host.counters.controlMalformed - malformedBefore, parses ? 0 : 1)
             XCTAssertEqual(host.counters.feedbackReceived - receivedBefore, parses ? 1 : 0, "a refused body is not used")

@@ -163,9 +163,13 @@ final class LinkPolicyTests: XCTestCase {
 
     // MARK: Failover
 
-    func failoverNetwork() -> FakeNetwork {
+    /// vm0 in failover mode, enp0s3 primary, enp0s8 backup; every net `latency` one way, net1 `backupLatency`.
+    func failoverNetwork(latency: UInt64 = 10 * Time.millisecond, backupLatency: UInt64? = nil,
+                         tick: UInt64? = nil) -> FakeNetwork {
         let net = Seed.establishedNetwork()
-        withLatency(net)
+        withLatency(net, latency)
+        if let backupLatency { net.wire(1).latency = backupLatency }
+        if let tick { net.tickInterval = tick }
         net.vm0.configuration.mode = .failover
         net.vm0.setLinkPolicy(LinkPolicy(role: .primary), slot: 0)
         net.vm0.setLinkPolicy(LinkPolicy(role: .backup, metered: false), slot: 1)
@@ -345,7 +349,7 @@ final class LinkPolicyTests: XCTestCase {
                 if kind == 33 && length != 8 { malformed += 1 }
                 body.withUnsafeBytes { bytes in
                     let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
-                    _ = engine.receiveLinkControl(kind: kind, body: base, length: length, from: 0, now: net.now)
+                    _ = engine.receiveLinkControl(kind: kind, body: base, length: length, from: 0, on: 0, now: net.now)
                 }
             }
             XCTAssertGreaterThanOrEqual(Int(peer.counters.controlMalformed - before), malformed)
