@@ -95,10 +95,12 @@ extension TunnelEngine {
     /// What aggregate mode did for `peer`: packets striped, bulk packets dropped by pacing, and the receiver's
     /// reorder counts (released in order after waiting, given up on a timeout, late); `active` once it did either.
     public func aggregateCounts(peer peerIndex: Int) -> (active: Bool, striped: UInt64, pacingDrops: UInt64,
-                                                         reordered: UInt64, timeouts: UInt64, late: UInt64) {
+                                                         reordered: UInt64, timeouts: UInt64, bound: UInt64,
+                                                         late: UInt64) {
         let peer = peers[peerIndex]
         return (peer.stripes != nil || peer.reorder != nil, peer.stripes?.stripedPackets ?? 0, peer.stripes?.pacingDrops ?? 0,
-                peer.reorder?.releasedInOrder ?? 0, peer.reorder?.timeouts ?? 0, peer.reorder?.late ?? 0)
+                peer.reorder?.releasedInOrder ?? 0, peer.reorder?.timeouts ?? 0, peer.reorder?.boundReleases ?? 0,
+                peer.reorder?.late ?? 0)
     }
 
     /// A FEEDBACK path summary for connection `c` of `peer` (which stripes): what the path delivered into the
