@@ -11,6 +11,11 @@
 /// last delivered one is one lookup, and the smallest held counter (the next gap to give up) is found by a cursor
 /// that only moves forward with `last`, so each packet costs O(1) however many are held.
 ///
+/// A gap is given up before its wait when it is surely a loss: each path delivers in counter order, so once every
+/// path that carried striped packets in the last second (`paths`) has delivered a later counter than the missing
+/// one (the engine passes the lowest of their highest counters to `next`), the missing packet is not on its way
+/// (`lossReleases`). The wait is for the rest: a path that went quiet, or a packet reordered on its own path.
+///
 /// The wait is the engine's figure from the links' delay spread (`adapt`), raised to what late arrivals show:
 /// a predecessor that came after its gap was given up by time says the links' skew is larger than the wait was
 /// (their queues differ), so the wait becomes what would have held it, up to `waitCap`, and decays by a quarter
@@ -41,6 +46,9 @@ final class ReorderBuffer {
     static let span = 1 << 15
     /// Slots beyond the budget: a receive batch's worth of arrivals before the caller drains `next`.
     static let batchRoom = 64
+    /// Paths (a peer's connection indices) whose striped arrivals are remembered, and for how long one counts.
+    static let paths = 16
+    static let pathHold: UInt64 = 1_000_000_000
 
     /// Packets held at most before the oldest gap is given up for room (`bytes / stride`).
     let limit: Int
@@ -79,11 +87,17 @@ final class ReorderBuffer {
     private var gaveUpAt: UInt64 = 0
     private var decayedAt: UInt64 = 0
 
-    /// Counters for show: released in order after waiting, gaps given up (by the wait or for room), of those
-    /// for room, late arrivals, arrivals already held.
+    /// When each path (connection index < `paths`) last delivered a striped packet (0: never); a path beyond
+    /// them, or none, turns the loss evidence off until it is a second old.
+    private(set) var stripedAt = [UInt64](repeating: 0, count: ReorderBuffer.paths)
+    private(set) var unknownPathAt: UInt64 = 0
+
+    /// Counters for show: released in order after waiting, gaps given up (by the wait, for room, or as losses
+    /// every path had passed), of those for room, of those as losses, late arrivals, arrivals already held.
     private(set) var releasedInOrder: UInt64 = 0
     private(set) var timeouts: UInt64 = 0
     private(set) var boundReleases: UInt64 = 0
+    private(set) var lossReleases: UInt64 = 0
     private(set) var late: UInt64 = 0
     private(set) var duplicates: UInt64 = 0
 
@@ -120,7 +134,8 @@ final class ReorderBuffer {
     /// what the old one held, in counter order.
     @inline(__always)
     func arrive(_ packet: UnsafeRawPointer, length: Int, counter: UInt64, predecessor: UInt64, session: UInt32,
-                now: UInt64) -> Arrival {
+                path: Int, now: UInt64) -> Arrival {
+        if path >= 0, path < ReorderBuffer.paths { stripedAt[path] = now } else { unknownPathAt = now }
         if session != self.session {
             giveUp(below: .max)  // the old chain, in counter order, ahead of the new one
             self.session = session
@@ -178,9 +193,20 @@ final class ReorderBuffer {
     /// True when packets are held (the caller then drains `next` after each arrival and at each tick).
     var hasHeld: Bool { held > 0 || queueCount > 0 || releasedSlot >= 0 }
 
+    /// True when the loss evidence may be used: no striped packet came on a path it does not follow for a second.
+    func followsPaths(now: UInt64) -> Bool { unknownPathAt == 0 || now &- unknownPathAt >= ReorderBuffer.pathHold }
+
+    /// True when `path` delivered a striped packet within the last second (its highest counter then bounds what
+    /// may still come).
+    @inline(__always)
+    func isStriping(path: Int, now: UInt64) -> Bool {
+        path < ReorderBuffer.paths && stripedAt[path] != 0 && now &- stripedAt[path] < ReorderBuffer.pathHold
+    }
+
     /// Releases the next held packet that may go now: its buffer (the packet at `WireFormat.transportHeaderSize`)
-    /// and length, valid until the next call; nil when every held packet still waits.
-    func next(now: UInt64) -> (buffer: UnsafeMutableRawPointer, length: Int)? {
+    /// and length, valid until the next call; nil when every held packet still waits. `passed`: the lowest of the
+    /// highest counters the striping paths delivered (0: no evidence); a gap below it is a loss.
+    func next(now: UInt64, passed: UInt64 = 0) -> (buffer: UnsafeMutableRawPointer, length: Int)? {
         if releasedSlot >= 0 {
             free[freeCount] = Int32(releasedSlot)
             freeCount += 1
@@ -201,10 +227,11 @@ final class ReorderBuffer {
         guard let smallest = smallestKey() else { return nil }
         let slot = Int(index[Int(truncatingIfNeeded: smallest) & (ReorderBuffer.span - 1)])
         let full = held > limit
-        guard full || now &- arrivals[slot] >= maximumWait else { return nil }
+        let lost = smallest < passed  // every striping path delivered a counter after the missing one
+        guard full || lost || now &- arrivals[slot] >= maximumWait else { return nil }
         _ = take(key: smallest)
         timeouts += 1
-        if full { boundReleases += 1 } else { gaveUpAt = arrivals[slot] &+ maximumWait }  // by time
+        if full { boundReleases += 1 } else if lost { lossReleases += 1 } else { gaveUpAt = arrivals[slot] &+ maximumWait }
         last = counters[slot]
         return release(slot)
     }

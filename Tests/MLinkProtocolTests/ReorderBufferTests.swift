@@ -12,20 +12,20 @@ final class ReorderBufferTests: XCTestCase {
     /// Offers the packet with `counter` and `distance` (its first 4 bytes carry the counter, for checking order);
     /// returns the counters delivered by this arrival and the releases after it.
     private func offer(_ buffer: ReorderBuffer, _ counter: UInt64, distance: UInt8, session: UInt32 = 7,
-                       now: UInt64) -> [UInt64] {
+                       path: Int = 0, passed: UInt64 = 0, now: UInt64) -> [UInt64] {
         packet.storeBytes(of: UInt32(counter), as: UInt32.self)
         let predecessor = ReorderBuffer.predecessor(counter: counter, distance: distance)!
         var out: [UInt64] = []
         if buffer.arrive(packet, length: 100, counter: counter, predecessor: predecessor, session: session,
-                         now: now) == .deliver {
+                         path: path, now: now) == .deliver {
             out.append(counter)
         }
-        return out + drain(buffer, now: now)
+        return out + drain(buffer, passed: passed, now: now)
     }
 
-    private func drain(_ buffer: ReorderBuffer, now: UInt64) -> [UInt64] {
+    private func drain(_ buffer: ReorderBuffer, passed: UInt64 = 0, now: UInt64) -> [UInt64] {
         var out: [UInt64] = []
-        while let (bytes, length) = buffer.next(now: now) {
+        while let (bytes, length) = buffer.next(now: now, passed: passed) {
             XCTAssertEqual(length, 100)
             out.append(UInt64((bytes + WireFormat.transportHeaderSize).loadUnaligned(as: UInt32.self)))
         }
@@ -143,6 +143,24 @@ final class ReorderBufferTests: XCTestCase {
         XCTAssertEqual(drain(buffer, now: 170 * ms), [], "70 ms: still within the wait")
         XCTAssertEqual(offer(buffer, 4, distance: 1, now: 175 * ms), [4, 5], "in order")
         XCTAssertEqual(buffer.timeouts, 1)
+    }
+
+    func testAGapEveryPathHasPassedIsALossAndGoesBeforeItsWait() {
+        let buffer = ReorderBuffer(maximumWait: 50 * ms)
+        XCTAssertEqual(offer(buffer, 10, distance: 255, path: 0, now: 0), [10])
+        XCTAssertEqual(offer(buffer, 13, distance: 2, path: 0, now: 1 * ms), [], "11 is missing")
+        XCTAssertTrue(buffer.isStriping(path: 0, now: 1 * ms))
+        XCTAssertFalse(buffer.isStriping(path: 1, now: 1 * ms), "path 1 carried no striped packet yet")
+        XCTAssertEqual(drain(buffer, passed: 11, now: 2 * ms), [], "a path's highest is 11: 11 may still come")
+        XCTAssertEqual(drain(buffer, passed: 12, now: 2 * ms), [13], "every path is past 11: it is lost")
+        XCTAssertEqual(buffer.lossReleases, 1)
+        XCTAssertEqual(buffer.timeouts, 1)
+        XCTAssertEqual(buffer.learnedWait, 0, "a loss teaches no wait")
+        XCTAssertFalse(buffer.isStriping(path: 0, now: 1_001 * ms), "a second without striped packets")
+        XCTAssertTrue(buffer.followsPaths(now: 2 * ms))
+        XCTAssertEqual(offer(buffer, 14, distance: 1, path: 20, now: 3 * ms), [14])
+        XCTAssertFalse(buffer.followsPaths(now: 3 * ms), "a path beyond the followed ones: no evidence")
+        XCTAssertTrue(buffer.followsPaths(now: 1_003 * ms))
     }
 
     func testAChainRestartReleasesWhatIsHeldBelowItFirst() {

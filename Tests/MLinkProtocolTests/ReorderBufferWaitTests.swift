@@ -11,7 +11,8 @@ final class ReorderBufferWaitTests: XCTestCase {
 
     private func arrive(_ buffer: ReorderBuffer, _ counter: UInt64, distance: UInt8, now: UInt64) -> ReorderBuffer.Arrival {
         buffer.arrive(packet, length: 100, counter: counter,
-                      predecessor: ReorderBuffer.predecessor(counter: counter, distance: distance)!, session: 7, now: now)
+                      predecessor: ReorderBuffer.predecessor(counter: counter, distance: distance)!, session: 7,
+                      path: 0, now: now)
     }
 
     private func drain(_ buffer: ReorderBuffer, now: UInt64) -> Int {
