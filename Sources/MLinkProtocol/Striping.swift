@@ -10,7 +10,7 @@
 /// The capacity comes from the receiver's count of what each path delivered (FEEDBACK summaries, §14.3) when it
 /// is fresh: a link that lost more than 3% of what it was sent, or whose probes queued, was full, and what it delivered is its capacity;
 /// one that lost nothing carried at least what it delivered, and is probed 10% higher when that was nearly the
-/// estimate (50% until it was first found full: a slow start). Without FEEDBACK (an older
+/// estimate. Without FEEDBACK (an older
 /// peer) the probes' forward delay trend decides, as before.
 final class StripeScheduler {
     static let links = 256
@@ -33,9 +33,6 @@ final class StripeScheduler {
     /// estimate is fresh for `feedbackFreshness` (then the probes' trend decides again).
     static let fullDelivery = 0.97
     static let probeUp = 1.1
-    /// Before a link was first found full, its estimate grows this much per summary that found it nearly used
-    /// (a slow start: from the 10 Mbit/s start to 50 Mbit/s in four summaries instead of seventeen).
-    static let startUp = 1.5
     static let feedbackSpan: UInt64 = 50_000_000
     static let feedbackFreshness: UInt64 = 1_000_000_000
     /// The base delay is the lowest RTT/2 of the current and the previous span of this length (ns).
@@ -180,8 +177,7 @@ final class StripeScheduler {
             lossAt[link] = now
         } else if !full {
             let probe = d >= 0.8 * c && now &- lossAt[link] > 2 * elapsed
-            let up = lossAt[link] == 0 ? StripeScheduler.startUp : StripeScheduler.probeUp
-            c = max(c, d) * (probe ? up : 1)
+            c = max(c, d) * (probe ? StripeScheduler.probeUp : 1)
         }
         capacity[link] = min(max(c, StripeScheduler.minimumCapacity), StripeScheduler.maximumCapacity)
         feedbackUsed[link] = now

@@ -36,36 +36,6 @@ final class StripeSchedulerFeedbackTests: XCTestCase {
         XCTAssertEqual(s.capacity[0], 1500 * 1400 / 0.25 * 1.1, accuracy: 1)
     }
 
-    func testAFreshLinkGrowsByHalfPerSummaryUntilItIsFirstFull() {
-        let s = StripeScheduler()
-        summary(s, highest: 1000, received: 1000, now: 1_000 * ms)
-        // Each 100 ms interval delivers what the estimate allows, losslessly: 1.5x each time (main: 1.1x).
-        var highest: UInt32 = 1000, now: UInt64 = 1_000 * ms
-        for step in 1...4 {
-            let before = s.capacity[0]
-            highest += UInt32(before / 10 / 1400)
-            now += 100 * ms
-            summary(s, highest: highest, received: highest, now: now)
-            XCTAssertEqual(s.capacity[0], before * StripeScheduler.startUp, accuracy: 1, "summary \(step)")
-        }
-        XCTAssertGreaterThan(s.capacity[0], 5 * StripeScheduler.initialCapacity, "10 -> 50 Mbit/s in 4 summaries")
-        // Full once (10% lost): then the ordinary 10% probing, after two clean intervals.
-        let c = s.capacity[0]
-        let packets = UInt32(c / 10 / 1400)
-        highest += packets
-        now += 100 * ms
-        summary(s, highest: highest, received: highest - packets / 10, now: now)
-        let full = s.capacity[0]
-        XCTAssertLessThan(full, c)
-        for _ in 1...3 {
-            let p = UInt32(s.capacity[0] / 10 / 1400)
-            highest += p
-            now += 100 * ms
-            summary(s, highest: highest, received: highest - packets / 10, now: now)
-        }
-        XCTAssertEqual(s.capacity[0], full * 1.1, accuracy: full * 0.02, "one 10% step after two clean intervals")
-    }
-
     func testAQueueInTheProbesMakesTheLinkFullWithoutLoss() {
         let s = StripeScheduler()
         summary(s, highest: 1000, received: 1000, now: 1_000 * ms)
