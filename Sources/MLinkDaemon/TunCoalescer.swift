@@ -68,8 +68,9 @@ final class TunCoalescer {
 
     private let writes: UnsafeMutablePointer<Write>
     private(set) var count = 0
-    /// Packets taken since the last flush (a super-packet counts each of its segments).
-    private(set) var pendingPackets = 0
+    /// Packets taken since the last flush that are not TCP segments of a run (UDP and the rest): nothing bounds a
+    /// burst of them but the local socket's receive buffer, where TCP has its window.
+    private(set) var pendingDatagrams = 0
     /// The writes whose runs are still open, by index into `writes`; searched linearly (a batch has few flows).
     private let open: UnsafeMutablePointer<Int>
     private var openCount = 0
@@ -115,8 +116,8 @@ final class TunCoalescer {
     @inline(__always)
     func add<W: TunPacketWriter>(_ packet: UnsafeMutableRawPointer, length: Int, flushingTo writer: W) {
         if count == capacity { flush(to: writer) }
-        pendingPackets += 1
         var candidate = TunCoalescer.classify(packet, length: length, udp: coalescesUDP)
+        if candidate.kind != TunCoalescer.kindTCP { pendingDatagrams += 1 }
         if candidate.kind != 0 {
             var k = 0
             while k < openCount {
@@ -165,7 +166,7 @@ final class TunCoalescer {
             }
         }
         count = 0
-        pendingPackets = 0
+        pendingDatagrams = 0
         openCount = 0
         slotsUsed = 0
     }
