@@ -73,7 +73,7 @@ enum StatusText {
             var line = "  adaptive \(plan.peer): \(plan.level)"
             if plan.primaryLink >= 0 { line += " on link \(plan.primaryLink)" }
             if plan.level == "parity" { line += ", 1 parity per \(plan.parityK) on link \(plan.parityLink)" }
-            out += line + " (\(plan.changes) changes)\n"
+            out += line + " (\(plan.changes) changes)" + (plan.reason.isEmpty ? "" : ": \(plan.reason)") + "\n"
         }
         out += aggregateLines(policies.aggregate)
         if !policies.flows.isEmpty { out += "  flows:\n" }

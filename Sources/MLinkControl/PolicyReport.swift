@@ -84,18 +84,22 @@ public struct AdaptiveReport: Codable, Equatable, Sendable {
     public var parityLink: Int
     /// How often the plan changed.
     public var changes: UInt64
+    /// Why the planner chose the level, with its figures (loss, loss runs, repair time).
+    public var reason: String
 
-    public init(peer: String, level: String, primaryLink: Int, parityK: Int, parityLink: Int, changes: UInt64) {
+    public init(peer: String, level: String, primaryLink: Int, parityK: Int, parityLink: Int, changes: UInt64,
+                reason: String = "") {
         self.peer = peer
         self.level = level
         self.primaryLink = primaryLink
         self.parityK = parityK
         self.parityLink = parityLink
         self.changes = changes
+        self.reason = reason
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case peer, level, changes
+        case peer, level, changes, reason
         case primaryLink = "primary_link", parityK = "parity_k", parityLink = "parity_link"
     }
 }

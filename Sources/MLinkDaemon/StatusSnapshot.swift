@@ -102,7 +102,9 @@ enum StatusSnapshot {
                 let plan = peer.adaptive
                 let level = plan.level.name
                 return AdaptiveReport(peer: peer.name, level: level, primaryLink: plan.primaryLink, parityK: plan.parityK,
-                                      parityLink: plan.parityLink, changes: peer.adaptiveChanges)
+                                      parityLink: plan.parityLink, changes: peer.adaptiveChanges,
+                                      reason: plan.reasonText(deadline: engine.adaptiveTargets.deadline,
+                                                              targetLoss: engine.adaptiveTargets.targetLoss))
             }
         }
         status.aggregate = aggregateStatus(engine: engine, now: now)

@@ -51,6 +51,24 @@ public struct PathStatistics: Equatable {
     /// absolute one-way delay is not. `forward`: our probes to the peer; `reverse`: the peer's replies to us.
     public var forwardDelayTrend: UInt64 = 0
     public var reverseDelayTrend: UInt64 = 0
+    /// How far the forward delay has just risen (ns): a fast average (gain 1/4) of the forward delay above a slow
+    /// one (gain 1/64), 0 when falling. Jitter moves the fast average by a few ms (8 ms of normal jitter: 3 ms
+    /// when the samples are independent, more when probes come faster than the jitter changes), a step of the
+    /// delay moves it at once and the slow one only over tens of samples. Unlike the trend above the lowest, it is
+    /// not raised by jitter itself (the lowest of many jittered samples lies ~2.5 deviations low).
+    public var forwardDelayRise: UInt64 { UInt64(max(0, forwardFast &- forwardSlow)) }
+    /// How far the fast average strays from the slow one with jitter alone (ns): the mean of |fast - slow|,
+    /// gain 1/64. A rise is a jump only when it is far beyond this (`isDelayJump`).
+    public var forwardRiseDeviation: UInt64 { UInt64(max(0, strayDeviation)) }
+    private var forwardFast: Int64 = 0, forwardSlow: Int64 = 0, strayDeviation: Int64 = 0, delaySamples = 0
+
+    /// True when the forward delay rose by `threshold` or more and by five times what jitter alone moves it:
+    /// with the lab's 8 ms of jitter sampled every probe round the fast average strays by ~5 ms, and reached
+    /// the 20 ms threshold itself a few times a minute.
+    public func isDelayJump(threshold: UInt64) -> Bool {
+        let rise = forwardDelayRise
+        return rise >= threshold && rise >= 5 * forwardRiseDeviation
+    }
     private var forwardBase: Int64 = .max, forwardSmoothed: Int64 = 0
     private var reverseBase: Int64 = .max, reverseSmoothed: Int64 = 0
     /// The probe interval the other end announced (ns; 0: none yet). A router, which sends no probes of its
@@ -114,6 +132,20 @@ public struct PathStatistics: Equatable {
         reverseSmoothed = reverseSmoothed &+ (r &- reverseSmoothed) / 8
         forwardDelayTrend = UInt64(max(0, forwardSmoothed))
         reverseDelayTrend = UInt64(max(0, reverseSmoothed))
+        if delaySamples == 0 {
+            forwardFast = forward
+            forwardSlow = forward
+        } else {
+            // The slow average and the deviation are plain means over the first 64 samples (gain 1/n), so the
+            // first sample's jitter does not stand as the baseline for a minute.
+            let slowGain = Int64(min(delaySamples + 1, 64))
+            forwardFast = forwardFast &+ (forward &- forwardFast) / 4
+            forwardSlow = forwardSlow &+ (forward &- forwardSlow) / slowGain
+            let stray = forwardFast &- forwardSlow
+            let magnitude = stray < 0 ? 0 &- stray : stray  // wrapping, as above
+            strayDeviation = strayDeviation &+ (magnitude &- strayDeviation) / slowGain
+        }
+        delaySamples = min(delaySamples + 1, 64)
     }
 
     /// True when `sequence` is ahead of the highest path sequence seen (modulo 2^32). A copy whose counter this

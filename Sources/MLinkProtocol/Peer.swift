@@ -86,6 +86,14 @@ public final class Peer {
     var adaptiveRate = 0.0
     var adaptiveRateAt: UInt64 = 0
     var adaptiveRateSent: UInt64 = 0
+    /// The data bytes sent to the peer per second (smoothed) and the byte rate under which an audio flow is
+    /// duplicated while protection is on (TunnelEngine+Policy.swift).
+    var adaptiveByteRate = 0.0
+    var adaptiveBytesAt: UInt64 = 0
+    var adaptiveBytesSent: UInt64 = 0
+    var adaptiveSmallFlowRate: UInt64 = 0
+    /// Since when another link ranks before the adaptive primary (0: none does).
+    var adaptivePrimaryChallenged: UInt64 = 0
     /// Parity goes only on this host-side link (-1: with the data's copies).
     var parityLink = -1
     /// Parity this side sends to the peer, and keeps for recovering the peer's packets (TunnelEngine+Parity.swift).

@@ -35,9 +35,13 @@ extension TunnelEngine {
     }
 
     /// The reorder allowance of `peer`'s bundle (ns): what a copy on a slower live path may lag behind one on
-    /// the fastest, plus twice the largest jitter and 2 ms.
-    func reorderAllowance(_ peer: Peer) -> UInt64 {
+    /// the fastest, plus twice the largest jitter and 2 ms. With `singlePath` (the peer sends one copy of its
+    /// data: adaptive mode's single, retransmit and parity levels) no copy is on its way on a slower path, and
+    /// what is left is the reordering on the one path, a fraction of its delay variation: half the largest RTTVAR
+    /// and 2 ms. (The full allowance, 39 ms on the lab's lte links, left a repair no time within 150 ms.)
+    func reorderAllowance(_ peer: Peer, singlePath: Bool = false) -> UInt64 {
         let (lowest, highest, jitter) = liveRTTSpread(peer)
+        if singlePath { return jitter / 2 + 2_000_000 }
         let spread = highest > lowest && lowest != .max ? (highest - lowest) / 2 : 0
         return spread + 2 * jitter + 2_000_000
     }
@@ -91,8 +95,9 @@ extension TunnelEngine {
         // redundant bundle were filled by the other link's copy, and then nothing is due).
         var ranges = 0
         guard out.hasRoom(datagrams: 2, buffers: 2) else { return }  // the next tick (nothing collected yet)
+        state.noteCopies(delivered: peer.counters.delivered, duplicates: peer.counters.duplicates)
         if state.count > 0, now &- state.lastSent >= spacing {
-            let allowance = reorderAllowance(peer)
+            let allowance = reorderAllowance(peer, singlePath: state.duplicateShare < ReceiverFeedback.copiedShare)
             if state.hasAged(now: now, allowance: allowance) {
                 ranges = state.collectLost(into: controlScratch, highest: highest, window: session.window, now: now,
                                            allowance: allowance)
@@ -109,8 +114,10 @@ extension TunnelEngine {
         var summaries = 0
         for c in peer.connections.indices where summaries < FeedbackMessage.maximumSummaries {
             let connection = peer.connections[c]
-            guard connection.lastDataReceived != 0, now &- connection.lastDataReceived < TunnelEngine.feedbackFreshness
-            else { continue }
+            // Every path heard within 2 s, data or not: a path that carries only probes and repairs (the other link
+            // of a single-copy plan) still needs its loss known for the next plan.
+            guard connection.lastReceived != 0, connection.statistics.sequenceObserved,
+                  now &- connection.lastReceived < TunnelEngine.feedbackFreshness else { continue }
             let s = connection.statistics
             let elapsed = now &- connection.feedback.summaryAt
             let rate = connection.feedback.summaryAt == 0 || elapsed == 0 ? 0
@@ -134,7 +141,7 @@ extension TunnelEngine {
             appendCopy(of: buffer, length: length, session: session, peer: peer, peerIndex: peerIndex, onto: second,
                        purpose: .control, now: now, into: out)
         }
-        state.lastSent = now
+        if ranges > 0 { state.lastSent = now }
         state.lastSummary = now
         peer.counters.feedbackSent += 1
         if ranges > 0 { peer.counters.nacksSent += 1 }
@@ -170,14 +177,29 @@ extension TunnelEngine {
             // Counters more than a ring behind the highest are no longer held: look at the newest only.
             let count = min(range.count, ReplayRing.capacity)
             var counter = range.first + UInt64(range.count - count)
+            // A range is a run of lost counters; the packets in it that one link carried alone are a loss run of
+            // that link (the burst model). Counters not held (probes, control) neither extend nor end a run.
+            var runBit: UInt64 = 0, runLength = 0
             while counter < range.first + UInt64(range.count) {
                 defer { counter += 1 }
                 guard let slot = ring.slot(of: counter, session: session.remoteIndex) else { continue }
                 let entry = ring.entry(slot)
-                if entry.links.nonzeroBitCount == 1 { noteNack(peer, linkBit: entry.links, counter: counter, now: now) }
+                if entry.links.nonzeroBitCount == 1 {
+                    noteNack(peer, linkBit: entry.links, counter: counter, now: now)
+                    if entry.links != runBit {
+                        noteLossRun(peer, linkBit: runBit, length: runLength)
+                        runBit = entry.links
+                        runLength = 0
+                    }
+                    runLength += 1
+                } else {
+                    noteLossRun(peer, linkBit: runBit, length: runLength)
+                    runBit = 0
+                    runLength = 0
+                }
                 guard ring.repairable[slot] else { continue }
-                guard let c = repairConnection(peer, avoiding: entry.links),
-                      entry.sentAt &+ deadline >= now &+ expectedOneWay(peer.connections[c]) else {
+                guard entry.sentAt &+ deadline > now,
+                      let c = repairConnection(peer, carried: entry.links, within: entry.sentAt &+ deadline &- now) else {
                     peer.counters.repairMisses += 1
                     continue
                 }
@@ -188,6 +210,7 @@ extension TunnelEngine {
                 ring.markCarried(slot, bit: linkBit(of: c, in: peer))
                 queued = true
             }
+            noteLossRun(peer, linkBit: runBit, length: runLength)
         }
         if queued { noteControlWork(peerIndex) }
         return true
@@ -204,16 +227,38 @@ extension TunnelEngine {
         UInt64(1) << UInt64(peer.connections[c].group(isRouter: !peer.dials) & 63)
     }
 
-    /// The best live connection of a link whose bit is not in `mask` (not `never`, not a backup while a better
-    /// link is live), or nil.
-    func repairConnection(_ peer: Peer, avoiding mask: UInt64) -> Int? {
-        var best: Int?
-        for c in peer.connections.indices where peer.connections[c].lastReceived != 0 && peer.connections[c].state.isLive
-            && mask & linkBit(of: c, in: peer) == 0 {
+    /// The connection a repair goes on, `remaining` ns before its deadline, or nil: the best live connection of
+    /// a link whose bit is not in `mask` (not `never`, not a backup while a better link is live) when it arrives
+    /// in time even late (SRTT/2 + 2 RTTVAR); else the connection of any link, the one that carried it included,
+    /// that arrives soonest, when its mean arrival (SRTT/2) is in time: a repair that may just make it is worth its
+    /// bytes (a loss at the end of a burst of packets shows only with the next one, 20 ms later). On the lab's lte links (35 and
+    /// 50 ms, 8 and 10 ms of jitter) a NACK reaches the sender about 85 ms after the send: only the faster link,
+    /// the one that lost the packet, still makes 150 ms, and a loss run of that link is long over by then.
+    func repairConnection(_ peer: Peer, carried mask: UInt64, within remaining: UInt64) -> Int? {
+        var best: Int?, soonest: Int?, soonestArrival = UInt64.max
+        for c in peer.connections.indices where peer.connections[c].lastReceived != 0 && peer.connections[c].state.isLive {
             if peer.hasLinkPolicies && peer.policy(of: c, isRouter: !peer.dials).role == .never { continue }
-            if best == nil || peer.ranksAbove(c, best!, isRouter: !peer.dials) { best = c }
+            let statistics = peer.connections[c].statistics
+            if mask & linkBit(of: c, in: peer) == 0, expectedOneWay(peer.connections[c]) <= remaining,
+               best == nil || peer.ranksAbove(c, best!, isRouter: !peer.dials) {
+                best = c
+            }
+            let usual = statistics.smoothedRTT / 2
+            if usual <= remaining, usual < soonestArrival,
+               !(peer.hasLinkPolicies && peer.policy(of: c, isRouter: !peer.dials).role == .backup) {
+                soonest = c
+                soonestArrival = usual
+            }
         }
-        return best
+        return best ?? soonest
+    }
+
+    /// Counts a loss run of `length` packets that the link of `linkBit` carried alone (nothing for 0).
+    private func noteLossRun(_ peer: Peer, linkBit: UInt64, length: Int) {
+        guard linkBit != 0, length > 0 else { return }
+        for c in peer.connections.indices where self.linkBit(of: c, in: peer) == linkBit {
+            peer.connections[c].feedback.burst.addRun(length)
+        }
     }
 
     /// Counts a NACKed packet (session counter `counter`) that went on the link of `linkBit` alone. In failover
@@ -282,25 +327,44 @@ struct PathFeedback {
     /// Receiver: the path's received messages and the time at the last summary (for its rate).
     var summaryReceived: UInt64 = 0
     var summaryAt: UInt64 = 0
-    /// Sender: the highest path sequence of the last summary taken.
+    /// Sender: the highest path sequence and the received count of the last summary taken.
     var reportedHighest: UInt32 = 0
+    var reportedReceived: UInt32 = 0
+    /// The packets the loss average spans so far (up to `lossAveraging`).
+    var lossPackets = 0.0
+    /// Sender: the loss runs of our direction on this path, from the NACKs (BurstModel.swift).
+    var burst = BurstModel()
 
     /// Packets over which the forward loss is averaged: the receiver's 32-packet figure is too noisy to choose
     /// between repair and duplication at 2% loss (its spread is as large as the loss).
+    /// The packets the loss is averaged over, per packet of the path's mean loss run (BurstModel.swift), so the
+    /// average always spans about as many runs: 512 at random loss, 2048 at the lte link's runs of 4, where
+    /// 512 packets held only 2-3 runs and the average swung between 0.5% and 5% around its 2%, flipping the plan
+    /// between repair and duplication.
     static let lossAveraging = 512.0
 
-    /// Folds in a summary: the receiver's recent-loss figure, weighted by the packets the path carried since the
-    /// previous summary (the advance of its highest path sequence), so the average spans about `lossAveraging`
-    /// packets whatever the summary rate. The receiver's figure restarts after an outage (PROTOCOL.md section 6),
-    /// so the outage's gap does not linger here either; a summary after 2 s without one starts afresh.
+    /// Folds in a summary: the loss since the previous summary (the path sequences it advanced that the
+    /// receiver's message count did not), weighted by that advance, so the average spans about `lossAveraging`
+    /// packets whatever the summary rate. The first summary starts from the receiver's recent-loss figure; one
+    /// after 2 s without any only takes new counts. (That figure, averaged over 32 packets, was folded in before; but a NACK sends a
+    /// FEEDBACK at once, right after a loss, so it was sampled when high: the lab's lte links, losing 2%, were
+    /// reported at 4-10%, and lossy2's 2% at about 3%.)
     mutating func take(_ summary: FeedbackMessage.PathSummary, now: UInt64) {
         let advanced = summary.highestSequence &- reportedHighest
-        if reportedAt == 0 || now &- reportedAt > TunnelEngine.feedbackFreshness {
+        let arrived = summary.received &- reportedReceived
+        if reportedAt == 0 {
             forwardLoss = summary.loss
+        } else if now &- reportedAt > TunnelEngine.feedbackFreshness {
+            // After a pause the counts start afresh; the earlier average stands until they say more.
         } else if advanced > 0, advanced < 1 << 20 {
-            forwardLoss += (summary.loss - forwardLoss) * min(1, Double(advanced) / PathFeedback.lossAveraging)
+            let loss = arrived < advanced ? 1 - Double(arrived) / Double(advanced) : 0
+            // A plain mean over the first `lossAveraging` packets (a path that carries only probes and repairs
+            // takes minutes to fill it), an average over the last that many after.
+            lossPackets = min(lossPackets + Double(advanced), PathFeedback.lossAveraging * burst.meanRun)
+            forwardLoss += (loss - forwardLoss) * min(1, Double(advanced) / lossPackets)
         }
         reportedHighest = summary.highestSequence
+        reportedReceived = summary.received
         reportedAt = now
     }
 }
@@ -317,8 +381,25 @@ final class ReceiverFeedback {
     private(set) var count = 0
     /// The session (our receiver index) the runs belong to.
     private(set) var session: UInt32 = 0
+    /// When the last NACK-bearing FEEDBACK left (the spacing rule counts those only: a NACK that waited behind
+    /// a summary lost up to SRTT/4, 17 ms on the lab's lte links, of its repair's time) and the last of any.
     var lastSent: UInt64 = 0
     var lastSummary: UInt64 = 0
+    /// The share of the peer's new data packets that a second copy followed (0...1, smoothed): below
+    /// `copiedShare` the peer sends one copy and the reorder allowance is a single path's.
+    private(set) var duplicateShare = 1.0
+    private var delivered: UInt64 = 0, duplicates: UInt64 = 0
+    static let copiedShare = 0.25
+
+    /// Folds in the peer's delivered and duplicate counters (every tick): their growth since the last call.
+    func noteCopies(delivered newDelivered: UInt64, duplicates newDuplicates: UInt64) {
+        let fresh = newDelivered &- delivered, copies = newDuplicates &- duplicates
+        delivered = newDelivered
+        duplicates = newDuplicates
+        guard fresh > 0, fresh < 1 << 32 else { return }
+        let share = min(1, Double(copies) / Double(fresh))
+        duplicateShare += (share - duplicateShare) * min(1, Double(fresh) / 64)
+    }
 
     func reset(session: UInt32) {
         self.session = session

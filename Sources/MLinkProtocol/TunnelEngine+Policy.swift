@@ -84,6 +84,11 @@ extension TunnelEngine {
     /// True when some rule (or the default) is adaptive: the peers' `adaptive` plans mean something.
     public var usesAdaptivePolicies: Bool { usesAdaptive }
 
+    /// The adaptive rules' deadline and target loss (for `show`'s reasons; the defaults without policies).
+    public var adaptiveTargets: (deadline: UInt64, targetLoss: Double) {
+        (policySettings?.deadline ?? 150_000_000, policySettings?.targetLoss ?? 0.001)
+    }
+
     /// What each policy's traffic cost so far, by name, the default last.
     public var policyUsage: [(name: String, counts: PolicyCounts)] {
         guard let policySettings else { return [] }
@@ -105,12 +110,16 @@ extension TunnelEngine {
         if policySettings.policy(index).mode == .aggregate {
             return aggregatePlan(flowSlot: slot, peer: peer, length: length, index: index, now: now)
         }
+        let flow = flowTable.entries[slot]
         return planFor(policySettings.policy(index), index: index, peer: peer, flowSlot: slot,
-                       unknown: flowTable.entries[slot].trafficClass == .unknown)
+                       unknown: flow.trafficClass == .unknown,
+                       smallAudio: flow.trafficClass == .realtimeAudio
+                           && flow.meanSize &* 1_000_000_000 <= peer.adaptiveSmallFlowRate &* flow.meanInterval)
     }
 
     @inline(__always)
-    private func planFor(_ policy: FlowPolicy, index: Int, peer: Peer, flowSlot: Int?, unknown: Bool) -> PacketPlan {
+    private func planFor(_ policy: FlowPolicy, index: Int, peer: Peer, flowSlot: Int?, unknown: Bool,
+                         smallAudio: Bool = false) -> PacketPlan {
         switch policy.mode {
         case .redundant:
             return PacketPlan(mode: .redundant, copies: policy.copies, protect: false, policy: index, pinnedLink: -1)
@@ -118,7 +127,10 @@ extension TunnelEngine {
             return PacketPlan(mode: .failover, copies: 0, protect: false, policy: index, pinnedLink: -1)
         case .adaptive:
             let adaptive = peer.adaptive
-            if unknown || adaptive.level == .duplicate || adaptive.primaryLink < 0 {
+            // A small audio flow is duplicated whenever protection is on (its bytes are a few percent of the
+            // peer's; `noteAdaptiveByteRate`).
+            if unknown || adaptive.level == .duplicate || adaptive.primaryLink < 0
+                || (smallAudio && adaptive.level > .single) {
                 return PacketPlan(mode: .redundant, copies: 2, protect: false, policy: index, pinnedLink: -1,
                                   repairable: true)
             }
@@ -168,6 +180,7 @@ extension TunnelEngine {
         }
         peer.adaptiveRateAt = now
         peer.adaptiveRateSent = peer.counters.sent
+        noteAdaptiveByteRate(peer, now: now, maximumOverhead: peer.adaptiveOverheadLimit(policySettings))
         var plan = peer.adaptive
         let scratch = planScratch
         let candidates = peer.adaptiveCandidates(isRouter: !peer.dials, deadline: policySettings.deadline, now: now,
@@ -175,9 +188,22 @@ extension TunnelEngine {
         guard candidates > 0 else {
             if plan.level != .duplicate || plan.primaryLink != -1 {
                 plan = AdaptivePlan(level: .duplicate, primaryLink: -1, since: now)
+                plan.reason = .noLink
                 applyAdaptive(plan, to: peer, peerIndex: peerIndex)
             }
             return
+        }
+        // Hysteresis: a live primary stays until another link is expected earlier by more than its RTTVAR (at
+        // least 5 ms) for a hold (its expected arrival moves with 2 RTTVAR: on the lab's lte links the 35 ms
+        // link's swung past the 50 ms one's for a moment now and then, and each swap re-planned).
+        if candidates > 1, plan.primaryLink >= 0, plan.primaryLink != scratch.links[0],
+           let current = scratch.links[0..<candidates].firstIndex(of: plan.primaryLink),
+           scratch.arrival[plan.primaryLink] <= scratch.arrival[scratch.links[0]]
+               + max(5_000_000, peer.connections[scratch.connection[plan.primaryLink]].statistics.rttVariation) {
+            if peer.adaptivePrimaryChallenged == 0 { peer.adaptivePrimaryChallenged = now }
+            if now &- peer.adaptivePrimaryChallenged < TunnelEngine.adaptiveHold { scratch.links.swapAt(0, current) }
+        } else {
+            peer.adaptivePrimaryChallenged = 0
         }
         let primary = scratch.links[0], next = candidates > 1 ? scratch.links[1] : -1
         let p = scratch.loss[primary], q = next >= 0 ? scratch.loss[next] : p
@@ -190,30 +216,49 @@ extension TunnelEngine {
         // A block cannot hold more packets than arrive within its delay: that k is what the residual is worth.
         let rate = peer.adaptiveRate
         let primaryConnection = peer.connections[scratch.connection[primary]]
+        let burst = primaryConnection.feedback.burst
+        wanted.loss = p
+        wanted.meanRun = burst.meanRun
         // Trouble: the path is down, or the receiver reported our data silent on it and nothing came since, or
-        // its one-way delay jumped, or its receiver NACKed a severe burst. (Not `degraded`: one late probe reply
-        // would escalate a lossy link every few seconds; its loss is the planner's p.)
-        let trouble = primaryConnection.state == .down
-            || (primaryConnection.alarmedAt != 0 && primaryConnection.alarmedAt >= primaryConnection.lastReceived)
-            || primaryConnection.statistics.forwardDelayTrend >= TunnelEngine.delayJump
-            || (primaryConnection.feedback.nackRun >= TunnelEngine.severeNackCount
-                && now &- primaryConnection.feedback.nackAt < TunnelEngine.adaptiveHold)
-        if trouble, next >= 0 {
+        // its one-way delay rose by a jump (its rise above its slow average: jitter alone does not make one), or
+        // its receiver NACKed a run longer than its loss runs make likely (8 of 16 at random loss; at the lab's
+        // lte runs of mean 4, one in eight bursts reaches 8, so there it takes 16). (Not `degraded`: one late
+        // probe reply would escalate a lossy link every few seconds; its loss is the planner's p.)
+        let nackRun = now &- primaryConnection.feedback.nackAt < TunnelEngine.adaptiveHold ? primaryConnection.feedback.nackRun : 0
+        let delayRise = primaryConnection.statistics.forwardDelayRise
+        let repairTime = next >= 0 ? retransmissionTime(peer, primary: primary, scratch: scratch) : .max
+        // A repair goes on the link that arrives in time, the primary's own when the other does not (lte): its
+        // loss is the lower of the two, near enough. Residual: the repair lost, or both copies of the NACK.
+        let repairLoss = min(p, q)
+        let troubleReason: AdaptivePlan.Reason? =
+            primaryConnection.state == .down ? .down
+            : primaryConnection.alarmedAt != 0 && primaryConnection.alarmedAt >= primaryConnection.lastReceived ? .silent
+            : primaryConnection.statistics.isDelayJump(threshold: TunnelEngine.delayJump) ? .delayJump
+            : nackRun >= burst.severeRun(floor: TunnelEngine.severeNackCount, span: Int(TunnelEngine.nackBurstSpan)) ? .nackBurst
+            : nil
+        if let troubleReason, next >= 0 {
             wanted.level = .duplicate  // trouble on the primary: duplicate at once
+            wanted.reason = troubleReason
+            wanted.delayRise = delayRise
         } else if p > threshold {
             wanted.level = .duplicate
-            // (Hysteresis here too: retransmission that is on stays on up to twice the target.)
+            wanted.reason = .tooLossy
+            // (Hysteresis here too: retransmission that is on stays on up to twice the target, and while its
+            // repair takes up to an eighth more than the deadline.)
             let retransmitLimit = plan.level == .retransmit ? 2 * target : target
-            if next >= 0, p <= maximumOverhead, p * (q + p * q) <= retransmitLimit,
-               retransmissionTime(peer, primary: primary, next: next, scratch: scratch) <= policySettings.deadline {
+            let timeLimit = policySettings.deadline + (plan.level == .retransmit ? policySettings.deadline / 8 : 0)
+            wanted.repairTime = repairTime
+            if next >= 0, p <= maximumOverhead, p * (repairLoss + p * q) <= retransmitLimit, repairTime <= timeLimit {
                 wanted.level = .retransmit
+                wanted.reason = .repairInTime
             } else {
                 let fill = max(2, Int(rate * Double(TunnelEngine.parityDelay(policySettings.deadline)) / 1e9))
                 for k in [16, 8, 4, 2] where 1.0 / Double(min(k, fill)) <= maximumOverhead {
-                    let effective = min(k, fill)
-                    let residual = p * (1 - pow(1 - p, effective - 1) * (1 - q))
+                    // The primary's loss runs: XOR parity repairs one loss per block, never a run.
+                    let residual = burst.parityResidual(p: p, q: q, k: min(k, fill))
                     if residual <= target || (next < 0 && k == 2) {
                         wanted.level = .parity
+                        wanted.reason = .parityMeetsTarget
                         wanted.parityK = k
                         wanted.parityLink = next >= 0 ? next : primary
                         break
@@ -221,9 +266,12 @@ extension TunnelEngine {
                 }
             }
             if wanted.level == .duplicate, next < 0 { wanted.level = .single }  // nothing to duplicate on
+        } else {
+            wanted.reason = .clean
         }
         planStriping(&wanted, peer: peer, candidates: candidates, scratch: scratch, target: target,
                      maximumOverhead: maximumOverhead)
+        if !peer.stripeData.isEmpty { wanted.reason = .striped }
         let escalates = wanted.level > plan.level || (wanted.level == .parity && plan.level == .parity
                                                        && wanted.parityK < plan.parityK)
         let linkChanged = wanted.primaryLink != plan.primaryLink || wanted.parityLink != plan.parityLink
@@ -236,30 +284,69 @@ extension TunnelEngine {
         } else if wanted.level < plan.level || (wanted.level == .parity && wanted.parityK > plan.parityK),
                   now &- plan.since >= TunnelEngine.adaptiveHold {
             // One level down: duplicate -> parity (k = 4 when parity is not what is wanted) -> retransmit -> single.
+            // Parity is skipped on the way down when it would protect less than the repairs, which every level
+            // below duplication makes when they fit the deadline: its residual with the primary's loss runs (at
+            // 2% random loss 0.16% against the repairs' 0.04%; at runs of mean 4 it repairs under a quarter of the
+            // losses) above theirs, and a repair in time. Two seconds of it cost 25% and bought nothing.
             var step = wanted
-            if wanted.level.rawValue < plan.level.rawValue - 1, let below = AdaptivePlan.Level(rawValue: plan.level.rawValue - 1) {
-                step.level = below
-                if below == .parity {
-                    step.parityK = 4
-                    step.parityLink = next >= 0 ? next : primary
+            if wanted.level.rawValue < plan.level.rawValue - 1, var below = AdaptivePlan.Level(rawValue: plan.level.rawValue - 1) {
+                if below == .parity, repairTime <= policySettings.deadline,
+                   burst.parityResidual(p: p, q: q, k: 4) > p * (repairLoss + p * q) {
+                    below = .retransmit
+                }
+                if below > wanted.level {
+                    step.level = below
+                    step.reason = .steppingDown
+                    if below == .parity {
+                        step.parityK = 4
+                        step.parityLink = next >= 0 ? next : primary
+                    }
                 }
             }
             applyAdaptive(step, to: peer, peerIndex: peerIndex)
+        } else if wanted.level == plan.level {
+            // The same plan: its reason and figures are today's (`show`).
+            peer.adaptive.reason = wanted.reason
+            peer.adaptive.loss = wanted.loss
+            peer.adaptive.meanRun = wanted.meanRun
+            peer.adaptive.repairTime = wanted.repairTime
+            peer.adaptive.delayRise = wanted.delayRise
         }
     }
 
-    /// A one-way delay trend this far above the lowest is a delay jump: escalate (ns).
+    /// A forward delay that rose this far above its slow average is a delay jump: escalate (ns).
     static let delayJump: UInt64 = 20_000_000
-    /// NACKed packets among 16 consecutive on the primary that escalate adaptive mode at once.
+    /// NACKed packets among 16 consecutive on the primary that escalate adaptive mode at once when its loss is
+    /// random (more with longer loss runs: `BurstModel.severeRun`).
     static let severeNackCount = 8
 
-    /// How long a cross-link repair takes from the original's send (ns): its arrival on the primary, the
-    /// receiver's reorder allowance and feedback spacing, the NACK's way back (on the primary's arrival) and the
-    /// repair's arrival on the next link, plus 5 ms for the ticks in between.
-    func retransmissionTime(_ peer: Peer, primary: Int, next: Int, scratch: PlanScratch) -> UInt64 {
-        let srtt = peer.connections[scratch.connection[primary]].statistics.smoothedRTT
-        return 2 * scratch.arrival[primary] + scratch.arrival[next] + reorderAllowance(peer) + max(5_000_000, srtt / 4)
-            + 5_000_000
+    /// How long a repair takes from the original's send (ns), with the jitter of its three legs: the packet's
+    /// way on the primary, the NACK's way back and the repair's way (on the link that arrives soonest, the
+    /// primary's own when no other is in time, TunnelEngine+Feedback.swift), 1.5 SRTT of the primary, plus 2.5
+    /// RTTVAR (two deviations of the three legs together: an RTT's deviation is about 1.25 RTTVAR, three legs
+    /// 1.22 times an RTT's), the receiver's single-path reorder allowance, 5 ms of feedback spacing and 5 ms of
+    /// ticks. On the lab's lte links (35 ms, 8 ms of jitter): about 144 ms; a sum of three 2-RTTVAR bounds said
+    /// 200 ms and ruled repairs out where they fit.
+    func retransmissionTime(_ peer: Peer, primary: Int, scratch: PlanScratch) -> UInt64 {
+        let statistics = peer.connections[scratch.connection[primary]].statistics
+        return 3 * statistics.smoothedRTT / 2 + 5 * statistics.rttVariation / 2 + reorderAllowance(peer, singlePath: true)
+            + 10_000_000
+    }
+
+    /// Tracks the data bytes sent to `peer` per second (smoothed over about a second of ticks) and from it the
+    /// byte rate below which a real-time audio flow is duplicated whenever protection is on: a quarter of
+    /// `max-overhead` of the peer's data (audio beside video is about 3% of the bytes; a repaired packet comes a
+    /// round trip late, and at 2% loss that is the audio's p99).
+    private func noteAdaptiveByteRate(_ peer: Peer, now: UInt64, maximumOverhead: Double) {
+        var bytes: UInt64 = 0
+        for c in peer.connections.indices { bytes &+= peer.connections[c].statistics.traffic.txDataBytes }
+        if peer.adaptiveBytesAt != 0, now > peer.adaptiveBytesAt {
+            let instant = Double(bytes &- peer.adaptiveBytesSent) * 1e9 / Double(now - peer.adaptiveBytesAt)
+            peer.adaptiveByteRate += (instant - peer.adaptiveByteRate) * min(1, Double(now - peer.adaptiveBytesAt) / 1e9)
+        }
+        peer.adaptiveBytesAt = now
+        peer.adaptiveBytesSent = bytes
+        peer.adaptiveSmallFlowRate = UInt64(max(0, peer.adaptiveByteRate * maximumOverhead / 4))
     }
 
     private func applyAdaptive(_ plan: AdaptivePlan, to peer: Peer, peerIndex: Int) {
@@ -301,7 +388,19 @@ public struct AdaptivePlan: Sendable, Equatable {
             }
         }
     }
+    /// Why the planner chose the level (`show`).
+    public enum Reason: Int, Sendable {
+        case start, noLink, down, silent, delayJump, nackBurst, tooLossy, repairInTime, parityMeetsTarget, clean
+        case steppingDown, striped
+    }
     public var level: Level = .duplicate
+    public var reason: Reason = .start
+    /// The figures behind the reason: the primary's loss, its mean loss run (packets), the repair time the
+    /// planner estimated (ns, 0: not estimated) and the delay rise (ns).
+    public var loss = 0.0
+    public var meanRun = 1.0
+    public var repairTime: UInt64 = 0
+    public var delayRise: UInt64 = 0
     /// The host-side link carrying the data (-1: none chosen).
     public var primaryLink = -1
     /// Parity: the block size and the link the parity goes on.
@@ -314,6 +413,33 @@ public struct AdaptivePlan: Sendable, Equatable {
         self.level = level
         self.primaryLink = primaryLink
         self.since = since
+    }
+
+    /// The reason as `show` prints it, with its figures (allocates: for `show` only).
+    public func reasonText(deadline: UInt64, targetLoss: Double) -> String {
+        func percent(_ x: Double) -> String { "\(Double(Int(x * 10_000)) / 100)%" }
+        func milliseconds(_ ns: UInt64) -> String { ns == .max ? "never" : "\(ns / 1_000_000) ms" }
+        let lossText = "loss \(percent(loss)) in runs of \(Double(Int(meanRun * 10)) / 10)"
+        switch reason {
+        case .start: return "starting"
+        case .noLink: return "no link can carry the data"
+        case .down: return "the primary is down"
+        case .silent: return "the receiver reported the primary silent"
+        case .delayJump: return "the primary's delay rose \(milliseconds(delayRise))"
+        case .nackBurst: return "a NACK burst on the primary"
+        case .tooLossy:
+            return "\(lossText) > target \(percent(targetLoss)); a repair takes \(milliseconds(repairTime)) "
+                + "(deadline \(milliseconds(deadline))) and parity misses the target"
+        case .repairInTime:
+            return "\(lossText) > target \(percent(targetLoss)); a repair takes \(milliseconds(repairTime)) "
+                + "<= deadline \(milliseconds(deadline))"
+        case .parityMeetsTarget:
+            return "\(lossText) > target \(percent(targetLoss)); no repair in time (\(milliseconds(repairTime))), "
+                + "parity meets the target"
+        case .clean: return "\(lossText) <= target \(percent(targetLoss))"
+        case .steppingDown: return "one level down per hold (\(lossText))"
+        case .striped: return "striped over three or more links with parity"
+        }
     }
 }
 

@@ -395,7 +395,7 @@ final class FeedbackTests: XCTestCase {
         for lan: UInt8 in 0...1 { net.wire(lan).drop = nil }
         var levels: [AdaptivePlan.Level] = [host.adaptive.level]
         var primaries: [Int] = [host.adaptive.primaryLink]
-        stream(net, from: next, for: 12 * Time.second) {
+        stream(net, from: next, for: 20 * Time.second) {
             if levels.last != host.adaptive.level || primaries.last != host.adaptive.primaryLink {
                 levels.append(host.adaptive.level)
                 primaries.append(host.adaptive.primaryLink)
@@ -403,9 +403,11 @@ final class FeedbackTests: XCTestCase {
         }
         XCTAssertEqual(levels.last, .single, "\(levels)")
         XCTAssertEqual(primaries.last, 0, "back on the faster link")
-        // On the same primary, protection comes down one level per hold.
+        // On the same primary, protection comes down one level per hold; parity is skipped on the way down when
+        // the repairs fit the deadline (it would protect less than they do: 15/25 ms links).
         for i in 1..<levels.count where levels[i] < levels[i - 1] && primaries[i] == primaries[i - 1] {
-            XCTAssertEqual(levels[i - 1].rawValue - levels[i].rawValue, 1, "one level per step down: \(levels)")
+            let skipsParity = levels[i - 1] == .duplicate && levels[i] == .retransmit
+            XCTAssertTrue(levels[i - 1].rawValue - levels[i].rawValue == 1 || skipsParity, "one level per step down: \(levels)")
         }
     }
 
