@@ -11,6 +11,12 @@ public struct AggregateReport: Codable, Equatable, Sendable {
     public var reorderWaited: UInt64
     /// Gaps given up (the wait or the packet bound ran out), and predecessors that came after that.
     public var reorderTimeouts: UInt64
+    /// Of `reorderTimeouts`, the gaps given up because the buffer was full (its bytes or its counter span), not
+    /// because the wait ran out.
+    public var reorderBound: UInt64
+    /// Of `reorderTimeouts`, the gaps given up before their wait as losses: every path that carried striped
+    /// packets had delivered a later counter.
+    public var reorderLost: UInt64
     public var reorderLate: UInt64
     /// The reorder buffer's current wait (ms; 0 before the first striped packet arrived).
     public var reorderWaitMilliseconds: Double
@@ -18,12 +24,14 @@ public struct AggregateReport: Codable, Equatable, Sendable {
     public var links: [AggregateLinkReport]
 
     public init(peer: String, striped: UInt64, pacingDrops: UInt64, reorderWaited: UInt64, reorderTimeouts: UInt64,
-                reorderLate: UInt64, reorderWaitMilliseconds: Double = 0, links: [AggregateLinkReport] = []) {
+                reorderBound: UInt64 = 0, reorderLost: UInt64 = 0, reorderLate: UInt64, reorderWaitMilliseconds: Double = 0, links: [AggregateLinkReport] = []) {
         self.peer = peer
         self.striped = striped
         self.pacingDrops = pacingDrops
         self.reorderWaited = reorderWaited
         self.reorderTimeouts = reorderTimeouts
+        self.reorderBound = reorderBound
+        self.reorderLost = reorderLost
         self.reorderLate = reorderLate
         self.reorderWaitMilliseconds = reorderWaitMilliseconds
         self.links = links
@@ -32,6 +40,7 @@ public struct AggregateReport: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case peer, striped
         case pacingDrops = "pacing_drops", reorderWaited = "reorder_waited", reorderTimeouts = "reorder_timeouts"
+        case reorderBound = "reorder_bound", reorderLost = "reorder_lost"
         case reorderLate = "reorder_late", reorderWaitMilliseconds = "reorder_wait_ms", links
     }
 }

@@ -24,9 +24,10 @@ import MLinkTypes
 ///   2. `receive` per datagram: header, session, tag (verified before anything changes), replay window,
 ///      connection (learned or moved on a router only by a new authentic counter), decrypt (new packets only),
 ///      allowed-ips of the sender, route.
-///   3. The verdict: deliver (queued in the coalescer; at the end of the batch, consecutive segments of one TCP
-///      flow, or UDP flow with USO, leave as one super-packet with a virtio GSO header, the rest one write each:
-///      TunCoalescer.swift; without a virtio header, one TUN write at once), forward (router: encapsulated in
+///   3. The verdict: deliver (queued in the coalescer; at the end of the batch, or as soon as 64 packets wait
+///      (`deliveryBurst`), consecutive segments of one TCP flow, or UDP flow with USO, leave as one super-packet
+///      with a virtio GSO header, the rest one write each: TunCoalescer.swift; without a virtio header, one TUN
+///      write at once), forward (router: encapsulated in
 ///      place into `out`, which is flushed before the next read reuses the receive buffers), reply (handshake response or probe reply, sent back on
 ///      the same socket), or nothing (dropped and counted).
 /// Timers (every `tickInterval`): `tick` writes probes and initiations into `out`, flushed like data.
@@ -185,6 +186,7 @@ extension ForwardingCore {
                 // Written at the end of the batch, coalesced where it can be; its virtio header goes in the
                 // transport header's place.
                 coalescer.add(raw + offset, length: payloadLength, flushingTo: tun)
+                if coalescer.pendingPackets >= ForwardingCore.deliveryBurst { writeDelivered() }
             } else {
                 writeToTun(raw + offset, length: payloadLength)
             }

@@ -21,6 +21,12 @@ public final class ForwardingCore {
     /// read degraded. 5 ms costs 200 wake-ups a second when idle.
     static let tickInterval: UInt64 = 5_000_000
     static let maximumSlots = 255
+    /// Delivered packets are written to the TUN device at the latest when this many wait in the coalescer, not
+    /// only at the end of a received batch (32 buffers of up to 64 KiB with UDP GRO: over a thousand datagrams).
+    /// The TUN write hands them to the local socket at once, and a burst larger than its receive buffer (208 KiB
+    /// by default, about 90 datagrams of 1300 bytes) is dropped there: with 64 (one full super-packet), iperf3's
+    /// UDP through mlink rose from 670-735 to 780-1050 Mbit/s on the 2-core lab (BENCHMARKS.md, session 7).
+    static let deliveryBurst = 64
 
     let profile: Profile
     let tun: TunDevice

@@ -15,6 +15,7 @@ extension StatusSnapshot {
             }
             return AggregateReport(peer: engine.peers[index].name, striped: counts.striped, pacingDrops: counts.pacingDrops,
                                    reorderWaited: counts.reordered, reorderTimeouts: counts.timeouts,
+                                   reorderBound: counts.bound, reorderLost: counts.lost,
                                    reorderLate: counts.late, reorderWaitMilliseconds: milliseconds(engine.reorderWait(peer: index)),
                                    links: links)
         }

@@ -68,6 +68,8 @@ final class TunCoalescer {
 
     private let writes: UnsafeMutablePointer<Write>
     private(set) var count = 0
+    /// Packets taken since the last flush (a super-packet counts each of its segments).
+    private(set) var pendingPackets = 0
     /// The writes whose runs are still open, by index into `writes`; searched linearly (a batch has few flows).
     private let open: UnsafeMutablePointer<Int>
     private var openCount = 0
@@ -113,6 +115,7 @@ final class TunCoalescer {
     @inline(__always)
     func add<W: TunPacketWriter>(_ packet: UnsafeMutableRawPointer, length: Int, flushingTo writer: W) {
         if count == capacity { flush(to: writer) }
+        pendingPackets += 1
         var candidate = TunCoalescer.classify(packet, length: length, udp: coalescesUDP)
         if candidate.kind != 0 {
             var k = 0
@@ -162,6 +165,7 @@ final class TunCoalescer {
             }
         }
         count = 0
+        pendingPackets = 0
         openCount = 0
         slotsUsed = 0
     }

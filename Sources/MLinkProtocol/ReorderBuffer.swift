@@ -2,8 +2,19 @@
 ///
 /// Striped packets form one chain per session: each names its predecessor by the stripe distance (byte 1 of its
 /// header). A packet whose predecessor was the last one delivered goes at once, without a copy; one that overtook
-/// its predecessor is copied into a preallocated slot and held until the gap fills, until it has waited
-/// `maximumWait`, or until more than `limit` packets are held. Nothing allocates after `init`.
+/// its predecessor is copied into a preallocated slot and held until the gap fills or until it has waited
+/// `maximumWait`: the buffer is bounded by time. Its room is a byte budget (`bytes`, in slots of `stride`), sized
+/// so that the longest wait fits at any rate the links carry (4 MiB: 50 ms at about 600 Mbit/s of full-size
+/// packets); a gap is given up for room (`boundReleases`) only beyond that. Nothing allocates after `init`.
+///
+/// Held packets are indexed by their predecessor's counter (a ring of `span` keys): the packet that follows the
+/// last delivered one is one lookup, and the smallest held counter (the next gap to give up) is found by a cursor
+/// that only moves forward with `last`, so each packet costs O(1) however many are held.
+///
+/// A gap is given up before its wait when it is surely a loss: each path delivers in counter order, so once every
+/// path that carried striped packets in the last second (`paths`) has delivered a later counter than the missing
+/// one (the engine passes the lowest of their highest counters to `next`), the missing packet is not on its way
+/// (`lossReleases`). The wait is for the rest: a path that went quiet, or a packet reordered on its own path.
 ///
 /// The wait is the engine's figure from the links' delay spread (`adapt`), raised to what late arrivals show:
 /// a predecessor that came after its gap was given up by time says the links' skew is larger than the wait was
@@ -26,54 +37,83 @@ final class ReorderBuffer {
     /// Distance 255: no predecessor to wait for.
     static let noPredecessor: UInt8 = 255
     /// The longest wait (ns), the margin a learned wait keeps over a late arrival's lateness, and its decay step.
-    static let waitCap: UInt64 = 50_000_000
+    static let waitCap: UInt64 = 100_000_000
     static let lateMargin: UInt64 = 2_000_000
     static let decayInterval: UInt64 = 1_000_000_000
+    /// The default byte budget: 2048 slots.
+    static let defaultBytes = 4 << 20
+    /// Counters the index covers past `last` (a power of two); a predecessor beyond it restarts the chain.
+    static let span = 1 << 15
+    /// Slots beyond the budget: a receive batch's worth of arrivals before the caller drains `next`.
+    static let batchRoom = 64
+    /// Paths (a peer's connection indices) whose striped arrivals are remembered, and for how long one counts.
+    static let paths = 16
+    static let pathHold: UInt64 = 1_000_000_000
 
-    /// Packets held at most (one more slot takes the arrival that overflows).
+    /// Packets held at most before the oldest gap is given up for room (`bytes / stride`).
     let limit: Int
     /// How long a held packet waits for its predecessor (ns); the engine sets it from the links' delays.
     var maximumWait: UInt64
     private let storage: UnsafeMutableRawPointer
-    // Held packets are entries 0..<held of these arrays; `physical` maps an entry to its storage slot, and its
-    // tail (held...) lists the free slots, so releasing an entry moves metadata, never packet bytes.
-    private var physical: [Int]
+    private let slots: Int
+    // Per storage slot: its packet's counter, predecessor (0: none), length and arrival.
     private var counters: [UInt64]
-    /// Predecessor counters (0: none to wait for).
     private var predecessors: [UInt64]
     private var lengths: [Int]
     private var arrivals: [UInt64]
-    private var sessions: [UInt32]
+    /// Free slots (a stack).
+    private var free: [Int32]
+    private var freeCount: Int
+    /// The index: key `predecessor & (span - 1)` holds the slot of the held packet with that predecessor (-1).
+    private var index: [Int32]
+    /// Slots given up or in order but not yet returned by `next` (a FIFO ring of `slots` entries): a chain
+    /// restart or a new session releases what was held before it ahead of itself.
+    private var queue: [Int32]
+    private var queueHead = 0
+    private var queueCount = 0
+    /// Packets in the index (not counting the queue).
     private(set) var held = 0
+    /// No held packet has a predecessor below this (a key cursor, at least `last + 1`).
+    private var cursor: UInt64 = 1
     /// The counter of the last striped packet delivered in `session` (0: none yet).
     private(set) var last: UInt64 = 0
     /// The session (receiver index) the chain belongs to.
     private(set) var session: UInt32 = 0
-    /// The entry `next` released last: its packet stays valid until the next call.
-    private var releasedEntry = -1
+    /// The slot `next` released last: its packet stays valid until the next call.
+    private var releasedSlot = -1
     /// The wait late arrivals asked for (ns; 0: none), when the last gap was given up by time (0: never) and
     /// when the learned wait last decayed.
     private(set) var learnedWait: UInt64 = 0
     private var gaveUpAt: UInt64 = 0
     private var decayedAt: UInt64 = 0
 
-    /// Counters for show: released in order after waiting, released on a timeout or the bound, late arrivals,
-    /// arrivals already held.
+    /// When each path (connection index < `paths`) last delivered a striped packet (0: never); a path beyond
+    /// them, or none, turns the loss evidence off until it is a second old.
+    private(set) var stripedAt = [UInt64](repeating: 0, count: ReorderBuffer.paths)
+    private(set) var unknownPathAt: UInt64 = 0
+
+    /// Counters for show: released in order after waiting, gaps given up (by the wait, for room, or as losses
+    /// every path had passed), of those for room, of those as losses, late arrivals, arrivals already held.
     private(set) var releasedInOrder: UInt64 = 0
     private(set) var timeouts: UInt64 = 0
+    private(set) var boundReleases: UInt64 = 0
+    private(set) var lossReleases: UInt64 = 0
     private(set) var late: UInt64 = 0
     private(set) var duplicates: UInt64 = 0
 
-    init(limit: Int = 256, maximumWait: UInt64 = 50_000_000) {
-        self.limit = limit
+    init(bytes: Int = ReorderBuffer.defaultBytes, maximumWait: UInt64 = 50_000_000) {
+        limit = max(1, bytes / ReorderBuffer.stride)
+        slots = limit + ReorderBuffer.batchRoom
         self.maximumWait = maximumWait
-        storage = .allocate(byteCount: (limit + 1) * ReorderBuffer.stride, alignment: 64)
-        physical = Array(0...limit)
-        counters = [UInt64](repeating: 0, count: limit + 1)
-        predecessors = [UInt64](repeating: 0, count: limit + 1)
-        lengths = [Int](repeating: 0, count: limit + 1)
-        arrivals = [UInt64](repeating: 0, count: limit + 1)
-        sessions = [UInt32](repeating: 0, count: limit + 1)
+        storage = .allocate(byteCount: slots * ReorderBuffer.stride, alignment: 64)
+        counters = [UInt64](repeating: 0, count: slots)
+        predecessors = [UInt64](repeating: 0, count: slots)
+        lengths = [Int](repeating: 0, count: slots)
+        arrivals = [UInt64](repeating: 0, count: slots)
+        free = (0..<slots).reversed().map { Int32($0) }
+        freeCount = slots
+        index = [Int32](repeating: -1, count: ReorderBuffer.span)
+        queue = [Int32](repeating: -1, count: slots)
     }
 
     deinit { storage.deallocate() }
@@ -89,14 +129,18 @@ final class ReorderBuffer {
 
     /// A new striped packet of `session`: `packet` (the inner packet, `length` bytes) with its counter and its
     /// predecessor (0: none). One that follows the last delivered goes at once (it may free held ones: drain
-    /// `next`); one that overtook its predecessor is copied and held. A new session starts a new chain; what the old one holds
-    /// is released first, in counter order.
+    /// `next`); one that overtook its predecessor is copied and held. One with no predecessor, or one beyond the
+    /// index's span, restarts the chain after what is held below it; a new session starts a new chain after
+    /// what the old one held, in counter order.
     @inline(__always)
     func arrive(_ packet: UnsafeRawPointer, length: Int, counter: UInt64, predecessor: UInt64, session: UInt32,
-                now: UInt64) -> Arrival {
+                path: Int, now: UInt64) -> Arrival {
+        if path >= 0, path < ReorderBuffer.paths { stripedAt[path] = now } else { unknownPathAt = now }
         if session != self.session {
+            giveUp(below: .max)  // the old chain, in counter order, ahead of the new one
             self.session = session
             last = 0
+            cursor = 1
         }
         if counter <= last {
             late += 1
@@ -107,26 +151,32 @@ final class ReorderBuffer {
             }
             return .deliver
         }
-        if (predecessor == last && last != 0) || (held == 0 && predecessor == 0) {
+        let restart = predecessor == 0 || predecessor < last || predecessor - last >= UInt64(ReorderBuffer.span)
+        if restart { giveUp(below: counter) }
+        if restart || (predecessor == last && last != 0) {
             last = counter
-            return .deliver
+            cursor = max(cursor, counter &+ 1)
+            return queueCount == 0 ? .deliver : enqueue(packet, length: length, counter: counter, now: now)
         }
-        for i in 0..<held where counters[i] == counter && sessions[i] == session {
-            duplicates += 1
-            return .held  // already here (the window catches this first): the first copy stands
-        }
-        guard length <= ReorderBuffer.stride - WireFormat.transportOverhead, held <= limit else {
+        let key = Int(truncatingIfNeeded: predecessor) & (ReorderBuffer.span - 1)
+        let existing = Int(index[key])
+        if existing >= 0 {
+            guard counters[existing] != counter else {
+                duplicates += 1
+                return .held  // already here (the window catches this first): the first copy stands
+            }
             late += 1
+            return .deliver  // another packet claims the same predecessor (not a sender's chain): out of order
+        }
+        guard length <= ReorderBuffer.stride - WireFormat.transportOverhead, freeCount > 0 else {
+            late += 1
+            if freeCount == 0 { boundReleases += 1 }
             return .deliver  // cannot be held: out of order rather than lost
         }
-        let entry = held
-        (buffer(entry) + WireFormat.transportHeaderSize).copyMemory(from: packet, byteCount: length)
-        counters[entry] = counter
-        predecessors[entry] = predecessor
-        lengths[entry] = length
-        arrivals[entry] = now
-        sessions[entry] = session
+        let slot = store(packet, length: length, counter: counter, predecessor: predecessor, now: now)
+        index[key] = Int32(slot)
         held += 1
+        cursor = min(cursor, predecessor)
         return .held
     }
 
@@ -141,62 +191,131 @@ final class ReorderBuffer {
     }
 
     /// True when packets are held (the caller then drains `next` after each arrival and at each tick).
-    var hasHeld: Bool { held > 0 || releasedEntry >= 0 }
+    var hasHeld: Bool { held > 0 || queueCount > 0 || releasedSlot >= 0 }
+
+    /// True when the loss evidence may be used: no striped packet came on a path it does not follow for a second.
+    func followsPaths(now: UInt64) -> Bool { unknownPathAt == 0 || now &- unknownPathAt >= ReorderBuffer.pathHold }
+
+    /// True when `path` delivered a striped packet within the last second (its highest counter then bounds what
+    /// may still come).
+    @inline(__always)
+    func isStriping(path: Int, now: UInt64) -> Bool {
+        path < ReorderBuffer.paths && stripedAt[path] != 0 && now &- stripedAt[path] < ReorderBuffer.pathHold
+    }
 
     /// Releases the next held packet that may go now: its buffer (the packet at `WireFormat.transportHeaderSize`)
-    /// and length, valid until the next call; nil when every held packet still waits.
-    func next(now: UInt64) -> (buffer: UnsafeMutableRawPointer, length: Int)? {
-        if releasedEntry >= 0 {
-            remove(releasedEntry)
-            releasedEntry = -1
+    /// and length, valid until the next call; nil when every held packet still waits. `passed`: the lowest of the
+    /// highest counters the striping paths delivered (0: no evidence); a gap below it is a loss.
+    func next(now: UInt64, passed: UInt64 = 0) -> (buffer: UnsafeMutableRawPointer, length: Int)? {
+        if releasedSlot >= 0 {
+            free[freeCount] = Int32(releasedSlot)
+            freeCount += 1
+            releasedSlot = -1
+        }
+        if queueCount > 0 {
+            let slot = Int(queue[queueHead])
+            queueHead = queueHead + 1 == slots ? 0 : queueHead + 1
+            queueCount -= 1
+            return release(slot)
         }
         guard held > 0 else { return nil }
-        var smallest = -1, oldSession = -1
-        for i in 0..<held {
-            if sessions[i] != session {
-                if oldSession < 0 || counters[i] < counters[oldSession] { oldSession = i }
-                continue
-            }
-            if last != 0 && predecessors[i] == last { return release(i, timedOut: false) }
-            if smallest < 0 || counters[i] < counters[smallest] { smallest = i }
+        if last != 0, let slot = take(key: last) {  // the gap before it filled
+            releasedInOrder += 1
+            last = counters[slot]
+            return release(slot)
         }
-        if oldSession >= 0 { return release(oldSession, timedOut: false) }
-        if predecessors[smallest] == 0 { return release(smallest, timedOut: false) }
-        if held > limit || now &- arrivals[smallest] >= maximumWait { return release(smallest, timedOut: true) }
+        guard let smallest = smallestKey() else { return nil }
+        let slot = Int(index[Int(truncatingIfNeeded: smallest) & (ReorderBuffer.span - 1)])
+        let full = held > limit
+        let lost = smallest < passed  // every striping path delivered a counter after the missing one
+        guard full || lost || now &- arrivals[slot] >= maximumWait else { return nil }
+        _ = take(key: smallest)
+        timeouts += 1
+        if full { boundReleases += 1 } else if lost { lossReleases += 1 } else { gaveUpAt = arrivals[slot] &+ maximumWait }
+        last = counters[slot]
+        return release(slot)
+    }
+
+    /// When the smallest held counter's gap is given up (ns; .max when nothing is held).
+    var nextDeadline: UInt64 {
+        guard held > 0, let key = smallestKey() else { return .max }
+        return arrivals[Int(index[Int(truncatingIfNeeded: key) & (ReorderBuffer.span - 1)])] &+ maximumWait
+    }
+
+    /// The smallest predecessor held: the cursor moves to it, past keys that hold nothing (nil: none held). A
+    /// sender's chain keeps every held predecessor within `span` above `last`; should one not be (a chain no
+    /// sender makes), the index is emptied rather than searched forever: its packets are dropped, counted late.
+    @inline(__always)
+    private func smallestKey() -> UInt64? {
+        guard held > 0 else { return nil }
+        if cursor <= last { cursor = last &+ 1 }
+        for _ in 0..<ReorderBuffer.span {
+            let slot = Int(index[Int(truncatingIfNeeded: cursor) & (ReorderBuffer.span - 1)])
+            if slot >= 0, predecessors[slot] == cursor { return cursor }
+            cursor &+= 1
+        }
+        for k in 0..<ReorderBuffer.span where index[k] >= 0 {
+            free[freeCount] = index[k]
+            freeCount += 1
+            index[k] = -1
+            late += 1
+        }
+        held = 0
         return nil
     }
 
-    /// When the oldest held packet times out (ns; .max when nothing is held).
-    var nextDeadline: UInt64 {
-        guard held > 0 else { return .max }
-        var oldest = arrivals[0]
-        for i in 1..<held { oldest = min(oldest, arrivals[i]) }
-        return oldest &+ maximumWait
+    /// Removes and returns the held packet whose predecessor is `key`, if any.
+    @inline(__always)
+    private func take(key: UInt64) -> Int? {
+        let k = Int(truncatingIfNeeded: key) & (ReorderBuffer.span - 1)
+        let slot = Int(index[k])
+        guard slot >= 0, predecessors[slot] == key else { return nil }
+        index[k] = -1
+        held -= 1
+        return slot
+    }
+
+    /// Gives up every gap below `counter`: the held packets before it join the queue in counter order.
+    private func giveUp(below counter: UInt64) {
+        while let key = smallestKey() {
+            let slot = Int(index[Int(truncatingIfNeeded: key) & (ReorderBuffer.span - 1)])
+            guard counters[slot] < counter else { return }
+            _ = take(key: key)
+            if predecessors[slot] != last { timeouts += 1 } else { releasedInOrder += 1 }
+            last = counters[slot]
+            queue[(queueHead + queueCount) % slots] = Int32(slot)
+            queueCount += 1
+        }
+    }
+
+    /// Copies a packet that goes in order but behind the queue into a slot at the queue's tail.
+    private func enqueue(_ packet: UnsafeRawPointer, length: Int, counter: UInt64, now: UInt64) -> Arrival {
+        guard length <= ReorderBuffer.stride - WireFormat.transportOverhead, freeCount > 0 else {
+            late += 1
+            return .deliver
+        }
+        let slot = store(packet, length: length, counter: counter, predecessor: 0, now: now)
+        queue[(queueHead + queueCount) % slots] = Int32(slot)
+        queueCount += 1
+        return .held
     }
 
     @inline(__always)
-    private func buffer(_ entry: Int) -> UnsafeMutableRawPointer { storage + physical[entry] * ReorderBuffer.stride }
-
-    private func release(_ entry: Int, timedOut: Bool) -> (buffer: UnsafeMutableRawPointer, length: Int) {
-        if timedOut { timeouts += 1 } else { releasedInOrder += 1 }
-        if timedOut, held <= limit { gaveUpAt = arrivals[entry] &+ maximumWait }  // by time, not by the bound
-        if sessions[entry] == session { last = max(last, counters[entry]) }
-        releasedEntry = entry
-        return (buffer(entry), lengths[entry])
+    private func store(_ packet: UnsafeRawPointer, length: Int, counter: UInt64, predecessor: UInt64,
+                       now: UInt64) -> Int {
+        freeCount -= 1
+        let slot = Int(free[freeCount])
+        (storage + slot * ReorderBuffer.stride + WireFormat.transportHeaderSize).copyMemory(from: packet, byteCount: length)
+        counters[slot] = counter
+        predecessors[slot] = predecessor
+        lengths[slot] = length
+        arrivals[slot] = now
+        return slot
     }
 
-    /// Frees `entry`: the last held entry takes its place, and its storage slot joins the free tail.
-    private func remove(_ entry: Int) {
-        held -= 1
-        let freed = physical[entry]
-        if entry != held {
-            physical[entry] = physical[held]
-            counters[entry] = counters[held]
-            predecessors[entry] = predecessors[held]
-            lengths[entry] = lengths[held]
-            arrivals[entry] = arrivals[held]
-            sessions[entry] = sessions[held]
-        }
-        physical[held] = freed
+    @inline(__always)
+    private func release(_ slot: Int) -> (buffer: UnsafeMutableRawPointer, length: Int) {
+        releasedSlot = slot
+        return (storage + slot * ReorderBuffer.stride, lengths[slot])
     }
 }

@@ -118,7 +118,10 @@ final class StripeScheduler {
         guard feedbackUsed[link] == 0 || now &- feedbackUsed[link] > StripeScheduler.feedbackFreshness else { return }
         var c = capacity[link]
         if queueing > StripeScheduler.fullQueue {
-            c = min(c, r) * 0.9
+            // Only a link sent at least half its estimate says what it carries: an idle one (a flow ended, its
+            // FEEDBACK stale) with the trend its last queue left would fall to the minimum (r = 0), and the next
+            // flows would shun it while it probes back up.
+            if r >= 0.5 * c { c = min(c, r) * 0.9 }
         } else if queueing < StripeScheduler.emptyQueue, r >= 0.8 * c {
             c *= 1.5
         }

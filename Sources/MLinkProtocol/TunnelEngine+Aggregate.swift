@@ -60,7 +60,7 @@ extension TunnelEngine {
     /// A new, authentic striped data packet (byte 1 = `distance`): delivered now, or held until its predecessor.
     @inline(__always)
     func receiveStriped(_ packet: UnsafeMutableRawPointer, length: Int, distance: UInt8, counter: UInt64,
-                        session: UInt32, from peerIndex: Int, now: UInt64) -> Verdict {
+                        session: UInt32, from peerIndex: Int, connection: Int, now: UInt64) -> Verdict {
         guard let predecessor = ReorderBuffer.predecessor(counter: counter, distance: distance) else {
             globalDrops.malformed += 1
             return .none
@@ -69,7 +69,7 @@ extension TunnelEngine {
         if peer.reorder == nil { peer.reorder = ReorderBuffer() }  // once per peer, at its first striped packet
         let buffer = peer.reorder!
         let arrival = buffer.arrive(packet, length: length, counter: counter, predecessor: predecessor,
-                                    session: session, now: now)
+                                    session: session, path: connection, now: now)
         if buffer.hasHeld { hasReorderedPackets = true }
         return arrival == .deliver ? route(inbound: packet, length: length, from: peerIndex) : .none
     }
@@ -82,7 +82,8 @@ extension TunnelEngine {
         var holding = false
         for peerIndex in peers.indices {
             guard let buffer = peers[peerIndex].reorder, buffer.hasHeld else { continue }
-            while let (packet, length) = buffer.next(now: now) {
+            let passed = lossEvidence(peers[peerIndex], buffer: buffer, now: now)
+            while let (packet, length) = buffer.next(now: now, passed: passed) {
                 let verdict = route(inbound: packet + WireFormat.transportHeaderSize, length: length, from: peerIndex)
                 if verdict != .none { return (packet, verdict) }
             }
@@ -92,13 +93,29 @@ extension TunnelEngine {
         return nil
     }
 
+    /// The lowest of the highest counters (this session) delivered by the paths that carried striped packets in
+    /// the last second: each path delivers in counter order, so a striped packet below it is lost, not late
+    /// (ReorderBuffer). 0 (no evidence) when a striped packet came on a path the buffer does not follow.
+    @inline(__always)
+    func lossEvidence(_ peer: Peer, buffer: ReorderBuffer, now: UInt64) -> UInt64 {
+        guard buffer.followsPaths(now: now) else { return 0 }
+        var passed = UInt64.max
+        for c in peer.connections.indices where buffer.isStriping(path: c, now: now) {
+            let highest = peer.connections[c].counterSession == buffer.session ? peer.connections[c].highestCounter : 0
+            passed = min(passed, highest)
+        }
+        return passed == .max ? 0 : passed
+    }
+
     /// What aggregate mode did for `peer`: packets striped, bulk packets dropped by pacing, and the receiver's
     /// reorder counts (released in order after waiting, given up on a timeout, late); `active` once it did either.
     public func aggregateCounts(peer peerIndex: Int) -> (active: Bool, striped: UInt64, pacingDrops: UInt64,
-                                                         reordered: UInt64, timeouts: UInt64, late: UInt64) {
+                                                         reordered: UInt64, timeouts: UInt64, bound: UInt64,
+                                                         lost: UInt64, late: UInt64) {
         let peer = peers[peerIndex]
         return (peer.stripes != nil || peer.reorder != nil, peer.stripes?.stripedPackets ?? 0, peer.stripes?.pacingDrops ?? 0,
-                peer.reorder?.releasedInOrder ?? 0, peer.reorder?.timeouts ?? 0, peer.reorder?.late ?? 0)
+                peer.reorder?.releasedInOrder ?? 0, peer.reorder?.timeouts ?? 0, peer.reorder?.boundReleases ?? 0,
+                peer.reorder?.lossReleases ?? 0, peer.reorder?.late ?? 0)
     }
 
     /// A FEEDBACK path summary for connection `c` of `peer` (which stripes): what the path delivered into the

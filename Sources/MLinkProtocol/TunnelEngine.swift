@@ -314,7 +314,7 @@ public final class TunnelEngine {
             let distance = message.load(fromByteOffset: 1, as: UInt8.self)
             if distance != 0 {  // striped (PROTOCOL.md section 16): in order through the reorder buffer
                 return receiveStriped(message + payload, length: payloadLength, distance: distance, counter: header.counter,
-                                      session: header.receiverIndex, from: peerIndex, now: now)
+                                      session: header.receiverIndex, from: peerIndex, connection: c, now: now)
             }
             return route(inbound: message + payload, length: payloadLength, from: peerIndex)
         case .parity:

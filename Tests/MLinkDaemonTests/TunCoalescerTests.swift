@@ -258,6 +258,20 @@ final class TunCoalescerTests: XCTestCase {
         XCTAssertEqual(c.count, 0)
     }
 
+    /// `pendingPackets` counts every packet taken (merged or not) and a flush empties it: the data path writes
+    /// early on it (ForwardingCore.deliveryBurst), so a received batch never floods a local socket at once.
+    func testPendingPacketsCountsEverySegmentUntilTheFlush() {
+        let c = TunCoalescer(coalescesUDP: true)
+        let arena = Arena(), out = Collector()
+        for i in 0..<5 { let p = packet(udp: true, index: i, payload: 1000); c.add(arena.place(p), length: p.count, flushingTo: out) }
+        var icmp = packet(index: 0, payload: 56); icmp[9] = 1
+        c.add(arena.place(icmp), length: icmp.count, flushingTo: out)
+        XCTAssertEqual([c.pendingPackets, c.count], [6, 2])
+        XCTAssertTrue(out.packets.isEmpty)
+        c.flush(to: out)
+        XCTAssertEqual([c.pendingPackets, c.count, out.packets.count], [0, 0, 2])
+    }
+
     /// More pending packets than the coalescer holds: it writes early, and loses nothing.
     func testOverflowWritesEarly() throws {
         let c = TunCoalescer(capacity: 8, slots: 2, flows: 2)

@@ -3,7 +3,7 @@ import XCTest
 
 /// The reorder buffer's wait (PROTOCOL.md section 16) on a fake clock: the engine's figure from the delay spread,
 /// raised by a predecessor that came after its gap was given up to what would have held it, decaying by a
-/// quarter per second without one, never above 50 ms.
+/// quarter per second without one, never above 100 ms.
 final class ReorderBufferWaitTests: XCTestCase {
     private let packet = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 16)
     deinit { packet.deallocate() }
@@ -11,7 +11,8 @@ final class ReorderBufferWaitTests: XCTestCase {
 
     private func arrive(_ buffer: ReorderBuffer, _ counter: UInt64, distance: UInt8, now: UInt64) -> ReorderBuffer.Arrival {
         buffer.arrive(packet, length: 100, counter: counter,
-                      predecessor: ReorderBuffer.predecessor(counter: counter, distance: distance)!, session: 7, now: now)
+                      predecessor: ReorderBuffer.predecessor(counter: counter, distance: distance)!, session: 7,
+                      path: 0, now: now)
     }
 
     private func drain(_ buffer: ReorderBuffer, now: UInt64) -> Int {
@@ -21,7 +22,7 @@ final class ReorderBufferWaitTests: XCTestCase {
     }
 
     func testALateArrivalRaisesTheWaitToWhatWouldHaveHeldIt() {
-        let buffer = ReorderBuffer(limit: 8, maximumWait: 10 * ms)
+        let buffer = ReorderBuffer(bytes: 8 * ReorderBuffer.stride, maximumWait: 10 * ms)
         buffer.adapt(base: 10 * ms, now: 0)
         XCTAssertEqual(arrive(buffer, 10, distance: 255, now: 0), .deliver)
         XCTAssertEqual(arrive(buffer, 12, distance: 1, now: 1 * ms), .held, "11 is missing")
@@ -43,23 +44,24 @@ final class ReorderBufferWaitTests: XCTestCase {
     }
 
     func testTheLearnedWaitDecaysAndNeverPassesTheCap() {
-        let buffer = ReorderBuffer(limit: 8, maximumWait: 40 * ms)
+        let buffer = ReorderBuffer(bytes: 8 * ReorderBuffer.stride, maximumWait: 40 * ms)
         buffer.adapt(base: 40 * ms, now: 0)
         XCTAssertEqual(arrive(buffer, 10, distance: 255, now: 0), .deliver)
         XCTAssertEqual(arrive(buffer, 12, distance: 1, now: 0), .held)
         XCTAssertEqual(drain(buffer, now: 40 * ms), 1)
-        XCTAssertEqual(arrive(buffer, 11, distance: 1, now: 70 * ms), .deliver, "30 ms late")
-        XCTAssertEqual(buffer.maximumWait, ReorderBuffer.waitCap, "40 + 30 + 2 ms is capped at 50")
+        XCTAssertEqual(arrive(buffer, 11, distance: 1, now: 120 * ms), .deliver, "80 ms late")
+        XCTAssertEqual(ReorderBuffer.waitCap, 100 * ms)
+        XCTAssertEqual(buffer.maximumWait, ReorderBuffer.waitCap, "40 + 80 + 2 ms is capped at 100")
         buffer.adapt(base: 2 * ms, now: 1_000 * ms)
-        XCTAssertEqual(buffer.maximumWait, 37_500_000, "a quarter less after a second")
+        XCTAssertEqual(buffer.maximumWait, 75 * ms, "a quarter less after a second")
         buffer.adapt(base: 2 * ms, now: 1_500 * ms)
-        XCTAssertEqual(buffer.maximumWait, 37_500_000, "one step per second")
+        XCTAssertEqual(buffer.maximumWait, 75 * ms, "one step per second")
         for second in 2...20 { buffer.adapt(base: 2 * ms, now: UInt64(second) * 1_000 * ms) }
         XCTAssertEqual(buffer.maximumWait, 2 * ms, "back to the engine's figure")
     }
 
     func testAGapGivenUpByThePacketBoundTeachesNoWait() {
-        let buffer = ReorderBuffer(limit: 2, maximumWait: 10 * ms)
+        let buffer = ReorderBuffer(bytes: 2 * ReorderBuffer.stride, maximumWait: 10 * ms)
         XCTAssertEqual(arrive(buffer, 10, distance: 255, now: 0), .deliver)
         for c in UInt64(12)...14 { XCTAssertEqual(arrive(buffer, c, distance: 1, now: 1 * ms), .held) }
         XCTAssertEqual(drain(buffer, now: 1 * ms), 3, "over the bound: 11 is given up at once")

@@ -109,6 +109,15 @@ final class StripeSchedulerTests: XCTestCase {
         s.observe(link: 0, carried: carried, queueing: 30 * ms, rtt: 20 * ms, probeReplies: replies, now: now)
         XCTAssertEqual(s.capacity[0], 3_600_000, accuracy: 1)
         XCTAssertEqual(s.rate[0], 4_000_000, accuracy: 1)
+        // The flow ends: idle windows with the trend its queue left keep the estimate (main's fell to the
+        // 64 kB/s minimum within a second, and the next flows were pinned elsewhere).
+        for _ in 0..<10 {
+            now += 100 * ms
+            replies += 1
+            s.observe(link: 0, carried: carried, queueing: 30 * ms, rtt: 20 * ms, probeReplies: replies, now: now)
+        }
+        XCTAssertEqual(s.rate[0], 0)
+        XCTAssertEqual(s.capacity[0], 3_600_000, accuracy: 1)
     }
 
     func testFlowsArePinnedByTheShareTheyWouldGet() {

@@ -27,7 +27,7 @@ dsts=$(echo "$routes" | json_query "sorted(r['dst'] for r in d if r.get('dev')==
 [ "$dsts" = "['192.168.50.0/24']" ] || fail "routes through ml-vm1: $dsts (want only 192.168.50.0/24): $routes"
 [ "$(ip -n "$NS" -j rule)" = "$rules_before" ] || fail "rules changed"
 pid=$(json_query "d['pid']" < "$MLINK_RUN_DIR/ml-vm1.state")
-kill -0 "$pid" || fail "core pid $pid not running"
+running "$pid" || fail "core pid $pid not running"
 ip netns exec "$NS" "$MLINK" show ml-vm1 --json | json_query "d['interface']" | grep -qx ml-vm1 || fail "show --json"
 ip netns exec "$NS" "$MLINK" up "$TMP/vm1.yaml" 2>/dev/null && fail "second up succeeded"
 
@@ -38,7 +38,7 @@ ip -n "$NS" link show ml-vm1 >/dev/null 2>&1 && fail "interface left behind"
 [ "$(ip -n "$NS" -j rule)" = "$rules_before" ] || fail "rules left behind"
 [ -z "$(ls -A "$MLINK_RUN_DIR")" ] || fail "files left in run dir: $(ls "$MLINK_RUN_DIR")"
 sleep 0.2
-kill -0 "$pid" 2>/dev/null && fail "core process $pid left behind"
+running "$pid" && fail "core process $pid left behind"
 ip netns exec "$NS" "$MLINK" down ml-vm1 2>/dev/null; [ $? = 69 ] || fail "down of a stopped interface should exit 69"
 
 # A core killed with SIGKILL cleans nothing up: its TUN device goes with its descriptor, but the state file,
@@ -49,8 +49,8 @@ ip netns exec "$NS" "$MLINK" up "$TMP/vm1.yaml" 2>"$TMP/up2.err" || { cat "$TMP/
 grep -q '^\[#\] ip rule add from 192.168.0.3 lookup 10900 ' "$TMP/up2.err" || { cat "$TMP/up2.err"; fail "no source routing echoed"; }
 pid=$(json_query "d['pid']" < "$MLINK_RUN_DIR/ml-vm1.state")
 kill -9 "$pid"
-for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && fail "core $pid survived SIGKILL"
+for _ in $(seq 50); do running "$pid" || break; sleep 0.1; done
+running "$pid" && fail "core $pid survived SIGKILL"
 for _ in $(seq 50); do ip -n "$NS" link show ml-vm1 >/dev/null 2>&1 || break; sleep 0.1; done
 ip -n "$NS" link show ml-vm1 >/dev/null 2>&1 && fail "the TUN device outlived its SIGKILLed core"
 [ -e "$MLINK_RUN_DIR/ml-vm1.state" ] || fail "the killed core's state file is already gone"

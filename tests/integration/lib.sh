@@ -45,6 +45,9 @@ new_ns() {
 }
 
 # json_query EXPR: evaluates a Python expression over the JSON on stdin (bound to `d`).
+# running PID: true while the process exists and has not exited (a zombie, exited but not yet reaped by the
+# init that adopted the detached core, counts as gone, as it does for `mlink down`).
+running() { local state; state=$(sed -E 's/.*\) (.).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1; [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]; }
 json_query() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # lab_up TOPOLOGY NAME: starts a lab and registers it for teardown.
