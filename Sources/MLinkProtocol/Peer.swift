@@ -86,12 +86,13 @@ public final class Peer {
     var adaptiveRate = 0.0
     var adaptiveRateAt: UInt64 = 0
     var adaptiveRateSent: UInt64 = 0
-    /// The data bytes sent to the peer per second (smoothed) and the byte rate under which an audio flow is
-    /// duplicated while protection is on (TunnelEngine+Policy.swift).
-    var adaptiveByteRate = 0.0
+    /// Small packets' share of the data bytes to the peer (smoothed) and whether they are duplicated while
+    /// protection is on (TunnelEngine+Policy.swift `noteAdaptiveByteRate`).
+    var adaptiveSmallBytes: UInt64 = 0
+    var adaptiveSmallShare = 1.0
+    var adaptiveSmallIsCheap = false
     var adaptiveBytesAt: UInt64 = 0
     var adaptiveBytesSent: UInt64 = 0
-    var adaptiveSmallFlowRate: UInt64 = 0
     /// Since when another link ranks before the adaptive primary (0: none does).
     var adaptivePrimaryChallenged: UInt64 = 0
     /// Parity goes only on this host-side link (-1: with the data's copies).

@@ -15,20 +15,27 @@ import MLinkTypes
 ///      both computed once per tick; links slower than `deadline` drop out unless none is left;
 ///   2. the primary is the candidate with the earliest arrival;
 ///   3. protection, the cheapest that meets `target-loss` with the primary's loss p and the next link's loss q:
-///      none (p <= target), else cross-link retransmission when a repair fits the deadline (the primary's
-///      arrival, the receiver's reorder allowance and feedback spacing, the NACK's way back and the repair's
-///      arrival on the next link, plus 5 ms, within `deadline`) and its residual p x (q + p x q) (the repair
-///      lost, or both copies of the NACK) meets the target, else XOR parity on the next link with the largest k
-///      in 16, 8, 4, 2 whose residual loss
-///      p x (1 - (1-p)^(k-1) x (1-q)) meets the target and whose overhead 1/k is within `max-overhead`, else
-///      duplication on the best two (residual p x q); with one link, parity on it under the same rule;
+///      none (p <= target), else retransmission when a repair fits the deadline (1.5 SRTT + 2.5 RTTVAR of the
+///      primary, the receiver's single-path reorder allowance and 10 ms of spacing and ticks: the packet's way, the
+///      NACK's and the repair's on the link that arrives soonest) and its residual p x (min(p, q) + p x q) (the
+///      repair lost, or both copies of the NACK) meets the target, else XOR parity on the next link with the
+///      largest k in 16, 8, 4, 2 whose residual loss under the primary's loss runs (BurstModel.swift: a run of
+///      two or more in a block is lost; at random loss p x (1 - (1-p)^(k-1) x (1-q))) meets the target and whose
+///      overhead 1/k is within `max-overhead`, else duplication on the best two (residual p x q); with one link,
+///      parity on it under the same rule;
 ///      k counts only as far as the packets that arrive within a block's delay (a third of the deadline, at most
 ///      50 ms, at the measured rate to the peer): at 100 packets/s a block holds 5;
-///   4. escalation is immediate: a primary that is down or reported silent (PATH_SILENT), whose one-way delay trend jumped by
-///      20 ms or more, or whose receiver NACKed 8 of 16 consecutive packets means duplication at once, and the
-///      recent packets are replayed on the next link (ReplayRing.swift); de-escalation is one level per
-///      `adaptiveHold` (duplicate, parity, retransmit, single), and protection that is on stays on until the
-///      loss is under half the target, so a noisy measurement cannot make the plan flap.
+///   4. escalation is immediate: a primary that is down or reported silent (PATH_SILENT), whose forward delay rose
+///      by a jump (20 ms and five times what jitter moves it), or whose receiver NACKed a run its loss runs make
+///      unlikely (8 of 16 at random loss, 16 at runs of mean 4) means duplication at once, and the recent packets
+///      are replayed on the next link (ReplayRing.swift); de-escalation is one level per `adaptiveHold`
+///      (duplicate, parity, retransmit, single; parity skipped when it would protect less than the repairs),
+///      and protection that is on stays on until the loss is under half the target, so a noisy measurement
+///      cannot make the plan flap; the primary changes only when another link is expected earlier by more than
+///      its RTTVAR for a hold;
+///   5. a small real-time audio flow (under a quarter of `max-overhead` of the peer's bytes) is duplicated while
+///      protection is on: a repair comes a round trip late, and at 2% loss that is the audio's p99.
+/// The plan keeps its reason and figures for `show` (`AdaptivePlan.reasonText`).
 /// A flow whose class is still `unknown` (its first packets) is duplicated: it may be the start of a call.
 /// Every adaptive packet is kept in the replay ring, so a NACK is repaired on another link at any level when
 /// it can still arrive in time (TunnelEngine+Feedback.swift).
@@ -110,11 +117,14 @@ extension TunnelEngine {
         if policySettings.policy(index).mode == .aggregate {
             return aggregatePlan(flowSlot: slot, peer: peer, length: length, index: index, now: now)
         }
-        let flow = flowTable.entries[slot]
+        let trafficClass = flowTable.entries[slot].trafficClass
+        // A small packet: audio or RTCP, alone or beside video on one 5-tuple (WebRTC's BUNDLE; the lab's A/V
+        // stream, which the classifier calls bulk by its rate and sizes). Small packets are duplicated only while
+        // they are a small share of the bytes, so a bulk flow's ACKs are not.
+        let small = length <= TunnelEngine.smallPacket
+        if small { peer.adaptiveSmallBytes &+= UInt64(length) }
         return planFor(policySettings.policy(index), index: index, peer: peer, flowSlot: slot,
-                       unknown: flow.trafficClass == .unknown,
-                       smallAudio: flow.trafficClass == .realtimeAudio
-                           && flow.meanSize &* 1_000_000_000 <= peer.adaptiveSmallFlowRate &* flow.meanInterval)
+                       unknown: trafficClass == .unknown, smallAudio: small && peer.adaptiveSmallIsCheap)
     }
 
     @inline(__always)
@@ -127,8 +137,8 @@ extension TunnelEngine {
             return PacketPlan(mode: .failover, copies: 0, protect: false, policy: index, pinnedLink: -1)
         case .adaptive:
             let adaptive = peer.adaptive
-            // A small audio flow is duplicated whenever protection is on (its bytes are a few percent of the
-            // peer's; `noteAdaptiveByteRate`).
+            // Small packets are duplicated whenever protection is on while they are a few percent of the peer's
+            // bytes (`noteAdaptiveByteRate`).
             if unknown || adaptive.level == .duplicate || adaptive.primaryLink < 0
                 || (smallAudio && adaptive.level > .single) {
                 return PacketPlan(mode: .redundant, copies: 2, protect: false, policy: index, pinnedLink: -1,
@@ -333,21 +343,25 @@ extension TunnelEngine {
             + 10_000_000
     }
 
-    /// Tracks the data bytes sent to `peer` per second (smoothed over about a second of ticks) and from it the
-    /// byte rate below which a real-time audio flow is duplicated whenever protection is on: a quarter of
-    /// `max-overhead` of the peer's data (audio beside video is about 3% of the bytes; a repaired packet comes a
-    /// round trip late, and at 2% loss that is the audio's p99).
+    /// Decides once a tick whether small packets (audio, RTCP: `smallPacket` bytes or less) are duplicated while
+    /// protection is on: while they were at most a quarter of `max-overhead` of the peer's data bytes since the
+    /// last tick (smoothed over about a second). Audio beside video is about 3% of the bytes; a repaired packet
+    /// comes a round trip late, and at 2% loss that is the audio's p99. An audio-only call is not duplicated.
     private func noteAdaptiveByteRate(_ peer: Peer, now: UInt64, maximumOverhead: Double) {
         var bytes: UInt64 = 0
         for c in peer.connections.indices { bytes &+= peer.connections[c].statistics.traffic.txDataBytes }
-        if peer.adaptiveBytesAt != 0, now > peer.adaptiveBytesAt {
-            let instant = Double(bytes &- peer.adaptiveBytesSent) * 1e9 / Double(now - peer.adaptiveBytesAt)
-            peer.adaptiveByteRate += (instant - peer.adaptiveByteRate) * min(1, Double(now - peer.adaptiveBytesAt) / 1e9)
-        }
-        peer.adaptiveBytesAt = now
+        let sent = bytes &- peer.adaptiveBytesSent, small = peer.adaptiveSmallBytes
         peer.adaptiveBytesSent = bytes
-        peer.adaptiveSmallFlowRate = UInt64(max(0, peer.adaptiveByteRate * maximumOverhead / 4))
+        peer.adaptiveSmallBytes = 0
+        guard sent > 0, now > peer.adaptiveBytesAt else { return }
+        let gain = peer.adaptiveBytesAt == 0 ? 1 : min(1, Double(now - peer.adaptiveBytesAt) / 1e9)
+        peer.adaptiveBytesAt = now
+        peer.adaptiveSmallShare += (min(1, Double(small) / Double(sent)) - peer.adaptiveSmallShare) * gain
+        peer.adaptiveSmallIsCheap = peer.adaptiveSmallShare <= maximumOverhead / 4
     }
+
+    /// The inner packets adaptive mode counts as small (audio, RTCP): the classifier's audio size (bytes).
+    static let smallPacket = 300
 
     private func applyAdaptive(_ plan: AdaptivePlan, to peer: Peer, peerIndex: Int) {
         let previous = peer.adaptive
