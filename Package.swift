@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "MLinkRoutesTests", dependencies: ["MLinkRoutes", "MLinkTypes"]),
         .testTarget(name: "MLinkEmulatorTests", dependencies: ["MLinkEmulator", "MLinkTypes"]),
         .testTarget(name: "MLinkLabTests", dependencies: ["MLinkLab", "MLinkEmulator", "MLinkTypes", "MLinkYAML", "MLinkConfig",
-                                                           "MLinkProtocol"]),
+                                                           "MLinkProtocol", "MLinkSystem"]),
         .testTarget(name: "MLinkCLITests", dependencies: ["MLinkCLI", "MLinkConfig", "MLinkSetup", "MLinkProtocol", "MLinkControl",
                                                           "MLinkDaemon", "MLinkTypes"]),
         .testTarget(name: "MLinkSetupTests", dependencies: ["MLinkSetup", "MLinkNetlink", "MLinkConfig", "MLinkTypes"]),
