@@ -95,6 +95,17 @@ final class BudgetKeeper {
                       monthlyLimit: budget.monthly, monthForecast: forecast, exhausted: exhausted)
     }
 
+    /// The wire bytes `link` may still carry before one of its budgets runs out (0 when one has); nil when it
+    /// has no budget.
+    func headroom(of link: String, wallSeconds: Double) -> UInt64? {
+        guard let budget = settings(of: link)?.budget else { return nil }
+        let u = rolled(usage[link] ?? Usage(), resetDay: budget.resetDay, wallSeconds: wallSeconds)
+        var left = UInt64.max
+        if let daily = budget.daily { left = min(left, daily > u.dayBytes ? daily - u.dayBytes : 0) }
+        if let monthly = budget.monthly { left = min(left, monthly > u.monthBytes ? monthly - u.monthBytes : 0) }
+        return left
+    }
+
     /// The engine policy of a link given its profile settings and budget state.
     static func policy(_ settings: Profile.LinkSettings, exhausted: Bool) -> LinkPolicy {
         var policy = LinkPolicy(settings)

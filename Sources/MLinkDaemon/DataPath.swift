@@ -98,6 +98,7 @@ extension ForwardingCore {
         while next < packets.count {
             next = engine.encapsulate(packets, from: next, into: out, now: now)
             flush()
+            if budgetCrossed { keepBudgets(now: now) }
         }
         packets.removeAll()
     }
@@ -112,13 +113,16 @@ extension ForwardingCore {
             // Gather the datagrams of this one's slot that follow it; one sendmmsg takes them all.
             let slot = out.slot(at: first)
             sender.removeAll()
+            var bytes = 0
             for i in first..<count where !flushed[i] && out.slot(at: i) == slot {
                 flushed[i] = true
                 senderEntries[sender.count] = i
+                bytes &+= out.length(at: i)
                 sender.append(out.head(at: i), headLength: out.headLength(at: i), body: out.body(at: i),
                               length: out.length(at: i), to: out.destination(at: i))
             }
             if slot < slots.count, let entry = slots[slot] { sender.send(on: entry.socket) }
+            chargeBudget(slot: slot, bytes: bytes, datagrams: sender.count)
             for k in 0..<sender.count where !sender.wasSent(k) { out.markFailed(senderEntries[k]) }
         }
         engine.completeTransmission(out)
@@ -132,15 +136,18 @@ extension ForwardingCore {
             let count = try batch.receive(from: entry.socket)
             if count == 0 { return }
             let now = MonotonicClock.now()
+            var bytes = 0, datagrams = 0
             for i in 0..<count {
                 let length = batch.lengths[i]
+                let segment = Int(batch.segments[i])
+                bytes &+= length
+                datagrams &+= segment == 0 ? 1 : (length &+ segment &- 1) / segment
                 guard length <= ForwardingCore.bufferSize, let message = batch.buffers[i],
                       let source = SocketAddress(storage: batch.sources + i) else {
                     statistics.oversized += 1
                     continue
                 }
                 let raw = UnsafeMutableRawPointer(message)
-                let segment = Int(batch.segments[i])
                 if segment == 0 || length <= segment {
                     handleDatagram(raw, length: length, from: source, on: entry, slot: slot, now: now)
                     continue
@@ -159,6 +166,8 @@ extension ForwardingCore {
             // A session that came up in this batch takes the packets that waited for it (in order, once).
             if engine.hasStagedPackets { while !engine.flushStaged(into: out, now: now) { flush() } }
             flush()
+            chargeBudget(slot: slot, bytes: bytes, datagrams: datagrams)
+            if budgetCrossed { keepBudgets(now: now) }
             if count < batch.capacity { return }
         }
     }

@@ -42,6 +42,7 @@ extension ForwardingCore {
                          + "(threshold \(threshold / 1_000_000) ms): PATH_SILENT sent on the other links")
             }
         }
+        if budgetCrossed { keepBudgets(now: now) }
         leaseTick()
         leaseSyncFlush()
         if engine.hasControlWork {

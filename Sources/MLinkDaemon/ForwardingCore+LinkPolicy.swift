@@ -29,8 +29,9 @@ extension ForwardingCore {
     /// Once a second: counts the metered links' bytes, moves a link whose budget ran out (or reset) to the role
     /// `over-budget` says, and saves the counts when due.
     func keepBudgets(now: UInt64) {
-        guard budgets.path != nil, now >= nextBudgetCheck else { return }
+        guard budgets.path != nil, now >= nextBudgetCheck || budgetCrossed else { return }
         nextBudgetCheck = now + 1_000_000_000
+        budgetCrossed = false
         var wire: [String: UInt64] = [:]
         for peer in engine.peers {
             for c in peer.connections {
@@ -40,17 +41,43 @@ extension ForwardingCore {
             }
         }
         for link in slots.compactMap({ $0?.link.name }) where wire[link] == nil { wire[link] = 0 }
+        var changedAny = false
         for change in budgets.update(wireBytes: wire, wallSeconds: WallClock.now()) {
+            changedAny = true
             log.info("link \(change.link): budget \(change.exhausted ? "used up" : "available again"); "
                      + "over-budget \(profile.linkPolicy.settings(forLink: change.link).overBudget.rawValue)")
             for (slot, entry) in slots.enumerated() where entry?.link.name == change.link {
                 engine.setLinkPolicy(linkPolicy(forLink: change.link), slot: slot)
             }
         }
+        setBudgetHeadroom()
         do {
-            try budgets.saveIfDue(now: now)
+            try budgets.saveIfDue(now: now, force: changedAny)
         } catch {
             log.warning("cannot save the budgets to \(budgets.path ?? ""): \(error)")
+        }
+    }
+
+    /// Takes what a slot just sent or received off its headroom (datagrams plus 48 bytes of IP and UDP header
+    /// each: IPv6's, so that an IPv4 link is counted early rather than late; `keepBudgets` then counts exactly).
+    @inline(__always)
+    func chargeBudget(slot: Int, bytes: Int, datagrams: Int) {
+        guard slot < budgetHeadroom.count, budgetHeadroom[slot] != .max else { return }
+        budgetHeadroom[slot] &-= Int64(truncatingIfNeeded: bytes &+ 48 &* datagrams)
+        if budgetHeadroom[slot] <= 0 { budgetCrossed = true }
+    }
+
+    /// What each slot's link may still carry (BudgetKeeper.headroom); a link already over budget, or without
+    /// one, is not watched (its state changes again only with the day or month, seen by the once-a-second count).
+    func setBudgetHeadroom() {
+        if budgetHeadroom.count < slots.count { budgetHeadroom.append(contentsOf: repeatElement(.max, count: slots.count - budgetHeadroom.count)) }
+        let wall = WallClock.now()
+        for (slot, entry) in slots.enumerated() {
+            guard let name = entry?.link.name, let left = budgets.headroom(of: name, wallSeconds: wall), left > 0 else {
+                budgetHeadroom[slot] = .max
+                continue
+            }
+            budgetHeadroom[slot] = Int64(clamping: left)
         }
     }
 

@@ -41,6 +41,23 @@ final class BudgetKeeperTests: XCTestCase {
         XCTAssertNil(keeper.status(of: "enp0s3", wallSeconds: noon), "no budget")
     }
 
+    /// What the data path may still send before the check: the smaller of the day's and the month's rest.
+    func testHeadroomIsWhatTheTighterBudgetLeaves() {
+        let keeper = BudgetKeeper(links: [wwan], directory: nil)
+        XCTAssertEqual(keeper.headroom(of: "wwan0", wallSeconds: noon), 4000, "the daily limit is the tighter")
+        _ = keeper.update(wireBytes: ["wwan0": 2500], wallSeconds: noon)
+        XCTAssertEqual(keeper.headroom(of: "wwan0", wallSeconds: noon), 1500)
+        _ = keeper.update(wireBytes: ["wwan0": 4100], wallSeconds: noon + 1)
+        XCTAssertEqual(keeper.headroom(of: "wwan0", wallSeconds: noon + 1), 0, "over the daily limit: none left")
+        // A new day: the daily budget is fresh (3500 used of 4000), the month has 10000 - 7600 left.
+        _ = keeper.update(wireBytes: ["wwan0": 7600], wallSeconds: noon + 86400)
+        XCTAssertEqual(keeper.headroom(of: "wwan0", wallSeconds: noon + 86400), 500)
+        // The day after: 2000 of the day's 4000, but only 400 of the month's 10000 are left.
+        _ = keeper.update(wireBytes: ["wwan0": 9600], wallSeconds: noon + 2 * 86400)
+        XCTAssertEqual(keeper.headroom(of: "wwan0", wallSeconds: noon + 2 * 86400), 400, "the month's rest is the tighter")
+        XCTAssertNil(keeper.headroom(of: "enp0s3", wallSeconds: noon), "no budget, nothing to watch")
+    }
+
     func testCountsSurviveARestart() throws {
         let directory = NSTemporaryDirectory() + "mlink-budget-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: directory) }
