@@ -136,12 +136,16 @@ extension ForwardingCore {
             let count = try batch.receive(from: entry.socket)
             if count == 0 { return }
             let now = MonotonicClock.now()
+            // Only a metered slot counts what it received (its datagrams, GRO runs cut by their segment size).
+            let metered = slot < budgetHeadroom.count && budgetHeadroom[slot] != .max
             var bytes = 0, datagrams = 0
             for i in 0..<count {
                 let length = batch.lengths[i]
                 let segment = Int(batch.segments[i])
-                bytes &+= length
-                datagrams &+= segment == 0 ? 1 : (length &+ segment &- 1) / segment
+                if metered {
+                    bytes &+= length
+                    datagrams &+= segment == 0 ? 1 : (length &+ segment &- 1) / segment
+                }
                 guard length <= ForwardingCore.bufferSize, let message = batch.buffers[i],
                       let source = SocketAddress(storage: batch.sources + i) else {
                     statistics.oversized += 1
@@ -166,7 +170,7 @@ extension ForwardingCore {
             // A session that came up in this batch takes the packets that waited for it (in order, once).
             if engine.hasStagedPackets { while !engine.flushStaged(into: out, now: now) { flush() } }
             flush()
-            chargeBudget(slot: slot, bytes: bytes, datagrams: datagrams)
+            if metered { chargeBudget(slot: slot, bytes: bytes, datagrams: datagrams) }
             if budgetCrossed { keepBudgets(now: now) }
             if count < batch.capacity { return }
         }

@@ -26,8 +26,9 @@ extension ForwardingCore {
         return BudgetKeeper.policy(profile.linkPolicy.settings(forLink: name), exhausted: exhausted)
     }
 
-    /// Once a second: counts the metered links' bytes, moves a link whose budget ran out (or reset) to the role
-    /// `over-budget` says, and saves the counts when due.
+    /// Once a second, and between batches when a slot's headroom ran out (`budgetCrossed`): counts the metered
+    /// links' bytes, moves a link whose budget ran out (or reset) to the role `over-budget` says, and saves the
+    /// counts when due or when a link's state changed.
     func keepBudgets(now: UInt64) {
         guard budgets.path != nil, now >= nextBudgetCheck || budgetCrossed else { return }
         nextBudgetCheck = now + 1_000_000_000
