@@ -159,6 +159,20 @@ public struct PathStatistics: Equatable {
         sequenceObserved && sequence != highestSequence && sequence &- highestSequence < 0x8000_0000
     }
 
+    /// True when `sequence` is a gap of the last `sequenceHistory` path sequences that nothing filled yet: a copy
+    /// reordered on its own path behind a later one. It was sent on the path and arrived, so it counts as received
+    /// and fills its gap; a recorded copy sent again finds its sequence seen and counts nothing.
+    @inline(__always)
+    func isUnseenGap(_ sequence: UInt32) -> Bool {
+        let behind = highestSequence &- sequence
+        return sequenceObserved && behind > 0 && behind < PathStatistics.sequenceHistory && seenBehind & (1 << behind) == 0
+    }
+
+    /// The path sequences behind the highest whose arrival is remembered (`isUnseenGap`).
+    static let sequenceHistory: UInt32 = 64
+    /// Bit n: the path sequence `highestSequence - n` arrived (bit 0, the highest itself, always set).
+    private var seenBehind: UInt64 = 0
+
     /// Records an arriving path sequence number and counts the gap before it as lost.
     public mutating func observeSequence(_ sequence: UInt32) {
         if !sequenceObserved || sequence &- highestSequence < 0x8000_0000 {
@@ -168,7 +182,16 @@ public struct PathStatistics: Equatable {
             for _ in 1..<max(1, min(gap, 64)) { recentLoss += (1 - recentLoss) / 32 }
             recentLoss -= recentLoss / 32
             highestSequence = sequence
+            seenBehind = (gap < 64 ? seenBehind << gap : 0) | 1
         } else {
+            let behind = highestSequence &- sequence
+            if behind < PathStatistics.sequenceHistory {
+                guard seenBehind & (1 << behind) == 0 else { return }  // seen already: counted once
+                seenBehind |= 1 << behind
+                // Undo the loss its gap added to the recent average, as it decayed since (about one packet per
+                // sequence behind).
+                recentLoss = max(0, recentLoss - pow(31.0 / 32, Int(behind)) / 32)
+            }
             reordered += 1
             if lostEstimate > 0 { lostEstimate -= 1 }  // a late packet filled an earlier gap: reordered, not lost
         }

@@ -86,10 +86,12 @@ public final class Peer {
     var adaptiveRate = 0.0
     var adaptiveRateAt: UInt64 = 0
     var adaptiveRateSent: UInt64 = 0
-    /// Small packets' share of the data bytes to the peer (smoothed) and whether they are duplicated while
-    /// protection is on (TunnelEngine+Policy.swift `noteAdaptiveByteRate`).
+    /// Small packets' bytes since the last tick, the smoothed byte rates of small packets and of all data to the
+    /// peer (bytes/s), and whether small packets are duplicated while protection is on (TunnelEngine+Policy.swift
+    /// `noteAdaptiveByteRate`).
     var adaptiveSmallBytes: UInt64 = 0
-    var adaptiveSmallShare = 1.0
+    var adaptiveSmallRate = 0.0
+    var adaptiveDataRate = 0.0
     var adaptiveSmallIsCheap = false
     var adaptiveBytesAt: UInt64 = 0
     var adaptiveBytesSent: UInt64 = 0

@@ -264,8 +264,10 @@ public final class TunnelEngine {
             return .none
         }
         // A copy proves its path alive when it is new, or when it lost the race to another link: still inside the
-        // window and newer than anything this path carried in this session. A recorded packet replayed later
-        // (too old, or not newer on this path) proves nothing and must not keep a dead path "up".
+        // window and newer than anything this path carried in this session, or sent on this path later than
+        // anything it delivered (a path sequence ahead), or reordered on this path (a gap among its last 64 path
+        // sequences that nothing filled yet). A recorded packet replayed later (too old, or its path sequence
+        // seen) proves nothing and must not keep a dead path "up".
         var fresh = verdict == .new
         if role != .previous, verdict != .tooOld {
             if peer.connections[c].counterSession != header.receiverIndex {
@@ -277,6 +279,8 @@ public final class TunnelEngine {
                 fresh = true
             } else if peer.connections[c].statistics.isAhead(header.pathSequence) {
                 fresh = true  // a replay or repair sent on this path now (ReplayRing.swift)
+            } else if peer.connections[c].statistics.isUnseenGap(header.pathSequence) {
+                fresh = true  // reordered on this path behind a later copy: it was sent and it arrived
             }
         }
         if fresh {

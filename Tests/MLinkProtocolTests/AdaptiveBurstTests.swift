@@ -99,6 +99,8 @@ final class AdaptiveBurstTests: XCTestCase {
         var audioDelays: [UInt64] = []
         var levelTime: [AdaptivePlan.Level: UInt64] = [:]
         var levels: [AdaptivePlan.Level] = []
+        /// Each level change with its time and reason (printed by the test).
+        var reasons: [String] = []
         var extraShare = 0.0
     }
 
@@ -139,7 +141,11 @@ final class AdaptiveBurstTests: XCTestCase {
             }
             if measuring {
                 run.levelTime[host.adaptive.level, default: 0] += 2 * Time.millisecond
-                if run.levels.last != host.adaptive.level { run.levels.append(host.adaptive.level) }
+                if run.levels.last != host.adaptive.level {
+                    run.levels.append(host.adaptive.level)
+                    run.reasons.append("\((net.now - start) / Time.millisecond) ms \(host.adaptive.level.name) link \(host.adaptive.primaryLink): "
+                        + host.adaptive.reasonText(deadline: 150 * Time.millisecond, targetLoss: 0.001))
+                }
             }
         }
         net.advance(by: Time.second)
@@ -175,18 +181,22 @@ final class AdaptiveBurstTests: XCTestCase {
               + "duplicate \(duplicateShare * 100)% of the time, levels \(run.levels.map(\.name)), audio p99 "
               + "\(p99 / Time.millisecond) ms, \(host.counters.repaired) repaired, \(host.counters.repairMisses) misses, "
               + "mean run \(host.connections.map(\.feedback.burst.meanRun)), plan \(host.adaptive.level.name): "
-              + host.adaptive.reasonText(deadline: 150 * Time.millisecond, targetLoss: 0.001))
+              + host.adaptive.reasonText(deadline: 150 * Time.millisecond, targetLoss: 0.001)
+              + "; changes: " + run.reasons.joined(separator: "; "))
         // The bench's lte targets: loss <= 3 x the ideal (2% x 2.9% = 0.058%) + margin, <= 15% extra bytes,
         // audio p99 within 10 ms of the best single link's (35 + 2.33 x 8 = 54 ms).
         XCTAssertLessThanOrEqual(loss, 3 * 0.02 * 0.029 + 0.00205, "\(run.lost) of \(run.sent) lost (the bench's margin)")
-        XCTAssertLessThanOrEqual(run.extraShare, 0.12, "extra data bytes (duplication: 100%)")
+        // (The audio's copies cost 3.5 points of it; a silence alarm's 2 s of duplication, when a loss run
+        // outlasts the stream's silence threshold, about 7 more: 6.6% and 13.0% in the two runs of this seed.)
+        XCTAssertLessThanOrEqual(run.extraShare, 0.15, "extra data bytes (duplication: 100%)")
         XCTAssertLessThan(duplicateShare, 0.2, "escalations are the exception: \(run.levelTime)")
         XCTAssertGreaterThan(host.counters.repaired, 50, "repairs do the work")
         XCTAssertFalse(run.levels.contains(.parity), "XOR parity cannot repair runs of 4: \(run.levels)")
-        // Not met yet: the audio's p99 is a repair's (118 ms here, 117 ms in the lab). Small packets are meant to
-        // be duplicated while protection is on (TunnelEngine+Policy.swift), but on one 5-tuple with the video
-        // they are not yet (left for the next session).
-        XCTAssertLessThanOrEqual(p99, 150 * Time.millisecond, "audio within the deadline")
+        // Small packets are duplicated while protection is on (TunnelEngine+Policy.swift): the audio's p99 is the
+        // faster link's, not a repair's (118 ms before: the small share was an average of each tick's share, 42%
+        // for this stream, so the rule never applied).
+        XCTAssertTrue(host.adaptiveSmallIsCheap, "audio is 4% of the bytes: \(host.adaptiveSmallRate / host.adaptiveDataRate)")
+        XCTAssertLessThanOrEqual(p99, 64 * Time.millisecond, "audio p99 within 10 ms of the best single link's")
         let primary = host.connections.firstIndex { Int($0.group(isRouter: false) & 0xff) == host.adaptive.primaryLink }
         XCTAssertEqual(host.adaptive.primaryLink, 0, "the faster link carries the data")
         XCTAssertGreaterThan(primary.map { host.connections[$0].feedback.burst.meanRun } ?? 0, 2.5,
