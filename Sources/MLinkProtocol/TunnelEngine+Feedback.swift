@@ -5,7 +5,8 @@ import MLinkControl
 /// Receiver, per peer:
 ///   1. every new counter above the highest received opens a candidate run of the counters skipped
 ///      (`noteCounter`, on the data path: one comparison per packet, a store per gap);
-///   2. each tick, a run older than the reorder allowance R (the bundle's SRTT spread / 2 + 2 RTTVAR + 2 ms) is
+///   2. each tick, a run older than the reorder allowance R (the bundle's SRTT spread / 2 + 2 RTTVAR + 2 ms; a
+///      single path's while the peer sends one copy, except for a run whose counters went on another path) is
 ///      checked against the replay window: what is still missing is NACKed, the rest forgotten;
 ///   3. NACKs leave at once (at most one FEEDBACK per max(5 ms, SRTT/4)), as two copies on the two best links;
 ///      otherwise a summary of the paths leaves every max(250 ms, 4 SRTT) on the best link, and only while data
@@ -27,11 +28,18 @@ extension TunnelEngine {
 
     /// Called for every new counter of the current session before the window records it: a jump opens a
     /// candidate run of the counters skipped.
+    /// When the datagram that carried the previous highest counter came on the same connection with the path
+    /// sequence just before this one's, nothing was sent on that path in between: the counters skipped went on
+    /// another path (the other link's probes and control messages while the data keeps to one link), and they
+    /// wait the full reorder allowance, not the single path's (`ReceiverFeedback.open(far:)`).
     @inline(__always)
-    func noteCounter(_ peer: Peer, counter: UInt64, window: ReplayWindow, now: UInt64) {
-        let highest = window.highest
+    func noteCounter(_ peer: Peer, counter: UInt64, window: ReplayWindow, connection c: Int, pathSequence: UInt32,
+                     now: UInt64) {
+        let highest = window.highest, state = peer.receiverFeedback
+        guard counter > highest else { return }
+        defer { state.noteHighest(connection: c, pathSequence: pathSequence) }
         guard highest != 0, counter > highest &+ 1 else { return }
-        peer.receiverFeedback.open(first: highest + 1, end: counter, now: now)
+        state.open(first: highest + 1, end: counter, now: now, far: state.followsHighest(connection: c, pathSequence: pathSequence))
     }
 
     /// The reorder allowance of `peer`'s bundle (ns): what a copy on a slower live path may lag behind one on
@@ -98,9 +106,10 @@ extension TunnelEngine {
         state.noteCopies(delivered: peer.counters.delivered, duplicates: peer.counters.duplicates)
         if state.count > 0, now &- state.lastSent >= spacing {
             let allowance = reorderAllowance(peer, singlePath: state.duplicateShare < ReceiverFeedback.copiedShare)
-            if state.hasAged(now: now, allowance: allowance) {
+            let farAllowance = max(allowance, reorderAllowance(peer))
+            if state.hasAged(now: now, allowance: allowance, farAllowance: farAllowance) {
                 ranges = state.collectLost(into: controlScratch, highest: highest, window: session.window, now: now,
-                                           allowance: allowance)
+                                           allowance: allowance, farAllowance: farAllowance)
             }
         }
         guard ranges > 0 || now &- state.lastSummary >= summaryInterval else { return }
@@ -377,7 +386,13 @@ final class ReceiverFeedback {
     private var firsts = [UInt64](repeating: 0, count: ReceiverFeedback.capacity)
     private var ends = [UInt64](repeating: 0, count: ReceiverFeedback.capacity)
     private var times = [UInt64](repeating: 0, count: ReceiverFeedback.capacity)
+    /// The run's counters were not sent on the path whose arrival opened it (`noteCounter`): it waits the full
+    /// reorder allowance.
+    private var far = [Bool](repeating: false, count: ReceiverFeedback.capacity)
     private var head = 0
+    /// The connection and path sequence of the datagram that carried the highest counter so far.
+    private var highestConnection = -1
+    private var highestPathSequence: UInt32 = 0
     private(set) var count = 0
     /// The session (our receiver index) the runs belong to.
     private(set) var session: UInt32 = 0
@@ -405,11 +420,26 @@ final class ReceiverFeedback {
         self.session = session
         count = 0
         head = 0
+        highestConnection = -1
+    }
+
+    /// Remembers where the highest counter so far arrived.
+    @inline(__always)
+    func noteHighest(connection: Int, pathSequence: UInt32) {
+        highestConnection = connection
+        highestPathSequence = pathSequence
+    }
+
+    /// True when a datagram on `connection` with `pathSequence` came next after the highest counter's on the same
+    /// path: nothing was sent on that path between the two.
+    @inline(__always)
+    func followsHighest(connection: Int, pathSequence: UInt32) -> Bool {
+        connection == highestConnection && pathSequence == highestPathSequence &+ 1
     }
 
     /// Adds the run `first ..< end` seen missing at `now`; the oldest run goes when all are taken.
     @inline(__always)
-    func open(first: UInt64, end: UInt64, now: UInt64) {
+    func open(first: UInt64, end: UInt64, now: UInt64, far: Bool = false) {
         if count == ReceiverFeedback.capacity {
             head = (head + 1) % ReceiverFeedback.capacity
             count -= 1
@@ -418,22 +448,36 @@ final class ReceiverFeedback {
         firsts[i] = end - first > ReceiverFeedback.longestRun ? end - ReceiverFeedback.longestRun : first
         ends[i] = end
         times[i] = now
+        self.far[i] = far
         count += 1
     }
 
-    /// True when the oldest run has waited the reorder allowance.
-    func hasAged(now: UInt64, allowance: UInt64) -> Bool {
-        count > 0 && now &- times[head] >= allowance
+    /// True when some run has waited its reorder allowance (`farAllowance` for a far run).
+    func hasAged(now: UInt64, allowance: UInt64, farAllowance: UInt64) -> Bool {
+        for k in 0..<count {
+            let i = (head + k) % ReceiverFeedback.capacity
+            if now &- times[i] >= (far[i] ? farAllowance : allowance) { return true }
+        }
+        return false
     }
 
     /// Writes the counters of the aged runs still missing from `window` as NACK ranges into `body` (at most 32)
-    /// and forgets those runs; returns the number of ranges.
+    /// and forgets those runs (the runs still waiting keep their order); returns the number of ranges.
     func collectLost(into body: UnsafeMutableRawPointer, highest: UInt64, window: ReplayWindow, now: UInt64,
-                     allowance: UInt64) -> Int {
-        var ranges = 0
-        while count > 0, now &- times[head] >= allowance, ranges < FeedbackMessage.maximumRanges {
-            var counter = firsts[head], runStart: UInt64 = 0, runLength = 0
-            let end = ends[head]
+                     allowance: UInt64, farAllowance: UInt64) -> Int {
+        var ranges = 0, kept = 0
+        let total = count
+        for k in 0..<total {
+            let i = (head + k) % ReceiverFeedback.capacity
+            guard ranges < FeedbackMessage.maximumRanges, now &- times[i] >= (far[i] ? farAllowance : allowance) else {
+                // Still waiting (or no room in this message): kept, in order.
+                let j = (head + kept) % ReceiverFeedback.capacity
+                firsts[j] = firsts[i]; ends[j] = ends[i]; times[j] = times[i]; far[j] = far[i]
+                kept += 1
+                continue
+            }
+            var counter = firsts[i], runStart: UInt64 = 0, runLength = 0
+            let end = ends[i]
             while counter < end {
                 let missing = window.check(counter, now: now) == .new
                 if missing && highest - counter <= UInt64(UInt32.max) {
@@ -451,9 +495,8 @@ final class ReceiverFeedback {
                 FeedbackMessage.writeRange(body, index: ranges, highest: highest, first: runStart, count: runLength)
                 ranges += 1
             }
-            head = (head + 1) % ReceiverFeedback.capacity
-            count -= 1
         }
+        count = kept
         return ranges
     }
 }

@@ -302,7 +302,10 @@ public final class TunnelEngine {
             peer.counters.tooOld += 1
             return .none
         case .new:
-            if role == .current { noteCounter(peer, counter: header.counter, window: session.window, now: now) }
+            if role == .current {
+                noteCounter(peer, counter: header.counter, window: session.window, connection: c,
+                            pathSequence: header.pathSequence, now: now)
+            }
             session.window.record(header.counter, now: now)
             if role == .next { promoteNextSession(of: peer, now: now) }
         }

@@ -38,7 +38,8 @@ extension Bench {
     }
 
     /// Runs the sender (`arguments` to `ip`) and, while it runs, reads VM0's adaptive plan once a second: the
-    /// seconds spent at each protection level (single, retransmit, parity, duplicate), for the table.
+    /// seconds spent at each protection level (single, retransmit, parity, duplicate), for the table, and at
+    /// duplicate and parity the seconds per reason ("why duplicate: ...").
     func sendSamplingLevels(_ arguments: [String]) throws -> ((status: Int32, output: String), [String: Int]) {
         let log = lab.paths.directory(of: labName) + "/sender.txt"
         let pid = try ProcessControl.spawnDetached(path: findExecutable("ip") ?? "/usr/sbin/ip", arguments: arguments,
@@ -50,7 +51,15 @@ extension Bench {
             status = ProcessControl.exitStatusIfExited(pid)
             guard status == nil, let plans = (showJSON(host: "vm0")?["policies"] as? [String: Any])?["adaptive"] as? [[String: Any]]
             else { continue }
-            for plan in plans { if let level = plan["level"] as? String { levels[level, default: 0] += 1 } }
+            for plan in plans {
+                guard let level = plan["level"] as? String else { continue }
+                levels[level, default: 0] += 1
+                // Why it protects more than a repair does: the reason with its figures blanked, for the table.
+                if level == "duplicate" || level == "parity", let reason = plan["reason"] as? String {
+                    let kind = String(reason.split(separator: ";").first ?? "").map { $0.isNumber || $0 == "." ? "#" : $0 }
+                    levels["why \(level): " + String(kind).replacingOccurrences(of: "#", with: "").replacingOccurrences(of: "  ", with: " "), default: 0] += 1
+                }
+            }
         }
         let output = FileManager.default.contents(atPath: log).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return ((status ?? 127, output), levels)

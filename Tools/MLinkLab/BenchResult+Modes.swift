@@ -56,9 +56,14 @@ extension BenchResult {
         self.mode = mode
         if !levelSeconds.isEmpty {
             let order = ["single", "retransmit", "parity", "duplicate"]
-            let known = order.filter { levelSeconds[$0] != nil } + levelSeconds.keys.filter { !order.contains($0) }.sorted()
+            let known = order.filter { levelSeconds[$0] != nil }
+                + levelSeconds.keys.filter { !order.contains($0) && !$0.hasPrefix("why ") }.sorted()
             modeLines.append("  adaptive level, sampled once a second (vm0 show --json policies.adaptive): "
                              + known.map { "\($0) \(levelSeconds[$0]!) s" }.joined(separator: ", "))
+            let reasons = levelSeconds.keys.filter { $0.hasPrefix("why ") }.sorted()
+            if !reasons.isEmpty {
+                modeLines.append("  the reasons: " + reasons.map { "\($0) (\(levelSeconds[$0]!) s)" }.joined(separator: "; "))
+            }
         }
         if let mlink, !wire.isEmpty {
             extra = ExtraBytes.compute(wire: wire, audioSent: mlink.audio.sent, videoSent: mlink.video.sent)
