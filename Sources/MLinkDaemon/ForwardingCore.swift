@@ -56,6 +56,7 @@ public final class ForwardingCore {
     var statistics = CoreStatistics()
     /// Rate-limited log lines about drops and handshakes (the data path itself never logs).
     var dropReport = DropReport()
+    var silenceLog = AlarmLogLimiter()
 
     // Per-link source routing and router endpoint names (ForwardingCore+Routing.swift).
     let sourceRouting: SourceRouting
