@@ -43,7 +43,6 @@ extension ForwardingCore {
                 if silenceLog.admit(line, now: now) { log.info(line + ": PATH_SILENT sent on the other links") }
             }
         }
-        if budgetCrossed { keepBudgets(now: now) }
         leaseTick()
         leaseSyncFlush()
         if engine.hasControlWork {
