@@ -2,6 +2,7 @@
 """The report of scripts/bench.sh: medians, per-round ratios, engine figures, system calls and the targets.
 
     bench-report.py RESULTS META [DOCS]
+    bench-report.py --ping RESULTS META     (scripts/bench.sh --ping: the idle ping alone)
 
 RESULTS holds `round path metric value` lines (tab-separated; paths bare, wg, ml1, ml2, and old1, old2 when an
 older mlink ran as "before"; metrics tcp, udp in
@@ -96,6 +97,7 @@ def report(results, meta):
             ("before: 1 link UDP / wireguard-go", lambda r: v(r, "old1", "udp") / v(r, "wg", "udp"), "x"),
             ("before: 2 links TCP / 1 link TCP", lambda r: v(r, "old2", "tcp") / v(r, "old1", "tcp"), "x"),
             ("before: ping idle, 1 link - bare", lambda r: v(r, "old1", "ping_idle") - v(r, "bare", "ping_idle"), "ms"),
+            ("ping idle, 1 link, now - before", lambda r: v(r, "ml1", "ping_idle") - v(r, "old1", "ping_idle"), "ms"),
         ]
     out.append(f"{'per-round ratios':<34}" + "".join(f"{'r' + str(r):>8}" for r in range(1, rounds + 1))
                + f"{'median':>9}")
@@ -106,6 +108,12 @@ def report(results, meta):
         form = "{:>8.3f}" if unit == "x" else "{:>+8.3f}"
         out.append(f"{label:<34}" + "".join(form.format(x) for x in values)
                    + form.replace(">8", ">9").format(statistics.median(values)))
+    # The idle ping's differences as mean +- standard error over the rounds (scripts/bench.sh --ping for more rounds).
+    idle = [label for label, _, unit in ratios if unit == "ms" and "idle" in label]
+    out.append(f"idle ping, mean +- standard error over the {rounds} round(s):")
+    for label in idle:
+        mean, se = mean_se(per_round[label])
+        out.append(f"  {label:<34}{mean:+.3f} +- {se:.3f} ms")
     out.append("")
 
     rate1, rate2 = number(meta, "engine_rate_1"), number(meta, "engine_rate_2")
@@ -218,6 +226,42 @@ def report(results, meta):
     return out
 
 
+def mean_se(values):
+    """The mean and its standard error (sample standard deviation / sqrt(n); 0 for one value)."""
+    mean = statistics.fmean(values)
+    se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0.0
+    return mean, se
+
+
+def ping_report(results, meta):
+    """bench.sh --ping: per path the idle ping's mean excess over bare veth (per round, paired), and now - before."""
+    rounds = int(meta["rounds"])
+    before = bool(meta.get("before"))
+    paths = [p for p in PATHS + (BEFORE_PATHS if before else [])]
+    for r in range(1, rounds + 1):
+        for path, name in paths:
+            if (r, path, "ping_idle") not in results:
+                fail("the report", "a measurement is missing", f"round {r} {name} ping_idle")
+    v = lambda r, path: results[(r, path, "ping_idle")]
+    out = [f"mlink idle ping (scripts/bench.sh --ping), {meta['started']}-{meta['finished']} UTC, kernel {meta['kernel']}",
+           f"mlink {meta['commit']}, {meta['build']}" + (f"; before: {meta['before']}" if before else ""),
+           f"{rounds} round(s) of {meta['pings']} pings 2 ms apart per path, paths alternating; "
+           "mean +- standard error over the rounds", ""]
+    rows = [(f"{name}: avg RTT (ms)", [v(r, path) for r in range(1, rounds + 1)]) for path, name in paths]
+    rows += [(f"{name} - bare (ms)", [v(r, path) - v(r, "bare") for r in range(1, rounds + 1)])
+             for path, name in paths if path != "bare"]
+    if before:
+        rows += [("1 link, now - before (ms)", [v(r, "ml1") - v(r, "old1") for r in range(1, rounds + 1)]),
+                 ("2 links, now - before (ms)", [v(r, "ml2") - v(r, "old2") for r in range(1, rounds + 1)])]
+    for label, values in rows:
+        mean, se = mean_se(values)
+        out.append(f"  {label:<40}{mean:>+9.4f} +- {se:.4f}   (median {statistics.median(values):+.4f})")
+    if before:
+        now, old = (mean_se([v(r, p) - v(r, "bare") for r in range(1, rounds + 1)])[0] for p in ("ml1", "old1"))
+        out.append(f"  1 link excess over bare, now / before: {now / old:.3f}x")
+    return out
+
+
 def tcp_syscalls(meta, label):
     """The TCP run's line: system calls per 1000 inner segments (the receiver's delivered packets) on each side."""
     segments = float(meta.get(f"syscalls_{label}_tun_written", "nan"))
@@ -272,6 +316,10 @@ def write_docs(path, lines, meta):
 
 
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--ping":
+        results, meta = read(sys.argv[2], sys.argv[3])
+        print("\n".join(ping_report(results, meta)))
+        return
     if len(sys.argv) not in (3, 4):
         fail("bench-report.py", "usage: bench-report.py RESULTS META [DOCS]", " ".join(sys.argv[1:]))
     results, meta = read(sys.argv[1], sys.argv[2])

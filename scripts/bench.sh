@@ -14,6 +14,10 @@
 #
 #   sudo scripts/bench.sh            BENCH_ROUNDS (default 5) rounds of BENCH_SECONDS (default 5) per iperf3 run
 #   sudo scripts/bench.sh --short    1 round of 2 s, smaller engine runs, writes no file: checks that it works (CI)
+#   sudo scripts/bench.sh --ping     the idle ping alone: a warm-up round, then BENCH_ROUNDS (default 20) rounds
+#                                    of 500 pings per path, alternating; prints each path's mean excess over bare
+#                                    veth with its standard error (and now - before with BENCH_BEFORE_MLINK); writes
+#                                    no file
 #
 # Binaries: MLINK_BIN, MLINK_LAB_BIN and MLINK_BENCH_ENGINE_BIN when set, else release builds of mlink and
 # mlink-bench-engine and a debug mlink-lab, built here. BENCH_LAB (default bench) prefixes the labs' names
@@ -30,12 +34,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d /opt/swift/usr/bin ] && export PATH=/opt/swift/usr/bin:$PATH
 
-SHORT=0
+SHORT=0 PING_ONLY=0
 for argument in "$@"; do
     case $argument in
         --short) SHORT=1 ;;
+        --ping) PING_ONLY=1 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        *) echo "mlink bench: unknown argument: expected --short ($argument)" >&2; exit 64 ;;
+        *) echo "mlink bench: unknown argument: expected --short or --ping ($argument)" >&2; exit 64 ;;
     esac
 done
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
@@ -43,6 +48,8 @@ done
 if [ "$SHORT" = 1 ]; then
     ROUNDS=${BENCH_ROUNDS:-1} SECS=${BENCH_SECONDS:-2} DOCS=${BENCH_DOCS:-}
     ENGINE_PACKETS=30000 CALLGRIND_SMALL=1000 CALLGRIND_LARGE=3000 PINGS=200
+elif [ "$PING_ONLY" = 1 ]; then
+    ROUNDS=${BENCH_ROUNDS:-20} SECS=${BENCH_SECONDS:-5} DOCS="" PINGS=500
 else
     ROUNDS=${BENCH_ROUNDS:-5} SECS=${BENCH_SECONDS:-5} DOCS=${BENCH_DOCS:-docs/BENCHMARKS.md}
     ENGINE_PACKETS=300000 CALLGRIND_SMALL=10000 CALLGRIND_LARGE=30000 PINGS=500
@@ -61,7 +68,9 @@ if [ -z "${MLINK_BIN:-}" ]; then
     swift build -c release --product mlink >/dev/null
     MLINK_BIN=$PWD/.build/release/mlink BUILD="release build (built by this run)"
 fi
-if [ -z "${MLINK_BENCH_ENGINE_BIN:-}" ]; then
+if [ "$PING_ONLY" = 1 ]; then
+    MLINK_BENCH_ENGINE_BIN=${MLINK_BENCH_ENGINE_BIN:-/bin/true}  # not run
+elif [ -z "${MLINK_BENCH_ENGINE_BIN:-}" ]; then
     swift build -c release --product mlink-bench-engine >/dev/null
     MLINK_BENCH_ENGINE_BIN=$PWD/.build/release/mlink-bench-engine
 fi
@@ -204,6 +213,26 @@ measure() {
         "$r" "${NAME[$p]}" "$tcp" "$udp" "$idle" "$loaded" >&2
 }
 
+if [ "$PING_ONLY" = 1 ]; then
+    echo "mlink bench: $ROUNDS round(s) of $PINGS idle pings per path, paths alternating (after one unrecorded round)" >&2
+    # A warm-up round first: right after the labs come up, their first rounds measured 2-5 times the later ones.
+    for p in "${PATHS[@]}"; do ping_avg "${LABOF[$p]}-a" "${ADDRESS[$p]}" "$PINGS" >/dev/null; done
+    for r in $(seq "$ROUNDS"); do
+        line=""
+        for i in "${!PATHS[@]}"; do
+            p=${PATHS[$(( (i + r - 1) % ${#PATHS[@]} ))]}
+            idle=$(ping_avg "${LABOF[$p]}-a" "${ADDRESS[$p]}" "$PINGS")
+            record "$r" "$p" ping_idle "$idle"
+            line+=" $p $idle"
+        done
+        echo "  round $r:$line" >&2
+    done
+    meta commit "$COMMIT"; meta build "$BUILD"; meta rounds "$ROUNDS"; meta pings "$PINGS"
+    meta before "${BEFORE:+${BENCH_BEFORE_LABEL:-$BEFORE}}"; meta kernel "$(uname -r)"
+    meta started "$STARTED"; meta finished "$(date -u +"%H:%M")"
+    python3 scripts/bench-report.py --ping "$RESULTS" "$META"
+    exit 0
+fi
 echo "mlink bench: $ROUNDS round(s) of ${SECS} s per iperf3 run, paths alternating" >&2
 for r in $(seq "$ROUNDS"); do
     for i in "${!PATHS[@]}"; do measure "${PATHS[$(( (i + r - 1) % ${#PATHS[@]} ))]}" "$r"; done
