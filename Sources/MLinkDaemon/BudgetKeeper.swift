@@ -178,3 +178,56 @@ final class BudgetKeeper {
          days(year: (month + 1) / 12, month: (month + 1) % 12 + 1, day: resetDay))
     }
 }
+
+/// What each metered link may still carry, charged by the data path at the byte (issue 14): one headroom per
+/// link, shared by every slot of that link (a link with two local addresses, IPv4 and IPv6, is one budget: a
+/// headroom per slot let it carry the budget's remainder once on each). Slots of a link without a budget to watch
+/// are not counted at all.
+struct BudgetMeters {
+    /// Slot -> index of its link's headroom (-1: not watched).
+    private(set) var meterOfSlot: [Int] = []
+    /// Per watched link: the wire bytes left, and its name.
+    private(set) var headroom: [Int64] = []
+    private var names: [String] = []
+    /// A headroom reached zero since the last `set`: count and apply the budgets before the next batch.
+    private(set) var crossed = false
+
+    /// Recomputes the headrooms (once a second, and after a crossing): `slotLinks` is each slot's link name (nil:
+    /// no slot), `left` the bytes a link may still carry (nil: no budget; 0: over budget, not watched any more).
+    mutating func set(slotLinks: [String?], left: (String) -> UInt64?) {
+        meterOfSlot.removeAll(keepingCapacity: true)
+        headroom.removeAll(keepingCapacity: true)
+        names.removeAll(keepingCapacity: true)
+        crossed = false
+        for name in slotLinks {
+            guard let name, let bytes = left(name), bytes > 0 else {
+                meterOfSlot.append(-1)
+                continue
+            }
+            if let m = names.firstIndex(of: name) {
+                meterOfSlot.append(m)
+            } else {
+                names.append(name)
+                headroom.append(Int64(clamping: bytes))
+                meterOfSlot.append(headroom.count - 1)
+            }
+        }
+    }
+
+    /// True when `slot`'s traffic is counted.
+    @inline(__always)
+    func watches(_ slot: Int) -> Bool {
+        slot < meterOfSlot.count && meterOfSlot[slot] >= 0
+    }
+
+    /// Takes what `slot` just sent or received off its link's headroom (datagrams plus 48 bytes of IP and UDP
+    /// header each: IPv6's, so that an IPv4 link is counted early rather than late; the once-a-second count is exact).
+    @inline(__always)
+    mutating func charge(slot: Int, bytes: Int, datagrams: Int) {
+        guard slot < meterOfSlot.count else { return }
+        let m = meterOfSlot[slot]
+        guard m >= 0 else { return }
+        headroom[m] &-= Int64(truncatingIfNeeded: bytes &+ 48 &* datagrams)
+        if headroom[m] <= 0 { crossed = true }
+    }
+}

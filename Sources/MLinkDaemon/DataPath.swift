@@ -98,7 +98,6 @@ extension ForwardingCore {
         while next < packets.count {
             next = engine.encapsulate(packets, from: next, into: out, now: now)
             flush()
-            if budgetCrossed { keepBudgets(now: now) }
         }
         packets.removeAll()
     }
@@ -106,6 +105,8 @@ extension ForwardingCore {
     /// Sends every datagram in `out`, one `sendmmsg` per link slot, and hands the outcome to the engine.
     @inline(__always)
     func flush() {
+        // The one place a headroom that ran out is acted on: every charge, sent or received, comes before a flush.
+        defer { if budgetMeters.crossed { keepBudgets(now: MonotonicClock.now()) } }
         let count = out.count
         guard count > 0 else { return }
         flushed.update(repeating: false, count: count)
@@ -137,7 +138,7 @@ extension ForwardingCore {
             if count == 0 { return }
             let now = MonotonicClock.now()
             // Only a metered slot counts what it received (its datagrams, GRO runs cut by their segment size).
-            let metered = slot < budgetHeadroom.count && budgetHeadroom[slot] != .max
+            let metered = budgetMeters.watches(slot)
             var bytes = 0, datagrams = 0
             for i in 0..<count {
                 let length = batch.lengths[i]
@@ -169,9 +170,8 @@ extension ForwardingCore {
             writeDelivered()
             // A session that came up in this batch takes the packets that waited for it (in order, once).
             if engine.hasStagedPackets { while !engine.flushStaged(into: out, now: now) { flush() } }
-            flush()
             if metered { chargeBudget(slot: slot, bytes: bytes, datagrams: datagrams) }
-            if budgetCrossed { keepBudgets(now: now) }
+            flush()
             if count < batch.capacity { return }
         }
     }

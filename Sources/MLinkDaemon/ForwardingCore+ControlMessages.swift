@@ -37,12 +37,12 @@ extension ForwardingCore {
             case .failoverSwitched(let peer, let from, let to, let reason):
                 log.info("peer \(engine.peers[peer].name): failover from \(pathName(peer, from)) to \(pathName(peer, to)) "
                          + "(\(reason.rawValue))")
-            case .pathSilenceReported(let peer, let c, let silence, let threshold):
-                log.info("peer \(engine.peers[peer].name): no data on \(pathName(peer, c)) for \(silence / 1_000_000) ms "
-                         + "(threshold \(threshold / 1_000_000) ms): PATH_SILENT sent on the other links")
+            case .pathSilenceReported(let peer, let c, let silence, let threshold, let tickGap):
+                let line = "peer \(engine.peers[peer].name): no data on \(pathName(peer, c)) for \(silence / 1_000_000) ms "
+                    + "(threshold \(threshold / 1_000_000) ms, tick \(tickGap / 1_000_000) ms after the previous)"
+                if silenceLog.admit(line, now: now) { log.info(line + ": PATH_SILENT sent on the other links") }
             }
         }
-        if budgetCrossed { keepBudgets(now: now) }
         leaseTick()
         leaseSyncFlush()
         if engine.hasControlWork {

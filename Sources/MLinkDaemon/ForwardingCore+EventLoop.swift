@@ -46,6 +46,7 @@ extension ForwardingCore {
 
     func runTimers(now: UInt64) {
         dropReport.report(now: now, log: log) { statusReport(now: now) }
+        if let held = silenceLog.summary(now: now) { log.info(held) }
         runRoutingTimers(now: now)
         runRouteTimers(now: now)
         expireClients(now: now)

@@ -26,13 +26,12 @@ extension ForwardingCore {
         return BudgetKeeper.policy(profile.linkPolicy.settings(forLink: name), exhausted: exhausted)
     }
 
-    /// Once a second, and between batches when a slot's headroom ran out (`budgetCrossed`): counts the metered
-    /// links' bytes, moves a link whose budget ran out (or reset) to the role `over-budget` says, and saves the
-    /// counts when due or when a link's state changed.
+    /// Once a second, and after a flush when a link's headroom ran out (`budgetMeters.crossed`): counts the
+    /// metered links' bytes, moves a link whose budget ran out (or reset) to the role `over-budget` says, and
+    /// saves the counts when due or when a link's state changed.
     func keepBudgets(now: UInt64) {
-        guard budgets.path != nil, now >= nextBudgetCheck || budgetCrossed else { return }
+        guard budgets.path != nil, now >= nextBudgetCheck || budgetMeters.crossed else { return }
         nextBudgetCheck = now + 1_000_000_000
-        budgetCrossed = false
         var wire: [String: UInt64] = [:]
         for peer in engine.peers {
             for c in peer.connections {
@@ -59,27 +58,18 @@ extension ForwardingCore {
         }
     }
 
-    /// Takes what a slot just sent or received off its headroom (datagrams plus 48 bytes of IP and UDP header
-    /// each: IPv6's, so that an IPv4 link is counted early rather than late; `keepBudgets` then counts exactly).
+    /// Takes what a slot just sent or received off its link's headroom (BudgetMeters.charge).
     @inline(__always)
     func chargeBudget(slot: Int, bytes: Int, datagrams: Int) {
-        guard slot < budgetHeadroom.count, budgetHeadroom[slot] != .max else { return }
-        budgetHeadroom[slot] &-= Int64(truncatingIfNeeded: bytes &+ 48 &* datagrams)
-        if budgetHeadroom[slot] <= 0 { budgetCrossed = true }
+        budgetMeters.charge(slot: slot, bytes: bytes, datagrams: datagrams)
     }
 
-    /// What each slot's link may still carry (BudgetKeeper.headroom); a link already over budget, or without
-    /// one, is not watched (its state changes again only with the day or month, seen by the once-a-second count).
+    /// What each metered link may still carry (BudgetKeeper.headroom), one headroom per link however many slots
+    /// it has; a link already over budget, or without one, is not watched (its state changes again only with the
+    /// day or month, seen by the once-a-second count).
     func setBudgetHeadroom() {
-        if budgetHeadroom.count < slots.count { budgetHeadroom.append(contentsOf: repeatElement(.max, count: slots.count - budgetHeadroom.count)) }
         let wall = WallClock.now()
-        for (slot, entry) in slots.enumerated() {
-            guard let name = entry?.link.name, let left = budgets.headroom(of: name, wallSeconds: wall), left > 0 else {
-                budgetHeadroom[slot] = .max
-                continue
-            }
-            budgetHeadroom[slot] = Int64(clamping: left)
-        }
+        budgetMeters.set(slotLinks: slots.map { $0?.link.name }) { budgets.headroom(of: $0, wallSeconds: wall) }
     }
 
     /// Writes the budgets now (at stop).

@@ -48,14 +48,14 @@ public final class ForwardingCore {
     let startedAt: Double
     /// Metered links' budgets (BudgetKeeper.swift).
     let budgets: BudgetKeeper
-    /// Per slot: the wire bytes its link may still carry before a budget runs out (`Int64.max`: no budget to
-    /// watch). The data path subtracts what it sends and receives on a metered slot; crossing zero sets
-    /// `budgetCrossed`, and the budget is counted and applied before the next batch (not at the next second).
-    var budgetHeadroom: [Int64] = []
-    var budgetCrossed = false
+    /// What each metered link may still carry (BudgetMeters): the data path takes off what it sends and receives
+    /// on a watched slot, and the flush after a headroom reached zero counts and applies the budgets (not the next
+    /// second's count).
+    var budgetMeters = BudgetMeters()
     var statistics = CoreStatistics()
     /// Rate-limited log lines about drops and handshakes (the data path itself never logs).
     var dropReport = DropReport()
+    var silenceLog = AlarmLogLimiter()
 
     // Per-link source routing and router endpoint names (ForwardingCore+Routing.swift).
     let sourceRouting: SourceRouting

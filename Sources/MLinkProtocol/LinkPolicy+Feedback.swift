@@ -84,9 +84,20 @@ extension TunnelEngine {
             let silence = now &- last
             guard silence > TunnelEngine.silenceThreshold(connection),
                   silence < TunnelEngine.maximumSilence else { continue }
+            // Seen by two ticks: the daemon's loop runs the timers before it reads its sockets, so the first tick
+            // after this process stalled (descheduled on a loaded machine) finds every path silent for the stall,
+            // with the packets that end the silence still unread. The lab's failover test moved a healthy
+            // bundle's downstream to the backup that way in 2 runs of 10 (the host alarmed 95 ms of silence at a
+            // 89 ms threshold; the reply that ended it reached ping 16 ms later; the router took over on the
+            // alarm). The loop reads its sockets between two ticks, so a silence the next tick still sees is the
+            // path's; a real cut is alarmed one tick (5 ms) later.
+            guard connection.silenceSuspected == last else {
+                peer.connections[c].silenceSuspected = last
+                continue
+            }
             peer.connections[c].silenceReported = last
             record(.pathSilenceReported(peer: peerIndex, connection: c, silence: silence,
-                                        threshold: TunnelEngine.silenceThreshold(connection)))
+                                        threshold: TunnelEngine.silenceThreshold(connection), tickGap: tickGap))
             let reportedPath = connection.remotePathID  // the id in the headers of the data that stopped
             for d in peer.connections.indices where d != c && peer.connections[d].state.isLive
                 && peer.connections[d].group(isRouter: !peer.dials) != connection.group(isRouter: !peer.dials) {

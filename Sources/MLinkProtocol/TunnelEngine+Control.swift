@@ -23,7 +23,8 @@ extension TunnelEngine {
         case failoverSwitched(peer: Int, from: Int, to: Int, reason: FailoverReason)
         /// The peer's data on connection `connection` stopped for `silence` ns, beyond the `threshold` its gaps
         /// allow: PATH_SILENT went out on the other links (LinkPolicy+Feedback.swift); the daemon logs it.
-        case pathSilenceReported(peer: Int, connection: Int, silence: UInt64, threshold: UInt64)
+        /// `tickGap`: how long before this tick the previous one ran (ns).
+        case pathSilenceReported(peer: Int, connection: Int, silence: UInt64, threshold: UInt64, tickGap: UInt64)
     }
 
     /// Queues a control message for `peerIndex`; returns its seq. Reliable and full-state messages are sent

@@ -17,6 +17,8 @@ extension TunnelEngine {
     /// Advances timers and writes the control datagrams due now (probes, initiations) into `out`, which the caller
     /// sends and hands to `completeTransmission`. A datagram that finds `out` full waits for the next tick.
     public func tick(now: UInt64, into out: OutboundBatch) {
+        tickGap = lastTickAt == 0 ? 0 : now &- lastTickAt
+        lastTickAt = now
         for peerIndex in peers.indices where peers[peerIndex].paritySender != nil {
             closeDueParityBlocks(of: peerIndex, now: now)
         }

@@ -68,6 +68,10 @@ public final class TunnelEngine {
     var flowRules = FlowRuleSet([])
     var policyCounts: [PolicyCounts] = []
     var usesFailover = false
+    /// When the previous `tick` ran, and how long before this one it did (the PATH_SILENT log line shows the
+    /// gap: a tick after a stall of this process sees the silence of packets still unread in its sockets).
+    var lastTickAt: UInt64 = 0
+    var tickGap: UInt64 = 0
     var usesAdaptive = false
     /// Scratch list of link numbers for the planners (capacity reserved: no allocation per tick).
     /// Some peer's reorder buffer holds striped packets: drain `nextReordered` (TunnelEngine+Aggregate.swift).

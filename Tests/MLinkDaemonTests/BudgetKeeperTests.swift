@@ -58,6 +58,34 @@ final class BudgetKeeperTests: XCTestCase {
         XCTAssertNil(keeper.headroom(of: "enp0s3", wallSeconds: noon), "no budget, nothing to watch")
     }
 
+    /// A link with two slots (two local addresses, or one per remote endpoint family) is one budget: the slots
+    /// draw on one headroom, so the link crosses its limit when their sum does (a headroom per slot let the link
+    /// carry its remainder once on each before the check).
+    func testTheSlotsOfOneLinkShareItsHeadroom() {
+        let keeper = BudgetKeeper(links: [wwan], directory: nil)
+        _ = keeper.update(wireBytes: ["wwan0": 2800], wallSeconds: noon)  // 1200 left of the day's 4000
+        var meters = BudgetMeters()
+        meters.set(slotLinks: ["wwan0", "enp0s3", nil, "wwan0"]) { keeper.headroom(of: $0, wallSeconds: noon) }
+        XCTAssertEqual(meters.meterOfSlot, [0, -1, -1, 0], "one headroom for both wwan0 slots; enp0s3 has no budget")
+        XCTAssertEqual(meters.headroom, [1200])
+        XCTAssertTrue(meters.watches(3))
+        XCTAssertFalse(meters.watches(1))
+        XCTAssertFalse(meters.watches(7), "a slot beyond the table")
+        meters.charge(slot: 1, bytes: 100_000, datagrams: 100)
+        XCTAssertFalse(meters.crossed, "an unmetered slot charges nothing")
+        meters.charge(slot: 0, bytes: 452, datagrams: 1)  // 500 with the header
+        meters.charge(slot: 3, bytes: 452, datagrams: 1)
+        XCTAssertFalse(meters.crossed, "1000 of 1200")
+        XCTAssertEqual(meters.headroom, [200])
+        meters.charge(slot: 3, bytes: 252, datagrams: 1)  // 300 more: each slot alone is at 500 or 800
+        XCTAssertTrue(meters.crossed, "the link crossed its budget on the sum of its slots")
+        // Over budget: not watched any more (its role has changed), until the day resets.
+        _ = keeper.update(wireBytes: ["wwan0": 4100], wallSeconds: noon + 1)
+        meters.set(slotLinks: ["wwan0", "enp0s3", nil, "wwan0"]) { keeper.headroom(of: $0, wallSeconds: noon + 1) }
+        XCTAssertEqual(meters.meterOfSlot, [-1, -1, -1, -1])
+        XCTAssertFalse(meters.crossed)
+    }
+
     func testCountsSurviveARestart() throws {
         let directory = NSTemporaryDirectory() + "mlink-budget-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: directory) }

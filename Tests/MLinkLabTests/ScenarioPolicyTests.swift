@@ -156,6 +156,43 @@ final class ScenarioPolicyTests: XCTestCase {
         XCTAssertNil(verdicts(result(records: good, sample: cold))["failback"], "no second sample: not checked, said so")
     }
 
+    /// The short form judges the delay only while the primary carries (before the cut, and from the failback to
+    /// the end); the full form judges the whole run. Records: 20 ms of delay on the primary, 35 ms on the backup
+    /// from the cut (8 s of 16) to repair + revert-after + 1.5 s (8.8 + 11.5 = 20.3 s: the rest of a 16 s run).
+    func testTheShortFormJudgesTheDelayWhileThePrimaryCarries() throws {
+        let backup = try Scenario.load(file: Repository.url("examples/lab/scenarios-policy/backup.yaml").path)
+        func delayCheck(seconds: Double, isShort: Bool, backupFrom: Double, backupUntil: Double, primaryExtra: Double = 0)
+            -> BenchResult.Check? {
+            let count = Int(seconds / 0.02)
+            let records = (0..<count).map { i -> StreamRecord in
+                let sent = Double(i) * 0.02
+                let onBackup = sent >= backupFrom && sent < backupUntil
+                return record(i, sent: sent, received: sent + (onBackup ? 0.035 : 0.020 + primaryExtra))
+            }
+            var result = BenchResult(scenario: backup, runSeconds: seconds, isShort: isShort, start: 0,
+                                     paths: Bench.paths.filter { $0.id == "mlink" || $0.id == "net0" },
+                                     sent: ["mlink": ["audio": count, "video": 0]], records: records)
+            result.addPolicyFigures(records: records, start: 0, beforeCut: nil)
+            return result.checks.first { $0.name == "delay" }
+        }
+        // 40 s short form: cut at 20 s, repair at 22 s, failback judged from 33.5 s; 12 s on the backup.
+        let short = try XCTUnwrap(delayCheck(seconds: 40, isShort: true, backupFrom: 20, backupUntil: 32))
+        XCTAssertTrue(short.passed, short.detail)
+        XCTAssertTrue(short.detail.contains("judged while the primary carries (0-20.0 s and 33.5-40 s)"), short.detail)
+        XCTAssertTrue(short.detail.contains("the whole run +"), short.detail)
+        // The same run judged whole (the full form's rule) fails: 10 s of 40 at +15 ms (during the cut itself the
+        // backup is the fastest live link) is +3.75 ms, and 2 ms more on the primary makes +5.15 ms.
+        let whole = try XCTUnwrap(delayCheck(seconds: 40, isShort: false, backupFrom: 20, backupUntil: 32, primaryExtra: 0.002))
+        XCTAssertFalse(whole.passed, whole.detail)
+        // The short form still fails a primary that is slow where it carries.
+        let slow = try XCTUnwrap(delayCheck(seconds: 40, isShort: true, backupFrom: 20, backupUntil: 32, primaryExtra: 0.006))
+        XCTAssertFalse(slow.passed, slow.detail)
+        // The full form's 100 s: 12 s on the backup is +1.8 ms over the whole run: passes as before.
+        let full = try XCTUnwrap(delayCheck(seconds: 100, isShort: false, backupFrom: 50, backupUntil: 62))
+        XCTAssertTrue(full.passed, full.detail)
+        XCTAssertFalse(full.detail.contains("short form"), full.detail)
+    }
+
     func testBudgetCheckAndExtraCopies() throws {
         let metered = try Scenario.load(file: Repository.url("examples/lab/scenarios-policy/metered.yaml").path)
         let records = (0..<100).map { record($0, sent: Double($0) * 0.02, received: Double($0) * 0.02 + 0.02) }

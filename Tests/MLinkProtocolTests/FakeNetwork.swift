@@ -246,19 +246,38 @@ final class FakeNetwork {
 
     // MARK: Time
 
+    /// Node -> when it resumes: a stalled node (its process descheduled) runs no tick and reads nothing until
+    /// then; it wakes as the daemon's loop does, with a tick first and then what waits in its sockets.
+    private var stalls: [Int: UInt64] = [:]
+
+    /// Stalls `node` for `duration` from now (`stalls`).
+    func stall(_ node: Int, for duration: UInt64) {
+        stalls[node] = now + duration
+    }
+
     /// Runs the network for `duration` of fake time: deliveries in time order, ticks every `tickInterval`.
     func advance(by duration: UInt64) {
         let end = now + duration
         while true {
             let nextTick = lastTick + tickInterval
-            if let first = events.first, first.time <= nextTick, first.time <= end {
+            let wake = stalls.min { $0.value < $1.value }
+            if let wake, wake.value <= nextTick, wake.value <= end, events.first.map({ $0.time >= wake.value }) ?? true {
+                now = max(now, wake.value)
+                stalls[wake.key] = nil
+                nodes[wake.key].engine.tick(now: now, into: out)
+                _ = flush(from: wake.key)
+            } else if let first = events.first, first.time <= nextTick, first.time <= end {
                 events.removeFirst()
                 now = max(now, first.time)
+                if let until = stalls[first.toNode], now < until {  // read when the node wakes, after its tick
+                    schedule(first.datagram, at: until, to: first.toNode, slot: first.toSlot)
+                    continue
+                }
                 deliver(first)
             } else if nextTick <= end {
                 now = nextTick
                 lastTick = nextTick
-                for n in nodes.indices {
+                for n in nodes.indices where stalls[n] == nil {
                     nodes[n].engine.tick(now: now, into: out)
                     _ = flush(from: n)
                 }

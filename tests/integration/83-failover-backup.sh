@@ -4,13 +4,17 @@
 # stream.
 # 1. While the primary carries: 0 data bytes on net1 either way (the relay's per-type tally: the router follows
 #    vm0's LINK_ROLES downstream too), and the backup's probe + control bytes <= 40 B/s (IP bytes, as the issue
-#    counts them), over FAILOVER_PERIODS (default 2) whole standby-probe periods (24 for the issue's 120 s).
+#    counts them), over FAILOVER_PERIODS (default 1, to keep the test short) whole standby-probe periods (24 for
+#    the issue's 120 s).
 #    Expected 32 B/s: one compact probe and its reply per 5 s (2 x 80 B), a 20% margin. The window lies inside
 #    the stream: the PATH_SILENT alarms both ends send on the backup when the stream ends (2 x 88 B, once per
 #    stream end, not per second) and a rekey (every 120 s, 148 + 60 B) are reported apart.
 # 2. net0 silently cut for 5 s: no echo lost, none later than 150 ms beyond the base RTT, back on the primary
-#    (0 data bytes on net1) once the primary has been clean for revert-after (10 s).
-source "$(dirname "$0")/../integration/lib-rt.sh"
+#    (0 data bytes on net1) once the primary has been clean for revert-after (10 s). The 150 ms is the deadline of
+#    one direction applied to the round trip (stricter than the target): an echo sent just before the cut waits
+#    for the takeover (target <= 100 ms) and crosses the backup (10 ms) and back (10 ms), about 120 ms; measured
+#    87-138 ms over the base in 14 runs on the loaded 2-core machine (2026-12-02).
+source "$(dirname "$0")/lib-rt.sh"
 need_root
 seed_lab_10ms fb$$
 grep -q '^links: \[enp0s3, enp0s8\]$' "$LABDIR/vm0.yaml" || fail "unexpected links in vm0.yaml: $(grep links "$LABDIR/vm0.yaml")"
@@ -62,7 +66,7 @@ ip netns exec "$L-vm0" ping -i 0.02 -W 1 10.77.0.1 >"$TMP/healthy.txt" 2>&1 &  #
 ping=$!
 sleep 1
 read -r data0 other0 types0 < <(tally net1)
-read -r bytes ms < <(standby_window "${FAILOVER_PERIODS:-2}") || fail "no standby probes measured"
+read -r bytes ms < <(standby_window "${FAILOVER_PERIODS:-1}") || fail "no standby probes measured"
 sleep 1.1
 read -r data1 other1 types1 < <(tally net1)
 kill -INT $ping
