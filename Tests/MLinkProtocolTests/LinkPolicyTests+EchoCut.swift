@@ -68,7 +68,7 @@ extension LinkPolicyTests {
         XCTAssertEqual(dataSent(net, slot: 1), 0, "nothing on the backup before the cut")
         let before = log.misses(deadline: 150 * Time.millisecond, now: net.now)
         XCTAssertEqual(before.upLost + before.downLost + before.upLate + before.downLate, 0)
-        // As in test 83: a pause under 2 s (the stream goes on, its rate is not learnt afresh), and the cut 1 s
+        // As in tests/targets/failover-backup.sh: a pause under 2 s (the stream goes on, its rate is not learnt afresh), and the cut 1 s
         // after the stream resumed (a peak gap that remembered the pause for seconds made the alarm 1.7 s late).
         net.advance(by: 1_800 * Time.millisecond)
         echoToRouter(net, &log, for: Time.second)

@@ -14,7 +14,7 @@
 #    one direction applied to the round trip (stricter than the target): an echo sent just before the cut waits
 #    for the takeover (target <= 100 ms) and crosses the backup (10 ms) and back (10 ms), about 120 ms; measured
 #    87-138 ms over the base in 14 runs on the loaded 2-core machine (2026-12-02).
-source "$(dirname "$0")/lib-rt.sh"
+source "$(dirname "$0")/../integration/lib-rt.sh"
 need_root
 seed_lab_10ms fb$$
 grep -q '^links: \[enp0s3, enp0s8\]$' "$LABDIR/vm0.yaml" || fail "unexpected links in vm0.yaml: $(grep links "$LABDIR/vm0.yaml")"
