@@ -22,6 +22,11 @@ need_root() {
 }
 
 cleanup() {
+    # A test's own background jobs (watchers, load loops) go first: one left running after a `fail` keeps the
+    # output pipe of scripts/test.sh open, and the suite then waits for it forever (a clean-clone run hung 10 min
+    # on 70-lease-basic's address watcher).
+    local job
+    for job in $(jobs -p); do kill "$job" 2>/dev/null; done
     for lab in "${LABS[@]:-}"; do [ -n "$lab" ] && "$LAB" down "$lab" >/dev/null 2>&1; done
     for ns in "${NAMESPACES[@]:-}"; do
         [ -n "$ns" ] || continue
