@@ -62,7 +62,9 @@ before=$(host_expiry)
 on_router "$MLINK" up "$TMP/lr.yaml" 2>/dev/null || fail "router up again"
 start=$(now_ms)
 until python3 -c "import sys; sys.exit(0 if $(host_expiry) > $before + 0.5 else 1)"; do
-    [ $(( $(now_ms) - start )) -gt 10000 ] && fail "no new ASSIGN 10 s after the router restart"
+    [ $(( $(now_ms) - start )) -gt 10000 ] && fail "no new ASSIGN 10 s after the router restart (host lease expiry \
+before the restart '$before' s, now '$(host_expiry)' s); host log: $(tail -8 "$TMP/run-h1/ml-lh.log"); router log: \
+$(tail -8 "$TMP/run-r/ml-lr.log")"
     sleep 0.02
 done
 relet=$(( $(now_ms) - start ))
