@@ -137,23 +137,23 @@ extension ForwardingCore {
             let count = try batch.receive(from: entry.socket)
             if count == 0 { return }
             let now = MonotonicClock.now()
-            // Only a metered slot counts what it received (its datagrams, GRO runs cut by their segment size).
+            // What the batch received, for a metered slot's budget: its bytes and datagrams (a GRO run counts the
+            // datagrams its split handles), charged once after the batch.
             let metered = budgetMeters.watches(slot)
             var bytes = 0, datagrams = 0
             for i in 0..<count {
                 let length = batch.lengths[i]
                 let segment = Int(batch.segments[i])
-                if metered {
-                    bytes &+= length
-                    datagrams &+= segment == 0 ? 1 : (length &+ segment &- 1) / segment
-                }
+                bytes &+= length
                 guard length <= ForwardingCore.bufferSize, let message = batch.buffers[i],
                       let source = SocketAddress(storage: batch.sources + i) else {
                     statistics.oversized += 1
+                    datagrams &+= 1
                     continue
                 }
                 let raw = UnsafeMutableRawPointer(message)
                 if segment == 0 || length <= segment {
+                    datagrams &+= 1
                     handleDatagram(raw, length: length, from: source, on: entry, slot: slot, now: now)
                     continue
                 }
@@ -164,6 +164,7 @@ extension ForwardingCore {
                     handleDatagram(raw + offset, length: min(segment, length - offset), from: source, on: entry,
                                    slot: slot, now: now)
                     offset += segment
+                    datagrams &+= 1
                 }
             }
             // Before the next read reuses the buffers: the delivered packets, coalesced, and the forwarded ones.

@@ -74,6 +74,32 @@ public struct Session {
         return (expected ^ actual) == 0
     }
 
+    /// What a receiver decides about a transport message before anything is recorded for it.
+    enum Admission {
+        /// The copy tag does not verify: the header is not authentic.
+        case forged
+        /// The session is past its reject-after time.
+        case expired
+        /// A new counter whose body does not verify.
+        case damaged
+        /// Authentic: the window's verdict (a new counter's body is verified and decrypted in place).
+        case accepted(ReplayWindow.Verdict)
+    }
+
+    /// Authenticates the header (copy tag) before anything else looks at the message, so a forged datagram
+    /// changes no state; then the session's age and the window; a new counter's body is verified and decrypted
+    /// (a copy with a damaged body changes nothing, and an intact copy on another link still delivers). A
+    /// duplicate's body is never touched. Records nothing.
+    @inline(__always)
+    func admit(_ message: UnsafeMutableRawPointer, length: Int, counter: UInt64, now: UInt64,
+               rejectAfter: UInt64) -> Admission {
+        guard verifyCopy(message, length: length) else { return .forged }
+        guard now &- established < rejectAfter else { return .expired }
+        let verdict = window.check(counter, now: now)
+        if verdict == .new, !open(message, length: length) { return .damaged }
+        return .accepted(verdict)
+    }
+
     /// Verifies the body of a message whose copy tag verified and decrypts it in place; false when the body is not
     /// authentic (nothing may then be recorded for its counter).
     @inline(__always)

@@ -237,24 +237,30 @@ public final class TunnelEngine {
             globalDrops.unknownSession += 1
             return .none
         }
-        let session = role == .current ? peer.session! : role == .previous ? peer.previousSession! : peer.nextSession!
-        // Authenticate the header (copy tag) before anything else looks at the message: a forged datagram must
-        // change no state.
-        guard session.verifyCopy(message, length: length) else {
+        // The session is used where it lies in the peer (a copy of the value per datagram cost a copy of its keys
+        // and a retain and release of its window).
+        let admission: Session.Admission
+        switch role {
+        case .current:
+            admission = peer.session!.admit(message, length: length, counter: header.counter, now: now,
+                                            rejectAfter: configuration.rejectAfterTime)
+        case .previous:
+            admission = peer.previousSession!.admit(message, length: length, counter: header.counter, now: now,
+                                                    rejectAfter: configuration.rejectAfterTime)
+        case .next:
+            admission = peer.nextSession!.admit(message, length: length, counter: header.counter, now: now,
+                                                rejectAfter: configuration.rejectAfterTime)
+        }
+        let verdict: ReplayWindow.Verdict
+        switch admission {
+        case .forged, .damaged:
             globalDrops.unauthenticated += 1
             return .none
-        }
-        guard now &- session.established < configuration.rejectAfterTime else {
+        case .expired:
             peer.counters.expired += 1
             return .none
-        }
-        let verdict = session.window.check(header.counter, now: now)
-        // A new packet's body is verified and decrypted before anything is recorded for its counter: a copy with
-        // a damaged body changes nothing, and an intact copy on another link still delivers. A duplicate's body
-        // is never touched.
-        if verdict == .new, !session.open(message, length: length) {
-            globalDrops.unauthenticated += 1
-            return .none
+        case .accepted(let v):
+            verdict = v
         }
         // Only a new counter proves where the peer is now: a replayed copy from another address must neither
         // move a connection (roaming) nor create one.
@@ -306,11 +312,13 @@ public final class TunnelEngine {
             peer.counters.tooOld += 1
             return .none
         case .new:
+            let window = role == .current ? peer.session!.window : role == .previous ? peer.previousSession!.window
+                : peer.nextSession!.window
             if role == .current {
-                noteCounter(peer, counter: header.counter, window: session.window, connection: c,
+                noteCounter(peer, counter: header.counter, window: window, connection: c,
                             pathSequence: header.pathSequence, now: now)
             }
-            session.window.record(header.counter, now: now)
+            window.record(header.counter, now: now)
             if role == .next { promoteNextSession(of: peer, now: now) }
         }
         let payload = WireFormat.transportHeaderSize
@@ -329,7 +337,9 @@ public final class TunnelEngine {
             }
             return route(inbound: message + payload, length: payloadLength, from: peerIndex)
         case .parity:
-            return receiveParity(message + payload, length: payloadLength, from: peerIndex, window: session.window, now: now)
+            let window = role == .current ? peer.session!.window : role == .previous ? peer.previousSession!.window
+                : peer.nextSession!.window
+            return receiveParity(message + payload, length: payloadLength, from: peerIndex, window: window, now: now)
         case .probe:
             return receiveProbe(message + payload, length: payloadLength, peer: peer, connection: c, now: now)
         case .control:
