@@ -46,14 +46,20 @@ extension Bench {
                                                    inherit: [], logPath: log)
         var levels: [String: Int] = [:]
         var status: Int32?
+        var second = 0
         while status == nil {
             ProcessControl.sleep(milliseconds: 1000)
             status = ProcessControl.exitStatusIfExited(pid)
             guard status == nil, let plans = (showJSON(host: "vm0")?["policies"] as? [String: Any])?["adaptive"] as? [[String: Any]]
             else { continue }
+            second += 1
             for plan in plans {
                 guard let level = plan["level"] as? String else { continue }
                 levels[level, default: 0] += 1
+                // Each second's plan with its figures, for reading the run afterwards (MLINK_LAB_PLANS=1).
+                if ProcessInfo.processInfo.environment["MLINK_LAB_PLANS"] == "1" {
+                    FileHandle.standardError.write(Data("plan \(second) s: \(level): \(plan["reason"] as? String ?? "")\n".utf8))
+                }
                 // Why it protects more than a repair does: the reason with its figures blanked, for the table.
                 if level == "duplicate" || level == "parity", let reason = plan["reason"] as? String {
                     let kind = String(reason.split(separator: ";").first ?? "").map { $0.isNumber || $0 == "." ? "#" : $0 }
