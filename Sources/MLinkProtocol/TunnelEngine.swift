@@ -302,6 +302,7 @@ public final class TunnelEngine {
             if wasDown { peer.connections[c].statistics.recentLoss = 0 }
         }
         recordReceived(header.type, verdict: verdict, bytes: length, peer: peer, connection: c, now: now)
+        let window: ReplayWindow  // the admitting session's (a reference: no copy of the session)
         switch verdict {
         case .duplicate:
             peer.connections[c].statistics.duplicates += 1
@@ -312,7 +313,7 @@ public final class TunnelEngine {
             peer.counters.tooOld += 1
             return .none
         case .new:
-            let window = role == .current ? peer.session!.window : role == .previous ? peer.previousSession!.window
+            window = role == .current ? peer.session!.window : role == .previous ? peer.previousSession!.window
                 : peer.nextSession!.window
             if role == .current {
                 noteCounter(peer, counter: header.counter, window: window, connection: c,
@@ -337,8 +338,6 @@ public final class TunnelEngine {
             }
             return route(inbound: message + payload, length: payloadLength, from: peerIndex)
         case .parity:
-            let window = role == .current ? peer.session!.window : role == .previous ? peer.previousSession!.window
-                : peer.nextSession!.window
             return receiveParity(message + payload, length: payloadLength, from: peerIndex, window: window, now: now)
         case .probe:
             return receiveProbe(message + payload, length: payloadLength, peer: peer, connection: c, now: now)

@@ -47,6 +47,7 @@ extension Bench {
         var levels: [String: Int] = [:]
         var status: Int32?
         var second = 0
+        let printPlans = ProcessInfo.processInfo.environment["MLINK_LAB_PLANS"] == "1"  // each second's plan, for reading the run
         while status == nil {
             ProcessControl.sleep(milliseconds: 1000)
             status = ProcessControl.exitStatusIfExited(pid)
@@ -56,8 +57,7 @@ extension Bench {
             for plan in plans {
                 guard let level = plan["level"] as? String else { continue }
                 levels[level, default: 0] += 1
-                // Each second's plan with its figures, for reading the run afterwards (MLINK_LAB_PLANS=1).
-                if ProcessInfo.processInfo.environment["MLINK_LAB_PLANS"] == "1" {
+                if printPlans {
                     FileHandle.standardError.write(Data("plan \(second) s: \(level): \(plan["reason"] as? String ?? "")\n".utf8))
                 }
                 // Why it protects more than a repair does: the reason with its figures blanked, for the table.
