@@ -95,6 +95,13 @@ public final class Peer {
     var adaptiveSmallIsCheap = false
     var adaptiveBytesAt: UInt64 = 0
     var adaptiveBytesSent: UInt64 = 0
+    /// The adaptive primary's RTT variation averaged over about `TunnelEngine.repairJitterAveraging` (ns), the
+    /// connection it belongs to, when it was last folded in and since when it is averaged (TunnelEngine+Policy.swift
+    /// `repairJitter`).
+    var adaptiveJitter = 0.0
+    var adaptiveJitterConnection = -1
+    var adaptiveJitterAt: UInt64 = 0
+    var adaptiveJitterSince: UInt64 = 0
     /// Since when another link ranks before the adaptive primary (0: none does).
     var adaptivePrimaryChallenged: UInt64 = 0
     /// Parity goes only on this host-side link (-1: with the data's copies).

@@ -16,7 +16,8 @@ import MLinkTypes
 ///   2. the primary is the candidate with the earliest arrival;
 ///   3. protection, the cheapest that meets `target-loss` with the primary's loss p and the next link's loss q:
 ///      none (p <= target), else retransmission when a repair fits the deadline (1.5 SRTT + 2.5 RTTVAR of the
-///      primary, the receiver's single-path reorder allowance and 10 ms of spacing and ticks: the packet's way, the
+///      primary, RTTVAR averaged over 8 s, the receiver's single-path reorder allowance and 10 ms of spacing and
+///      ticks: the packet's way, the
 ///      NACK's and the repair's on the link that arrives soonest) and its residual p x (min(p, q) + p x q) (the
 ///      repair lost, or both copies of the NACK) meets the target, else XOR parity on the next link with the
 ///      largest k in 16, 8, 4, 2 whose residual loss under the primary's loss runs (BurstModel.swift: a run of
@@ -238,7 +239,7 @@ extension TunnelEngine {
         // probe reply would escalate a lossy link every few seconds; its loss is the planner's p.)
         let nackRun = now &- primaryConnection.feedback.nackAt < TunnelEngine.adaptiveHold ? primaryConnection.feedback.nackRun : 0
         let delayRise = primaryConnection.statistics.forwardDelayRise
-        let repairTime = next >= 0 ? retransmissionTime(peer, primary: primary, scratch: scratch) : .max
+        let repairTime = next >= 0 ? retransmissionTime(peer, primary: primary, scratch: scratch, now: now) : .max
         // A repair goes on the link that arrives in time, the primary's own when the other does not (lte): its
         // loss is the lower of the two, near enough. Residual: the repair lost, or both copies of the NACK.
         let repairLoss = min(p, q)
@@ -336,13 +337,45 @@ extension TunnelEngine {
     /// way on the primary, the NACK's way back and the repair's way (on the link that arrives soonest, the
     /// primary's own when no other is in time, TunnelEngine+Feedback.swift), 1.5 SRTT of the primary, plus 2.5
     /// RTTVAR (two deviations of the three legs together: an RTT's deviation is about 1.25 RTTVAR, three legs
-    /// 1.22 times an RTT's), the receiver's single-path reorder allowance, 5 ms of feedback spacing and 5 ms of
-    /// ticks. On the lab's lte links (35 ms, 8 ms of jitter): about 144 ms; a sum of three 2-RTTVAR bounds said
-    /// 200 ms and ruled repairs out where they fit.
-    func retransmissionTime(_ peer: Peer, primary: Int, scratch: PlanScratch) -> UInt64 {
-        let statistics = peer.connections[scratch.connection[primary]].statistics
-        return 3 * statistics.smoothedRTT / 2 + 5 * statistics.rttVariation / 2 + reorderAllowance(peer, singlePath: true)
-            + 10_000_000
+    /// 1.22 times an RTT's), the receiver's single-path reorder allowance (half the RTTVAR and 2 ms), 5 ms of
+    /// feedback spacing and 5 ms of ticks. On the lab's lte links (35 ms, 8 ms of jitter): about 144 ms; a sum of
+    /// three 2-RTTVAR bounds said 200 ms and ruled repairs out where they fit.
+    /// The jitter terms (2.5 RTTVAR and the allowance's half RTTVAR) take the primary's RTTVAR averaged over
+    /// `repairJitterAveraging` (`repairJitter`), SRTT its current value: RTTVAR follows only the last few samples,
+    /// and on the lab's lte links, whose jitter never changes, it swung the estimate between 129 and 198 ms
+    /// around the 150 ms deadline within seconds, flipping the plan to duplication (24 s of the 120 s run) for
+    /// a few rescued packets. A real change still escalates at once: a delay jump, silence or a NACK burst does
+    /// (`updateAdaptive`'s trouble), a delay jump restarts the average, and a rise of the delay itself is SRTT's.
+    func retransmissionTime(_ peer: Peer, primary: Int, scratch: PlanScratch, now: UInt64) -> UInt64 {
+        let c = scratch.connection[primary], statistics = peer.connections[c].statistics
+        let jitter = repairJitter(peer, connection: c, now: now)
+        return 3 * statistics.smoothedRTT / 2 + 3 * jitter + 2_000_000 + 10_000_000
+    }
+
+    /// How long the primary's RTT variation is averaged for the repair-time estimate (ns), and the round-trip
+    /// samples it needs first (before, and right after a delay jump, the current RTTVAR counts).
+    static let repairJitterAveraging: UInt64 = 8_000_000_000
+    static let repairJitterSamples: UInt64 = 8
+
+    /// The RTT variation of `peer`'s primary connection `c` averaged over about `repairJitterAveraging`, folded
+    /// in once a tick weighted by the tick's time: a plain mean over the first `repairJitterAveraging` (so the
+    /// value it starts from does not stand for seconds), an exponential average after. It starts afresh from the
+    /// current value on a new primary, before `repairJitterSamples` round trips were measured and on a delay jump.
+    func repairJitter(_ peer: Peer, connection c: Int, now: UInt64) -> UInt64 {
+        let statistics = peer.connections[c].statistics
+        let current = Double(statistics.rttVariation)
+        if peer.adaptiveJitterConnection != c || statistics.rttSamples < TunnelEngine.repairJitterSamples
+            || statistics.isDelayJump(threshold: TunnelEngine.delayJump) || peer.adaptiveJitterAt == 0 {
+            peer.adaptiveJitter = current
+            peer.adaptiveJitterConnection = c
+            peer.adaptiveJitterSince = now
+        } else if now > peer.adaptiveJitterAt {
+            let span = min(now &- peer.adaptiveJitterSince, TunnelEngine.repairJitterAveraging)
+            let gain = min(1, Double(now - peer.adaptiveJitterAt) / Double(max(span, 1)))
+            peer.adaptiveJitter += (current - peer.adaptiveJitter) * gain
+        }
+        peer.adaptiveJitterAt = now
+        return UInt64(peer.adaptiveJitter)
     }
 
     /// Decides once a tick whether small packets (audio, RTCP: `smallPacket` bytes or less) are duplicated while

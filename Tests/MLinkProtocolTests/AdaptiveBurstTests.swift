@@ -63,6 +63,35 @@ final class AdaptiveBurstTests: XCTestCase {
         return p
     }
 
+    /// The delay of a datagram on a wire of `base` delay with a jitter curve per direction (vm0's first): in order
+    /// per direction unless `inOrder` is false, as the lab's emulator keeps each net (FIFO unless `reorder=on`): a
+    /// datagram never overtakes an earlier one (without this the curve's steep stretches reorder 3-4% of a path).
+    static func jitteredLatency(_ net: FakeNetwork, base: UInt64, curves: [JitterCurve],
+                                inOrder: Bool = true) -> (FakeNetwork.Datagram) -> UInt64 {
+        var lastArrival: [UInt64] = [0, 0]
+        return { [unowned net] datagram in
+            let direction = datagram.fromNode == Seed.vm0 ? 0 : 1
+            let delay = Double(base) + curves[direction].offset(at: net.now)
+            let latency = UInt64(max(Double(Time.millisecond), delay))
+            guard inOrder else { return latency }
+            let arrival = max(net.now + latency, lastArrival[direction])
+            lastArrival[direction] = arrival
+            return arrival - net.now
+        }
+    }
+
+    /// vm0 adaptive with `deadline` (target 0.1%), 1 ms to the hosts behind the router, the daemon's 5 ms tick,
+    /// then 2 s for the plan to settle.
+    static func startAdaptive(_ net: FakeNetwork, deadline: UInt64, maximumOverhead: Double = 0.5) {
+        net.wire(2).latency = 1 * Time.millisecond
+        net.wire(3).latency = 1 * Time.millisecond
+        net.tickInterval = 5 * Time.millisecond  // the daemon's tick
+        net.vm0.setPolicies(PolicySettings(policies: [], defaultPolicy: FlowPolicy(name: "calls", mode: .adaptive,
+                                                                                   maximumOverhead: maximumOverhead),
+                                           deadline: deadline, targetLoss: 0.001))
+        net.advance(by: 2 * Time.second)
+    }
+
     /// One 5-tuple for audio and video, as the lab's stream (and WebRTC's BUNDLE) sends them.
     static let audioPort: UInt16 = 5004, videoPort: UInt16 = 5004
 
@@ -76,20 +105,10 @@ final class AdaptiveBurstTests: XCTestCase {
             let losses = [GilbertElliott(p: link.p, r: 0.25, seed: seed &+ UInt64(lan) &* 10 &+ 3),
                           GilbertElliott(p: link.p, r: 0.25, seed: seed &+ UInt64(lan) &* 10 &+ 4)]
             let wire = net.wire(UInt8(lan))
-            wire.latencyOf = { [unowned net] datagram in
-                let direction = datagram.fromNode == Seed.vm0 ? 0 : 1
-                let delay = Double(link.base * Time.millisecond) + curves[direction].offset(at: net.now)
-                return UInt64(max(Double(Time.millisecond), delay))
-            }
+            wire.latencyOf = AdaptiveBurstTests.jitteredLatency(net, base: link.base * Time.millisecond, curves: curves)
             wire.drop = { _, datagram in losses[datagram.fromNode == Seed.vm0 ? 0 : 1].loses() }
         }
-        net.wire(2).latency = 1 * Time.millisecond
-        net.wire(3).latency = 1 * Time.millisecond
-        net.tickInterval = 5 * Time.millisecond  // the daemon's tick
-        net.vm0.setPolicies(PolicySettings(policies: [], defaultPolicy: FlowPolicy(name: "calls", mode: .adaptive,
-                                                                                   maximumOverhead: 0.3),
-                                           deadline: 150 * Time.millisecond, targetLoss: 0.001))
-        net.advance(by: 2 * Time.second)
+        AdaptiveBurstTests.startAdaptive(net, deadline: 150 * Time.millisecond, maximumOverhead: 0.3)
         return net
     }
 
@@ -185,6 +204,10 @@ final class AdaptiveBurstTests: XCTestCase {
               + "; changes: " + run.reasons.joined(separator: "; "))
         // The bench's lte targets: loss <= 3 x the ideal (2% x 2.9% = 0.058%) + margin, <= 15% extra bytes,
         // audio p99 within 10 ms of the best single link's (35 + 2.33 x 8 = 54 ms).
+        // (One seed: the losses come in runs, misses of 5-8 packets, so a 30 s run holds a few of them and its
+        // count varies widely with the seed. Seeds 1-20 lost 2-52 of 7500, mean 18.2, with the near NACKs and
+        // in-order wires; 23.2 without the near NACKs; main before them, on wires that reordered, 4-49, mean
+        // 22.4, this seed 4 of them.)
         XCTAssertLessThanOrEqual(loss, 3 * 0.02 * 0.029 + 0.00205, "\(run.lost) of \(run.sent) lost (the bench's margin)")
         // (The audio's copies cost 3.5 points of it; a silence alarm's 2 s of duplication, when a loss run
         // outlasts the stream's silence threshold, about 7 more: 6.6% and 13.0% in the two runs of this seed.)
@@ -210,12 +233,7 @@ final class AdaptiveBurstTests: XCTestCase {
         let net = Seed.establishedNetwork()
         net.wire(0).latency = 35 * Time.millisecond
         net.wire(1).latency = 50 * Time.millisecond
-        net.wire(2).latency = 1 * Time.millisecond
-        net.wire(3).latency = 1 * Time.millisecond
-        net.tickInterval = 5 * Time.millisecond
-        net.vm0.setPolicies(PolicySettings(policies: [], defaultPolicy: FlowPolicy(name: "calls", mode: .adaptive),
-                                           deadline: 120 * Time.millisecond, targetLoss: 0.001))
-        net.advance(by: 2 * Time.second)
+        AdaptiveBurstTests.startAdaptive(net, deadline: 120 * Time.millisecond)
         var sequence: UInt64 = 0
         func send(_ count: Int) {
             for _ in 0..<count {
