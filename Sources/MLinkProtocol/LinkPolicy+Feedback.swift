@@ -84,17 +84,8 @@ extension TunnelEngine {
             let silence = now &- last
             guard silence > TunnelEngine.silenceThreshold(connection),
                   silence < TunnelEngine.maximumSilence else { continue }
-            // Seen by two ticks: the daemon's loop runs the timers before it reads its sockets, so the first tick
-            // after this process stalled (descheduled on a loaded machine) finds every path silent for the stall,
-            // with the packets that end the silence still unread. The lab's failover test moved a healthy
-            // bundle's downstream to the backup that way in 2 runs of 10 (the host alarmed 95 ms of silence at a
-            // 89 ms threshold; the reply that ended it reached ping 16 ms later; the router took over on the
-            // alarm). The loop reads its sockets between two ticks, so a silence the next tick still sees is the
-            // path's; a real cut is alarmed one tick (5 ms) later.
-            guard connection.silenceSuspected == last else {
-                peer.connections[c].silenceSuspected = last
-                continue
-            }
+            // No second look: the daemon's loop reads its sockets before it ticks (ForwardingCore+EventLoop.swift),
+            // so the silence a tick sees after this process stalled is the path's, not replies left unread.
             peer.connections[c].silenceReported = last
             record(.pathSilenceReported(peer: peerIndex, connection: c, silence: silence,
                                         threshold: TunnelEngine.silenceThreshold(connection), tickGap: tickGap))

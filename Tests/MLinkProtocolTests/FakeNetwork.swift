@@ -247,7 +247,8 @@ final class FakeNetwork {
     // MARK: Time
 
     /// Node -> when it resumes: a stalled node (its process descheduled) runs no tick and reads nothing until
-    /// then; it wakes as the daemon's loop does, with a tick first and then what waits in its sockets.
+    /// then; it wakes as the daemon's loop does (ForwardingCore+EventLoop.swift): it reads what waits in its
+    /// sockets first, then runs its tick.
     private var stalls: [Int: UInt64] = [:]
 
     /// Stalls `node` for `duration` from now (`stalls`).
@@ -264,6 +265,9 @@ final class FakeNetwork {
             if let wake, wake.value <= nextTick, wake.value <= end, events.first.map({ $0.time >= wake.value }) ?? true {
                 now = max(now, wake.value)
                 stalls[wake.key] = nil
+                let waiting = events.filter { $0.toNode == wake.key && $0.time <= now }
+                events.removeAll { $0.toNode == wake.key && $0.time <= now }
+                for event in waiting { deliver(event) }
                 nodes[wake.key].engine.tick(now: now, into: out)
                 _ = flush(from: wake.key)
             } else if let first = events.first, first.time <= nextTick, first.time <= end {
