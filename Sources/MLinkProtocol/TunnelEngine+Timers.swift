@@ -19,6 +19,7 @@ extension TunnelEngine {
     public func tick(now: UInt64, into out: OutboundBatch) {
         tickGap = lastTickAt == 0 ? 0 : now &- lastTickAt
         lastTickAt = now
+        silenceDue = .max  // reportSilentPaths sets it again
         for peerIndex in peers.indices where peers[peerIndex].paritySender != nil {
             closeDueParityBlocks(of: peerIndex, now: now)
         }
