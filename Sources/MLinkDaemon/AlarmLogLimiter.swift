@@ -2,8 +2,7 @@
 /// and every stop is an alarm. The first alarm of a second is logged as it happens; the ones after it within
 /// `interval` are held back and counted, and one line reports their number once the interval has passed.
 struct AlarmLogLimiter {
-    var interval: UInt64 = 1_000_000_000
-    private var lastLogged: UInt64 = 0
+    var interval = SummaryInterval(1_000_000_000)
     private var logged = false
     private(set) var held = 0
     /// The newest alarm held back (its text, for the summary line).
@@ -11,9 +10,9 @@ struct AlarmLogLimiter {
 
     /// True when the alarm whose line is `text` should be logged now; otherwise it is counted.
     mutating func admit(_ text: String, now: UInt64) -> Bool {
-        if !logged || (held == 0 && now &- lastLogged >= interval) {
+        if !logged || (held == 0 && interval.isDue(now: now)) {
             logged = true
-            lastLogged = now
+            interval.restart(now: now)
             return true
         }
         held += 1
@@ -23,12 +22,12 @@ struct AlarmLogLimiter {
 
     /// The summary line of the alarms held back, once `interval` has passed since the last line (nil otherwise).
     mutating func summary(now: UInt64) -> String? {
-        guard held > 0, now &- lastLogged >= interval else { return nil }
-        let seconds = Double((now &- lastLogged) / 1_000_000) / 1000
+        guard held > 0, interval.isDue(now: now) else { return nil }
+        let seconds = interval.elapsedSeconds(now: now)
         let line = "\(held) more PATH_SILENT sent in the last \(seconds) s, not logged one by one (the newest: \(newest))"
         held = 0
         newest = ""
-        lastLogged = now
+        interval.restart(now: now)
         return line
     }
 }

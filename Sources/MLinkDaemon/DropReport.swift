@@ -7,8 +7,7 @@ import MLinkControl
 /// writes one line per kind of event: dropped datagrams by reason (the names of `DropCounts.fieldList`, as in
 /// `show --json` and the metrics), handshakes per peer, refusals blamed on a peer.
 struct DropReport {
-    var interval: UInt64 = 10_000_000_000
-    private var lastReport: UInt64 = 0
+    var interval = SummaryInterval(10_000_000_000)
     private var lastDrops = DropCounts()
     private var lastPeers: [String: PeerCounts] = [:]
 
@@ -16,8 +15,8 @@ struct DropReport {
 
     /// Logs what moved since the last report, if `interval` has passed; `status` is only built then.
     mutating func report(now: UInt64, log: Logger, status: () -> StatusReport) {
-        guard now &- lastReport >= interval else { return }
-        lastReport = now
+        guard interval.isDue(now: now) else { return }
+        interval.restart(now: now)
         for line in lines(for: status()) {
             switch line.severity {
             case .info: log.info(line.text)
@@ -31,7 +30,7 @@ struct DropReport {
         var lines: [(Severity, String)] = []
         let moved = report.drops.increases(since: lastDrops).map { "\($0.increase) \($0.name)" }
         if !moved.isEmpty {
-            lines.append((.info, "dropped in the last \(interval / 1_000_000_000) s: \(moved.joined(separator: ", "))"))
+            lines.append((.info, "dropped in the last \(interval.length / 1_000_000_000) s: \(moved.joined(separator: ", "))"))
         }
         lastDrops = report.drops
         for peer in report.peers {

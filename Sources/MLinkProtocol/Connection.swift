@@ -77,9 +77,6 @@ public struct Connection {
     /// How many gaps `dataGap` is made of (saturating): an alarm needs a steady stream, not a stream's first packets.
     var dataGapSamples: UInt8 = 0
     var silenceReported: UInt64 = 0
-    /// The `lastDataReceived` whose silence a tick found beyond the threshold; the alarm waits for the next tick
-    /// to find it still there (LinkPolicy+Feedback.swift, `reportSilentPaths`).
-    var silenceSuspected: UInt64 = 0
     public internal(set) var alarmedAt: UInt64 = 0
     var cleanSince: UInt64 = 0
     /// FEEDBACK (kind 34): this path's forward loss as the peer reports it, NACK bursts, summary state
@@ -87,6 +84,9 @@ public struct Connection {
     var feedback = PathFeedback()
     /// Monotonic time of the last probe sent.
     public var lastProbe: UInt64 = 0
+    /// How much later than due that probe left (ns): this host's own lateness (a stall, a late tick), which
+    /// `awaitedSilence` does not count as the path's silence.
+    var probeLateness: UInt64 = 0
     /// When the state last changed.
     public var stateChanged: UInt64 = 0
     public var state: State = .probing

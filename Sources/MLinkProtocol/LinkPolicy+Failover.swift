@@ -164,11 +164,11 @@ extension TunnelEngine {
         // And one reply is not enough where replies are all the path carries to us (idle, or a one-way stream
         // up: the peer's PATH_SILENT is the fast signal there): one 100 ms late on the loaded lab machine moved
         // the bench's idle bundle to the backup as its stream began; the next probe's missing reply counts.
-        if missingReplies(connection, replyTime: replyTime, now: now) >= 2, now &- connection.lastReceived > replyTime {
+        if missingReplies(connection, replyTime: replyTime, now: now) >= 2, awaitedSilence(connection, now: now) > replyTime {
             return .replyMissing
         }
         let interval = max(connection.probeIntervalInEffect, connection.livenessInterval)
-        return now &- connection.lastReceived <= interval + replyTime ? nil : .silent
+        return awaitedSilence(connection, now: now) <= interval + replyTime ? nil : .silent
     }
 }
 

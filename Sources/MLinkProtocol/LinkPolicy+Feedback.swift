@@ -5,7 +5,7 @@ import MLinkTypes
 ///
 /// - PATH_SILENT (33): each end watches the data arriving on each connection; when a connection that carried a
 ///   steady stream falls silent for max(20 ms, 3 x its smoothed data gap, 2 x its peak gap), it says so once, on every other live
-///   connection. The data sender then treats the path as unhealthy: in failover mode the next tick takes over
+///   connection. The data sender then treats the path as unhealthy: in failover mode it takes over at once
 ///   and replays the recent packets on the new link (ReplayRing.swift).
 /// - LINK_ROLES (32): a host announces its links' roles and its mode; the router plans its copies to that host by
 ///   them.
@@ -82,22 +82,17 @@ extension TunnelEngine {
                   last &- connection.streamSince >= TunnelEngine.steadyStreamSpan,
                   connection.silenceReported != last else { continue }
             let silence = now &- last
-            guard silence > TunnelEngine.silenceThreshold(connection),
-                  silence < TunnelEngine.maximumSilence else { continue }
-            // Seen by two ticks: the daemon's loop runs the timers before it reads its sockets, so the first tick
-            // after this process stalled (descheduled on a loaded machine) finds every path silent for the stall,
-            // with the packets that end the silence still unread. The lab's failover test moved a healthy
-            // bundle's downstream to the backup that way in 2 runs of 10 (the host alarmed 95 ms of silence at a
-            // 89 ms threshold; the reply that ended it reached ping 16 ms later; the router took over on the
-            // alarm). The loop reads its sockets between two ticks, so a silence the next tick still sees is the
-            // path's; a real cut is alarmed one tick (5 ms) later.
-            guard connection.silenceSuspected == last else {
-                peer.connections[c].silenceSuspected = last
+            let threshold = TunnelEngine.silenceThreshold(connection)
+            guard silence > threshold else {
+                silenceDue = min(silenceDue, last &+ threshold &+ 1)  // the loop wakes for it (`checkSilence`)
                 continue
             }
+            guard silence < TunnelEngine.maximumSilence else { continue }
+            // No second look: the daemon's loop reads its sockets before it ticks (ForwardingCore+EventLoop.swift),
+            // so the silence a tick sees after this process stalled is the path's, not replies left unread.
             peer.connections[c].silenceReported = last
             record(.pathSilenceReported(peer: peerIndex, connection: c, silence: silence,
-                                        threshold: TunnelEngine.silenceThreshold(connection), tickGap: tickGap))
+                                        threshold: threshold, tickGap: tickGap))
             let reportedPath = connection.remotePathID  // the id in the headers of the data that stopped
             for d in peer.connections.indices where d != c && peer.connections[d].state.isLive
                 && peer.connections[d].group(isRouter: !peer.dials) != connection.group(isRouter: !peer.dials) {
@@ -113,6 +108,15 @@ extension TunnelEngine {
                            peer: peerIndex, connection: d, pathID: peer.connections[d].pathID)
                 peer.counters.silenceAlarmsSent += 1
             }
+        }
+    }
+
+    /// Sends the PATH_SILENT alarms due now, between two ticks: the daemon's loop wakes for `silenceDue`, so a
+    /// cut is alarmed when its silence crosses the threshold, not up to a tick (5 ms) later.
+    public func checkSilence(now: UInt64, into out: OutboundBatch) {
+        silenceDue = .max
+        for (peerIndex, peer) in peers.enumerated() {
+            reportSilentPaths(peer, peerIndex: peerIndex, now: now, into: out)
         }
     }
 

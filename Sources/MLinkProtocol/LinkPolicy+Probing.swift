@@ -104,6 +104,29 @@ extension TunnelEngine {
         guard pending > 0 else { return 0 }
         return now &- connection.lastProbe < replyTime ? pending - 1 : pending
     }
+
+    /// How much later than due a probe on `connection` leaves `now`: past its interval since the last one, and
+    /// no earlier than the previous tick could have sent it (a probe that data stood in for is not late).
+    @inline(__always)
+    func probeLateness(_ connection: Connection, now: UInt64) -> UInt64 {
+        let due = connection.lastProbe &+ connection.probeIntervalInEffect
+        guard connection.lastProbe != 0, now > due else { return 0 }
+        return now - max(due, now &- min(tickGap, now))
+    }
+
+    /// The silence of `connection` (a host's) that the path is to blame for: since its last authentic packet,
+    /// less this host's own lateness with the probe whose reply it awaits (sent late, or due and not sent yet
+    /// because this tick comes late). A host that stalls longer than a probe interval sends its probe late, so
+    /// the reply arrives late; counted from the last reply, that silence moved a healthy primary in failover
+    /// mode to the backup (7 of 30 stalls in LinkPolicyTests+Stall). Counted from its own probe, the late
+    /// probe's reply is missing only once it is later than a reply time after the probe.
+    @inline(__always)
+    func awaitedSilence(_ connection: Connection, now: UInt64) -> UInt64 {
+        let silence = now &- connection.lastReceived
+        var late = connection.lastProbe > connection.lastReceived ? connection.probeLateness : 0
+        late = max(late, probeLateness(connection, now: now))
+        return silence - min(late, silence)
+    }
 }
 
 extension Peer {

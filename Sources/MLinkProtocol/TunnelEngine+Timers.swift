@@ -19,6 +19,7 @@ extension TunnelEngine {
     public func tick(now: UInt64, into out: OutboundBatch) {
         tickGap = lastTickAt == 0 ? 0 : now &- lastTickAt
         lastTickAt = now
+        silenceDue = .max  // reportSilentPaths sets it again
         for peerIndex in peers.indices where peers[peerIndex].paritySender != nil {
             closeDueParityBlocks(of: peerIndex, now: now)
         }
@@ -66,6 +67,7 @@ extension TunnelEngine {
                                                         now: now) { continue }
                 let needed = (canProbe ? 1 : 0) + (initiating ? 1 : 0)
                 guard out.hasRoom(datagrams: needed, buffers: needed) else { return }
+                peer.connections[c].probeLateness = probeLateness(peer.connections[c], now: now)
                 peer.connections[c].lastProbe = now
                 let slot = peer.connections[c].slot, remote = peer.connections[c].remote
                 if canProbe {
@@ -111,7 +113,8 @@ extension TunnelEngine {
                 margin = replyTime + (interval - scaled) / 4
                 missing = missingReplies(connection, replyTime: replyTime, now: now)
             }
-            let silence = now &- connection.lastReceived
+            // A host's own lateness (a stall, a late tick) is not the path's silence (`awaitedSilence`).
+            let silence = peer.dials ? awaitedSilence(connection, now: now) : now &- connection.lastReceived
             let state: Connection.State
             if silence > UInt64(configuration.missedProbesForDown) * interval + margin
                 || missing >= UInt32(configuration.missedProbesForDown) {

@@ -69,9 +69,13 @@ public final class TunnelEngine {
     var policyCounts: [PolicyCounts] = []
     var usesFailover = false
     /// When the previous `tick` ran, and how long before this one it did (the PATH_SILENT log line shows the
-    /// gap: a tick after a stall of this process sees the silence of packets still unread in its sockets).
+    /// gap: how late this process ran its timers).
     var lastTickAt: UInt64 = 0
     var tickGap: UInt64 = 0
+    /// The earliest time a steady stream's silence crosses its PATH_SILENT threshold, as the last tick (or
+    /// `checkSilence`) saw it (`.max`: none). Later data only moves the real moment later, so waking for it costs
+    /// at most a wake-up that finds nothing to alarm.
+    public internal(set) var silenceDue: UInt64 = .max
     var usesAdaptive = false
     /// Scratch list of link numbers for the planners (capacity reserved: no allocation per tick).
     /// Some peer's reorder buffer holds striped packets: drain `nextReordered` (TunnelEngine+Aggregate.swift).

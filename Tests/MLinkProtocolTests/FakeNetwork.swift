@@ -247,7 +247,8 @@ final class FakeNetwork {
     // MARK: Time
 
     /// Node -> when it resumes: a stalled node (its process descheduled) runs no tick and reads nothing until
-    /// then; it wakes as the daemon's loop does, with a tick first and then what waits in its sockets.
+    /// then; it wakes as the daemon's loop does (ForwardingCore+EventLoop.swift): it reads what waits in its
+    /// sockets first, then runs its tick.
     private var stalls: [Int: UInt64] = [:]
 
     /// Stalls `node` for `duration` from now (`stalls`).
@@ -261,19 +262,31 @@ final class FakeNetwork {
         while true {
             let nextTick = lastTick + tickInterval
             let wake = stalls.min { $0.value < $1.value }
-            if let wake, wake.value <= nextTick, wake.value <= end, events.first.map({ $0.time >= wake.value }) ?? true {
+            // A node whose streams' silence crosses a PATH_SILENT threshold before its next tick wakes for it, as the
+            // daemon's loop does (`silenceDue`); what arrives by then is read first.
+            let silent = nodes.indices.filter { stalls[$0] == nil && nodes[$0].engine.silenceDue < nextTick }
+                .min { nodes[$0].engine.silenceDue < nodes[$1].engine.silenceDue }
+            let horizon = silent.map { nodes[$0].engine.silenceDue } ?? nextTick
+            if let wake, wake.value <= horizon, wake.value <= end, events.first.map({ $0.time >= wake.value }) ?? true {
                 now = max(now, wake.value)
                 stalls[wake.key] = nil
+                let waiting = events.filter { $0.toNode == wake.key && $0.time <= now }
+                events.removeAll { $0.toNode == wake.key && $0.time <= now }
+                for event in waiting { deliver(event) }
                 nodes[wake.key].engine.tick(now: now, into: out)
                 _ = flush(from: wake.key)
-            } else if let first = events.first, first.time <= nextTick, first.time <= end {
+            } else if let first = events.first, first.time <= horizon, first.time <= end {
                 events.removeFirst()
                 now = max(now, first.time)
-                if let until = stalls[first.toNode], now < until {  // read when the node wakes, after its tick
+                if let until = stalls[first.toNode], now < until {  // read when the node wakes, before its tick
                     schedule(first.datagram, at: until, to: first.toNode, slot: first.toSlot)
                     continue
                 }
                 deliver(first)
+            } else if let silent, horizon <= end {
+                now = max(now, horizon)
+                nodes[silent].engine.checkSilence(now: now, into: out)
+                _ = flush(from: silent)
             } else if nextTick <= end {
                 now = nextTick
                 lastTick = nextTick

@@ -75,6 +75,7 @@ struct Bench {
         Interruption.catchSignals()
         try lab.up(topology: topology, topologyFile: "bench:\(scenario.name)", lab: labName, start: true)
         defer {
+            keepDaemonLogs()  // Bench+Logs.swift: MLINK_BENCH_LOGS
             for host in ["vm0", "vm2"] {
                 try? lab.system.run(["ip", "-n", namespace(host), "link", "del", wireguardInterface(host)])
             }
