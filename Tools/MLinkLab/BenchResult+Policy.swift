@@ -39,15 +39,27 @@ extension Bench {
         let directory = lab.paths.directory(of: labName)
         let log = directory + "/sender.txt"
         let ip = findExecutable("ip") ?? "/usr/sbin/ip"
-        let beforeAt = Relay.now()
+        let spawnedAt = tallyClock()
         let pid = try ProcessControl.spawnDetached(path: ip, arguments: arguments, inherit: [], logPath: log)
+        // The window of the before-the-cut figures runs from the relays' first tally write after the spawn to
+        // the write read before the cut, both ends write times (the files' modification times). A tally holds
+        // what passed up to its write, up to a second before it is read: `before`, read just after the warm-up,
+        // could miss the warm-up's last second (mlink's first ping, then 1 s for the probes to bring up every
+        // link), which then counted as the backup's idle cost: 2 of 11 full backup.yaml runs had 766 B more on
+        // the backup (51.4 B/s against 36.5), while a capture of net1 from the stream's start to the cut showed
+        // the same frames in a passing and a failing run (one compact probe and its reply per 5 s).
+        let (startTallies, startWritten) = talliesWritten(after: spawnedAt, directory)
         let wake = start + Int64((cut - 0.05) * 1e9)
         var sample: BenchResult.CutSample?
         let wait = (wake - Relay.now()) / 1_000_000
         if wait > 0 {
             ProcessControl.sleep(milliseconds: Int(wait))
-            sample = BenchResult.CutSample(seconds: Double(Relay.now() - beforeAt) / 1e9,
-                                           wire: BenchResult.difference(readTallies(directory), since: before))
+            let (endTallies, endWritten) = talliesWithWriteTimes(directory)
+            var secondsByNet: [String: Double] = [:]
+            for (net, end) in endWritten { secondsByNet[net] = end - (startWritten[net] ?? spawnedAt) }
+            sample = BenchResult.CutSample(seconds: secondsByNet.values.max() ?? 0,
+                                           wire: BenchResult.difference(endTallies, since: startTallies),
+                                           secondsByNet: secondsByNet)
         }
         // Once more after the failback (the repair + revert-after + 1.5 s), when that is at least 2 s before the
         // end: from then on the backup should carry no data again.
@@ -71,6 +83,9 @@ extension BenchResult {
     struct CutSample {
         var seconds: Double
         var wire: [String: WireTally]
+        /// Each net's window: from its relay's first tally write after the sender started to the write read
+        /// before the cut.
+        var secondsByNet: [String: Double] = [:]
         /// The tallies read again once mlink should be back on the primary: at `at` seconds of the run.
         var afterFailback: (at: Double, wire: [String: WireTally])?
     }
@@ -134,9 +149,10 @@ extension BenchResult {
             return
         }
         let control = tally.bytes[5] + tally.controlBytes
-        let rate = Double(control) / max(beforeCut.seconds, 1)
+        let seconds = beforeCut.secondsByNet[backup] ?? beforeCut.seconds
+        let rate = Double(control) / max(seconds, 1)
         policyLines.append(String(format: "  before the cut (%.1f s, relay tallies): %@ data %@, probe + control %@ (%.1f B/s)",
-                                  beforeCut.seconds, backup, Self.size(tally.bytes[4]), Self.size(control), rate))
+                                  seconds, backup, Self.size(tally.bytes[4]), Self.size(control), rate))
         checks.append(Check(name: "backup-cold", passed: tally.bytes[4] == 0,
                             detail: "\(backup) carried \(tally.bytes[4]) data bytes before the cut, target 0"))
         checks.append(Check(name: "backup-idle", passed: rate <= Self.backupIdleLimit,

@@ -1,5 +1,6 @@
 import Foundation
 import MLinkEmulator
+import MLinkSystem
 
 /// mlink's extra bytes per link, from the relays' per-type tallies (issue 14): what each net carried of mlink
 /// data, probes and control during the run, both directions, with Ethernet, IP and UDP headers.
@@ -53,6 +54,45 @@ extension Bench {
             out[net] = tallies
         }
         return out
+    }
+}
+
+extension Bench {
+    /// Now on the clock of the tally files' modification times (seconds).
+    func tallyClock() -> Double { Date().timeIntervalSince1970 }
+
+    /// When each relay last wrote its tallies (seconds, `tallyClock`), by net.
+    func tallyWriteTimes(_ directory: String) -> [String: Double] {
+        var out: [String: Double] = [:]
+        for net in Scenario.allNets {
+            let path = Relay.tallyPath(directory + "/relay-\(net).stats")
+            if let date = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date {
+                out[net] = date.timeIntervalSince1970
+            }
+        }
+        return out
+    }
+
+    /// The tallies with each net's write time, read between two looks at the times that agree (a relay may
+    /// write between the two reads).
+    func talliesWithWriteTimes(_ directory: String) -> ([String: [String: WireTally]], [String: Double]) {
+        var times = tallyWriteTimes(directory)
+        for _ in 0..<5 {
+            let tallies = readTallies(directory)
+            let again = tallyWriteTimes(directory)
+            if again == times { return (tallies, times) }
+            times = again
+        }
+        return (readTallies(directory), times)
+    }
+
+    /// The tallies once every relay has written them after `moment` (they write once a second; at most 1.5 s).
+    func talliesWritten(after moment: Double, _ directory: String) -> ([String: [String: WireTally]], [String: Double]) {
+        let deadline = moment + 1.5
+        while tallyWriteTimes(directory).values.contains(where: { $0 <= moment }) && tallyClock() < deadline {
+            ProcessControl.sleep(milliseconds: 20)
+        }
+        return talliesWithWriteTimes(directory)
     }
 }
 
