@@ -78,11 +78,16 @@ extension TunnelEngine {
         }
         guard best >= 0 else { return }  // nothing healthy: keep what we have (selectCopies falls back to ranking)
         // A router follows the host: downstream data goes where the host's newest data came from, when that path
-        // is healthy (the host's takeover and failback decide for both directions).
+        // is healthy (the host's takeover and failback decide for both directions). Once per host switch: for
+        // `switchOverlap` after one the host keeps a copy on the link it left, and where that link is the slower
+        // its copies arrive after the new link's, so "newest" alternated from tick to tick (the lab's router
+        // switched 16-20 times per failback; LinkPolicyTests+Follow). A follow waits twice the overlap after the
+        // previous one, unless the link it follows from is no longer healthy.
         if !peer.dials, let followed = hostDataConnection(peer, now: now) {
             let link = Int(peer.connections[followed].group(isRouter: true) & 0xff)
             let previous = peer.failover.active
-            if link != previous {
+            let settled = previous < 0 || !activeHealthy || now &- peer.failover.since >= 2 * configuration.switchOverlap
+            if link != previous && settled {
                 peer.failover.record(switchTo: link, from: previous, now: now, overlap: configuration.switchOverlap,
                                      takeover: false)
                 record(.failoverSwitched(peer: peerIndex, from: connection(of: previous, in: peer), to: followed,
