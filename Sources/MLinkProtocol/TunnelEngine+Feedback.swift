@@ -62,10 +62,14 @@ extension TunnelEngine {
     /// and 2 ms. (The full allowance, 39 ms on the lab's lte links, left a repair no time within 150 ms.)
     func reorderAllowance(_ peer: Peer, singlePath: Bool = false) -> UInt64 {
         let (lowest, highest, jitter) = liveRTTSpread(peer)
-        if singlePath { return jitter / 2 + 2_000_000 }
+        if singlePath { return TunnelEngine.singlePathAllowance(jitter: jitter) }
         let spread = highest > lowest && lowest != .max ? (highest - lowest) / 2 : 0
         return spread + 2 * jitter + 2_000_000
     }
+
+    /// The single-path reorder allowance for an RTT variation of `jitter` (ns): half of it and 2 ms.
+    @inline(__always)
+    static func singlePathAllowance(jitter: UInt64) -> UInt64 { jitter / 2 + 2_000_000 }
 
     /// The lowest and highest smoothed RTT over `peer`'s measured live connections and their largest RTT
     /// variation (lowest is `.max` when none is measured): what a copy on a slower path may lag behind.

@@ -349,7 +349,8 @@ extension TunnelEngine {
     func retransmissionTime(_ peer: Peer, primary: Int, scratch: PlanScratch, now: UInt64) -> UInt64 {
         let c = scratch.connection[primary], statistics = peer.connections[c].statistics
         let jitter = repairJitter(peer, connection: c, now: now)
-        return 3 * statistics.smoothedRTT / 2 + 3 * jitter + 2_000_000 + 10_000_000
+        return 3 * statistics.smoothedRTT / 2 + 5 * jitter / 2 + TunnelEngine.singlePathAllowance(jitter: jitter)
+            + 10_000_000
     }
 
     /// How long the primary's RTT variation is averaged for the repair-time estimate (ns), and the round-trip
