@@ -117,7 +117,7 @@ final class ScenarioPolicyTests: XCTestCase {
             let sent = Double(i) * 0.02
             return record(i, sent: sent, received: sent < 8 ? sent + 0.02 : max(sent + 0.035, 8.12))
         }
-        let cold = BenchResult.CutSample(seconds: 8, wire: ["net1": tally(data: 0, probe: 200, control: 40)])
+        let cold = BenchResult.CutSample(seconds: ["net1": 8], wire: ["net1": tally(data: 0, probe: 200, control: 40)])
         let passing = verdicts(result(records: good, sample: cold))
         XCTAssertEqual(passing["takeover"], true)
         XCTAssertEqual(passing["failover-loss"], true)
@@ -129,7 +129,7 @@ final class ScenarioPolicyTests: XCTestCase {
             if r.sentAt >= 8_000_000_000 { r.receivedAt = max(r.receivedAt, 8_300_000_000) }
             return r
         }
-        let warm = BenchResult.CutSample(seconds: 8, wire: ["net1": tally(data: 1200, probe: 400)])
+        let warm = BenchResult.CutSample(seconds: ["net1": 8], wire: ["net1": tally(data: 1200, probe: 400)])
         let failing = verdicts(result(records: slow, sample: warm))
         XCTAssertEqual(failing["takeover"], false)
         XCTAssertEqual(failing["failover-loss"], false)

@@ -55,11 +55,10 @@ extension Bench {
         if wait > 0 {
             ProcessControl.sleep(milliseconds: Int(wait))
             let (endTallies, endWritten) = talliesWithWriteTimes(directory)
-            var secondsByNet: [String: Double] = [:]
-            for (net, end) in endWritten { secondsByNet[net] = end - (startWritten[net] ?? spawnedAt) }
-            sample = BenchResult.CutSample(seconds: secondsByNet.values.max() ?? 0,
-                                           wire: BenchResult.difference(endTallies, since: startTallies),
-                                           secondsByNet: secondsByNet)
+            var seconds: [String: Double] = [:]
+            for (net, end) in endWritten { seconds[net] = end - (startWritten[net] ?? spawnedAt) }
+            sample = BenchResult.CutSample(seconds: seconds,
+                                           wire: BenchResult.difference(endTallies, since: startTallies))
         }
         // Once more after the failback (the repair + revert-after + 1.5 s), when that is at least 2 s before the
         // end: from then on the backup should carry no data again.
@@ -78,14 +77,13 @@ extension Bench {
 }
 
 extension BenchResult {
-    /// The relays' tallies just before the cut: what each net carried from the tally read before the run
-    /// (`seconds` earlier) up to then.
+    /// The relays' tallies just before the cut: what each net carried from the first tally written after the
+    /// sender started up to then (`seconds`).
     struct CutSample {
-        var seconds: Double
-        var wire: [String: WireTally]
-        /// Each net's window: from its relay's first tally write after the sender started to the write read
+        /// Each net's window (s): from its relay's first tally write after the sender started to the write read
         /// before the cut.
-        var secondsByNet: [String: Double] = [:]
+        var seconds: [String: Double]
+        var wire: [String: WireTally]
         /// The tallies read again once mlink should be back on the primary: at `at` seconds of the run.
         var afterFailback: (at: Double, wire: [String: WireTally])?
     }
@@ -149,7 +147,7 @@ extension BenchResult {
             return
         }
         let control = tally.bytes[5] + tally.controlBytes
-        let seconds = beforeCut.secondsByNet[backup] ?? beforeCut.seconds
+        let seconds = beforeCut.seconds[backup] ?? 0
         let rate = Double(control) / max(seconds, 1)
         policyLines.append(String(format: "  before the cut (%.1f s, relay tallies): %@ data %@, probe + control %@ (%.1f B/s)",
                                   seconds, backup, Self.size(tally.bytes[4]), Self.size(control), rate))

@@ -44,12 +44,16 @@ extension BenchResult {
 }
 
 extension Bench {
+    /// The per-type tally file of `net`'s relay in the lab folder.
+    func tallyFile(_ directory: String, net: String) -> String {
+        Relay.tallyPath(directory + "/relay-\(net).stats")
+    }
+
     /// Every relay's tallies in the lab folder, by net and direction.
     func readTallies(_ directory: String) -> [String: [String: WireTally]] {
         var out: [String: [String: WireTally]] = [:]
         for net in Scenario.allNets {
-            let path = Relay.tallyPath(directory + "/relay-\(net).stats")
-            guard let data = FileManager.default.contents(atPath: path),
+            guard let data = FileManager.default.contents(atPath: tallyFile(directory, net: net)),
                   let tallies = try? JSONDecoder().decode([String: WireTally].self, from: data) else { continue }
             out[net] = tallies
         }
@@ -65,7 +69,7 @@ extension Bench {
     func tallyWriteTimes(_ directory: String) -> [String: Double] {
         var out: [String: Double] = [:]
         for net in Scenario.allNets {
-            let path = Relay.tallyPath(directory + "/relay-\(net).stats")
+            let path = tallyFile(directory, net: net)
             if let date = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date {
                 out[net] = date.timeIntervalSince1970
             }
