@@ -38,6 +38,8 @@ cleanup() {
             sleep 0.2
         done
     done
+    # MLINK_TEST_KEEP=DIR keeps each test's files (its daemons' logs) for a look after a failure.
+    [ -n "${MLINK_TEST_KEEP:-}" ] && cp -a "$TMP" "$MLINK_TEST_KEEP/$(basename "$0" .sh).$$" 2>/dev/null
     rm -rf "$TMP"
 }
 trap cleanup EXIT
