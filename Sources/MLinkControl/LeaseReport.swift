@@ -74,13 +74,15 @@ public struct HostLeaseReport: Codable, Equatable, Sendable {
     public var obtainedAfterStart: Double?
     /// Why the router last refused (pool-exhausted, no-pool), or nil.
     public var lastRefusal: String?
+    /// ASSIGNs from the router applied since the core started (grants, renewals and refusals alike).
+    public var answers = 0
     /// A host on several routers: whether each accepts its address (LeaseSyncReport.swift); empty with one.
     public var routers: [HostRouterLeaseReport] = []
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case address, routers
+        case address, routers, answers
         case renewIn = "renew_in", rebindIn = "rebind_in", expiresIn = "expires_in"
         case obtainedAfterStart = "obtained_after_start", lastRefusal = "last_refusal"
     }

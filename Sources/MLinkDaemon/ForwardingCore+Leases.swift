@@ -48,6 +48,8 @@ final class LeaseService {
     var configured: IPNetwork?
     /// Host: the seq of the last ASSIGN applied in this session.
     var lastAssignSeq: UInt32 = 0
+    /// Host: ASSIGNs from the lease router applied since the core started (`show`'s `answers`).
+    var answers = 0
     /// Host: when the lease was first obtained after start (Unix seconds with fraction), for `show`.
     var obtainedAfterStart: Double?
     /// Wall-clock second of the last timer pass.
@@ -175,6 +177,7 @@ extension ForwardingCore {
             guard let assign = AddressAssign(body: bytes) else { return leaseMalformed(peer, service) }
             guard seq > service.lastAssignSeq else { return }  // older than one already applied
             service.lastAssignSeq = seq
+            service.answers += 1
             applyAssign(assign, service: service)
         default:
             engine.countControl(from: peer, unknown: true)
@@ -429,6 +432,7 @@ extension ForwardingCore {
                 host.expiresIn = Double(lease.expires) - now
             }
             host.obtainedAfterStart = service.obtainedAfterStart
+            host.answers = service.answers
             host.lastRefusal = client.lastRefusal?.description
             host.routers = hostRouterReports()
             report.host = host
