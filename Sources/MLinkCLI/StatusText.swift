@@ -65,9 +65,10 @@ enum StatusText {
     static func policyLines(_ policies: PolicyStatus) -> String {
         var out = "\npolicies:\n"
         out += table(policies.classes.map { usage in
-            let extra = usage.dataBytes == 0 ? 0 : Double(usage.duplicateBytes + usage.parityBytes) / Double(usage.dataBytes)
+            let extra = usage.dataBytes == 0 ? 0 : Double(usage.extraBytes) / Double(usage.dataBytes)
             return [usage.name, "\(usage.packets) packets", bytes(usage.dataBytes), "+\(bytes(usage.duplicateBytes)) copies",
-                    "+\(bytes(usage.parityBytes)) parity", "(\(fixed(extra * 100, digits: 1))% extra)"]
+                    "+\(bytes(usage.parityBytes)) parity", "+\(bytes(usage.repairBytes)) repairs",
+                    "+\(bytes(usage.replayBytes)) replays", "(\(fixed(extra * 100, digits: 1))% extra)"]
         }).map { "  \($0)\n" }.joined()
         for plan in policies.adaptive {
             var line = "  adaptive \(plan.peer): \(plan.level)"

@@ -82,6 +82,10 @@ public struct PeerCounts: CounterSet {
     public var nacksSent: UInt64 = 0
     public var repaired: UInt64 = 0
     public var repairMisses: UInt64 = 0
+    /// Receiver: data packets delivered after a higher counter had been, and those of them this side had NACKed
+    /// (what the peer's copies on slower links, repairs and replays rescued; parity's are `parityRecovered`).
+    public var deliveredLate: UInt64 = 0
+    public var deliveredAfterNack: UInt64 = 0
     public var nackBursts: UInt64 = 0
     public var closesReceived: UInt64 = 0
     /// Issue 16: initiations from a router peer that should have answered, and packets one router peer sent
@@ -143,6 +147,10 @@ public struct PeerCounts: CounterSet {
               help: "Data packets this peer NACKed that were sent again on another link within the deadline."),
         .init("repair_misses", unit: "packets", \.repairMisses,
               help: "Data packets this peer NACKed that could not be repaired: past the deadline or no other link."),
+        .init("delivered_late", unit: "packets", \.deliveredLate,
+              help: "Data packets from this peer delivered after a higher counter: a copy on a slower link, a repair or replay, or reordering."),
+        .init("delivered_after_nack", unit: "packets", \.deliveredAfterNack,
+              help: "Of delivered_late, the packets this side had NACKed: rescued by the peer's cross-link repair (or a copy later still)."),
         .init("nack_bursts", \.nackBursts,
               help: "NACK bursts on a failover link (5 of 16 consecutive packets lost): the link was taken out of service."),
         .init("closes_received", \.closesReceived,

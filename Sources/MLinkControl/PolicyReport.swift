@@ -22,18 +22,28 @@ public struct PolicyUsageReport: Codable, Equatable, Sendable {
     public var dataBytes: UInt64
     public var duplicateBytes: UInt64
     public var parityBytes: UInt64
+    /// Bytes of the class's packets sent again: cross-link repairs, and replays after a takeover or escalation.
+    public var repairBytes: UInt64
+    public var replayBytes: UInt64
 
-    public init(name: String, packets: UInt64, dataBytes: UInt64, duplicateBytes: UInt64, parityBytes: UInt64) {
+    public init(name: String, packets: UInt64, dataBytes: UInt64, duplicateBytes: UInt64, parityBytes: UInt64,
+                repairBytes: UInt64 = 0, replayBytes: UInt64 = 0) {
         self.name = name
         self.packets = packets
         self.dataBytes = dataBytes
         self.duplicateBytes = duplicateBytes
         self.parityBytes = parityBytes
+        self.repairBytes = repairBytes
+        self.replayBytes = replayBytes
     }
+
+    /// The bytes spent beyond the first copies: further copies, parity, repairs and replays.
+    public var extraBytes: UInt64 { duplicateBytes + parityBytes + repairBytes + replayBytes }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, packets
         case dataBytes = "data_bytes", duplicateBytes = "duplicate_bytes", parityBytes = "parity_bytes"
+        case repairBytes = "repair_bytes", replayBytes = "replay_bytes"
     }
 }
 

@@ -86,7 +86,8 @@ enum StatusSnapshot {
         var status = PolicyStatus()
         status.classes = usage.map {
             PolicyUsageReport(name: $0.name, packets: $0.counts.packets, dataBytes: $0.counts.dataBytes,
-                              duplicateBytes: $0.counts.duplicateBytes, parityBytes: $0.counts.parityBytes)
+                              duplicateBytes: $0.counts.duplicateBytes, parityBytes: $0.counts.parityBytes,
+                              repairBytes: $0.counts.repairBytes, replayBytes: $0.counts.replayBytes)
         }
         let flows = engine.activeFlows(now: now).sorted { $0.flow.lastSeen > $1.flow.lastSeen }.prefix(32)
         status.flows = flows.map { entry in

@@ -65,5 +65,9 @@ public struct PolicyCounts: Sendable, Equatable {
     public var dataBytes: UInt64 = 0
     public var duplicateBytes: UInt64 = 0
     public var parityBytes: UInt64 = 0
+    /// Bytes on the wire of this class's packets sent again: cross-link repairs of NACKed packets, and replays
+    /// on the new link after a takeover or an escalation.
+    public var repairBytes: UInt64 = 0
+    public var replayBytes: UInt64 = 0
     public init() {}
 }

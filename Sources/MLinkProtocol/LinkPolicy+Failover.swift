@@ -215,12 +215,13 @@ extension Peer {
 extension TunnelEngine {
     /// Keeps the datagram just sealed at `sealed` for a replay (the ring is made on first use).
     @inline(__always)
-    func keepForReplay(_ sealed: UnsafeRawPointer, length: Int, peer: Peer, now: UInt64, repairable: Bool = false) {
+    func keepForReplay(_ sealed: UnsafeRawPointer, length: Int, peer: Peer, now: UInt64, repairable: Bool = false,
+                       policy: Int = -1) {
         if peer.replayRing == nil { peer.replayRing = ReplayRing(slotSize: 2048) }
         var mask: UInt64 = 0
         for p in copyPlan.indices { mask |= 1 << UInt64(peer.connections[copyPlan[p]].group(isRouter: !peer.dials) & 63) }
         peer.replayRing!.store(sealed, length: length, session: peer.session!.remoteIndex, linkMask: mask, now: now,
-                               repairable: repairable)
+                               repairable: repairable, policy: policy)
     }
 }
 

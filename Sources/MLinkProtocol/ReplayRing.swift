@@ -20,6 +20,9 @@ final class ReplayRing {
     /// failover's stay on the active link until a takeover).
     private(set) var counters = [UInt64](repeating: 0, count: ReplayRing.capacity)
     private(set) var repairable = [Bool](repeating: false, count: ReplayRing.capacity)
+    /// Each packet's policy (an index into the engine's `policyCounts`, -1 without policies): its repairs and
+    /// replays are counted against it.
+    private(set) var policies = [Int16](repeating: -1, count: ReplayRing.capacity)
     private var next = 0
 
     init(slotSize: Int) {
@@ -32,10 +35,11 @@ final class ReplayRing {
     /// Keeps the sealed datagram at `datagram`; `linkMask` says which links carried it.
     @inline(__always)
     func store(_ datagram: UnsafeRawPointer, length: Int, session: UInt32, linkMask: UInt64, now: UInt64,
-               repairable mayRepair: Bool = false) {
+               repairable mayRepair: Bool = false, policy: Int = -1) {
         guard length <= slotSize else { return }
         counters[next] = LE.u64(datagram, 8)
         repairable[next] = mayRepair
+        policies[next] = Int16(truncatingIfNeeded: policy)
         (storage + next * slotSize).copyMemory(from: datagram, byteCount: length)
         lengths[next] = length
         times[next] = now
@@ -44,12 +48,12 @@ final class ReplayRing {
         next = (next + 1) % ReplayRing.capacity
     }
 
-    /// The stored packets sent at or after `since`, oldest first: (slot pointer, length, session, link mask).
-    func forEach(since: UInt64, _ body: (UnsafeMutableRawPointer, Int, UInt32, UInt64) -> Bool) {
+    /// The stored packets sent at or after `since`, oldest first: (slot pointer, length, session, link mask, policy).
+    func forEach(since: UInt64, _ body: (UnsafeMutableRawPointer, Int, UInt32, UInt64, Int) -> Bool) {
         for step in 0..<ReplayRing.capacity {
             let i = (next + step) % ReplayRing.capacity
             guard lengths[i] > 0, times[i] >= since else { continue }
-            if !body(storage + i * slotSize, lengths[i], sessions[i], links[i]) { return }
+            if !body(storage + i * slotSize, lengths[i], sessions[i], links[i], Int(policies[i])) { return }
         }
     }
 
@@ -79,8 +83,8 @@ final class ReplayRing {
     }
 
     /// The datagram, length, send time and link mask of slot `i`.
-    func entry(_ i: Int) -> (datagram: UnsafeMutableRawPointer, length: Int, sentAt: UInt64, links: UInt64) {
-        (storage + i * slotSize, lengths[i], times[i], links[i])
+    func entry(_ i: Int) -> (datagram: UnsafeMutableRawPointer, length: Int, sentAt: UInt64, links: UInt64, policy: Int) {
+        (storage + i * slotSize, lengths[i], times[i], links[i], Int(policies[i]))
     }
 
     /// Records that slot `i`'s packet also went out on the link of bit `bit`.
@@ -93,12 +97,13 @@ extension TunnelEngine {
     func replay(_ peer: Peer, peerIndex: Int, onto c: Int, link: Int, now: UInt64, into out: OutboundBatch) {
         guard let ring = peer.replayRing, let session = peer.session else { return }
         let bit = UInt64(1) << UInt64(link & 63)
-        ring.forEach(since: now &- min(now, configuration.replayAge)) { datagram, length, sealedUnder, mask in
+        ring.forEach(since: now &- min(now, configuration.replayAge)) { datagram, length, sealedUnder, mask, policy in
             guard sealedUnder == session.remoteIndex, mask & bit == 0 else { return true }
             guard out.hasRoom(datagrams: 1, buffers: 1), length <= out.bufferSize else { return false }
             appendCopy(of: datagram, length: length, session: session, peer: peer, peerIndex: peerIndex, onto: c,
                        purpose: .replay, now: now, into: out)
             peer.counters.replayed += 1
+            if policy >= 0 { policyCounts[policy].replayBytes += UInt64(length) }
             return true
         }
     }

@@ -337,6 +337,7 @@ extension TunnelEngine {
             appendCopy(of: entry.datagram, length: entry.length, session: session, peer: peer, peerIndex: peerIndex,
                        onto: c, purpose: .replay, now: now, into: out)
             peer.counters.repaired += 1
+            if entry.policy >= 0 { policyCounts[entry.policy].repairBytes += UInt64(entry.length) }
         }
         return true
     }
@@ -425,6 +426,27 @@ final class ReceiverFeedback {
     private(set) var duplicateShare = 1.0
     private var delivered: UInt64 = 0, duplicates: UInt64 = 0
     static let copiedShare = 0.25
+    /// The last NACKed runs (`nackedFirsts[i] ..< nackedEnds[i]`): a counter from one that arrives afterwards was
+    /// rescued by a repair (`PeerCounts.deliveredAfterNack`). Looked at only for late packets.
+    static let nackedCapacity = 64
+    private var nackedFirsts = [UInt64](repeating: 0, count: ReceiverFeedback.nackedCapacity)
+    private var nackedEnds = [UInt64](repeating: 0, count: ReceiverFeedback.nackedCapacity)
+    private var nackedNext = 0
+
+    /// True when `counter` lies in one of the last NACKed runs of this session.
+    func wasNacked(_ counter: UInt64) -> Bool {
+        for i in 0..<ReceiverFeedback.nackedCapacity where counter >= nackedFirsts[i] && counter < nackedEnds[i] {
+            return true
+        }
+        return false
+    }
+
+    @inline(__always)
+    private func noteNacked(first: UInt64, count: Int) {
+        nackedFirsts[nackedNext] = first
+        nackedEnds[nackedNext] = first + UInt64(count)
+        nackedNext = (nackedNext + 1) % ReceiverFeedback.nackedCapacity
+    }
 
     /// Folds in the peer's delivered and duplicate counters (every tick): their growth since the last call.
     func noteCopies(delivered newDelivered: UInt64, duplicates newDuplicates: UInt64) {
@@ -441,6 +463,7 @@ final class ReceiverFeedback {
         count = 0
         head = 0
         highestConnection = -1
+        for i in 0..<ReceiverFeedback.nackedCapacity { nackedEnds[i] = 0 }
     }
 
     /// Remembers where the highest counter so far arrived.
@@ -534,6 +557,7 @@ final class ReceiverFeedback {
                 } else if runLength > 0 {
                     guard ranges < FeedbackMessage.maximumRanges else { break }
                     FeedbackMessage.writeRange(body, index: ranges, highest: highest, first: runStart, count: runLength)
+                    noteNacked(first: runStart, count: runLength)
                     ranges += 1
                     runLength = 0
                 }
@@ -541,6 +565,7 @@ final class ReceiverFeedback {
             }
             if runLength > 0 && ranges < FeedbackMessage.maximumRanges {
                 FeedbackMessage.writeRange(body, index: ranges, highest: highest, first: runStart, count: runLength)
+                noteNacked(first: runStart, count: runLength)
                 ranges += 1
             }
         }

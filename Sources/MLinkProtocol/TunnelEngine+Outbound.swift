@@ -101,7 +101,8 @@ extension TunnelEngine {
         if plan.striped { markStriped(sealed, counter: counter, peer: peer, session: session) }
         session.seal(header: sealed, payloadLength: length)
         if type == .data && (plan.mode == .failover || plan.repairable) {
-            keepForReplay(sealed, length: datagramLength, peer: peer, now: now, repairable: plan.repairable)
+            keepForReplay(sealed, length: datagramLength, peer: peer, now: now, repairable: plan.repairable,
+                          policy: plan.policy)
         }
         for copy in 0..<copies {
             let c = copyPlan[copy]

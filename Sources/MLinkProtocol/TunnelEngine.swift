@@ -332,6 +332,10 @@ public final class TunnelEngine {
         case .data:
             peer.connections[c].statistics.deliveredFirst += 1
             peer.counters.delivered += 1
+            if role == .current, header.counter < window.highest {  // a rescue (or reordering): what filled a gap
+                peer.counters.deliveredLate += 1
+                if peer.receiverFeedback.wasNacked(header.counter) { peer.counters.deliveredAfterNack += 1 }
+            }
             if let parity = peer.parityReceiver, parity.isActive(now: now) {
                 parity.keep(message + payload, length: payloadLength, counter: header.counter)
             }

@@ -253,6 +253,24 @@ final class BenchModesTests: XCTestCase {
         XCTAssertTrue(result.modeLines.contains { $0.contains("changes 3, level retransmit, peer vm1") }, "\(result.modeLines)")
     }
 
+    func testTheRouterSaysWhatRescuedVM0sPackets() throws {
+        func show(_ late: Int, _ afterNack: Int, _ parity: Int) -> [String: Any] {
+            ["peers": [["name": "vm2", "delivered_late": 1000, "delivered": 5000],
+                       ["name": "vm0", "delivered": 9000 + late, "duplicates": 12, "delivered_late": late,
+                        "delivered_after_nack": afterNack, "parity_recovered": parity]]]
+        }
+        var result = BenchResult(scenario: try scenario("modes: [adaptive]\n"), runSeconds: 1, isShort: true, start: 0,
+                                 paths: Bench.paths.filter { $0.id == "mlink" }, sent: [:], records: [])
+        result.addModeFigures(mode: "adaptive", records: [], start: 0, showBefore: nil, showAfter: nil,
+                              receiverBefore: show(10, 4, 1), receiverAfter: show(90, 64, 21))
+        XCTAssertEqual(result.rescued, ["delivered": 80, "duplicates": 0, "delivered_late": 80, "delivered_after_nack": 60,
+                                        "parity_recovered": 20], "vm0's growth only, not vm2's")
+        XCTAssertTrue(result.modeLines.contains {
+            $0.contains("rescued by parity 20, by repairs (NACKed, then delivered) 60, late otherwise (a slower link's copy, a replay, reordering) 20")
+        }, "\(result.modeLines)")
+        XCTAssertNil(BenchResult.peerCounters(["peers": [["name": "vm2"]]], peer: "vm0", keys: BenchResult.rescueKeys))
+    }
+
     func testTheSummaryPutsEveryModeBesideTheSingleLinks() throws {
         let scenario = try scenario("modes: [redundant, adaptive]\n")
         let paths = Bench.paths.filter { $0.id == "mlink" || $0.id == "net0" }

@@ -211,9 +211,16 @@ final class FeedbackTests: XCTestCase {
         let repairs = (0..<pair.out.count).filter { pair.out.bytes(at: $0).load(as: UInt8.self) == WireFormat.MessageType.data.rawValue }
         XCTAssertEqual(repairs.count, 1)
         XCTAssertNotEqual(pair.out.slot(at: repairs[0]), primary, "on the other link than the lost copy's")
+        let repairLength = pair.out.length(at: repairs[0])
+        XCTAssertEqual(router.counters.deliveredLate, 0)
         XCTAssertEqual(deliverKept(pair), 1, "the repair delivers the lost packet")
         XCTAssertEqual(router.counters.delivered, delivered + 2)
         XCTAssertEqual(host.counters.repaired, 1)
+        XCTAssertEqual(router.counters.deliveredLate, 1, "it came after a higher counter")
+        XCTAssertEqual(router.counters.deliveredAfterNack, 1, "the receiver counts it rescued by the repair it asked for")
+        let usage = pair.host.policyUsage.first { $0.name == "calls" }?.counts
+        XCTAssertEqual(usage?.repairBytes, UInt64(repairLength), "the class pays the repair's bytes")
+        XCTAssertEqual(usage?.replayBytes, 0)
         let replays = host.connections.filter { Int($0.pathID >> 8) != primary }.map(\.statistics.traffic.txReplayPackets)
         XCTAssertEqual(replays.reduce(0, +), 1, "counted as a replay by purpose, on the other link")
         // A second NACK of the same counter (the receiver's second copy, or a retry) finds both links used.
@@ -251,6 +258,8 @@ final class FeedbackTests: XCTestCase {
         pair.now += 10_000_000
         _ = routerFeedback(pair)
         XCTAssertEqual(pair.router.peers[0].counters.nacksSent, 0, "every counter arrived on one link or the other")
+        XCTAssertEqual(pair.router.peers[0].counters.deliveredLate, 0, "the second copy came in order: nothing to rescue late")
+        XCTAssertEqual(pair.router.peers[0].counters.deliveredAfterNack, 0)
     }
 
     func testAnIdleBundleSendsNoFeedback() {
@@ -383,6 +392,9 @@ final class FeedbackTests: XCTestCase {
         let reaction = try XCTUnwrap(escalated)
         XCTAssertLessThan(reaction, 500 * Time.millisecond, "at once on silence")
         XCTAssertGreaterThan(host.counters.replayed, 0, "the recent packets replayed on the other link")
+        let usage = try XCTUnwrap(net.vm0.policyUsage.first { $0.name == "calls" }?.counts)
+        XCTAssertGreaterThanOrEqual(usage.replayBytes, host.counters.replayed * 200, "the class pays its replays' bytes")
+        XCTAssertGreaterThan(usage.repairBytes, 0, "and the repairs of its 2% losses before the cut")
         net.advance(by: Time.second)
         let delivered = FeedbackTests.sequences(net.nodes[Seed.vm2])
         // The first 300 ms after the cut are the replay's to cover (later, net1's own 2% loss is the ideal).

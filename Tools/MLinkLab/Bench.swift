@@ -100,6 +100,7 @@ struct Bench {
         let directory = lab.paths.directory(of: labName)
         let tallyBefore = readTallies(directory)
         let showBefore = mode == nil ? nil : showJSON(host: "vm0")
+        let routerBefore = mode == nil ? nil : showJSON(host: "vm1")
         let receiverLog = directory + "/receiver.txt"
         let receiver: Int32
         do {
@@ -145,7 +146,8 @@ struct Bench {
         result.wire = BenchResult.difference(readTallies(directory), since: tallyBefore)
         result.addPolicyFigures(records: records, start: start, beforeCut: beforeCut)
         result.addModeFigures(mode: mode, records: records, start: start, showBefore: showBefore,
-                              showAfter: mode == nil ? nil : showJSON(host: "vm0"), levelSeconds: levels)
+                              showAfter: mode == nil ? nil : showJSON(host: "vm0"), levelSeconds: levels,
+                              receiverBefore: routerBefore, receiverAfter: mode == nil ? nil : showJSON(host: "vm1"))
         return result
     }
 

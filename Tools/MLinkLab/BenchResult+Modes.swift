@@ -52,7 +52,8 @@ extension BenchResult {
     /// `checks` for this mode) replaces the standard loss check with the scenario's targets (the standard
     /// availability, duplicates and mean-delay checks keep holding, as policies.md section 6 asks of every row).
     mutating func addModeFigures(mode: String?, records: [StreamRecord], start: Int64, showBefore: [String: Any]?,
-                                 showAfter: [String: Any]?, levelSeconds: [String: Int] = [:]) {
+                                 showAfter: [String: Any]?, levelSeconds: [String: Int] = [:],
+                                 receiverBefore: [String: Any]? = nil, receiverAfter: [String: Any]? = nil) {
         self.mode = mode
         if !levelSeconds.isEmpty {
             let order = ["single", "retransmit", "parity", "duplicate"]
@@ -84,6 +85,11 @@ extension BenchResult {
                     }.joined(separator: ", "))
                 }
             }
+        }
+        if let receiverAfter, let after = BenchResult.peerCounters(receiverAfter, peer: "vm0", keys: BenchResult.rescueKeys) {
+            let before = receiverBefore.flatMap { BenchResult.peerCounters($0, peer: "vm0", keys: BenchResult.rescueKeys) } ?? [:]
+            rescued = after.reduce(into: [:]) { $0[$1.key] = $1.value - (before[$1.key] ?? 0) }
+            modeLines.append("  " + BenchResult.rescueLine(rescued))
         }
         guard let targets = scenario.checks[mode ?? "redundant"] else { return }
         checks.removeAll { $0.name == "loss" }
@@ -174,6 +180,27 @@ extension BenchResult {
 
     /// Sums of the numeric `keys` over a `show --json` document, each taken from the innermost objects that hold
     /// it (connections for traffic by purpose, peers for their counters), so nothing is counted twice.
+    /// The router's counters of its peer vm0 that say what rescued vm0's packets (mlink.8: parity_recovered,
+    /// delivered_late, delivered_after_nack).
+    static let rescueKeys = ["delivered", "duplicates", "parity_recovered", "delivered_late", "delivered_after_nack"]
+
+    /// The counters `keys` of the peer named `peer` in a `show --json` object, or nil when it has no such peer.
+    static func peerCounters(_ json: [String: Any], peer: String, keys: [String]) -> [String: Int]? {
+        guard let peers = json["peers"] as? [[String: Any]], let object = peers.first(where: { $0["name"] as? String == peer })
+        else { return nil }
+        return keys.reduce(into: [:]) { $0[$1] = (object[$1] as? NSNumber)?.intValue ?? 0 }
+    }
+
+    /// What rescued vm0's packets at the router, by mechanism: parity, a repair the router asked for (NACKed,
+    /// then delivered), and the other late deliveries (a copy on the slower link whose faster twin was lost, a
+    /// replay after a takeover, or reordering).
+    static func rescueLine(_ r: [String: Int]) -> String {
+        let late = r["delivered_late"] ?? 0, afterNack = r["delivered_after_nack"] ?? 0
+        return "vm1 from vm0 (show --json): \(r["delivered"] ?? 0) delivered, \(r["duplicates"] ?? 0) duplicates dropped; "
+            + "rescued by parity \(r["parity_recovered"] ?? 0), by repairs (NACKed, then delivered) \(afterNack), "
+            + "late otherwise (a slower link's copy, a replay, reordering) \(late - afterNack)"
+    }
+
     static func sums(_ json: Any, keys: [String]) -> [String: Int] {
         var out: [String: Int] = [:]
         func holds(_ value: Any, _ key: String) -> Bool {

@@ -43,6 +43,8 @@ struct BenchResult {
     var mode: String?
     var extra: ExtraBytes?
     var purposes: [String: Int] = [:]
+    /// The router's view of what rescued vm0's packets (`rescueKeys`, growth over the run).
+    var rescued: [String: Int] = [:]
     var modeLines: [String] = []
     var idealLoss: Double
     /// The fastest link's fixed delay, seconds (what mlink's delay should follow while that link is up).
@@ -197,6 +199,7 @@ struct BenchResult {
             var extraBytes: ExtraBytes?
             var extraBytesPercent: Double?
             var vm0SentByPurpose: [String: Int]
+            var vm1RescuedFromVM0: [String: Int]
             var modeLines: [String]
         }
         let output = Output(
@@ -206,7 +209,8 @@ struct BenchResult {
             script: scenario.script.entries.map { "at \($0.atIsShare ? $0.at * runSeconds : $0.at)s \($0.net ?? ""): \($0.settings.joined(separator: " "))" },
             machine: machine, runs: runs, idealLossPercent: idealLoss * 100, idealDelayMs: idealDelay * 1000,
             checks: checks, passed: passed, policy: policyLines, mode: mode, extraBytes: extra,
-            extraBytesPercent: extra.map { $0.share * 100 }, vm0SentByPurpose: purposes, modeLines: modeLines)
+            extraBytesPercent: extra.map { $0.share * 100 }, vm0SentByPurpose: purposes,
+            vm1RescuedFromVM0: rescued, modeLines: modeLines)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return (try? encoder.encode(output)) ?? Data()
