@@ -461,6 +461,8 @@ extension MetricsRenderer {
         if let host = leases.host {
             out.family("mlink_lease_expiry_seconds", .gauge, "Seconds until the host's lease expires; 0 without one.")
             out.sample("mlink_lease_expiry_seconds", interface, max(0, host.expiresIn ?? 0))
+            out.family("mlink_lease_answers_total", .counter, "ASSIGNs from the router applied (grants, renewals, refusals).")
+            out.sample("mlink_lease_answers_total", interface, Double(host.answers))
         }
         out.family("mlink_lease_malformed_total", .counter, "Malformed lease messages received.")
         out.sample("mlink_lease_malformed_total", interface, Double(leases.malformed))

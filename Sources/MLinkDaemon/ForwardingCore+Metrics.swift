@@ -112,10 +112,27 @@ enum MetricsRenderer {
         out.family("mlink_links", .gauge, "Local link addresses in the bundle.")
         out.sample("mlink_links", [("interface", interface)], Double(report.links.count))
         renderLeases(report, into: &out)
+        renderClasses(report, into: &out)
         renderRoutes(report, into: &out)
         renderImports(report, into: &out)
         renderRouters(report, into: &out)  // ForwardingCore+Routers.swift
         return out.text
+    }
+
+    /// Each policy class's traffic (issue 15: what the savings are): packets, and wire bytes by purpose.
+    static func renderClasses(_ report: StatusReport, into out: inout MetricsText) {
+        guard let classes = report.policies?.classes, !classes.isEmpty else { return }
+        let interface = ("interface", report.interface)
+        out.family("mlink_class_packets_total", .counter, "Data packets sent, by policy class (once however many copies).")
+        for usage in classes { out.sample("mlink_class_packets_total", [interface, ("class", usage.name)], Double(usage.packets)) }
+        out.family("mlink_class_bytes_total", .counter,
+                   "Wire bytes sent by policy class and purpose: data (first copies), duplicate, parity, repair, replay.")
+        for usage in classes {
+            for (purpose, bytes) in [("data", usage.dataBytes), ("duplicate", usage.duplicateBytes), ("parity", usage.parityBytes),
+                                     ("repair", usage.repairBytes), ("replay", usage.replayBytes)] {
+                out.sample("mlink_class_bytes_total", [interface, ("class", usage.name), ("purpose", purpose)], Double(bytes))
+            }
+        }
     }
 
     /// `PREFIX_NAME[_UNIT]_total`.

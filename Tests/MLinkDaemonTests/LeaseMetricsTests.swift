@@ -24,10 +24,12 @@ final class LeaseMetricsTests: XCTestCase {
         var hostLeases = LeaseReport()
         var lease = HostLeaseReport()
         lease.expiresIn = 120
+        lease.answers = 4
         hostLeases.host = lease
         host.leases = hostLeases
         let hostText = MetricsRenderer.render(host)
         XCTAssertTrue(hostText.contains("mlink_lease_expiry_seconds{interface=\"ml-vm0\"} 120\n"))
+        XCTAssertTrue(hostText.contains("mlink_lease_answers_total{interface=\"ml-vm0\"} 4\n"))
         XCTAssertFalse(hostText.contains("mlink_pool_free"))
         XCTAssertFalse(MetricsRenderer.render(StatusReport()).contains("mlink_lease"), "no lease service, no families")
     }
@@ -57,5 +59,28 @@ final class LeaseSyncMetricsTests: XCTestCase {
         }
         report.leases?.sync = nil
         XCTAssertFalse(MetricsRenderer.render(report).contains("mlink_lease_sync"), "no replication, no families")
+    }
+}
+
+/// The policy-class families: what each class's traffic cost, by purpose.
+final class ClassMetricsTests: XCTestCase {
+    func testEveryClassHasItsPacketsAndEveryPurpose() {
+        var report = StatusReport()
+        report.interface = "ml-vm0"
+        var policies = PolicyStatus()
+        policies.classes = [PolicyUsageReport(name: "voice", packets: 50, dataBytes: 9000, duplicateBytes: 9000, parityBytes: 0),
+                            PolicyUsageReport(name: "default", packets: 7, dataBytes: 7000, duplicateBytes: 0, parityBytes: 700,
+                                              repairBytes: 1000, replayBytes: 2000)]
+        report.policies = policies
+        let text = MetricsRenderer.render(report)
+        for line in ["# TYPE mlink_class_bytes_total counter", "mlink_class_packets_total{interface=\"ml-vm0\",class=\"voice\"} 50",
+                     "mlink_class_bytes_total{interface=\"ml-vm0\",class=\"voice\",purpose=\"duplicate\"} 9000",
+                     "mlink_class_bytes_total{interface=\"ml-vm0\",class=\"default\",purpose=\"parity\"} 700",
+                     "mlink_class_bytes_total{interface=\"ml-vm0\",class=\"default\",purpose=\"repair\"} 1000",
+                     "mlink_class_bytes_total{interface=\"ml-vm0\",class=\"default\",purpose=\"replay\"} 2000"] {
+            XCTAssertTrue(text.contains(line + "\n"), "missing \(line)")
+        }
+        XCTAssertEqual(text.components(separatedBy: "mlink_class_bytes_total{").count - 1, 10, "5 purposes x 2 classes")
+        XCTAssertFalse(MetricsRenderer.render(StatusReport()).contains("mlink_class"), "no policies, no families")
     }
 }

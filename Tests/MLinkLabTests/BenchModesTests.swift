@@ -261,12 +261,14 @@ final class BenchModesTests: XCTestCase {
         }
         var result = BenchResult(scenario: try scenario("modes: [adaptive]\n"), runSeconds: 1, isShort: true, start: 0,
                                  paths: Bench.paths.filter { $0.id == "mlink" }, sent: [:], records: [])
-        result.addModeFigures(mode: "adaptive", records: [], start: 0, showBefore: nil, showAfter: nil,
+        result.addModeFigures(mode: "adaptive", records: [], start: 0, showBefore: ["peers": [["repaired": 2]]],
+                              showAfter: ["peers": [["repaired": 52, "repair_misses": 3]]],
                               receiverBefore: show(10, 4, 1), receiverAfter: show(90, 64, 21))
         XCTAssertEqual(result.rescued, ["delivered": 80, "duplicates": 0, "delivered_late": 80, "delivered_after_nack": 60,
                                         "parity_recovered": 20], "vm0's growth only, not vm2's")
         XCTAssertTrue(result.modeLines.contains {
-            $0.contains("rescued by parity 20, by repairs (NACKed, then delivered) 60, late otherwise (a slower link's copy, a replay, reordering) 20")
+            $0.contains("rescued by parity 20; delivered after a NACK 60 (vm0 sent 50 repairs, 3 NACKed packets past repair); "
+                        + "other late deliveries (a slower link's copy, a replay, reordering) 20")
         }, "\(result.modeLines)")
         XCTAssertNil(BenchResult.peerCounters(["peers": [["name": "vm2"]]], peer: "vm0", keys: BenchResult.rescueKeys))
     }

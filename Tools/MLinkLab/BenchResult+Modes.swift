@@ -89,7 +89,7 @@ extension BenchResult {
         if let receiverAfter, let after = BenchResult.peerCounters(receiverAfter, peer: "vm0", keys: BenchResult.rescueKeys) {
             let before = receiverBefore.flatMap { BenchResult.peerCounters($0, peer: "vm0", keys: BenchResult.rescueKeys) } ?? [:]
             rescued = after.reduce(into: [:]) { $0[$1.key] = $1.value - (before[$1.key] ?? 0) }
-            modeLines.append("  " + BenchResult.rescueLine(rescued))
+            modeLines.append("  " + BenchResult.rescueLine(rescued, sender: purposes))
         }
         guard let targets = scenario.checks[mode ?? "redundant"] else { return }
         checks.removeAll { $0.name == "loss" }
@@ -191,14 +191,15 @@ extension BenchResult {
         return keys.reduce(into: [:]) { $0[$1] = (object[$1] as? NSNumber)?.intValue ?? 0 }
     }
 
-    /// What rescued vm0's packets at the router, by mechanism: parity, a repair the router asked for (NACKed,
-    /// then delivered), and the other late deliveries (a copy on the slower link whose faster twin was lost, a
-    /// replay after a takeover, or reordering).
-    static func rescueLine(_ r: [String: Int]) -> String {
+    /// What rescued vm0's packets at the router, by mechanism: parity; delivery after the router's NACK (a
+    /// repair, of which `sender` says how many vm0 sent, or a copy that came after the NACK); and the other late
+    /// deliveries (a copy on the slower link whose faster twin was lost, a replay after a takeover, reordering).
+    static func rescueLine(_ r: [String: Int], sender: [String: Int]) -> String {
         let late = r["delivered_late"] ?? 0, afterNack = r["delivered_after_nack"] ?? 0
         return "vm1 from vm0 (show --json): \(r["delivered"] ?? 0) delivered, \(r["duplicates"] ?? 0) duplicates dropped; "
-            + "rescued by parity \(r["parity_recovered"] ?? 0), by repairs (NACKed, then delivered) \(afterNack), "
-            + "late otherwise (a slower link's copy, a replay, reordering) \(late - afterNack)"
+            + "rescued by parity \(r["parity_recovered"] ?? 0); delivered after a NACK \(afterNack) (vm0 sent "
+            + "\(sender["repaired"] ?? 0) repairs, \(sender["repair_misses"] ?? 0) NACKed packets past repair); "
+            + "other late deliveries (a slower link's copy, a replay, reordering) \(late - afterNack)"
     }
 
     static func sums(_ json: Any, keys: [String]) -> [String: Int] {
