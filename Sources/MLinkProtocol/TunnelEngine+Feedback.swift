@@ -448,12 +448,19 @@ final class ReceiverFeedback {
         nackedNext = (nackedNext + 1) % ReceiverFeedback.nackedCapacity
     }
 
-    /// Folds in the peer's delivered and duplicate counters (every tick): their growth since the last call.
+    /// New packets a share is measured over: a second copy arrives after its first (10 ms later on the lab's
+    /// lossy2 links), so a share measured per tick (a packet or none) saw the copies of one tick's packets only in
+    /// ticks without new packets, and fell to 0 under a redundant stream: the receiver then NACKed each loss of the
+    /// faster link 2 ms after the gap, before the slower link's copy came (494 such NACKs in 120 s).
+    static let copySample: UInt64 = 32
+
+    /// Folds in the peer's delivered and duplicate counters (every tick): their growth since the last sample.
     func noteCopies(delivered newDelivered: UInt64, duplicates newDuplicates: UInt64) {
         let fresh = newDelivered &- delivered, copies = newDuplicates &- duplicates
+        guard fresh >= ReceiverFeedback.copySample else { return }
         delivered = newDelivered
         duplicates = newDuplicates
-        guard fresh > 0, fresh < 1 << 32 else { return }
+        guard fresh < 1 << 32 else { return }
         let share = min(1, Double(copies) / Double(fresh))
         duplicateShare += (share - duplicateShare) * min(1, Double(fresh) / 64)
     }
