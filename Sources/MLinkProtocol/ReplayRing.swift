@@ -82,7 +82,7 @@ final class ReplayRing {
         return nil
     }
 
-    /// The datagram, length, send time and link mask of slot `i`.
+    /// The datagram, length, send time, link mask and policy of slot `i`.
     func entry(_ i: Int) -> (datagram: UnsafeMutableRawPointer, length: Int, sentAt: UInt64, links: UInt64, policy: Int) {
         (storage + i * slotSize, lengths[i], times[i], links[i], Int(policies[i]))
     }

@@ -441,8 +441,10 @@ final class ReceiverFeedback {
         return false
     }
 
+    /// Writes the NACK range `first ..< first + count` at `index` of `body` and remembers it (`wasNacked`).
     @inline(__always)
-    private func noteNacked(first: UInt64, count: Int) {
+    private func writeNack(_ body: UnsafeMutableRawPointer, index: Int, highest: UInt64, first: UInt64, count: Int) {
+        FeedbackMessage.writeRange(body, index: index, highest: highest, first: first, count: count)
         nackedFirsts[nackedNext] = first
         nackedEnds[nackedNext] = first + UInt64(count)
         nackedNext = (nackedNext + 1) % ReceiverFeedback.nackedCapacity
@@ -563,16 +565,14 @@ final class ReceiverFeedback {
                     runLength += 1
                 } else if runLength > 0 {
                     guard ranges < FeedbackMessage.maximumRanges else { break }
-                    FeedbackMessage.writeRange(body, index: ranges, highest: highest, first: runStart, count: runLength)
-                    noteNacked(first: runStart, count: runLength)
+                    writeNack(body, index: ranges, highest: highest, first: runStart, count: runLength)
                     ranges += 1
                     runLength = 0
                 }
                 counter += 1
             }
             if runLength > 0 && ranges < FeedbackMessage.maximumRanges {
-                FeedbackMessage.writeRange(body, index: ranges, highest: highest, first: runStart, count: runLength)
-                noteNacked(first: runStart, count: runLength)
+                writeNack(body, index: ranges, highest: highest, first: runStart, count: runLength)
                 ranges += 1
             }
         }

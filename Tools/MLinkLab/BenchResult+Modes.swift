@@ -74,7 +74,7 @@ extension BenchResult {
                         "tx_control_bytes", "repaired", "repair_misses", "replayed", "parity_sent"]
             let after = BenchResult.sums(showAfter, keys: keys)
             let before = showBefore.map { BenchResult.sums($0, keys: keys) } ?? [:]
-            purposes = after.reduce(into: [:]) { $0[$1.key] = $1.value - (before[$1.key] ?? 0) }
+            purposes = BenchResult.growth(after, since: before)
             modeLines.append("  vm0 sent (show --json, mlink's UDP payloads): " + keys.map { key in
                 "\(key.replacingOccurrences(of: "tx_", with: "")) \(purposes[key] ?? 0)"
             }.joined(separator: ", "))
@@ -88,7 +88,7 @@ extension BenchResult {
         }
         if let receiverAfter, let after = BenchResult.peerCounters(receiverAfter, peer: "vm0", keys: BenchResult.rescueKeys) {
             let before = receiverBefore.flatMap { BenchResult.peerCounters($0, peer: "vm0", keys: BenchResult.rescueKeys) } ?? [:]
-            rescued = after.reduce(into: [:]) { $0[$1.key] = $1.value - (before[$1.key] ?? 0) }
+            rescued = BenchResult.growth(after, since: before)
             modeLines.append("  " + BenchResult.rescueLine(rescued, sender: purposes))
         }
         guard let targets = scenario.checks[mode ?? "redundant"] else { return }
@@ -178,8 +178,11 @@ extension BenchResult {
         sorted.isEmpty ? nil : sorted[min(sorted.count - 1, Int(share * Double(sorted.count)))]
     }
 
-    /// Sums of the numeric `keys` over a `show --json` document, each taken from the innermost objects that hold
-    /// it (connections for traffic by purpose, peers for their counters), so nothing is counted twice.
+    /// What each counter of `after` grew by since `before` (a counter missing there counts from 0).
+    static func growth(_ after: [String: Int], since before: [String: Int]) -> [String: Int] {
+        after.reduce(into: [:]) { $0[$1.key] = $1.value - (before[$1.key] ?? 0) }
+    }
+
     /// The router's counters of its peer vm0 that say what rescued vm0's packets (mlink.8: parity_recovered,
     /// delivered_late, delivered_after_nack).
     static let rescueKeys = ["delivered", "duplicates", "parity_recovered", "delivered_late", "delivered_after_nack"]
@@ -202,6 +205,8 @@ extension BenchResult {
             + "other late deliveries (a slower link's copy, a replay, reordering) \(late - afterNack)"
     }
 
+    /// Sums of the numeric `keys` over a `show --json` document, each taken from the innermost objects that hold
+    /// it (connections for traffic by purpose, peers for their counters), so nothing is counted twice.
     static func sums(_ json: Any, keys: [String]) -> [String: Int] {
         var out: [String: Int] = [:]
         func holds(_ value: Any, _ key: String) -> Bool {
