@@ -104,6 +104,9 @@ public final class Peer {
     var adaptiveJitterSince: UInt64 = 0
     /// Since when another link ranks before the adaptive primary (0: none does).
     var adaptivePrimaryChallenged: UInt64 = 0
+    /// The host-side link whose cut (down, or reported silent with nothing heard on it since) escalated adaptive
+    /// mode, while it lasts (-1: none): the data keeps off it, duplicated on the best two of the rest.
+    var adaptiveCutLink = -1
     /// Parity goes only on this host-side link (-1: with the data's copies).
     var parityLink = -1
     /// Parity this side sends to the peer, and keeps for recovering the peer's packets (TunnelEngine+Parity.swift).

@@ -52,8 +52,10 @@ extension TunnelEngine {
             : PacketPlan(mode: peer.modeOverride ?? configuration.mode, copies: peer.copiesOverride ?? configuration.copies,
                          protect: false, policy: -1, pinnedLink: type == .parity ? peer.parityLink : -1)
         if plan.drop { return true }  // pacing (TunnelEngine+Aggregate.swift): counted there
-        peer.selectCopies(into: &copyPlan, isRouter: !peer.dials, mode: plan.mode, copies: plan.copies)
+        peer.selectCopies(into: &copyPlan, isRouter: !peer.dials, mode: plan.mode,
+                          copies: plan.avoidLink >= 0 && plan.copies > 0 ? plan.copies + 1 : plan.copies)
         if plan.pinnedLink >= 0 { peer.keepOnly(link: plan.pinnedLink, in: &copyPlan, isRouter: !peer.dials) }
+        if plan.avoidLink >= 0 { peer.avoid(link: plan.avoidLink, in: &copyPlan, copies: plan.copies, isRouter: !peer.dials) }
         let copies = copyPlan.count
         if copies == 0 {
             if type == .data { peer.counters.noPath += 1 }

@@ -33,7 +33,12 @@ import MLinkTypes
 ///      (duplicate, parity, retransmit, single; parity skipped when it would protect less than the repairs),
 ///      and protection that is on stays on until the loss is under half the target, so a noisy measurement
 ///      cannot make the plan flap; the primary changes only when another link is expected earlier by more than
-///      its RTTVAR for a hold;
+///      its RTTVAR for a hold; a primary that is down or reported silent is a cut (`adaptiveCutLink`): until it
+///      is heard again it is no candidate, the data keeps off it (it ranks live for the half second before its
+///      probes call it down) and is duplicated on the best two of the rest whatever their loss (striping or
+///      parity would keep a share on it, and the bundle is a link short), and the hold before the first step down
+///      counts from its return, also when it ranks first again at once (with two links, one is left: nothing to
+///      duplicate on, and none of this applies);
 ///   5. small packets (`smallPacket` bytes or less: audio and RTCP, alone or beside video on one 5-tuple) are
 ///      duplicated while protection is on and their byte rate is under a quarter of `max-overhead` of the peer's
 ///      data byte rate: a repair comes a round trip late, and at 2% loss that is the audio's p99 (a per-packet
@@ -59,6 +64,9 @@ extension TunnelEngine {
         /// distance), or dropped by pacing.
         var striped = false
         var drop = false
+        /// Keep the copies off this host-side link while another can carry them (-1: none): adaptive mode's cut
+        /// primary, which may still rank live for the half second before its probes call it down.
+        var avoidLink = -1
     }
 
     /// How long adaptive mode keeps a protection level before it may step down (ns).
@@ -145,7 +153,7 @@ extension TunnelEngine {
             if unknown || adaptive.level == .duplicate || adaptive.primaryLink < 0
                 || (smallAudio && adaptive.level > .single) {
                 return PacketPlan(mode: .redundant, copies: 2, protect: false, policy: index, pinnedLink: -1,
-                                  repairable: true)
+                                  repairable: true, avoidLink: peer.adaptiveCutLink)
             }
             return PacketPlan(mode: .redundant, copies: 0, protect: adaptive.level == .parity, policy: index,
                               pinnedLink: adaptiveDataLink(peer, primary: adaptive.primaryLink), repairable: true)
@@ -196,8 +204,22 @@ extension TunnelEngine {
         noteAdaptiveByteRate(peer, now: now, maximumOverhead: peer.adaptiveOverheadLimit(policySettings))
         var plan = peer.adaptive
         let scratch = planScratch
-        let candidates = peer.adaptiveCandidates(isRouter: !peer.dials, deadline: policySettings.deadline, now: now,
+        var candidates = peer.adaptiveCandidates(isRouter: !peer.dials, deadline: policySettings.deadline, now: now,
                                                  scratch: scratch)
+        // A cut primary (`adaptiveCutLink`) is no candidate while the cut lasts; once it is heard again the hold
+        // before the first step down counts from then.
+        if peer.adaptiveCutLink >= 0 {
+            if !peer.isLinkCut(peer.adaptiveCutLink, isRouter: !peer.dials) {
+                peer.adaptiveCutLink = -1
+                if plan.level == .duplicate {
+                    plan.since = now
+                    peer.adaptive.since = now
+                }
+            } else if candidates > 1, let i = scratch.links[0..<candidates].firstIndex(of: peer.adaptiveCutLink) {
+                scratch.links.remove(at: i)
+                candidates -= 1
+            }
+        }
         guard candidates > 0 else {
             if plan.level != .duplicate || plan.primaryLink != -1 {
                 plan = AdaptivePlan(level: .duplicate, primaryLink: -1, since: now)
@@ -285,9 +307,33 @@ extension TunnelEngine {
         planStriping(&wanted, peer: peer, candidates: candidates, scratch: scratch, target: target,
                      maximumOverhead: maximumOverhead)
         if !peer.stripeData.isEmpty { wanted.reason = .striped }
+        // A cut of the primary: while it lasts the data is duplicated on the best two of the rest, whatever their
+        // loss (the bundle is a link short, and the half second before the cut link's probes call it down, it
+        // still ranks live: striping or parity would keep a share of the data on it).
+        // (With two links the one left carries alone: nothing to duplicate on, and a false alarm on a bursty
+        // link would move the data to the slower one for the primary's hold.)
+        if troubleReason == .down || troubleReason == .silent, candidates >= 3 { peer.adaptiveCutLink = primary }
+        if peer.adaptiveCutLink >= 0, next >= 0 {
+            peer.stripeData.removeAll(keepingCapacity: true)
+            wanted.level = .duplicate
+            wanted.parityK = 0
+            wanted.parityLink = -1
+            if peer.adaptiveCutLink != primary { wanted.reason = .linkCut }
+        }
         let escalates = wanted.level > plan.level || (wanted.level == .parity && plan.level == .parity
                                                        && wanted.parityK < plan.parityK)
         let linkChanged = wanted.primaryLink != plan.primaryLink || wanted.parityLink != plan.parityLink
+        if !escalates, linkChanged, plan.reason == .linkCut, plan.level == .duplicate, wanted.level < .duplicate,
+           next >= 0, now &- plan.since < TunnelEngine.adaptiveHold {
+            // The cut link is back and ranks first again: duplication stays for the hold counted from its return
+            // (a link that just came back is the likeliest to go again), then steps down as usual.
+            peer.stripeData.removeAll(keepingCapacity: true)
+            wanted.level = .duplicate
+            wanted.reason = .linkCut
+            wanted.parityK = 0
+            wanted.parityLink = -1
+            wanted.since = plan.since
+        }
         if escalates || linkChanged || plan.primaryLink < 0 {
             applyAdaptive(wanted, to: peer, peerIndex: peerIndex)
             if wanted.level == .duplicate && plan.level != .duplicate && plan.primaryLink >= 0 && next >= 0 {
@@ -446,7 +492,7 @@ public struct AdaptivePlan: Sendable, Equatable {
     /// Why the planner chose the level (`show`).
     public enum Reason: Int, Sendable {
         case start, noLink, down, silent, delayJump, nackBurst, tooLossy, repairInTime, parityMeetsTarget, clean
-        case steppingDown, striped
+        case steppingDown, striped, linkCut
     }
     public var level: Level = .duplicate
     public var reason: Reason = .start
@@ -494,6 +540,7 @@ public struct AdaptivePlan: Sendable, Equatable {
         case .clean: return "\(lossText) <= target \(percent(targetLoss))"
         case .steppingDown: return "one level down per hold (\(lossText))"
         case .striped: return "striped over three or more links with parity"
+        case .linkCut: return "a link was cut: duplicated on the others until a hold after its return"
         }
     }
 }
@@ -551,6 +598,30 @@ extension Peer {
         while meeting < scratch.links.count && scratch.arrival[scratch.links[meeting]] <= deadline { meeting += 1 }
         if meeting > 0 && meeting < scratch.links.count { scratch.links.removeSubrange(meeting...) }
         return scratch.links.count
+    }
+
+    /// True while host-side link `link` is cut: none of its connections is live and heard since the peer's last
+    /// PATH_SILENT about it (false when it has none).
+    func isLinkCut(_ link: Int, isRouter: Bool) -> Bool {
+        var any = false
+        for c in connections.indices where Int(connections[c].group(isRouter: isRouter) & 0xff) == link {
+            any = true
+            let connection = connections[c]
+            if connection.state.isLive && (connection.alarmedAt == 0 || connection.alarmedAt < connection.lastReceived) {
+                return false
+            }
+        }
+        return any
+    }
+
+    /// Removes the copies on host-side link `link` from `plan` when another copy is left, then keeps the first
+    /// `copies` (0: all).
+    @inline(__always)
+    func avoid(link: Int, in plan: inout [Int], copies: Int, isRouter: Bool) {
+        if plan.contains(where: { Int(connections[$0].group(isRouter: isRouter) & 0xff) != link }) {
+            plan.removeAll { Int(connections[$0].group(isRouter: isRouter) & 0xff) == link }
+        }
+        if copies > 0 && plan.count > copies { plan.removeSubrange(copies...) }
     }
 
     /// True when some connection of host-side link `link` is up or degraded.

@@ -346,7 +346,7 @@ enum Seed {
         return engine
     }
 
-    static func routerEngine(indexBase: UInt32 = 0x3000_0000) -> TunnelEngine {
+    static func routerEngine(indexBase: UInt32 = 0x3000_0000, slots: [Int: SocketAddress] = routerSlots) -> TunnelEngine {
         let peers = [
             PeerConfiguration(name: "vm0", publicKey: TunnelEngine.publicKey(for: vm0Key),
                               allowedIPs: [Fixture.network("10.77.0.10/32")]),
@@ -357,22 +357,29 @@ enum Seed {
                                                 virtualAddress: Fixture.address(routerAddress), peers: peers)
         let engine = TunnelEngine(configuration: configuration, wallClock: Fixture.wallClock,
                                   random: Fixture.indexSource(base: indexBase))
-        for (slot, local) in routerSlots.sorted(by: { $0.key < $1.key }) {
+        for (slot, local) in slots.sorted(by: { $0.key < $1.key }) {
             engine.linkAdded(slot: slot, name: "enp\(slot)", local: local)
         }
         return engine
     }
 
-    /// The three engines wired as the seed describes; nothing sent yet.
-    static func network() -> FakeNetwork {
+    /// The three engines wired as the seed describes; nothing sent yet. With `thirdLink`, vm0 has a third link
+    /// (its slot 2, on 192.168.4.0/24 to the router's slot 4), like the lab's `net3`.
+    static func network(thirdLink: Bool = false) -> FakeNetwork {
         let network = FakeNetwork()
-        let vm0Links = [0: Fixture.socket("192.168.0.2:40000"), 1: Fixture.socket("192.168.1.2:40001")]
+        var vm0Links = [0: Fixture.socket("192.168.0.2:40000"), 1: Fixture.socket("192.168.1.2:40001")]
+        var vm0Endpoints = [routerSlots[0]!, routerSlots[1]!]
+        var slots = routerSlots
+        if thirdLink {
+            vm0Links[2] = Fixture.socket("192.168.4.2:40002")
+            slots[4] = Fixture.socket("192.168.4.3:7000")
+            vm0Endpoints.append(slots[4]!)
+        }
         let vm2Links = [0: Fixture.socket("192.168.2.2:40000"), 1: Fixture.socket("192.168.3.2:40001")]
         network.addNode("vm0", engine: hostEngine(key: vm0Key, address: vm0Address, links: vm0Links,
-                                                  routerEndpoints: [routerSlots[0]!, routerSlots[1]!],
-                                                  indexBase: 0x1000_0000),
+                                                  routerEndpoints: vm0Endpoints, indexBase: 0x1000_0000),
                         addresses: vm0Links)
-        network.addNode("vm1", engine: routerEngine(), addresses: routerSlots)
+        network.addNode("vm1", engine: routerEngine(slots: slots), addresses: slots)
         network.addNode("vm2", engine: hostEngine(key: vm2Key, address: vm2Address, links: vm2Links,
                                                   routerEndpoints: [routerSlots[2]!, routerSlots[3]!],
                                                   indexBase: 0x2000_0000),
@@ -381,8 +388,8 @@ enum Seed {
     }
 
     /// The seed network with every session up (a few probe intervals run).
-    static func establishedNetwork() -> FakeNetwork {
-        let network = network()
+    static func establishedNetwork(thirdLink: Bool = false) -> FakeNetwork {
+        let network = network(thirdLink: thirdLink)
         network.advance(by: 600 * Time.millisecond)
         return network
     }

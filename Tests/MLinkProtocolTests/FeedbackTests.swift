@@ -276,7 +276,8 @@ final class FeedbackTests: XCTestCase {
     // MARK: The seed network: per-direction loss, retransmission, escalation, takeover
 
     /// A 200-byte UDP packet of one flow vm0 -> vm2 carrying `sequence` at bytes 28..35.
-    private static func flowPacket(_ sequence: UInt64) -> [UInt8] {
+    /// A 200-byte UDP packet vm0 -> vm2 port 7000 carrying `sequence` (also AdaptiveCutTests').
+    static func flowPacket(_ sequence: UInt64) -> [UInt8] {
         var p = [UInt8](repeating: 0, count: 200)
         p[0] = 0x45; p[2] = 0; p[3] = 200; p[8] = 64; p[9] = 17
         p[12] = 10; p[13] = 77; p[14] = 0; p[15] = 10
@@ -287,7 +288,8 @@ final class FeedbackTests: XCTestCase {
         return p
     }
 
-    private static func sequences(_ node: FakeNetwork.Node) -> Set<UInt64> {
+    /// The sequences of the `flowPacket`s `node` received on its TUN.
+    static func sequences(_ node: FakeNetwork.Node) -> Set<UInt64> {
         Set(node.tun.compactMap { packet -> UInt64? in
             guard packet.count >= 36, packet[22] == 0x1b else { return nil }
             return (0..<8).reduce(UInt64(0)) { $0 << 8 | UInt64(packet[28 + $1]) }
