@@ -6,7 +6,8 @@ import MLinkTypes
 /// - PATH_SILENT (33): each end watches the data arriving on each connection; when a connection that carried a
 ///   steady stream falls silent for max(20 ms, 3 x its smoothed data gap, 2 x its peak gap), it says so once, on every other live
 ///   connection. The data sender then treats the path as unhealthy: in failover mode it takes over at once
-///   and replays the recent packets on the new link (ReplayRing.swift).
+///   and replays the recent packets on the new link (ReplayRing.swift); in adaptive mode it re-plans at once
+///   (duplication and a replay, TunnelEngine+Policy.swift).
 /// - LINK_ROLES (32): a host announces its links' roles and its mode; the router plans its copies to that host by
 ///   them.
 extension TunnelEngine {
@@ -179,6 +180,10 @@ extension TunnelEngine {
             peer.connections[c].cleanSince = now
             if (peer.modeOverride ?? configuration.mode) == .failover || usesFailover {
                 peer.failoverDue = true  // the takeover and its replay leave in this wake-up (flushControl)
+                noteControlWork(peerIndex)
+            }
+            if usesAdaptive {
+                peer.adaptiveDue = true  // the escalation and its replay too, not up to a tick (5 ms) later
                 noteControlWork(peerIndex)
             }
             return .none

@@ -123,6 +123,8 @@ public final class Peer {
     /// Failover: a PATH_SILENT made the active link unhealthy; the takeover runs in this wake-up's `flushControl`
     /// instead of waiting for the next tick.
     var failoverDue = false
+    /// A PATH_SILENT came for an adaptive peer: re-plan (escalate and replay) in this wake-up (`flushControl`).
+    var adaptiveDue = false
     /// True while at least one connection is up or degraded (the `bundleUp`/`bundleDown` events).
     public internal(set) var bundleIsUp = false
     /// Prefixes added at run time (leases, accepted announcements, distributed routes), by owner.

@@ -89,6 +89,10 @@ extension TunnelEngine {
                 peer.failoverDue = false
                 updateFailover(peer, peerIndex: peerIndex, now: now, into: out)
             }
+            if peer.adaptiveDue {  // a PATH_SILENT: re-plan now (TunnelEngine+Policy.swift)
+                peer.adaptiveDue = false
+                updateAdaptive(peer, peerIndex: peerIndex, now: now, into: out)
+            }
             let scratch = controlScratch
             // The ACKs first: they are what the other side's retransmission timer waits for.
             let ackLength = peer.control.writeAck(into: scratch)

@@ -122,4 +122,30 @@ final class AdaptiveCutTests: XCTestCase {
         XCTAssertEqual(host.adaptive.primaryLink, 0, "back on the faster link")
         XCTAssertEqual(duplicated, 0, "no duplication after the return")
     }
+
+    /// The escalation and its replay leave in the wake-up that read the PATH_SILENT, not at the next tick (here
+    /// 20 ms away), as failover's takeover does: on the outage scenario that tick was up to 5 ms of the 150 ms.
+    func testAPathSilentEscalatesAndReplaysInTheWakeUpThatReadIt() throws {
+        let net = adaptive(Seed.establishedNetwork(), delays: [0: 20, 1: 35])
+        net.tickInterval = 20 * Time.millisecond
+        var next = stream(net, from: 0, for: 8 * Time.second)
+        let host = net.routerPeer(of: Seed.vm0)
+        XCTAssertEqual(host.adaptive.primaryLink, 0)
+        net.wire(0).isCut = true
+        let alarms = host.counters.silenceAlarmsReceived, replays = host.counters.replayed
+        var alarmedAt: UInt64?, replayedAt: UInt64?
+        let end = net.now + Time.second
+        while net.now < end && replayedAt == nil {
+            net.transmit(from: Seed.vm0, packet: FeedbackTests.flowPacket(next))
+            next += 1
+            for _ in 0..<8 {  // 4 ms in steps of 0.5 ms
+                net.advance(by: Time.millisecond / 2)
+                if alarmedAt == nil && host.counters.silenceAlarmsReceived > alarms { alarmedAt = net.now }
+                if replayedAt == nil && host.counters.replayed > replays { replayedAt = net.now }
+            }
+        }
+        let alarm = try XCTUnwrap(alarmedAt, "the router alarmed the cut")
+        let replay = try XCTUnwrap(replayedAt, "the recent packets were replayed")
+        XCTAssertEqual(replay, alarm, "the replay left in the same 0.5 ms step as the alarm came")
+    }
 }

@@ -77,6 +77,8 @@ final class FakeNetwork {
     /// the probe interval.
     private(set) var now: UInt64 = Time.second
     var tickInterval: UInt64 = 10 * Time.millisecond
+    /// Flush the engine's control work after each delivery, as the daemon's loop does after a read.
+    var flushesControlOnReceive = true
     private var lastTick: UInt64 = Time.second
     private(set) var nodes: [Node] = []
     private(set) var wires: [UInt8: Wire] = [:]
@@ -283,6 +285,12 @@ final class FakeNetwork {
                     continue
                 }
                 deliver(first)
+                // The daemon sends what the datagrams it read made due (a takeover, an escalation, repairs) in the
+                // same wake-up (ForwardingCore+ControlMessages.swift).
+                if flushesControlOnReceive, nodes[first.toNode].engine.hasControlWork {
+                    nodes[first.toNode].engine.flushControl(now: now, into: out)
+                    _ = flush(from: first.toNode)
+                }
             } else if let silent, horizon <= end {
                 now = max(now, horizon)
                 nodes[silent].engine.checkSilence(now: now, into: out)
