@@ -79,7 +79,8 @@ enum StatusText {
         out += aggregateLines(policies.aggregate)
         if !policies.flows.isEmpty { out += "  flows:\n" }
         out += table(policies.flows.map { flow in
-            [flow.flow, flow.trafficClass, "by \(flow.reason)" + (flow.detected.isEmpty ? "" : " (\(flow.detected))"),
+            [flow.flow, flow.trafficClass, "by \(flow.reason)" + (flow.detected.isEmpty ? "" : " (\(flow.detected))")
+                + (flow.decidedAtPacket == 0 ? "" : " at packet \(flow.decidedAtPacket)"),
              "-> \(flow.policy)", "\(flow.packetsPerSecond) pkt/s", "\(flow.packets) packets"]
         }).map { "    \($0)\n" }.joined()
         return out

@@ -63,9 +63,16 @@ public struct FlowReport: Codable, Equatable, Sendable {
     public var packetsPerSecond: UInt64
     /// Seconds since its last packet.
     public var idle: Double
+    /// When the current class was decided: at which of the flow's packets, and how long after its first (ms);
+    /// 0 and 0 while it is `unknown`.
+    public var decidedAtPacket: UInt64
+    public var decidedAfter: Double
+    /// The packet at which the flow was first given a live class (audio, video, interactive); 0: never.
+    public var firstLivePacket: UInt64
 
     public init(flow: String, trafficClass: String, reason: String, detected: String, policy: String, packets: UInt64,
-                bytes: UInt64, packetsPerSecond: UInt64, idle: Double) {
+                bytes: UInt64, packetsPerSecond: UInt64, idle: Double, decidedAtPacket: UInt64 = 0,
+                decidedAfter: Double = 0, firstLivePacket: UInt64 = 0) {
         self.flow = flow
         self.trafficClass = trafficClass
         self.reason = reason
@@ -75,11 +82,15 @@ public struct FlowReport: Codable, Equatable, Sendable {
         self.bytes = bytes
         self.packetsPerSecond = packetsPerSecond
         self.idle = idle
+        self.decidedAtPacket = decidedAtPacket
+        self.decidedAfter = decidedAfter
+        self.firstLivePacket = firstLivePacket
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case flow, reason, detected, policy, packets, bytes
         case trafficClass = "class", packetsPerSecond = "packets_per_second", idle = "idle_s"
+        case decidedAtPacket = "decided_at_packet", decidedAfter = "decided_after_ms", firstLivePacket = "first_live_packet"
     }
 }
 

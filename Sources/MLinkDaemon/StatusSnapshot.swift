@@ -96,7 +96,9 @@ enum StatusSnapshot {
             return FlowReport(flow: "\(proto) \(key.source):\(key.sourcePort) > \(key.destination):\(key.destinationPort)",
                               trafficClass: flow.trafficClass.name, reason: flow.reason.name,
                               detected: flow.detected.description, policy: entry.policy, packets: flow.packets,
-                              bytes: flow.bytes, packetsPerSecond: flow.packetsPerSecond, idle: seconds(now &- flow.lastSeen))
+                              bytes: flow.bytes, packetsPerSecond: flow.packetsPerSecond, idle: seconds(now &- flow.lastSeen),
+                              decidedAtPacket: flow.decidedAtPacket, decidedAfter: Double(flow.decidedAfter / 1000) / 1000,
+                              firstLivePacket: flow.firstLivePacket)
         }
         if engine.usesAdaptivePolicies {
             status.adaptive = engine.peers.map { peer in

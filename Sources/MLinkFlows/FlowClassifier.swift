@@ -62,6 +62,11 @@ enum FlowClassifier {
         if newClass != flow.trafficClass || detected != flow.detected {
             flow.generation &+= 1
         }
+        if newClass != flow.trafficClass {
+            flow.decidedAtPacket = newClass == .unknown ? 0 : flow.packets
+            flow.decidedAfter = newClass == .unknown ? 0 : now &- flow.firstSeen
+            if flow.firstLivePacket == 0, newClass.isLive { flow.firstLivePacket = flow.packets }
+        }
         flow.detected = detected
         flow.trafficClass = newClass
         flow.reason = reason

@@ -15,6 +15,13 @@ public struct FlowState: Sendable {
     public internal(set) var detected: Detections = []
     public internal(set) var trafficClass: TrafficClass = .unknown
     public internal(set) var reason: ClassReason = .none
+    /// When the current class was decided: the flow's packet count then, and the time since `firstSeen` (ns).
+    /// Both 0 while the flow is `unknown`.
+    public internal(set) var decidedAtPacket: UInt64 = 0
+    public internal(set) var decidedAfter: UInt64 = 0
+    /// The packet count at which the flow was first given a live class (audio, video or interactive; 0: never),
+    /// so a bulk flow that once looked like a call is seen even after it became bulk.
+    public internal(set) var firstLivePacket: UInt64 = 0
     /// Bumped whenever the class or the detections change, so a cached rule match can be redone.
     public internal(set) var generation: UInt32 = 0
     /// The index of the policy rule that matched at `ruleGeneration` (the caller's cache; -1: not matched yet).

@@ -25,6 +25,9 @@ public enum TrafficClass: UInt8, CaseIterable, Sendable {
 
     /// True for the classes a live call is made of (and `unknown`, which is protected until decided).
     public var isRealTime: Bool { self == .realtimeAudio || self == .realtimeVideo || self == .unknown }
+
+    /// True for the decided classes of live traffic: a call's audio and video, and interactive traffic.
+    public var isLive: Bool { self == .realtimeAudio || self == .realtimeVideo || self == .interactive }
 }
 
 /// Which step of the classifier decided a flow's class, for `show` ("the reason for the plan").

@@ -60,8 +60,10 @@ final class ClassifierTests: XCTestCase {
             var now: UInt64 = 1_000_000_000
             let start = now
             var decidedAt: (packets: Int, time: UInt64)? = nil
+            var first: UInt64 = 0
             for n in 0..<50 {
                 now += 20_000_000 + random.jitter(2_000_000)
+                if n == 0 { first = now }
                 let slot = feed(table, Shapes.udp4(Shapes.rtp(sequence: UInt16(1000 + n), payload: 160)), at: now)
                 if decidedAt == nil, table.entries[slot].trafficClass == .realtimeAudio { decidedAt = (n + 1, now - start) }
                 XCTAssertTrue(table.entries[slot].trafficClass.isRealTime, "run \(run) packet \(n): never anything but protected")
@@ -71,6 +73,10 @@ final class ClassifierTests: XCTestCase {
             let flow = table.entries.first { $0.packets == 50 }!
             XCTAssertTrue(flow.detected.contains([.rtp, .rtpAudio]), flow.detected.description)
             XCTAssertEqual(flow.reason, .header)
+            // show's record of the decision is the moment seen here.
+            XCTAssertEqual(flow.decidedAtPacket, UInt64(decided.packets), "run \(run)")
+            XCTAssertEqual(flow.decidedAfter, decided.time - (first - start), "run \(run)")
+            XCTAssertEqual(flow.firstLivePacket, UInt64(decided.packets), "run \(run)")
         }
     }
 
@@ -117,7 +123,36 @@ final class ClassifierTests: XCTestCase {
             XCTAssertEqual(table.entries[tcpSlot].trafficClass, .bulk)
             XCTAssertEqual(table.entries[udpSlot].trafficClass, .bulk)
             XCTAssertEqual(table.entries[tcpSlot].reason, .behaviour)
+            XCTAssertEqual(table.entries[tcpSlot].firstLivePacket, 0, "run \(run)")
+            XCTAssertEqual(table.entries[udpSlot].firstLivePacket, 0, "run \(run)")
+            XCTAssertGreaterThan(table.entries[tcpSlot].decidedAtPacket, 10, "run \(run): bulk takes 5 s")
         }
+    }
+
+    func testTheRecordOfTheDecisionFollowsTheClassAndRemembersTheFirstLiveOne() {
+        let table = FlowTable(seed: 7)
+        var now: UInt64 = 1_000_000_000
+        let start = now
+        var slot = 0
+        // 20 small packets at 20 ms: audio by behaviour from the tenth.
+        for _ in 0..<20 {
+            now += 20_000_000
+            slot = feed(table, Shapes.udp4([0x12, 0x34], size: 200), at: now)
+        }
+        XCTAssertEqual(table.entries[slot].trafficClass, .realtimeAudio)
+        XCTAssertEqual(table.entries[slot].decidedAtPacket, 10)
+        XCTAssertEqual(table.entries[slot].decidedAfter, 200_000_000 - 20_000_000)
+        XCTAssertEqual(table.entries[slot].firstLivePacket, 10)
+        // Then large packets every millisecond: no longer live, decided anew; the first live packet stays.
+        for _ in 0..<100 {
+            now += 1_000_000
+            slot = feed(table, Shapes.udp4([0x12, 0x34], size: 1200), at: now)
+        }
+        let flow = table.entries[slot]
+        XCTAssertFalse(flow.trafficClass.isLive, flow.trafficClass.name)
+        XCTAssertGreaterThan(flow.decidedAtPacket, 20)
+        XCTAssertEqual(flow.decidedAfter, now - start - 20_000_000 - UInt64(120 - Int(flow.decidedAtPacket)) * 1_000_000)
+        XCTAssertEqual(flow.firstLivePacket, 10)
     }
 
     func testDSCPDecidesFirst() {
