@@ -214,11 +214,17 @@ final class StripeScheduler {
         wasStriped || flowRate > capacity[link] * StripeScheduler.stripeAbove
     }
 
-    /// When a packet of `bytes` put on `link` now would arrive (ns from now): delay + queue / capacity.
+    /// When a packet of `bytes` put on `link` now would arrive (ns from now): delay + queue + bytes / capacity,
+    /// where the queue is the larger of the model's (what this scheduler put there beyond the capacity estimate)
+    /// and the one the probes measure (the forward delay trend). The model alone misses a queue built at the
+    /// estimate: a TCP flow that fills the fast link's buffer while the estimate matches its rate queues there
+    /// for tens of ms the model does not see, and never spills onto the slower link (one flow at 0.9x the
+    /// better link in 1 of 3 runs).
     @inline(__always)
     func arrival(_ link: Int, bytes: Int, now: UInt64) -> UInt64 {
         drain(link, now: now)
-        return delay[link] &+ UInt64((queue[link] + Double(bytes)) / capacity[link] * 1e9)
+        let queued = max(UInt64(queue[link] / capacity[link] * 1e9), probeQueue[link])
+        return delay[link] &+ queued &+ UInt64(Double(bytes) / capacity[link] * 1e9)
     }
 
     /// The link for a striped packet of `bytes` among `links[0..<count]`: the earliest arrival, skipping links

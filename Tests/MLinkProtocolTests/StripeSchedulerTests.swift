@@ -45,6 +45,22 @@ final class StripeSchedulerTests: XCTestCase {
         XCTAssertEqual(share, 50.0 / 70.0, accuracy: 0.03, "shared by capacity: \(heavy)")
     }
 
+    func testAQueueTheProbesMeasureSendsPacketsToTheSlowerLink() {
+        // The estimate matches what the fast link carries, so the model holds no queue there; but a TCP flow has
+        // filled its buffer and the probes see 30 ms of queueing: 20 + 30 ms is later than the slow link's 40 ms.
+        let s = twoLinks()
+        s.observe(link: 0, carried: 0, queueing: 0, rtt: 40 * ms, probeReplies: 0, now: 900 * ms)
+        s.observe(link: 0, carried: 0, queueing: 30 * ms, rtt: 40 * ms, probeReplies: 1, now: 1_000 * ms)
+        s.delay[0] = 20 * ms
+        XCTAssertEqual(s.queueTime(0, now: 1_000 * ms), 30 * ms)
+        let perLink = offer(s, rate: 1_000_000, seconds: 0.1)  // 8 Mbit/s: the model queues nothing anywhere
+        XCTAssertEqual(perLink[0], 0, "the fast link's measured queue makes it arrive later: \(perLink)")
+        XCTAssertGreaterThan(perLink[1], 0)
+        // Once the probes see the queue drained, the fast link is first again.
+        s.observe(link: 0, carried: 0, queueing: 0, rtt: 40 * ms, probeReplies: 2, now: 1_200 * ms)
+        XCTAssertEqual(s.choose(among: [0, 1], count: 2, bytes: 1400, now: 1_200 * ms), 0)
+    }
+
     func testTheQueueOnTheFastLinkStaysAtTheDelayDifference() {
         let s = twoLinks()
         _ = offer(s, rate: 8_750_000, seconds: 1)
