@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The classifier on real packets through the TUN (issue 15: "RTP and WebRTC-like flows classified within 10
 # packets or 200 ms, bulk never classified real time, across 20 runs"). vm0 runs with policies on; each run sends
-# four new flows for 2 s through the tunnel to the router (flow-shapes.py: RTP audio, WebRTC-like STUN + DTLS +
+# four new flows for 1 s through the tunnel to the router (flow-shapes.py: RTP audio, WebRTC-like STUN + DTLS +
 # RTP video, UDP bulk, TCP bulk, from fresh source ports), then reads vm0's `show --json`: the audio flow must be
 # `rt-audio` and the WebRTC flow `rt-video`, each decided at packet <= 10 or <= 200 ms after its first; the two
 # bulk flows never given a live class (`first_live_packet` 0). Prints the worst decision over the runs.
 source "$(dirname "$0")/lib-rt.sh"
 need_root
 runs=${CLASSIFIER_RUNS:-20}
-seconds=${CLASSIFIER_SECONDS:-2}
+seconds=${CLASSIFIER_SECONDS:-1}
 SHAPES="$ROOT/tests/integration/flow-shapes.py"
 seed_lab cl$$
 cat >>"$LABDIR/vm0.yaml" <<'EOF'
