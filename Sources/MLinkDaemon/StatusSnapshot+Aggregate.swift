@@ -20,6 +20,4 @@ extension StatusSnapshot {
                                    links: links)
         }
     }
-
-    private static func milliseconds(_ ns: UInt64) -> Double { (Double(ns) / 1e4).rounded() / 100 }
 }

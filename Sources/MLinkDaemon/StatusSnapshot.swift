@@ -97,7 +97,7 @@ enum StatusSnapshot {
                               trafficClass: flow.trafficClass.name, reason: flow.reason.name,
                               detected: flow.detected.description, policy: entry.policy, packets: flow.packets,
                               bytes: flow.bytes, packetsPerSecond: flow.packetsPerSecond, idle: seconds(now &- flow.lastSeen),
-                              decidedAtPacket: flow.decidedAtPacket, decidedAfter: Double(flow.decidedAfter / 1000) / 1000,
+                              decidedAtPacket: flow.decidedAtPacket, decidedAfter: milliseconds(flow.decidedAfter),
                               firstLivePacket: flow.firstLivePacket)
         }
         if engine.usesAdaptivePolicies {
@@ -115,6 +115,8 @@ enum StatusSnapshot {
     }
 
     static func seconds(_ nanoseconds: UInt64) -> Double { Double(nanoseconds) / 1e9 }
+    /// Milliseconds to 0.01 ms.
+    static func milliseconds(_ nanoseconds: UInt64) -> Double { (Double(nanoseconds) / 1e4).rounded() / 100 }
 }
 
 extension DropCounts {

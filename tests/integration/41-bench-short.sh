@@ -10,9 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 need_root
 command -v python3 >/dev/null || skip "needs python3"
-L=emb$$
-L=${L:0:8}
-LABS+=("$L")
+bench_lab emb
 "$LAB" bench "$ROOT"/examples/lab/scenarios/*.yaml --short --check --name "$L" --out "$TMP/bench" \
     >"$TMP/bench.txt" 2>"$TMP/bench.err"
 status=$?

@@ -10,9 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 need_root
 command -v python3 >/dev/null || skip "needs python3"
-L=ema$$
-L=${L:0:8}
-LABS+=("$L")
+bench_lab ema
 for attempt in 1 2; do
     "$LAB" bench "$ROOT/examples/lab/scenarios-adaptive/outage.yaml" --short --mode adaptive --check --no-wireguard \
         --name "$L" --out "$TMP/bench" >"$TMP/bench-$attempt.txt" 2>"$TMP/bench-$attempt.err"

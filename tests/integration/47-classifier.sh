@@ -45,7 +45,7 @@ if missing:
 problems, line = [], []
 for i, want in ((0, "rt-audio"), (1, "rt-video")):
     f = flows[i]
-    on_time = 0 < f["decided_at_packet"] <= 10 or (f["decided_at_packet"] > 0 and f["decided_after_ms"] <= 200)
+    on_time = f["decided_at_packet"] > 0 and (f["decided_at_packet"] <= 10 or f["decided_after_ms"] <= 200)
     line.append(f"{names[i]} {f['class']} by {f['reason']} at packet {f['decided_at_packet']} "
                 f"after {f['decided_after_ms']:.1f} ms")
     if f["class"] != want or not on_time:

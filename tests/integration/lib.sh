@@ -57,6 +57,14 @@ new_ns() {
 running() { local state; state=$(sed -E 's/.*\) (.).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1; [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]; }
 json_query() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
+# bench_lab PREFIX: sets L to a lab name for `mlink-lab bench --name` (PREFIX and the PID, at most 8 characters)
+# and registers it for teardown.
+bench_lab() {
+    L=$1$$
+    L=${L:0:8}
+    LABS+=("$L")
+}
+
 # lab_up TOPOLOGY NAME: starts a lab and registers it for teardown.
 lab_up() {
     LABS+=("$2")
